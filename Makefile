@@ -1,0 +1,41 @@
+# Gapmap: `make run` sets everything up and serves; `make test` runs the tests.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install run init serve test bench bench-linking browsers clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=23.2" setuptools wheel
+	# torch first, pinned to the CPU build (a plain `torch` would pull a multi-GB CUDA build)
+	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+init: install
+	$(BIN)/gapmap init
+
+serve: install
+	@echo "Gapmap: http://127.0.0.1:5000/   e.g.  curl 'http://127.0.0.1:5000/api/programs/md/gaps?role=attending'"
+	@echo "       SPARQL: curl --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 5' http://127.0.0.1:5000/sparql"
+	$(BIN)/gapmap serve --host 127.0.0.1 --port 5000
+
+run: init serve
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: bench-linking
+	$(BIN)/python bench/syllabus_extraction.py
+
+bench-linking: install
+	$(BIN)/python bench/linking.py
+
+clean:
+	rm -rf var/store var/cache

@@ -1,0 +1,182 @@
+"""The one small interface every loader implements.
+
+A loader turns one outside source (a file, an upload, a folder of files) into a
+:class:`Delta`: named graphs to replace, plus where each node came from so a SHACL
+violation can name the file, row and column.  Loaders never write to the store and
+never import flask.
+"""
+from __future__ import annotations
+
+import io
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import pandas as pd
+from rdflib import Graph, URIRef
+
+from ontology.errors import LoadError
+from ontology.ids import Ids
+
+__all__ = ["Source", "Context", "Delta", "Loader", "LoadError", "split_list", "ID_RE"]
+
+#: What an id from the input may look like (it becomes part of an IRI).
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Bytes with a name (an upload), or a path on disk (a file or a folder)."""
+
+    name: str
+    data: bytes | None = None
+    path: Path | None = None
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> "Source":
+        p = Path(path)
+        if not p.exists():
+            raise LoadError("no such file or folder", file=str(p))
+        return cls(name=p.name, path=p, data=None if p.is_dir() else p.read_bytes())
+
+    def bytes(self) -> bytes:
+        if self.data is None:
+            raise LoadError("expected a file, got a folder", file=self.name)
+        return self.data
+
+    def text(self) -> str:
+        raw = self.bytes()
+        if not raw.strip():
+            raise LoadError("the file is empty", file=self.name)
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            line = raw[: e.start].count(b"\n") + 1
+            raise LoadError(f"not valid UTF-8 (byte {e.start}); save the file as UTF-8",
+                            file=self.name, row=line) from None
+
+    def table(self, required: list[str], optional: list[str] = (), *, sheet=None) -> pd.DataFrame:
+        """The source as a DataFrame of strings (CSV, or XLSX when ``sheet`` is given or the name says so).
+
+        Checks the header: every required column present, no unknown columns.
+        """
+        if sheet is not None or self.name.lower().endswith((".xlsx", ".xlsm")):
+            try:
+                df = pd.read_excel(io.BytesIO(self.bytes()), sheet_name=sheet or 0, dtype=str,
+                                   keep_default_na=False)
+            except Exception as e:  # openpyxl raises many kinds for a broken workbook
+                raise LoadError(f"not a readable XLSX workbook: {e}", file=self.name) from None
+        else:
+            text = self.text()
+            try:
+                df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+            except pd.errors.ParserError as e:
+                m = re.search(r"line (\d+)", str(e))
+                raise LoadError(f"malformed CSV: {e}", file=self.name,
+                                row=int(m.group(1)) if m else None) from None
+            except pd.errors.EmptyDataError:
+                raise LoadError("the file is empty", file=self.name) from None
+        df.columns = [str(c).strip() for c in df.columns]
+        missing = [c for c in required if c not in df.columns]
+        if missing:
+            raise LoadError(f"missing column(s): {', '.join(missing)}; the header has: "
+                            f"{', '.join(df.columns)}", file=self.name, row=1, column=missing[0])
+        unknown = [c for c in df.columns if c not in required and c not in optional]
+        if unknown:
+            raise LoadError(f"unknown column(s): {', '.join(unknown)}", file=self.name, row=1,
+                            column=unknown[0])
+        if df.empty:
+            raise LoadError("the file has a header but no rows", file=self.name, row=2)
+        for c in optional:
+            if c not in df.columns:
+                df[c] = ""
+        return df.apply(lambda col: col.str.strip())
+
+
+@dataclass
+class Context:
+    """What a loader may know besides its source: how to mint IRIs, the store to resolve ids, options."""
+
+    ids: Ids = field(default_factory=Ids)
+    store: object | None = None  # ontology.store.Store, read-only use
+    options: dict = field(default_factory=dict)
+
+    def option(self, name: str, default=None, *, required=False):
+        v = self.options.get(name, default)
+        if required and not v:
+            raise LoadError(f"the loader needs the option {name!r}", column=name)
+        return v
+
+
+@dataclass
+class Delta:
+    """Named graphs to replace, with the input position of each node for error messages."""
+
+    graphs: dict[URIRef, Graph] = field(default_factory=dict)
+    #: node -> (file, row)
+    origin: dict[URIRef, tuple[str, int]] = field(default_factory=dict)
+    #: predicate -> input column name
+    columns: dict[URIRef, str] = field(default_factory=dict)
+    #: counts for the user ("courses": 22, ...)
+    summary: dict[str, int] = field(default_factory=dict)
+
+    def graph(self, name: URIRef) -> Graph:
+        if name not in self.graphs:
+            self.graphs[name] = Graph()
+        return self.graphs[name]
+
+    def merge(self, other: "Delta") -> "Delta":
+        for name, g in other.graphs.items():
+            self.graph(name).__iadd__(g)
+        self.origin.update(other.origin)
+        self.columns.update(other.columns)
+        for k, v in other.summary.items():
+            self.summary[k] = self.summary.get(k, 0) + v
+        return self
+
+    def __len__(self) -> int:
+        return sum(len(g) for g in self.graphs.values())
+
+
+class Loader(ABC):
+    """Subclass, set the class attributes, implement :meth:`load`, and register it."""
+
+    name: ClassVar[str]
+    media_types: ClassVar[tuple[str, ...]] = ()
+    extensions: ClassVar[tuple[str, ...]] = ()
+    description: ClassVar[str] = ""
+    #: option name -> what it means
+    options: ClassVar[dict[str, str]] = {}
+
+    @abstractmethod
+    def load(self, source: Source, ctx: Context) -> Delta: ...
+
+
+def split_list(cell: str, sep: str = ";") -> list[str]:
+    return [p.strip() for p in (cell or "").split(sep) if p.strip()]
+
+
+def check_id(value: str, *, file: str, row: int, column: str) -> str:
+    if not value:
+        raise LoadError("is empty", file=file, row=row, column=column)
+    if not ID_RE.match(value):
+        raise LoadError(f"{value!r} is not a valid id (letters, digits, '-', '_', '.')",
+                        file=file, row=row, column=column)
+    return value
+
+
+def parse_int(value: str, *, file: str, row: int, column: str, lo: int | None = None,
+              hi: int | None = None, required: bool = False) -> int | None:
+    if value == "" or value is None:
+        if required:
+            raise LoadError("is empty", file=file, row=row, column=column)
+        return None
+    try:
+        n = int(float(value)) if re.fullmatch(r"\d+(\.0+)?", value) else int(value)
+    except ValueError:
+        raise LoadError(f"{value!r} is not a whole number", file=file, row=row, column=column) from None
+    if (lo is not None and n < lo) or (hi is not None and n > hi):
+        raise LoadError(f"{n} is out of range {lo}..{hi}", file=file, row=row, column=column)
+    return n

@@ -1,0 +1,311 @@
+"""Gap reports and role readiness, computed from the named queries.
+
+A competency is *taught* by a program when an accepted alignment (curator, manual or a
+reviewed suggestion) ties one of its objectives to it; optionally, unreviewed suggestions
+at or above a calibrated precision count too, and are labelled so.  It is *assessed* when an
+assessment of the program assesses it directly or assesses an objective aligned to it.
+"""
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
+from .errors import NotFound
+from .store import Store
+from .vocab import ACCEPTED, GAP_STATUSES, GM, PROV, RDF, SUGGESTED
+
+STATUS_ORDER = ["not_taught", "assessed_not_taught", "taught_not_assessed", "below_required_level", "covered"]
+
+
+@dataclass(frozen=True)
+class Teaching:
+    objective: str
+    objective_id: str
+    course: str
+    year: int
+    level: int | None
+    score: float | None
+    method: str
+    reviewed: bool  # False: an unreviewed suggestion counted because of include_suggestions
+
+
+@dataclass(frozen=True)
+class Assessing:
+    assessment: str
+    assessment_id: str
+    title: str
+    course: str
+    year: int
+    level: int | None
+    via: str  # "direct" or "objective"
+
+
+@dataclass(frozen=True)
+class GapEntry:
+    competency: str
+    notation: str
+    label: str
+    domain: str | None
+    domain_label: str | None
+    status: str
+    taught_by: tuple[Teaching, ...]
+    assessed_by: tuple[Assessing, ...]
+    level_reached: int | None
+    required_level: int | None
+    relation: str | None  # essential / optional when a role is given and requires it
+
+    @property
+    def courses(self) -> tuple[str, ...]:
+        return tuple(sorted({t.course for t in self.taught_by}))
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["courses"] = list(self.courses)
+        return d
+
+
+@dataclass(frozen=True)
+class DomainSummary:
+    domain: str | None
+    label: str | None
+    competencies: int
+    counts: dict
+    taught_pct: float
+    assessed_pct: float
+    covered_pct: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GapReport:
+    program: str
+    framework: str
+    year: int | None
+    course: str | None
+    role: str | None
+    include_suggestions: float | None
+    entries: tuple[GapEntry, ...]
+    summary: dict
+    domains: tuple[DomainSummary, ...]
+
+    def by_status(self, status: str) -> list[str]:
+        return sorted(e.notation for e in self.entries if e.status == status)
+
+    def to_dict(self) -> dict:
+        return {"program": self.program, "framework": self.framework,
+                "filters": {"year": self.year, "course": self.course, "role": self.role,
+                            "include_suggestions": self.include_suggestions},
+                "summary": self.summary, "domains": [d.to_dict() for d in self.domains],
+                "competencies": [e.to_dict() for e in self.entries]}
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = [{"domain": e.domain, "domain_label": e.domain_label, "competency": e.notation, "label": e.label,
+                 "status": e.status, "taught_in": ";".join(e.courses),
+                 "objectives": ";".join(t.objective_id for t in e.taught_by),
+                 "assessed_by": ";".join(a.assessment_id for a in e.assessed_by),
+                 "level_reached": e.level_reached, "required_level": e.required_level, "relation": e.relation}
+                for e in self.entries]
+        return pd.DataFrame(rows).astype({"level_reached": "Int64", "required_level": "Int64"})
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        self.to_frame().to_csv(buf, index=False)
+        return buf.getvalue()
+
+    def to_graph(self, ids, when: str | None = None) -> Graph:
+        """The report as RDF (gm:GapReport with one gm:GapEntry per competency)."""
+        g = Graph()
+        key = "-".join(str(p) for p in (self.program, self.framework, self.year, self.course, self.role) if p)
+        report = ids.activity(f"report-{key}")
+        g.add((report, RDF.type, GM.GapReport))
+        g.add((report, GM.reportFor, ids.program(self.program)))
+        g.add((report, GM.againstFramework, ids.framework(self.framework)))
+        if self.role:
+            g.add((report, GM.againstRole, ids.role(self.role)))
+        if when:
+            g.add((report, PROV.generatedAtTime, Literal(when, datatype=XSD.dateTime)))
+        for e in self.entries:
+            entry = URIRef(f"{report}#{e.notation}")
+            g.add((report, GM.hasEntry, entry))
+            g.add((entry, RDF.type, GM.GapEntry))
+            g.add((entry, GM.entryCompetency, URIRef(e.competency)))
+            g.add((entry, GM.gapStatus, GAP_STATUSES[e.status]))
+            if e.level_reached is not None:
+                g.add((entry, GM.levelReached, Literal(e.level_reached, datatype=XSD.integer)))
+            if e.required_level is not None:
+                g.add((entry, GM.requiredLevel, Literal(e.required_level, datatype=XSD.integer)))
+            for t in e.taught_by:
+                g.add((entry, GM.taughtBy, URIRef(t.objective)))
+            for a in e.assessed_by:
+                g.add((entry, GM.assessedBy, URIRef(a.assessment)))
+        return g
+
+
+def _status(taught: bool, assessed: bool, reached: int | None, required: int | None) -> str:
+    if not taught and not assessed:
+        return "not_taught"
+    if not taught:
+        return "assessed_not_taught"
+    if not assessed:
+        return "taught_not_assessed"
+    if required is not None and (reached or 0) < required:
+        return "below_required_level"
+    return "covered"
+
+
+def _pct(n: int, d: int) -> float:
+    return round(100.0 * n / d, 1) if d else 0.0
+
+
+def gap_report(store: Store, ids, program: str, framework: str, *, year: int | None = None,
+               course: str | None = None, role: str | None = None,
+               include_suggestions: float | None = None) -> GapReport:
+    """The gap report of ``program`` against ``framework``.
+
+    ``year``/``course`` restrict what counts as teaching and assessing; ``role`` adds the
+    role's required levels; ``include_suggestions`` (a calibrated precision, 0..1) also counts
+    unreviewed suggestions at or above it.
+    """
+    comps = store.select("framework_competencies", fw=Literal(framework))
+    if not comps:
+        raise NotFound(f"framework {framework!r} is not loaded", field="framework")
+    pid = ids.program(program)
+    teaching_rows = store.select("program_teaching", program=pid)
+    if not teaching_rows and not store.select("program_objectives", program=pid):
+        raise NotFound(f"program {program!r} is not loaded", field="program")
+    if course is not None and not any(r["code"] == course for r in store.select("program_courses",
+                                                                                 pid=Literal(program))):
+        raise NotFound(f"course {course!r} is not in program {program!r}", field="course")
+    required: dict[str, tuple[int, str]] = {}
+    if role:
+        reqs = store.select("role_requirements", rid=Literal(role))
+        if not reqs and not any(r["id"] == role for r in store.select("roles")):
+            raise NotFound(f"role {role!r} is not loaded", field="role")
+        required = {r["comp"]: (int(r["level"]), str(r["relation"]).rsplit("#", 1)[-1].lower()) for r in reqs}
+
+    def keep(code, yr):
+        return (year is None or int(yr) == year) and (course is None or code == course)
+
+    taught = defaultdict(list)
+    for r in teaching_rows:
+        if not keep(r["code"], r["year"]):
+            continue
+        status = URIRef(r["status"])
+        reviewed = status == ACCEPTED
+        if not reviewed and not (status == SUGGESTED and include_suggestions is not None
+                                 and (r["precision"] or 0) >= include_suggestions):
+            continue
+        taught[r["comp"]].append(Teaching(
+            objective=r["objective"], objective_id=r["oid"], course=r["code"], year=int(r["year"]),
+            level=r["level"], score=float(r["score"]) if r["score"] is not None else None,
+            method=str(r["method"]).rsplit("#", 1)[-1], reviewed=reviewed))
+    assessed = defaultdict(list)
+    for r in store.select("program_assessing", program=pid):
+        if keep(r["code"], r["year"]):
+            assessed[r["comp"]].append(Assessing(
+                assessment=r["assessment"], assessment_id=r["aid"], title=r["title"], course=r["code"],
+                year=int(r["year"]), level=r["level"], via=r["via"]))
+
+    entries = []
+    for c in comps:
+        t = tuple(sorted(taught.get(c["comp"], ()), key=lambda x: (x.year, x.course, x.objective_id)))
+        a = tuple(sorted({x.assessment_id: x for x in assessed.get(c["comp"], ())}.values(),
+                         key=lambda x: (x.year, x.course, x.assessment_id)))
+        levels = [x.level for x in t if x.level is not None] + [x.level for x in a if x.level is not None]
+        reached = max(levels) if levels else None
+        req, rel = required.get(c["comp"], (None, None))
+        entries.append(GapEntry(
+            competency=c["comp"], notation=c["notation"], label=c["label"], domain=c["domainNotation"],
+            domain_label=c["domainLabel"], status=_status(bool(t), bool(a), reached, req), taught_by=t,
+            assessed_by=a, level_reached=reached, required_level=req, relation=rel))
+
+    counts = {s: sum(1 for e in entries if e.status == s) for s in STATUS_ORDER}
+    n = len(entries)
+    is_taught = lambda e: bool(e.taught_by)  # noqa: E731
+    is_assessed = lambda e: bool(e.assessed_by)  # noqa: E731
+    summary = {"competencies": n, "counts": counts,
+               "taught_pct": _pct(sum(map(is_taught, entries)), n),
+               "assessed_pct": _pct(sum(map(is_assessed, entries)), n),
+               "covered_pct": _pct(counts["covered"], n)}
+    if role:
+        summary["role_required"] = len(required)
+    by_domain = defaultdict(list)
+    for e in entries:
+        by_domain[(e.domain, e.domain_label)].append(e)
+    domains = tuple(DomainSummary(
+        domain=d, label=lbl, competencies=len(es),
+        counts={s: sum(1 for e in es if e.status == s) for s in STATUS_ORDER},
+        taught_pct=_pct(sum(map(is_taught, es)), len(es)), assessed_pct=_pct(sum(map(is_assessed, es)), len(es)),
+        covered_pct=_pct(sum(1 for e in es if e.status == "covered"), len(es)))
+        for (d, lbl), es in sorted(by_domain.items(), key=lambda kv: kv[0][0] or ""))
+    return GapReport(program=program, framework=framework, year=year, course=course, role=role,
+                     include_suggestions=include_suggestions, entries=tuple(entries), summary=summary,
+                     domains=domains)
+
+
+@dataclass(frozen=True)
+class ReadinessItem:
+    competency: str
+    notation: str
+    label: str
+    relation: str
+    required_level: int
+    level_reached: int | None
+    status: str  # "ready", "below_level", "gap"
+    gap_status: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RoleReadiness:
+    role: str
+    title: str
+    program: str
+    items: tuple[ReadinessItem, ...]
+    summary: dict
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, "title": self.title, "program": self.program, "summary": self.summary,
+                "requirements": [i.to_dict() for i in self.items]}
+
+
+def role_readiness(store: Store, ids, program: str, role: str, framework: str | None = None,
+                   include_suggestions: float | None = None) -> RoleReadiness:
+    """Which of a role's essential and optional competencies the program covers, and which are gaps."""
+    reqs = store.select("role_requirements", rid=Literal(role))
+    if not reqs:
+        raise NotFound(f"role {role!r} is not loaded or has no requirements", field="role")
+    # Requirements may span frameworks (e.g. our own and ESCO): one report per framework.
+    fws = [framework] if framework else sorted({r["fw"] for r in reqs})
+    entries = {}
+    for fw in fws:
+        rep = gap_report(store, ids, program, fw, role=role, include_suggestions=include_suggestions)
+        entries.update({e.competency: e for e in rep.entries})
+    items = []
+    for r in reqs:
+        e = entries.get(r["comp"])
+        reached = e.level_reached if e else None
+        taught = bool(e and e.taught_by)
+        level = int(r["level"])
+        status = "gap" if not taught else ("below_level" if (reached or 0) < level else "ready")
+        items.append(ReadinessItem(competency=r["comp"], notation=r["notation"], label=r["label"],
+                                   relation=str(r["relation"]).rsplit("#", 1)[-1].lower(), required_level=level,
+                                   level_reached=reached, status=status,
+                                   gap_status=e.status if e else "not_taught"))
+    def share(rel):
+        sel = [i for i in items if i.relation == rel]
+        return {"required": len(sel), "ready": sum(i.status == "ready" for i in sel),
+                "below_level": sum(i.status == "below_level" for i in sel),
+                "gap": sum(i.status == "gap" for i in sel),
+                "ready_pct": _pct(sum(i.status == "ready" for i in sel), len(sel))}
+    return RoleReadiness(role=role, title=reqs[0]["title"], program=program, items=tuple(items),
+                         summary={"essential": share("essential"), "optional": share("optional")})

@@ -1,0 +1,73 @@
+"""The Gapmap vocabulary: every IRI the code uses, in one place.
+
+Namespaces are exposed as rdflib ``Namespace`` objects (``GM.Course``); the same
+terms are available as pyoxigraph nodes via :func:`ox`.  No other module spells
+out an IRI string.
+"""
+from __future__ import annotations
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SDO, SKOS, XSD
+
+#: Stable base of the Gapmap vocabulary (dereferenceable at /ns on the service).
+GM_NS = "https://w3id.org/gapmap/ns#"
+GM = Namespace(GM_NS)
+SCHEMA = SDO  # https://schema.org/
+ESCO = Namespace("http://data.europa.eu/esco/model#")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+ONTOLOGY_IRI = URIRef("https://w3id.org/gapmap/ns")
+
+#: Prefixes offered to SPARQL users and used when serialising.
+PREFIXES: dict[str, str] = {
+    "gm": GM_NS,
+    "skos": str(SKOS),
+    "schema": str(SCHEMA),
+    "esco": str(ESCO),
+    "prov": str(PROV),
+    "dcterms": str(DCTERMS),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+}
+
+# Alignment statuses (individuals of gm:AlignmentStatus).
+SUGGESTED = GM.Suggested
+ACCEPTED = GM.Accepted
+REJECTED = GM.Rejected
+STATUSES = {"suggested": SUGGESTED, "accepted": ACCEPTED, "rejected": REJECTED}
+
+# Requirement kinds, as in ESCO's essential/optional skills.
+ESSENTIAL = GM.Essential
+OPTIONAL = GM.Optional
+
+# Assessment kinds: input keyword -> class.
+ASSESSMENT_KINDS = {
+    "written_exam": GM.WrittenExam,
+    "osce_station": GM.OSCEStation,
+    "portfolio": GM.Portfolio,
+    "workplace_based": GM.WorkplaceBasedAssessment,
+}
+
+# Career tracks: input keyword -> individual of gm:CareerTrack.
+TRACKS = {
+    "clinical": GM.ClinicalTrack,
+    "research": GM.ResearchTrack,
+    "teaching": GM.TeachingTrack,
+    "leadership": GM.LeadershipTrack,
+}
+
+# Gap statuses reported per competency (also individuals in the ontology).
+GAP_STATUSES = {
+    "covered": GM.Covered,
+    "not_taught": GM.NotTaught,
+    "taught_not_assessed": GM.TaughtNotAssessed,
+    "assessed_not_taught": GM.AssessedNotTaught,
+    "below_required_level": GM.BelowRequiredLevel,
+}
+
+__all__ = [
+    "GM", "GM_NS", "SCHEMA", "ESCO", "SKOS", "PROV", "DCTERMS", "RDF", "RDFS", "OWL", "XSD", "SH",
+    "ONTOLOGY_IRI", "PREFIXES", "SUGGESTED", "ACCEPTED", "REJECTED", "STATUSES", "ESSENTIAL", "OPTIONAL",
+    "ASSESSMENT_KINDS", "TRACKS", "GAP_STATUSES",
+]

@@ -1,0 +1,58 @@
+"""Gap reports, role readiness, and running the alignment."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Response, jsonify, request
+
+from ontology.gaps import gap_report, role_readiness
+
+from ..app import gapmap
+from . import bp
+from .params import BadParameter, arg_float, arg_int, negotiate
+
+RDF_FORMATS = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json")}
+
+
+def _framework(program: str) -> str:
+    return request.args.get("framework") or gapmap().program_framework(program)
+
+
+@bp.get("/programs/<program>/gaps")
+def gaps(program):
+    ws = gapmap()
+    fmt = negotiate()
+    report = gap_report(ws.store, ws.ids, program, _framework(program), year=arg_int("year", 1, 8),
+                        course=request.args.get("course") or None, role=request.args.get("role") or None,
+                        include_suggestions=arg_float("include_suggestions"))
+    if fmt == "csv":
+        name = f"gaps-{program}-{report.framework}.csv"
+        return Response(report.to_csv(), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    if fmt in RDF_FORMATS:
+        rdf_fmt, mt = RDF_FORMATS[fmt]
+        g = report.to_graph(ws.ids, when=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        return Response(g.serialize(format=rdf_fmt), mimetype=mt)
+    return jsonify(report.to_dict())
+
+
+@bp.get("/programs/<program>/readiness/<role>")
+def readiness(program, role):
+    ws = gapmap()
+    return jsonify(role_readiness(ws.store, ws.ids, program, role, framework=request.args.get("framework"),
+                                  include_suggestions=arg_float("include_suggestions")).to_dict())
+
+
+@bp.post("/programs/<program>/align")
+def align(program):
+    body = request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        raise BadParameter("the body must be a JSON object", field="body")
+    top_k = body.get("top_k")
+    if top_k is not None and (not isinstance(top_k, int) or not 1 <= top_k <= 50):
+        raise BadParameter("top_k must be a whole number from 1 to 50", field="top_k")
+    mp = body.get("min_precision")
+    if mp is not None and (not isinstance(mp, (int, float)) or not 0 <= mp <= 1):
+        raise BadParameter("min_precision must be a number from 0 to 1", field="min_precision")
+    res = gapmap().align(program, body.get("framework"), top_k=top_k, min_precision=mp)
+    return jsonify(res.to_dict())

@@ -1,0 +1,40 @@
+"""The Flask application factory (thin: routing, content negotiation, errors)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app
+
+from ontology.store import Store
+
+from .config import Config
+from .errors import register_error_handlers
+from .workspace import Workspace
+
+
+def gapmap() -> Workspace:
+    """The workspace (store, ids, config, linkers) of the current app."""
+    return current_app.extensions["gapmap"]
+
+
+def create_app(config: Config | dict | None = None, *, store: Store | None = None) -> Flask:
+    if isinstance(config, dict):
+        cfg = Config()
+        for k, v in config.items():
+            setattr(cfg, k, v)
+    else:
+        cfg = config or Config()
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.config.from_mapping(cfg.as_flask())
+    app.json.sort_keys = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.extensions["gapmap"] = Workspace.from_config(cfg, store)
+    register_error_handlers(app)
+
+    from .api import bp as api_bp
+    from .sparql import bp as sparql_bp
+    from .web import bp as web_bp
+    app.register_blueprint(api_bp)
+    app.register_blueprint(sparql_bp)
+    app.register_blueprint(web_bp)
+    return app
