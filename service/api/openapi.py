@@ -27,6 +27,7 @@ SPEC = {
     "info": {"title": "Gapmap API", "version": "0.1.0",
              "description": "Competency mapping and curriculum gap analysis. Errors are application/problem+json."},
     "paths": {
+        "/api/openapi.json": _get("This document"),
         "/api/health": _get("Store status"),
         "/api/frameworks": _get("Loaded competency frameworks"),
         "/api/frameworks/{fw}/competencies": _get("Competencies of a framework", [
