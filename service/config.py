@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -25,6 +26,8 @@ class Config:
     ALIGN_TOP_K: int = field(default_factory=lambda: _env("GAPMAP_ALIGN_TOP_K", 5, int))
     #: suggestions below this calibrated precision are not stored
     ALIGN_MIN_PRECISION: float = field(default_factory=lambda: _env("GAPMAP_ALIGN_MIN_PRECISION", 0.2, float))
+    #: signs the web UI's session cookie (reviewer name); random per process when unset
+    SECRET_KEY: str = field(default_factory=lambda: _env("GAPMAP_SECRET_KEY", secrets.token_hex(16)))
     TESTING: bool = False
 
     def as_flask(self) -> dict:

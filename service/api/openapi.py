@@ -22,6 +22,14 @@ def _get(summary, params=(), extra_content=None):
                                   "404": _PROBLEM}}}
 
 
+def _post(summary, props, params=()):
+    return {"post": {"summary": summary, "parameters": list(params),
+                     "requestBody": {"content": {"application/json": {"schema": {"type": "object",
+                                                                                 "properties": props}}}},
+                     "responses": {"200": {"description": "OK", "content": _JSON}, "400": _PROBLEM,
+                                   "404": _PROBLEM}}}
+
+
 SPEC = {
     "openapi": "3.1.0",
     "info": {"title": "Gapmap API", "version": "0.1.0",
@@ -39,7 +47,6 @@ SPEC = {
         "/api/programs/{program}/assessments": _get("Assessments of a program", [_p("program", "path")]),
         "/api/roles": _get("Job roles and career pathway steps"),
         "/api/roles/{role}": _get("Requirements of a role", [_p("role", "path")]),
-        "/api/objectives/{oid}/alignments": _get("Alignments of one objective, best first", [_p("oid", "path")]),
         "/api/programs/{program}/gaps": _get("Gap report of a program against a framework", [
             _p("program", "path"), _p("framework", desc="default: the program's framework"),
             _p("year", schema={"type": "integer"}), _p("course"), _p("role"),
@@ -58,6 +65,25 @@ SPEC = {
                 "min_precision": {"type": "number", "minimum": 0, "maximum": 1}}}}}},
             "responses": {"200": {"description": "alignment summary", "content": _JSON}, "400": _PROBLEM,
                           "404": _PROBLEM}}},
+        "/api/programs/{program}/review": _get("Review queue: objectives with their suggestions", [
+            _p("program", "path"), _p("status", schema={"enum": ["suggested", "accepted", "rejected", "all"]}),
+            _p("course"), _p("year", schema={"type": "integer"}), _p("min_precision", schema={"type": "number"}),
+            _p("limit", schema={"type": "integer"})]),
+        "/api/alignments/{key}/decision": _post(
+            "Accept, reject, reset or replace a suggestion (reviewer in X-Gapmap-User)",
+            {"decision": {"enum": ["accept", "reject", "reset", "replace"]}, "competency": {"type": "string"},
+             "framework": {"type": "string"}, "competency_iri": {"type": "string"}, "note": {"type": "string"}},
+            [_p("key", "path")]),
+        "/api/alignments/{key}/history": _get("Every decision on an alignment, with who and when", [_p("key", "path")]),
+        "/api/objectives/{oid}/alignments": {**_get("Alignments of one objective, best first", [_p("oid", "path")]),
+                                             **_post("Add a manual alignment", {
+                                                 "competency": {"type": "string"}, "framework": {"type": "string"},
+                                                 "competency_iri": {"type": "string"}}, [_p("oid", "path")])},
+        "/api/objectives/{oid}/assessed-by": _post("Mark an objective as assessed by an assessment",
+                                                   {"assessment": {"type": "string"}}, [_p("oid", "path")]),
+        "/api/programs/{program}/review/bulk-accept": _post(
+            "Accept every suggestion at or above a calibrated precision", {"min_precision": {"type": "number"}},
+            [_p("program", "path")]),
         "/api/loaders": _get("Available loaders and their options"),
         "/api/load/{loader}": {"post": {
             "summary": "Load a file (multipart field 'file'; loader options as form fields)",

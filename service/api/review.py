@@ -1,0 +1,136 @@
+"""The review queue: accept, reject or replace suggestions; manual alignments; assessed-by; bulk accept.
+
+The reviewer is named by the ``X-Gapmap-User`` header (or a ``user`` field in the JSON body,
+or the signed-in name of the web UI's session).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from flask import jsonify, request, session
+from rdflib import URIRef
+
+from ontology import review
+from ontology.errors import NotFound
+
+from ..app import gapmap
+from . import bp
+from .params import BadParameter, arg_float, arg_int
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if body is None:
+        body = request.form.to_dict() if request.form else {}
+    if not isinstance(body, dict):
+        raise BadParameter("the body must be a JSON object", field="body")
+    return body
+
+
+def _user(body: dict) -> str:
+    return request.headers.get("X-Gapmap-User") or body.get("user") or session.get("user") or ""
+
+
+def _alignment_iri(key: str) -> URIRef:
+    return gapmap().ids._iri("alignment", key)
+
+
+def _competency(body: dict) -> URIRef:
+    """The competency named by IRI, or by framework + notation."""
+    ws = gapmap()
+    if body.get("competency_iri"):
+        return URIRef(body["competency_iri"])
+    fw, notation = body.get("framework"), body.get("competency")
+    if not notation:
+        raise BadParameter("name the competency (competency and framework, or competency_iri)", field="competency")
+    if not fw:
+        raise BadParameter("give the framework of the competency", field="framework")
+    return ws.ids.concept(fw, notation)
+
+
+@bp.get("/programs/<program>/review")
+def queue(program):
+    """Objectives with their alignments; by default only those with a pending suggestion."""
+    ws = gapmap()
+    status = request.args.get("status", "suggested")
+    if status not in ("suggested", "accepted", "rejected", "all"):
+        raise BadParameter("status must be suggested, accepted, rejected or all", field="status")
+    course, year = request.args.get("course"), arg_int("year", 1, 8)
+    min_p = arg_float("min_precision") or 0.0
+    limit = arg_int("limit", 1, 5000) or 200
+    rows = ws.store.select("review_queue", program=ws.ids.program(program))
+    objectives: OrderedDict[str, dict] = OrderedDict()
+    for r in rows:
+        if (course and r["code"] != course) or (year and r["year"] != year):
+            continue
+        o = objectives.setdefault(r["oid"], {
+            "objective": r["oid"], "text": r["text"], "course": r["code"], "course_title": r["ctitle"],
+            "year": r["year"], "alignments": []})
+        o["alignments"].append({
+            "id": r["alignment"].rsplit("/", 1)[-1], "iri": r["alignment"], "competency": r["comp"],
+            "notation": r["notation"], "label": r["label"], "score": r["score"], "precision": r["precision"],
+            "status": review._short(r["status"]), "method": review._short(r["method"]),
+            "evidence": r["evidence"], "evidence_field": r["field"],
+            "query_span": [r["spanStart"], r["spanEnd"]] if r["spanStart"] is not None else None})
+    def pending(o):
+        return any(a["status"] == "suggested" and (a["precision"] or 0) >= min_p for a in o["alignments"])
+    items = [o for o in objectives.values()
+             if status == "all" or (pending(o) if status == "suggested"
+                                    else any(a["status"] == status for a in o["alignments"]))]
+    return jsonify({"program": program, "count": len(items), "objectives": items[:limit]})
+
+
+@bp.post("/alignments/<key>/decision")
+def decide(key):
+    body = _body()
+    ws = gapmap()
+    decision = body.get("decision")
+    if decision == "replace":
+        a = _alignment_iri(key)
+        rows = ws.store.select("alignment_detail", alignment=a)
+        if not rows:
+            raise NotFound(f"no alignment {key}", field="alignment")
+        res = review.add_manual(ws.store, ws.ids, rows[0]["oid"], _competency(body), _user(body),
+                                note=body.get("note"), replaces=a)
+    else:
+        res = review.decide(ws.store, ws.ids, _alignment_iri(key), decision or "", _user(body), note=body.get("note"))
+    return jsonify(res.to_dict())
+
+
+@bp.get("/alignments/<key>/history")
+def history(key):
+    ws = gapmap()
+    a = _alignment_iri(key)
+    if not ws.store.select("alignment_detail", alignment=a):
+        raise NotFound(f"no alignment {key}", field="alignment")
+    return jsonify({"alignment": str(a), "history": review.history(ws.store, a)})
+
+
+@bp.post("/objectives/<oid>/alignments")
+def add_alignment(oid):
+    body = _body()
+    ws = gapmap()
+    res = review.add_manual(ws.store, ws.ids, oid, _competency(body), _user(body), note=body.get("note"))
+    return jsonify(res.to_dict()), 201
+
+
+@bp.post("/objectives/<oid>/assessed-by")
+def assessed_by(oid):
+    body = _body()
+    if not body.get("assessment"):
+        raise BadParameter("name the assessment", field="assessment")
+    ws = gapmap()
+    return jsonify(review.mark_assessed(ws.store, ws.ids, oid, body["assessment"], _user(body)).to_dict()), 201
+
+
+@bp.post("/programs/<program>/review/bulk-accept")
+def bulk_accept(program):
+    body = _body()
+    mp = body.get("min_precision")
+    try:
+        mp = float(mp)
+    except (TypeError, ValueError):
+        raise BadParameter("min_precision (0..1) is required", field="min_precision") from None
+    ws = gapmap()
+    res = review.bulk_accept(ws.store, ws.ids, program, mp, _user(body))
+    return jsonify({"accepted": len(res), "decisions": [d.to_dict() for d in res]})
