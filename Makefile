@@ -22,7 +22,7 @@ init: install
 	$(BIN)/gapmap init
 
 serve: install
-	@echo "Gapmap: http://127.0.0.1:5000/   e.g.  curl 'http://127.0.0.1:5000/api/programs/md/gaps?role=attending'"
+	@echo "Gapmap: http://127.0.0.1:5000/   e.g.  curl 'http://127.0.0.1:5000/api/programs/md/gaps?role=intern'"
 	@echo "       SPARQL: curl --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 5' http://127.0.0.1:5000/sparql"
 	$(BIN)/gapmap serve --host 127.0.0.1 --port 5000
 

@@ -13,6 +13,7 @@ from ontology.errors import LoadError, NotFound
 from ontology.ids import Ids
 from ontology.ingest import IngestResult, ingest
 from ontology.store import Store, open_store
+from rdflib import Literal, URIRef
 
 from .config import Config
 
@@ -75,6 +76,40 @@ class Workspace:
                              top_k=top_k or self.config.ALIGN_TOP_K,
                              min_precision=self.config.ALIGN_MIN_PRECISION if min_precision is None
                              else min_precision)
+
+    # Syllabi ------------------------------------------------------------------------------
+    def upload_syllabus(self, program: str, course_code: str, filename: str, data: bytes, user: str, *,
+                        media_type: str | None = None, year: int | None = None, title: str | None = None,
+                        align: bool = True) -> dict:
+        """Extract objectives from a syllabus document, store them as a new version of the
+        course's syllabus (replacing the previous version's objectives), and align them."""
+        from loaders.syllabus import extract
+        from loaders.syllabus_graph import syllabus_delta
+        from ontology.review import _check_user
+
+        user = _check_user(user)
+        rows = [r for r in self.store.select("course_detail", code=Literal(course_code))]
+        course = URIRef(rows[0]["course"]) if rows else None
+        if rows and rows[0]["pid"] != program:
+            raise LoadError(f"course {course_code!r} belongs to program {rows[0]['pid']!r}", column="course")
+        if course is None:
+            if not any(r["id"] == program for r in self.store.select("programs")):
+                raise NotFound(f"program {program!r} is not loaded", field="program")
+            if year is None:
+                raise LoadError(f"course {course_code!r} is new: give its year to create it", column="year")
+        extracted = extract(data, filename, media_type, max_bytes=self.config.MAX_UPLOAD_BYTES)
+        versions = self.store.select("course_syllabi", course=self.ids.course(course_code)) if course else []
+        version = (max(int(v["version"]) for v in versions) + 1) if versions else 1
+        ctx = Context(ids=self.ids, store=self.store)
+        delta = syllabus_delta(ctx, extracted, program=program, course_code=course_code, course=course,
+                               version=version, filename=filename, user=user, year=year, title=title)
+        res = ingest(self.store, delta)
+        out = {"program": program, "course": course_code, "version": version, "file": filename,
+               "extraction": extracted.to_dict(), "stored": res.to_dict(),
+               "objective_ids": sorted(n for n in (str(o) for o in delta.origin))}
+        if align and extracted.objectives:
+            out["alignment"] = self.align(program).to_dict()
+        return out
 
     def program_framework(self, program: str) -> str:
         for r in self.store.select("programs"):

@@ -84,6 +84,17 @@ SPEC = {
         "/api/programs/{program}/review/bulk-accept": _post(
             "Accept every suggestion at or above a calibrated precision", {"min_precision": {"type": "number"}},
             [_p("program", "path")]),
+        "/api/programs/{program}/courses/{code}/syllabus": {
+            **_get("Syllabus versions of a course", [_p("program", "path"), _p("code", "path")]),
+            "post": {"summary": "Upload a syllabus (PDF, DOCX, HTML, Markdown, text): objectives are extracted, "
+                                "stored as a new version and aligned",
+                     "parameters": [_p("program", "path"), _p("code", "path")],
+                     "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
+                         "file": {"type": "string", "format": "binary"}, "user": {"type": "string"},
+                         "year": {"type": "integer", "description": "required when the course is new"},
+                         "title": {"type": "string"}, "align": {"type": "boolean"}}}}}},
+                     "responses": {"201": {"description": "extracted and stored", "content": _JSON},
+                                   "400": _PROBLEM, "413": _PROBLEM, "415": _PROBLEM, "422": _PROBLEM}}},
         "/api/loaders": _get("Available loaders and their options"),
         "/api/load/{loader}": {"post": {
             "summary": "Load a file (multipart field 'file'; loader options as form fields)",

@@ -134,3 +134,31 @@ def bulk_accept(program):
     ws = gapmap()
     res = review.bulk_accept(ws.store, ws.ids, program, mp, _user(body))
     return jsonify({"accepted": len(res), "decisions": [d.to_dict() for d in res]})
+
+
+@bp.post("/programs/<program>/courses/<code>/syllabus")
+def upload_syllabus(program, code):
+    """Upload a syllabus (multipart field ``file``): objectives are extracted, stored as a new version, aligned."""
+    f = request.files.get("file")
+    if f is None or not f.filename:
+        raise BadParameter("send the syllabus as multipart/form-data in the field 'file'", field="file")
+    year = request.form.get("year")
+    if year:
+        try:
+            year = int(year)
+        except ValueError:
+            raise BadParameter("year must be a whole number", field="year") from None
+    ws = gapmap()
+    res = ws.upload_syllabus(program, code, f.filename, f.read(), _user(request.form.to_dict()),
+                             media_type=f.mimetype, year=year or None, title=request.form.get("title"),
+                             align=request.form.get("align", "true") != "false")
+    return jsonify(res), 201
+
+
+@bp.get("/programs/<program>/courses/<code>/syllabus")
+def syllabus_versions(program, code):
+    ws = gapmap()
+    rows = ws.store.select("course_syllabi", course=ws.ids.course(code))
+    return jsonify({"program": program, "course": code, "versions": [
+        {"version": r["version"], "file": r["file"], "at": str(r["at"]) if r["at"] else None, "user": r["user"],
+         "objectives": r["objectives"]} for r in rows]})

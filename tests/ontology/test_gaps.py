@@ -87,8 +87,6 @@ def test_role_readiness(mini):
 # --- the bundled data: planted gaps are found, exactly --------------------------------------------
 @pytest.fixture(scope="module")
 def bundled():
-    if not (DATA / "manifest.json").exists():
-        pytest.skip("bundled data/manifest.json missing")
     ws = _ws()
     ws.load_manifest(DATA / "manifest.json")
     return ws, json.loads((DATA / "planted_gaps.json").read_text())
