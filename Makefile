@@ -31,6 +31,11 @@ run: init serve
 test: install
 	$(BIN)/python -m pytest -q
 
+# Debian's chromium + chromedriver for the browser tests (root, as on CI; a no-op when present)
+browsers:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
+
 bench: bench-linking
 	$(BIN)/python bench/syllabus_extraction.py
 
