@@ -1,6 +1,7 @@
 """The `gapmap` command: init, load, align, link, report, readiness, check, serve."""
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -51,6 +52,12 @@ def main(ctx, store):
         cfg.STORE_PATH = store
     ctx.ensure_object(dict)
     ctx.obj["config"] = cfg
+
+    def _close():
+        # Release the embedded store's lock now, not at interpreter exit (matters when invoked in-process).
+        if ctx.obj.pop("ws", None) is not None:
+            gc.collect()
+    ctx.call_on_close(_close)
 
 
 @main.command()
