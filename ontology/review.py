@@ -161,7 +161,7 @@ def mark_assessed(store: Store, ids, objective_id: str, assessment_id: str, user
     quads += [(a, GM.assessesObjective, o, reviews), (d, RDF.type, GM.ReviewDecision, reviews),
               (d, RDF.type, PROV.Activity, reviews), (d, PROV.used, o, reviews), (d, PROV.used, a, reviews),
               (d, PROV.wasAssociatedWith, agent, reviews), (d, PROV.endedAtTime, at, reviews),
-              (d, GM.newStatus, GM.AssessedBy, reviews)]
+              (d, GM.newStatus, GM.AssessmentLinked, reviews)]
     store.apply(delete=[], insert=quads)
     return Decision("assessed-by", str(a), user, str(at), None, "assessed-by")
 

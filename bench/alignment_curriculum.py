@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""How well the alignment engine suggests competencies for *curriculum objectives*.
+
+Two sets with weak gold labels:
+  - md:    the bundled MD curriculum (data/), objectives with curator alignments to the bundled framework;
+  - ilios: the Ilios/UCSF sample objectives (../shared) against the AAMC PCRS competencies (58, without the
+           catch-alls), gold = the PCRS ids derived by Ilios' own competency map (weak: many objectives carry
+           two PCRS ids because the school competency maps to two).
+Writes bench/results/alignment_curriculum.json: MRR, R@1, R@5 (share of objectives with a gold competency in
+the top k), per set, with the engine's model version.  Usage: python bench/alignment_curriculum.py
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared" / "frameworks"
+
+
+def md_set():
+    comps = {}
+    with open(ROOT / "data/framework/hpc.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["type"] in ("competency", "subcompetency"):
+                comps[r["id"]] = (r["label"], tuple(a.strip() for a in r["alt_labels"].split("|") if a.strip()),
+                                  r["description"])
+    queries = []
+    with open(ROOT / "data/curriculum/md.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            gold = {c.strip() for c in r["competencies"].split(";") if c.strip()}
+            if gold:
+                queries.append((r["objective_text"], gold))
+    return comps, queries
+
+
+def ilios_set():
+    if not SHARED.exists():
+        return None
+    comps = {}
+    with open(SHARED / "aamc_pcrs/pcrs_competencies.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["is_other_catchall"] != "true":
+                comps[r["id"]] = (r["label"], (), r["description"])
+    queries = []
+    with open(SHARED / "ilios_sample_curriculum/ilios_demo_objectives.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            gold = {g for g in r["pcrs_ids"].split(";") if g in comps}
+            if gold and r["objective_text"].strip():
+                queries.append((r["objective_text"], gold))
+    return comps, queries
+
+
+def evaluate(comps, queries, **linker_kw):
+    from ontology.alignment.engine import CompetencyText, Linker
+    items = [CompetencyText(uri=k, label=v[0], alt_labels=v[1], description=v[2]) for k, v in comps.items()]
+    linker = Linker(items, cache_dir=ROOT / "var/cache/embeddings", **linker_kw)
+    t0 = time.perf_counter()
+    ranked = linker.rank([q for q, _ in queries], top_k=10)
+    secs = time.perf_counter() - t0
+    mrr = r1 = r5 = 0.0
+    for (q, gold), matches in zip(queries, ranked):
+        uris = [m.uri for m in matches]
+        first = next((i for i, u in enumerate(uris, 1) if u in gold), None)
+        mrr += 1 / first if first else 0
+        r1 += first == 1
+        r5 += bool(first and first <= 5)
+    n = len(queries)
+    return {"n": n, "competencies": len(items), "MRR": round(100 * mrr / n, 2), "R@1": round(100 * r1 / n, 2),
+            "R@5": round(100 * r5 / n, 2), "seconds": round(secs, 2), "model": linker.model_version}
+
+
+def main():
+    out = {"md": evaluate(*md_set())}
+    il = ilios_set()
+    out["ilios_pcrs"] = evaluate(*il) if il else "skipped: ../shared absent"
+    print(json.dumps(out, indent=2))
+    (ROOT / "bench/results").mkdir(parents=True, exist_ok=True)
+    (ROOT / "bench/results/alignment_curriculum.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
