@@ -183,13 +183,30 @@ def check(ctx):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="request threads")
+@click.option("--dev", is_flag=True, help="Flask's development server (auto-reload off) instead of gunicorn")
 @click.pass_context
-def serve(ctx, host, port):
-    """Serve the API and web UI."""
+def serve(ctx, host, port, threads, dev):
+    """Serve the API and web UI (gunicorn, one process: the embedded store belongs to one process)."""
     from .app import create_app
-    app = create_app(ctx.obj["config"], store=_ws(ctx).store)
-    click.echo(f"Gapmap on http://{host}:{port}/  (API: /api/openapi.json, SPARQL: /sparql)")
-    app.run(host=host, port=port, threaded=True)
+    cfg = ctx.obj["config"]
+    click.echo(f"Gapmap on http://{host}:{port}/  (API: /api/openapi.json, SPARQL: /sparql, vocabulary: /ns)")
+    if dev:
+        create_app(cfg).run(host=host, port=port, threaded=True)
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class _App(BaseApplication):
+        def load_config(self):
+            for k, v in {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread", "threads": threads,
+                         "timeout": 120, "accesslog": "-", "loglevel": "info"}.items():
+                self.cfg.set(k, v)
+
+        def load(self):
+            # One worker: the app (and the store it opens) lives in that worker only.
+            return create_app(cfg)
+
+    _App().run()
 
 
 if __name__ == "__main__":
