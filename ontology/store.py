@@ -160,6 +160,17 @@ class EmbeddedStore(Store):
             self.generation += 1
             self.flush()
 
+    def select(self, name, **bindings):
+        # Same binding mechanism as query()'s initBindings (Oxigraph substitutions), minus rdflib's
+        # per-cell Result wrapping, which costs ~8x on report-sized answers (21 ms vs 2.6 ms).
+        subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items() if v is not None}
+        try:
+            res = self.ox.query(load_query(name), use_default_graph_as_union=True, substitutions=subs)
+        except (SyntaxError, RuntimeError) as e:
+            raise QueryError(f"query {name} failed: {e}") from None
+        names = [v.value for v in res.variables]
+        return [{n: _ox_py(t) for n, t in zip(names, row)} for row in res]
+
     def graph_names(self):
         return sorted(g.value for g in self.ox.named_graphs()
                       if isinstance(g, ox.NamedNode) and not g.value.startswith(_STAGING))
@@ -186,6 +197,28 @@ class EmbeddedStore(Store):
 
 def g_is_iri(name) -> bool:
     return isinstance(name, URIRef) and ">" not in name and " " not in name
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_CASTS = {_XSD + "integer": int, _XSD + "int": int, _XSD + "long": int, _XSD + "decimal": float,
+          _XSD + "double": float, _XSD + "float": float, _XSD + "boolean": lambda v: v in ("true", "1")}
+
+
+def _ox_py(t):
+    """A plain Python value for an Oxigraph result cell (IRIs and other literals as str)."""
+    if t is None:
+        return None
+    if isinstance(t, ox.Literal):
+        cast = _CASTS.get(t.datatype.value)
+        if cast is not None:
+            try:
+                return cast(t.value)
+            except ValueError:
+                return t.value
+        return t.value
+    if isinstance(t, ox.BlankNode):
+        return f"_:{t.value}"
+    return t.value
 
 
 def _from_ox(t):
