@@ -54,6 +54,8 @@ SPEC = {
                schema={"type": "number", "minimum": 0, "maximum": 1}),
             _p("format", schema={"enum": ["json", "csv", "ttl", "jsonld"]})],
             {"text/csv": {}, "text/turtle": {}, "application/ld+json": {}}),
+        "/api/programs/{program}/achievement": _get("How each cohort achieves each competency (assessment results)", [
+            _p("program", "path"), _p("framework"), _p("cohort")]),
         "/api/programs/{program}/readiness/{role}": _get("Role readiness of a program", [
             _p("program", "path"), _p("role", "path"), _p("framework"),
             _p("include_suggestions", schema={"type": "number"})]),

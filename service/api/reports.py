@@ -56,3 +56,11 @@ def align(program):
         raise BadParameter("min_precision must be a number from 0 to 1", field="min_precision")
     res = gapmap().align(program, body.get("framework"), top_k=top_k, min_precision=mp)
     return jsonify(res.to_dict())
+
+
+@bp.get("/programs/<program>/achievement")
+def achievement(program):
+    from ontology.achievement import cohort_achievement
+    ws = gapmap()
+    rep = cohort_achievement(ws.store, ws.ids, program, _framework(program), cohort=request.args.get("cohort"))
+    return jsonify(rep.to_dict())

@@ -1,0 +1,88 @@
+"""How a cohort achieves each competency: results of the assessments that assess it."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+
+from rdflib import Literal
+
+from .errors import NotFound
+from .store import Store
+
+
+@dataclass(frozen=True)
+class AssessmentOutcome:
+    assessment_id: str
+    title: str
+    learners: int
+    pass_rate: float
+    mean_score: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CompetencyAchievement:
+    competency: str
+    notation: str
+    label: str
+    cohort: str
+    learners: int  # results counted (a learner sitting two assessments counts twice)
+    pass_rate: float
+    mean_score: float
+    assessments: tuple[AssessmentOutcome, ...]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Achievement:
+    program: str
+    framework: str
+    cohorts: tuple[str, ...]
+    competencies: tuple[CompetencyAchievement, ...]
+    #: competencies assessed, but with no results for a cohort: nothing known about how it does
+    no_results: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"program": self.program, "framework": self.framework, "cohorts": list(self.cohorts),
+                "no_results": list(self.no_results), "competencies": [c.to_dict() for c in self.competencies]}
+
+
+def cohort_achievement(store: Store, ids, program: str, framework: str, cohort: str | None = None) -> Achievement:
+    """Pass rate and mean score per competency and cohort, weighted by results."""
+    pid = ids.program(program)
+    comps = {r["comp"]: r for r in store.select("framework_competencies", fw=Literal(framework))}
+    if not comps:
+        raise NotFound(f"framework {framework!r} is not loaded", field="framework")
+    results = [r for r in store.select("cohort_results", program=pid) if cohort is None or r["cohort"] == cohort]
+    if cohort is not None and not results:
+        raise NotFound(f"no results for cohort {cohort!r} in program {program!r}", field="cohort")
+    by_assessment = defaultdict(list)
+    for r in results:
+        by_assessment[r["assessment"]].append(r)
+    assessing = defaultdict(set)
+    for r in store.select("program_assessing", program=pid):
+        if r["comp"] in comps:
+            assessing[r["comp"]].add(r["assessment"])
+    out, no_results = [], set()
+    cohorts = sorted({r["cohort"] for r in results})
+    for comp, assessments in sorted(assessing.items(), key=lambda kv: comps[kv[0]]["notation"]):
+        for c in cohorts:
+            rows = [r for a in sorted(assessments) for r in by_assessment.get(a, []) if r["cohort"] == c]
+            if not rows:
+                no_results.add(comps[comp]["notation"])
+                continue
+            n = sum(int(r["learners"]) for r in rows)
+            passes = sum(int(r["passes"]) for r in rows)
+            mean = sum(float(r["mean"]) * int(r["learners"]) for r in rows) / n
+            out.append(CompetencyAchievement(
+                competency=comp, notation=comps[comp]["notation"], label=comps[comp]["label"], cohort=c,
+                learners=n, pass_rate=round(passes / n, 3), mean_score=round(mean, 3),
+                assessments=tuple(AssessmentOutcome(r["aid"], r["title"], int(r["learners"]),
+                                                    round(int(r["passes"]) / int(r["learners"]), 3),
+                                                    round(float(r["mean"]), 3)) for r in rows)))
+    return Achievement(program=program, framework=framework, cohorts=tuple(cohorts), competencies=tuple(out),
+                       no_results=tuple(sorted(no_results)))
