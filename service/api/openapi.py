@@ -68,7 +68,7 @@ SPEC = {
             "responses": {"200": {"description": "alignment summary", "content": _JSON}, "400": _PROBLEM,
                           "404": _PROBLEM}}},
         "/api/programs/{program}/review": _get("Review queue: objectives with their suggestions", [
-            _p("program", "path"), _p("status", schema={"enum": ["suggested", "accepted", "rejected", "all"]}),
+            _p("program", "path"), _p("status", schema={"enum": ["pending", "suggested", "accepted", "rejected", "unmapped", "all"]}),
             _p("course"), _p("year", schema={"type": "integer"}), _p("min_precision", schema={"type": "number"}),
             _p("limit", schema={"type": "integer"})]),
         "/api/alignments/{key}/decision": _post(

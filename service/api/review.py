@@ -48,13 +48,20 @@ def _competency(body: dict) -> URIRef:
     return ws.ids.concept(fw, notation)
 
 
+STATUS_FILTERS = ("pending", "suggested", "accepted", "rejected", "unmapped", "all")
+
+
 @bp.get("/programs/<program>/review")
 def queue(program):
-    """Objectives with their alignments; by default only those with a pending suggestion."""
+    """Objectives with their alignments.
+
+    ``status``: ``pending`` (default: a suggestion awaits a decision, or nothing is accepted yet),
+    ``suggested``, ``accepted``, ``rejected``, ``unmapped`` (nothing accepted) or ``all``.
+    """
     ws = gapmap()
-    status = request.args.get("status", "suggested")
-    if status not in ("suggested", "accepted", "rejected", "all"):
-        raise BadParameter("status must be suggested, accepted, rejected or all", field="status")
+    status = request.args.get("status", "pending")
+    if status not in STATUS_FILTERS:
+        raise BadParameter(f"status must be one of {', '.join(STATUS_FILTERS)}", field="status")
     course, year = request.args.get("course"), arg_int("year", 1, 8)
     min_p = arg_float("min_precision") or 0.0
     limit = arg_int("limit", 1, 5000) or 200
@@ -66,17 +73,25 @@ def queue(program):
         o = objectives.setdefault(r["oid"], {
             "objective": r["oid"], "text": r["text"], "course": r["code"], "course_title": r["ctitle"],
             "year": r["year"], "alignments": []})
+        if r["alignment"] is None:
+            continue
         o["alignments"].append({
             "id": r["alignment"].rsplit("/", 1)[-1], "iri": r["alignment"], "competency": r["comp"],
             "notation": r["notation"], "label": r["label"], "score": r["score"], "precision": r["precision"],
             "status": review._short(r["status"]), "method": review._short(r["method"]),
             "evidence": r["evidence"], "evidence_field": r["field"],
             "query_span": [r["spanStart"], r["spanEnd"]] if r["spanStart"] is not None else None})
-    def pending(o):
+    def suggested(o):
         return any(a["status"] == "suggested" and (a["precision"] or 0) >= min_p for a in o["alignments"])
-    items = [o for o in objectives.values()
-             if status == "all" or (pending(o) if status == "suggested"
-                                    else any(a["status"] == status for a in o["alignments"]))]
+
+    def unmapped(o):
+        return not any(a["status"] == "accepted" for a in o["alignments"])
+
+    keep = {"all": lambda o: True, "suggested": suggested, "unmapped": unmapped,
+            "pending": lambda o: suggested(o) or unmapped(o),
+            "accepted": lambda o: any(a["status"] == "accepted" for a in o["alignments"]),
+            "rejected": lambda o: any(a["status"] == "rejected" for a in o["alignments"])}[status]
+    items = [o for o in objectives.values() if keep(o)]
     return jsonify({"program": program, "count": len(items), "objectives": items[:limit]})
 
 

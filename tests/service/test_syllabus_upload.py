@@ -1,0 +1,114 @@
+"""Syllabus upload over HTTP: extracted objectives stored as versions, aligned, decisions kept, bad files refused."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from service.app import create_app
+
+TESTS = Path(__file__).resolve().parents[1]
+MINI = TESTS / "fixtures" / "mini"
+SYL = TESTS / "fixtures" / "syllabi"
+U = {"X-Gapmap-User": "dr.chen"}
+
+
+def _docx(objectives: list[str]) -> bytes:
+    d = Document()
+    d.add_heading("MED-201 Clerkship Medicine", 0)
+    d.add_paragraph("This clerkship introduces inpatient medicine.")
+    d.add_heading("Learning objectives", 1)
+    for o in objectives:
+        d.add_paragraph(o, style="List Number")
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+OBJ = ["Conduct a telehealth follow-up visit with attention to privacy and technical limitations.",
+       "Deliver a structured handover of a ward patient to the night team.",
+       "Explain a new cancer diagnosis to a patient using the SPIKES protocol."]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    app = create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+                      "MAX_UPLOAD_BYTES": 2 * 2**20})
+    with app.app_context():
+        from service.app import gapmap
+        gapmap().load_manifest(MINI / "manifest.json")
+    return app.test_client()
+
+
+def _upload(client, data: bytes, name: str, code="MED-201", **form):
+    return client.post(f"/api/programs/mini/courses/{code}/syllabus",
+                       data={"file": (io.BytesIO(data), name), **form}, headers=U,
+                       content_type="multipart/form-data")
+
+
+def test_upload_docx_stores_objectives_and_suggestions(client):
+    r = _upload(client, _docx(OBJ), "med201.docx")
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["version"] == 1
+    assert [o["text"] for o in body["extraction"]["objectives"]] == OBJ
+    assert body["alignment"]["objectives"] == 8  # 5 from the curriculum + 3 extracted
+    q = client.get("/api/programs/mini/review?course=MED-201&status=all").get_json()
+    texts = {o["text"] for o in q["objectives"]}
+    assert set(OBJ) <= texts
+    versions = client.get("/api/programs/mini/courses/MED-201/syllabus").get_json()["versions"]
+    assert [(v["version"], v["file"], v["user"], v["objectives"]) for v in versions] == [(1, "med201.docx", "dr.chen", 3)]
+
+
+def test_reupload_replaces_extracted_objectives_and_keeps_decisions(client):
+    q = client.get("/api/programs/mini/review?course=MED-201&status=all").get_json()
+    kept = next(o for o in q["objectives"] if o["text"] == OBJ[1])
+    r = client.post(f"/api/objectives/{kept['objective']}/alignments", json={"competency": "CM2", "framework": "mini"},
+                    headers=U)
+    assert r.status_code == 201
+    a = {"id": r.get_json()["alignment"].rsplit("/", 1)[-1]}
+    new = [OBJ[1], "Interpret an arterial blood gas in a patient with respiratory distress."]
+    r = _upload(client, _docx(new), "med201-v2.docx")
+    assert r.get_json()["version"] == 2
+    q = client.get("/api/programs/mini/review?course=MED-201&status=all").get_json()
+    texts = {o["text"] for o in q["objectives"]}
+    assert OBJ[0] not in texts and OBJ[2] not in texts and new[1] in texts  # the old version's objectives are gone
+    again = next(o for o in q["objectives"] if o["text"] == OBJ[1])
+    assert next(x for x in again["alignments"] if x["id"] == a["id"])["status"] == "accepted"
+    versions = client.get("/api/programs/mini/courses/MED-201/syllabus").get_json()["versions"]
+    assert [v["version"] for v in versions] == [2]  # the graph holds the current version
+
+
+@pytest.mark.parametrize("fixture,status", [
+    ("scanned_no_text.pdf", 422), ("encrypted.pdf", 422), ("corrupt.pdf", 422), ("zip_bomb.docx", 422),
+    ("billion_laughs.html", 422), ("xxe_external_entity.xhtml", 422)])
+def test_bad_files_are_refused_and_nothing_is_stored(client, fixture, status):
+    before = client.get("/api/health").get_json()["triples"]
+    r = _upload(client, (SYL / fixture).read_bytes(), fixture)
+    assert r.status_code == status, r.get_json()
+    assert r.mimetype == "application/problem+json" and r.get_json()["detail"]
+    assert client.get("/api/health").get_json()["triples"] == before
+
+
+def test_wrong_type_oversize_and_missing_fields(client):
+    r = _upload(client, b"\x89PNG\r\n\x1a\n" + b"0" * 100, "photo.png")
+    assert r.status_code == 415
+    r = _upload(client, b"a" * (3 * 2**20), "huge.txt")
+    assert r.status_code == 413
+    r = client.post("/api/programs/mini/courses/MED-201/syllabus", data={}, headers=U,
+                    content_type="multipart/form-data")
+    assert r.status_code == 400 and r.get_json()["field"] == "file"
+    r = client.post("/api/programs/mini/courses/MED-201/syllabus",
+                    data={"file": (io.BytesIO(_docx(OBJ)), "x.docx")}, content_type="multipart/form-data")
+    assert r.status_code == 400 and r.get_json()["field"] == "user"
+
+
+def test_a_new_course_needs_a_year(client):
+    r = _upload(client, (SYL / "surg301_objectives.pdf").read_bytes(), "surg.pdf", code="SURG-301")
+    assert r.status_code == 422 and r.get_json()["column"] == "year"
+    r = _upload(client, (SYL / "surg301_objectives.pdf").read_bytes(), "surg.pdf", code="SURG-301", year="3")
+    assert r.status_code == 201, r.get_json()
+    courses = client.get("/api/programs/mini/courses").get_json()["courses"]
+    assert ("SURG-301", 3) in [(c["code"], c["year"]) for c in courses]
