@@ -29,7 +29,7 @@ def _docx(objectives: list[str]) -> bytes:
 
 OBJ = ["Conduct a telehealth follow-up visit with attention to privacy and technical limitations.",
        "Deliver a structured handover of a ward patient to the night team.",
-       "Explain a new cancer diagnosis to a patient using the SPIKES protocol."]
+       "Discuss goals of care with a seriously ill patient and their family."]
 
 
 @pytest.fixture(scope="module")
