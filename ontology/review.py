@@ -105,6 +105,9 @@ def add_manual(store: Store, ids, objective_id: str, competency: URIRef, user: s
                note: str | None = None, replaces: URIRef | None = None) -> Decision:
     """A reviewer's own alignment (status accepted, method manual); optionally rejecting another one."""
     user = _check_user(user)
+    if replaces is not None and replaces == ids.alignment(objective_id, str(competency)):
+        # "Replacing" a suggestion by its own competency is accepting it.
+        return decide(store, ids, replaces, "accept", user, note=note)
     rows = store.select("objective_detail", objective=ids.objective(objective_id))
     if not rows:
         raise NotFound(f"no objective {objective_id!r}", field="objective")

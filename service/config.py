@@ -33,4 +33,7 @@ class Config:
     def as_flask(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["MAX_CONTENT_LENGTH"] = self.MAX_UPLOAD_BYTES
+        # The review API trusts the session's reviewer name: never send that cookie on cross-site posts.
+        d["SESSION_COOKIE_SAMESITE"] = "Lax"
+        d["SESSION_COOKIE_HTTPONLY"] = True
         return d

@@ -104,6 +104,7 @@ def vocabulary():
     g = _ontology()
     if best == "text/html":
         from rdflib.namespace import OWL, RDF, RDFS
+
         from ontology.vocab import GM_NS
         terms = []
         for kind, label in ((OWL.Class, "Classes"), (OWL.ObjectProperty, "Object properties"),
@@ -116,4 +117,4 @@ def vocabulary():
     return Response(g.serialize(format=types[best]), mimetype=best, headers={"Vary": "Accept"})
 
 
-from . import views_auth, views_catalog, views_program, views_sparql  # noqa: E402,F401  (routes register on bp)
+from . import views_auth, views_catalog, views_program, views_sparql  # noqa: F401  (routes register on bp)

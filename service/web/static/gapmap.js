@@ -1,0 +1,45 @@
+/* Gapmap: small shared helpers (no framework, no network beyond this server). */
+(function () {
+  "use strict";
+  var user = function () { return document.body.getAttribute("data-user") || ""; };
+
+  /* The message of an error response: problem+json "detail" (with field/file/row), else the text. */
+  function problemText(status, text) {
+    try {
+      var p = JSON.parse(text);
+      var col = p.column != null ? "column " + p.column : null;
+      var where = [p.file, p.row != null ? "row " + p.row : null, col, p.field ? "field " + p.field : null]
+        .filter(Boolean).join(", ");
+      return (p.title ? p.title + ": " : "") + (p.detail || text) + (where ? " (" + where + ")" : "");
+    } catch (e) {
+      return "HTTP " + status + (text ? ": " + text.slice(0, 300) : "");
+    }
+  }
+
+  /* fetch() a JSON API; resolves with the parsed body, rejects with Error(problem detail). */
+  function api(method, url, body) {
+    var headers = {"Accept": "application/json"};
+    if (user()) headers["X-Gapmap-User"] = user();
+    var init = {method: method, headers: headers, credentials: "same-origin"};
+    if (body !== undefined) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+    return fetch(url, init).then(function (r) {
+      return r.text().then(function (t) {
+        if (!r.ok) throw new Error(problemText(r.status, t));
+        return t ? JSON.parse(t) : {};
+      });
+    });
+  }
+
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") e.textContent = attrs[k];
+      else if (k === "class") e.className = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { e.append(c); });
+    return e;
+  }
+
+  window.Gapmap = {api: api, problemText: problemText, el: el, user: user};
+})();

@@ -1,0 +1,44 @@
+"""The SPARQL query page: a textarea, example queries, results rendered by static/sparql.js."""
+from __future__ import annotations
+
+from flask import render_template
+
+from . import bp
+
+EXAMPLES = [
+    ("Never-taught competencies", """# Competencies of the hpc framework that no accepted alignment teaches
+SELECT ?notation ?label WHERE {
+  ?c a gm:Competency ; skos:inScheme/skos:notation "hpc" ; skos:notation ?notation ; skos:prefLabel ?label .
+  FILTER NOT EXISTS { ?a gm:alignedCompetency ?c ; gm:status gm:Accepted . }
+} ORDER BY ?notation"""),
+    ("Objectives per course", """# Objectives per course and year, and how many of them are aligned
+SELECT ?year ?code (COUNT(DISTINCT ?o) AS ?objectives) (COUNT(DISTINCT ?aligned) AS ?aligned_objectives) WHERE {
+  ?course gm:partOfProgram/skos:notation "md" ; skos:notation ?code ; gm:year ?year .
+  ?o gm:inCourse ?course .
+  OPTIONAL { ?a gm:alignedObjective ?o ; gm:status gm:Accepted . BIND(?o AS ?aligned) }
+} GROUP BY ?year ?code ORDER BY ?year ?code"""),
+    ("Decisions by reviewer (PROV)", """# Review decisions: who changed which alignment, when, from what to what
+SELECT DISTINCT ?reviewer ?at ?objective ?competency ?previous ?new WHERE {
+  ?d a gm:ReviewDecision ; prov:wasAssociatedWith/rdfs:label ?reviewer ; prov:endedAtTime ?at ;
+     gm:newStatus ?new ; prov:used ?a .
+  ?a gm:alignedObjective/skos:notation ?objective ; gm:alignedCompetency/skos:notation ?competency .
+  OPTIONAL { ?d gm:previousStatus ?previous }
+} ORDER BY DESC(?at) LIMIT 100"""),
+    ("Role requirements", """# Essential requirements of the intern role, with the assessments that assess them
+SELECT ?notation ?label ?level (GROUP_CONCAT(DISTINCT ?aid; separator=", ") AS ?assessments) WHERE {
+  ?role skos:notation "intern" .
+  ?req gm:requirementOf ?role ; gm:relation gm:Essential ; gm:requiresCompetency ?c ; gm:requiredLevel ?level .
+  ?c skos:notation ?notation ; skos:prefLabel ?label .
+  OPTIONAL { ?x schema:assesses ?c ; skos:notation ?aid }
+} GROUP BY ?notation ?label ?level ORDER BY ?notation"""),
+    ("Career pathways", """# Which role leads to which, by track
+SELECT ?from ?track ?to WHERE {
+  ?r a gm:JobRole ; skos:notation ?from ; gm:track ?track .
+  OPTIONAL { ?r gm:transitionsTo/skos:notation ?to }
+} ORDER BY ?track ?from ?to"""),
+]
+
+
+@bp.get("/sparql/ui")
+def sparql_ui():
+    return render_template("sparql.html", examples=EXAMPLES)

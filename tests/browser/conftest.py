@@ -1,0 +1,81 @@
+"""A real headless Chromium (Debian ``chromium`` + ``chromium-driver``) against the real app on a free port."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "data"
+SHOTS = ROOT / "build" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def _missing() -> str | None:
+    for p in (CHROMIUM, CHROMEDRIVER):
+        if not Path(p).exists():
+            return f"{p} is not installed (run `make browsers`: Debian chromium + chromium-driver)"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed"
+    return None
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """The app over an on-disk store loaded from data/manifest.json and aligned once, served by werkzeug."""
+    why = _missing()
+    if why:
+        pytest.skip(why)
+    from werkzeug.serving import make_server
+
+    from service.app import create_app, gapmap
+
+    tmp = tmp_path_factory.mktemp("browser")
+    app = create_app({"STORE_PATH": str(tmp / "store"), "CACHE_DIR": str(tmp / "cache"),
+                      "SECRET_KEY": "browser-test", "SPARQL_TIMEOUT": 10.0})
+    with app.app_context():
+        ws = gapmap()
+        ws.load_manifest(DATA / "manifest.json")
+        ws.align("md")  # loads the MiniLM model once for the module
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="gapmap-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", app
+    finally:
+        server.shutdown()
+        thread.join(10)
+        eng = app.extensions.get("gapmap_sparql")
+        if eng is not None:
+            eng.close()
+
+
+@pytest.fixture(scope="module")
+def browser(live_server):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="gapmap-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-default-apps", "--window-size=1400,1000", f"--user-data-dir={profile}"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(60)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):  # one run's set, no stale pictures
+        old.unlink()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
