@@ -17,7 +17,7 @@ from rdflib.namespace import XSD
 
 from .errors import NotFound
 from .store import Store
-from .vocab import ACCEPTED, GAP_STATUSES, GM, PROV, RDF, SUGGESTED
+from .vocab import ACCEPTED, GAP_STATUSES, GM, PROV, RDF, SKOS, SUGGESTED
 
 STATUS_ORDER = ["not_taught", "assessed_not_taught", "taught_not_assessed", "below_required_level", "covered"]
 
@@ -119,11 +119,11 @@ class GapReport:
         self.to_frame().to_csv(buf, index=False)
         return buf.getvalue()
 
-    def to_graph(self, ids, when: str | None = None) -> Graph:
+    def to_graph(self, ids, when: str | None = None, iri: URIRef | None = None) -> Graph:
         """The report as RDF (gm:GapReport with one gm:GapEntry per competency)."""
         g = Graph()
         key = "-".join(str(p) for p in (self.program, self.framework, self.year, self.course, self.role) if p)
-        report = ids.activity(f"report-{key}")
+        report = iri or ids.activity(f"report-{key}")
         g.add((report, RDF.type, GM.GapReport))
         g.add((report, GM.reportFor, ids.program(self.program)))
         g.add((report, GM.againstFramework, ids.framework(self.framework)))
@@ -137,6 +137,7 @@ class GapReport:
             g.add((entry, RDF.type, GM.GapEntry))
             g.add((entry, GM.entryCompetency, URIRef(e.competency)))
             g.add((entry, GM.gapStatus, GAP_STATUSES[e.status]))
+            g.add((entry, SKOS.notation, Literal(e.notation)))
             if e.level_reached is not None:
                 g.add((entry, GM.levelReached, Literal(e.level_reached, datatype=XSD.integer)))
             if e.required_level is not None:

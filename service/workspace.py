@@ -9,6 +9,7 @@ from pathlib import Path
 from loaders import Context, Source
 from loaders import get as get_loader
 from ontology.align import AlignResult, align_program, competency_texts
+from ontology.changes import capture
 from ontology.errors import LoadError, NotFound
 from ontology.ids import Ids
 from ontology.ingest import IngestResult, ingest
@@ -34,10 +35,35 @@ class Workspace:
         return cls(store=store or open_store(cfg.STORE_PATH or None), ids=Ids(cfg.BASE), config=cfg)
 
     # Loading -----------------------------------------------------------------------------
-    def load(self, loader: str, source: Source, options: dict | None = None) -> IngestResult:
+    #: loaders whose sources change what a gap report says; a report is saved before each such reload
+    REPORTED_KINDS = ("framework", "curriculum", "assessments", "syllabus")
+
+    def load(self, loader: str, source: Source, options: dict | None = None, *,
+             keep_report: bool = True) -> IngestResult:
         ctx = Context(ids=self.ids, store=self.store, options=dict(options or {}))
         delta = get_loader(loader).load(source, ctx)
-        return ingest(self.store, delta)
+        return self._ingest(delta, f"before loading {source.name}" if keep_report else None)
+
+    def _ingest(self, delta, label: str | None) -> IngestResult:
+        """Ingest; when the delta replaces a source that reports depend on, the reports as they were
+        before are saved (only those that the reload actually changed, and only if it succeeded)."""
+        captures = self._capture_reports(delta.graphs, label) if label else []
+        res = ingest(self.store, delta)
+        self._keep_changed(captures)
+        return res
+
+    def _capture_reports(self, graphs, label: str) -> list:
+        kinds = tuple(str(self.ids.graph(k, "")) for k in self.REPORTED_KINDS)
+        existing = set(self.store.graph_names())
+        if not any(str(g) in existing and str(g).startswith(kinds) for g in graphs):
+            return []  # a first load, or a source no report depends on
+        return [capture(self.store, self.ids, p["id"], p["fw"], label)
+                for p in self.store.select("programs") if p["fw"]]
+
+    def _keep_changed(self, captures) -> None:
+        keep = {c.graph_name: c.graph for c in captures if c.changed(self.store, self.ids)}
+        if keep:
+            self.store.replace_graphs(keep)
 
     def load_manifest(self, path: str | Path) -> list[dict]:
         """Load every entry of a manifest (``data/manifest.json``) in order; idempotent."""
@@ -51,8 +77,13 @@ class Workspace:
             for key in ("loader", "path"):
                 if key not in entry:
                     raise LoadError(f"entry {i} has no {key!r}", file=str(path), row=i, column=key)
-            res = self.load(entry["loader"], Source.from_path(path.parent / entry["path"]), entry.get("options"))
+        # One report snapshot for the whole manifest, kept only if the reload changed something.
+        captures = self._capture_reports(self.store.graph_names(), f"before loading {path.name}")
+        for entry in entries:
+            res = self.load(entry["loader"], Source.from_path(path.parent / entry["path"]), entry.get("options"),
+                            keep_report=False)
             out.append({"path": entry["path"], "loader": entry["loader"], **res.to_dict()})
+        self._keep_changed(captures)
         return out
 
     # Alignment ---------------------------------------------------------------------------
@@ -103,7 +134,7 @@ class Workspace:
         ctx = Context(ids=self.ids, store=self.store)
         delta = syllabus_delta(ctx, extracted, program=program, course_code=course_code, course=course,
                                version=version, filename=filename, user=user, year=year, title=title)
-        res = ingest(self.store, delta)
+        res = self._ingest(delta, f"before uploading {filename} for {course_code}")
         out = {"program": program, "course": course_code, "version": version, "file": filename,
                "extraction": extracted.to_dict(), "stored": res.to_dict(),
                "objective_ids": sorted(n for n in (str(o) for o in delta.origin))}

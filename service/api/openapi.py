@@ -54,6 +54,10 @@ SPEC = {
                schema={"type": "number", "minimum": 0, "maximum": 1}),
             _p("format", schema={"enum": ["json", "csv", "ttl", "jsonld"]})],
             {"text/csv": {}, "text/turtle": {}, "application/ld+json": {}}),
+        "/api/programs/{program}/changes": _get(
+            "What changed in the gap report since the last framework/curriculum reload", [
+                _p("program", "path"), _p("since", desc="a saved report (default: the latest)"),
+                _p("list", desc="any value: list the saved reports instead")]),
         "/api/programs/{program}/achievement": _get("How each cohort achieves each competency (assessment results)", [
             _p("program", "path"), _p("framework"), _p("cohort")]),
         "/api/programs/{program}/readiness/{role}": _get("Role readiness of a program", [

@@ -64,3 +64,13 @@ def achievement(program):
     ws = gapmap()
     rep = cohort_achievement(ws.store, ws.ids, program, _framework(program), cohort=request.args.get("cohort"))
     return jsonify(rep.to_dict())
+
+
+@bp.get("/programs/<program>/changes")
+def program_changes(program):
+    """What changed in the gap report since the last framework/curriculum reload (or a given snapshot)."""
+    from ontology.changes import changes, snapshots
+    ws = gapmap()
+    if request.args.get("list"):
+        return jsonify({"program": program, "snapshots": snapshots(ws.store, ws.ids, program)})
+    return jsonify(changes(ws.store, ws.ids, program, since=request.args.get("since")).to_dict())
