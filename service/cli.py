@@ -117,6 +117,32 @@ def align(ctx, program, framework, top_k):
 
 
 @main.command()
+@click.argument("program")
+@click.argument("course")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--user", envvar="GAPMAP_USER", required=True, help="who uploads (recorded with PROV)")
+@click.option("--year", type=int, help="the course's year, when the course is new")
+@click.option("--title", help="the course's title, when the course is new")
+@click.option("--align/--no-align", default=True, help="align the extracted objectives at once")
+@click.pass_context
+def syllabus(ctx, program, course, path, user, year, title, align):
+    """Extract learning objectives from a syllabus (PDF, DOCX, HTML, Markdown, text) into COURSE."""
+    p = Path(path)
+    res = _ws(ctx).upload_syllabus(program, course, p.name, p.read_bytes(), user, year=year, title=title,
+                                   align=align)
+    ex = res["extraction"]
+    click.echo(f"{course} syllabus version {res['version']}: {len(ex['objectives'])} objectives from {p.name} "
+               f"({ex['format']}{', ' + ex['language'] if ex.get('language') else ''})")
+    for o in ex["objectives"]:
+        where = f"p.{o['page']}" if o.get("page") else f"¶{o['paragraph']}"
+        click.echo(f"  [{o.get('bloom_level') or '-':<10}] {where:>5}  {o['text']}")
+    for w in ex.get("warnings", []):
+        click.echo(f"  warning: {w}", err=True)
+    if "alignment" in res:
+        click.echo(f"aligned: {res['alignment']['suggestions']} suggestions")
+
+
+@main.command()
 @click.option("--competencies", required=True, type=click.Path(exists=True, dir_okay=False), help="COMP.jsonl")
 @click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False), help="QUERIES.jsonl")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="PRED.jsonl")

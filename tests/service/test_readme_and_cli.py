@@ -64,3 +64,16 @@ def test_cli_load_report_and_errors(tmp_path):
     assert r.exit_code == 4 and "not loaded" in r.output
     r = runner.invoke(main, [*store, "readiness", "mini", "intern"])
     assert json.loads(r.output)["summary"]["essential"]["required"] == 2
+
+
+def test_cli_syllabus(tmp_path):
+    runner = CliRunner()
+    store = ["--store", str(tmp_path / "store")]
+    mini, syl = ROOT / "tests" / "fixtures" / "mini", ROOT / "tests" / "fixtures" / "syllabi"
+    assert runner.invoke(main, [*store, "init", "--data", str(mini), "--no-align"]).exit_code == 0
+    r = runner.invoke(main, [*store, "syllabus", "mini", "SURG-301", str(syl / "surg301_objectives.pdf"),
+                             "--user", "dr.x", "--year", "3", "--no-align"])
+    assert r.exit_code == 0, r.output
+    assert "version 1: 8 objectives" in r.output and "p.2" in r.output
+    r = runner.invoke(main, [*store, "syllabus", "mini", "SURG-301", str(syl / "scanned_no_text.pdf"), "--user", "dr.x"])
+    assert r.exit_code == 3 and "no text layer" in r.output
