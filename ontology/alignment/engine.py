@@ -1,15 +1,19 @@
 """Competency linking engine: rank competencies for free-text sentences.
 
-Method (see bench/EXPERIMENTS.md for how each part was chosen and what it is worth):
+Method (bench/EXPERIMENTS.md says how each part was chosen and what it is worth):
 
-* every competency is represented by several vectors: its label, each alt label and its
-  description, encoded by a sentence encoder (all-MiniLM-L6-v2, shipped by a PyPI package);
-* a query is encoded whole and, optionally, split into clauses (segments) that are encoded too;
-* dense score of a competency = max over the query's units of
-  (max over label/alt-label cosine + w_desc * description cosine) / (1 + w_desc);
-* a BM25 score over the competency names is added with a small weight (hybrid retrieval);
-* the top-k competencies are returned with evidence (which label / alt label / description
-  matched, and the query span) and a calibrated expected precision.
+* encoder: all-MiniLM-L6-v2 (shipped by a PyPI package), fine-tuned offline on the ESCO catalogue
+  when that build step has been run (``ontology.alignment.finetune``), else the stock model;
+* every competency has several vectors: its label and each alt label (alt labels count 0.03 less,
+  so the label wins ties); its name score is the max cosine over them;
+* a query is encoded whole, split into clauses (segments) and, when it reads like a keyword list
+  ("django postgresql redis"), into words and word pairs; each unit is scored, segments count
+  0.05 less and keyword units 0.10 less than the whole sentence;
+* final score = 0.7 x best unit + 0.3 x whole sentence (keeps the sentence's context);
+* optional parts that did not help on the dev sets stay switchable in :class:`Config`
+  (description vectors, BM25 fusion, hubness correction), off by default;
+* the top-k competencies come with evidence (the label / alt label / description that matched and
+  the query span it matched) and a calibrated expected precision (:func:`expected_precision`).
 """
 from __future__ import annotations
 
@@ -68,6 +72,9 @@ class Config:
     segment: bool = True
     segment_penalty: float = 0.05  # subtracted from segment scores (whole query preferred)
     segment_mix: float = 0.3  # final = (1-m) * best unit + m * whole query
+    keyword_split: bool = True  # keyword-list spans also give single words and word pairs as units
+    keyword_penalty: float = 0.05  # extra penalty on those word units
+    keyword_max_fw: float = 0.1  # only in queries whose share of function words is at most this
     hub_weight: float = 0.0  # CSLS-style hubness correction: subtract w * r_c
     hub_k: int = 10
     extra: dict = field(default_factory=dict, hash=False, compare=False)
@@ -123,6 +130,34 @@ def segments(text: str, min_chars: int = 3) -> list[tuple[int, int]]:
             out.append((a, a + len(piece)))
     if len(out) <= 1:
         return []
+    return out
+
+
+_FUNCTION_WORDS = frozenset("""a an the and or of to in on at for with by from as is are be been will can
+you your we our us they their it its this that these those who which have has had do does not
+should must would could may might about into over under than then so such very through across
+within both all least following while when where if also other more most well like""".split())
+
+
+def function_word_ratio(text: str) -> float:
+    words = [w.strip(".,;:!?()[]").lower() for w in text.split()]
+    words = [w for w in words if w]
+    return sum(w in _FUNCTION_WORDS for w in words) / max(1, len(words))
+_TOKEN = re.compile(r"\S+")
+
+
+def keyword_units(text: str, start: int, end: int, min_tokens: int = 3) -> list[tuple[int, int]]:
+    """Word and word-pair spans of a span that reads like a keyword list ("django postgresql redis").
+
+    A span of at least ``min_tokens`` words with no function word is taken for a list of terms,
+    as job ads and syllabi often write them; its single words and adjacent pairs become units.
+    """
+    toks = [(m.start() + start, m.end() + start) for m in _TOKEN.finditer(text[start:end])]
+    words = [text[a:b].strip(".,;:!?()[]").lower() for a, b in toks]
+    if len(toks) < min_tokens or any(w in _FUNCTION_WORDS for w in words):
+        return []
+    out = [(a, b) for (a, b), w in zip(toks, words) if len(w) >= 2]
+    out += [(toks[i][0], toks[i + 1][1]) for i in range(len(toks) - 1)]
     return out
 
 
@@ -215,18 +250,27 @@ class Linker:
         units: list[str] = []
         unit_span: list[tuple[int, int]] = []
         owner: list[int] = []
+        kind: list[int] = []  # 0 whole, 1 segment, 2 keyword unit
         for qi, t in enumerate(texts):
             units.append(t)
             unit_span.append((0, len(t)))
             owner.append(qi)
+            kind.append(0)
             if cfg.segment:
-                for a, b in segments(t):
+                spans = {s: 1 for s in segments(t)}
+                if cfg.keyword_split and function_word_ratio(t) <= cfg.keyword_max_fw:
+                    for a, b in list(spans) or [(0, len(t))]:
+                        for s in keyword_units(t, a, b):
+                            if s != (0, len(t)):
+                                spans.setdefault(s, 2)
+                for (a, b), k in spans.items():
                     units.append(t[a:b])
                     unit_span.append((a, b))
                     owner.append(qi)
+                    kind.append(k)
         # query text is not cached: one-off sentences would only grow the cache
         uvecs = self.encoder.encode_raw(units)
-        return units, unit_span, np.asarray(owner), uvecs
+        return units, unit_span, np.asarray(owner), uvecs, np.asarray(kind)
 
     def rank(self, texts: Sequence[str], top_k: int = 10) -> list[list[Match]]:
         texts = list(texts)
@@ -234,7 +278,7 @@ class Linker:
             return [[] for _ in texts]
         cfg = self.config
         top_k = max(1, min(top_k, len(self.competencies)))
-        units, unit_span, owner, uvecs = self.score_matrix(texts)
+        units, unit_span, owner, uvecs, kind = self.score_matrix(texts)
         bm = self._bm25.scores(texts) if self._bm25 is not None else None
         results: list[list[Match]] = []
         q_first = np.searchsorted(owner, np.arange(len(texts)))
@@ -244,9 +288,11 @@ class Linker:
             u0 = q_first[c0]
             u1 = q_first[c1] if c1 < len(texts) else len(units)
             dense_u = self._dense(uvecs[u0:u1])
-            if cfg.segment and cfg.segment_penalty:
-                is_whole = np.array([unit_span[u] == (0, len(texts[owner[u]])) for u in range(u0, u1)])
-                dense_u[~is_whole] -= cfg.segment_penalty
+            if cfg.segment:
+                k = kind[u0:u1]
+                dense_u[k > 0] -= cfg.segment_penalty
+                if cfg.keyword_penalty:
+                    dense_u[k == 2] -= cfg.keyword_penalty
             qs = q_first[c0:c1] - u0
             dense = np.maximum.reduceat(dense_u, qs, axis=0)
             if cfg.segment and cfg.segment_mix:

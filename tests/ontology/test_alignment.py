@@ -8,7 +8,8 @@ import pytest
 
 from ontology.alignment import linkfiles
 from ontology.alignment.encoder import load_minilm
-from ontology.alignment.engine import (FIELDS, CompetencyText, Linker, expected_precision, segments)
+from ontology.alignment.engine import (FIELDS, CompetencyText, Linker, expected_precision, keyword_units,
+                                       segments)
 from ontology.alignment.linkfiles import link_files
 from ontology.errors import LoadError
 
@@ -174,6 +175,14 @@ def test_segments_split_clauses():
     pieces = [t[a:b] for a, b in spans]
     assert pieces[0] == "Perform CPR" and "give medicines to patients" in pieces
     assert segments("A single clause") == []
+
+
+def test_keyword_lists_split_into_terms():
+    t = "django postgresql redis"
+    pieces = [t[a:b] for a, b in keyword_units(t, 0, len(t))]
+    assert {"django", "postgresql", "redis", "django postgresql"} <= set(pieces)
+    prose = "You will work with the team"
+    assert keyword_units(prose, 0, len(prose)) == []
 
 
 def test_calibration_is_monotone_and_bounded():
