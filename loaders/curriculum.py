@@ -5,7 +5,7 @@ from rdflib import Literal
 from rdflib.namespace import XSD
 
 from ontology.errors import LoadError
-from ontology.vocab import ACCEPTED, DCTERMS, GM, PROV, RDF, SCHEMA, SKOS
+from ontology.vocab import ACCEPTED, DCTERMS, GM, RDF, SCHEMA, SKOS
 
 from .base import Context, Delta, Loader, Source, check_id, parse_int, split_list
 from .registry import register

@@ -5,7 +5,7 @@ process exit code (used by the CLI), like click's exceptions carry theirs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class GapmapError(Exception):

@@ -1,7 +1,6 @@
 """Framework, curriculum, assessments, results and roles loaders: real outcomes and named errors."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal
+from rdflib import Graph
 
 from ontology.errors import NotFound
 from ontology.gaps import gap_report, role_readiness

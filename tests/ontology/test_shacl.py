@@ -5,7 +5,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal
 from rdflib import namespace as rdfns
 
 from ontology.errors import ValidationError
