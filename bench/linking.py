@@ -123,7 +123,16 @@ def in_process_timings(texts: list[str]) -> dict:
     t0 = time.perf_counter()
     linker.rank(texts, top_k=TOP)
     t_rank = time.perf_counter() - t0
-    return {"linker_build_warm_seconds": round(t_build, 2), "raw_encode_seconds": round(t_raw, 2),
+    units = linker.score_matrix(texts)[0]
+    # the speed set re-frames the 595 dev sentences, so clauses repeat and are encoded once; also time
+    # the 595 distinct sentences and scale to 2,000 for input without repeats
+    distinct = list(dict.fromkeys(texts[:595]))
+    t0 = time.perf_counter()
+    linker.rank(distinct, top_k=TOP)
+    t_distinct = (time.perf_counter() - t0) * len(texts) / len(distinct)
+    return {"units": len(units), "distinct_units": len(set(units)),
+            "rank_seconds_if_no_repeats_estimate": round(t_distinct, 2),
+            "linker_build_warm_seconds": round(t_build, 2), "raw_encode_seconds": round(t_raw, 2),
             "rank_seconds": round(t_rank, 2), "raw_encode_sentences_per_s": round(len(texts) / t_raw, 1),
             "overhead_ratio_rank_vs_raw_encode": round(t_rank / t_raw, 2),
             "model_version": linker.model_version, "config": linker.config.tag()}

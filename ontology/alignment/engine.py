@@ -3,12 +3,14 @@
 Method (bench/EXPERIMENTS.md says how each part was chosen and what it is worth):
 
 * encoder: all-MiniLM-L6-v2 (shipped by a PyPI package), fine-tuned offline on the ESCO catalogue
-  when that build step has been run (``ontology.alignment.finetune``), else the stock model;
+  when that build step has been run (``ontology.alignment.finetune``; run with onnxruntime from
+  the exported ``model.onnx``), else the stock model (torch);
 * every competency has several vectors: its label and each alt label (alt labels count 0.03 less,
   so the label wins ties); its name score is the max cosine over them;
-* a query is encoded whole, split into clauses (segments) and, when it reads like a keyword list
-  ("django postgresql redis"), into words and word pairs; each unit is scored, segments count
-  0.05 less and keyword units 0.10 less than the whole sentence;
+* a query is encoded whole, split into clauses (segments), into 3-word windows (stride 2) when
+  it is longer than 6 words and, when it reads like a keyword list ("django postgresql redis"),
+  into words and word pairs; each unit is scored, clauses count 0.05 less and windows / keyword
+  units 0.10 less than the whole sentence;
 * final score = 0.7 x best unit + 0.3 x whole sentence (keeps the sentence's context);
 * optional parts that did not help on the dev sets stay switchable in :class:`Config`
   (description vectors, BM25 fusion, hubness correction), off by default;
@@ -25,7 +27,6 @@ from typing import Sequence
 import numpy as np
 
 from .encoder import Encoder, default_encoder
-from .lexical import BM25
 
 METHOD_NAME = "gapmap-link"
 METHOD_REVISION = "1"
@@ -75,6 +76,8 @@ class Config:
     keyword_split: bool = True  # keyword-list spans also give single words and word pairs as units
     keyword_penalty: float = 0.05  # extra penalty on those word units
     keyword_max_fw: float = 0.1  # only in queries whose share of function words is at most this
+    window_words: int = 3  # also windows of this many words in queries longer than 2x that
+    window_stride: int = 2  # words between window starts (0: half the window)
     hub_weight: float = 0.0  # CSLS-style hubness correction: subtract w * r_c
     hub_k: int = 10
     extra: dict = field(default_factory=dict, hash=False, compare=False)
@@ -86,10 +89,13 @@ class Config:
 
 
 # --- calibration -------------------------------------------------------------------------------
-# (score, expected precision) knots measured on the dev sets (see bench/EXPERIMENTS.md,
-# "Calibration"); linear interpolation between knots, clamped at the ends.  Monotone by construction.
+# (score, expected precision) knots measured on the dev sets by bench/calibrate.py (isotonic regression of
+# "this top-10 suggestion is a gold link" on its score, HOUSE + TECH, 5,950 suggestions; see
+# bench/EXPERIMENTS.md, "Calibration").  Linear interpolation between knots, clamped at the ends; monotone.
+# Measured for the fine-tuned model and the default Config: re-run bench/calibrate.py when either changes.
 CALIBRATION: tuple[tuple[float, float], ...] = (
-    (0.30, 0.00), (0.45, 0.05), (0.55, 0.15), (0.65, 0.30), (0.75, 0.50), (0.85, 0.70), (0.95, 0.85),
+    (0.35, 0.000), (0.40, 0.026), (0.45, 0.045), (0.50, 0.051), (0.55, 0.087), (0.60, 0.163), (0.65, 0.226),
+    (0.70, 0.429), (0.75, 0.481), (0.80, 0.633), (0.85, 0.692), (0.90, 0.765), (0.95, 0.765),
 )
 
 
@@ -200,8 +206,14 @@ class Linker:
         if cfg.description_weight > 0:
             texts += [d for d in descs if d.strip()]
         vecs = self.encoder.encode(texts, progress=progress) if texts else np.zeros((0, self.encoder.dim), np.float32)
-        self._items = np.ascontiguousarray(vecs[: len(item_text)])
-        self._desc = np.zeros((n, self._items.shape[1] if len(item_text) else self.encoder.dim), np.float32)
+        dim = vecs.shape[1]
+        # names + one column holding the alt-label penalty (see _dense); _items is a view of it
+        # and one column of ones that carries the query-unit penalty (see _dense_fast)
+        self._items_b2 = np.ascontiguousarray(np.hstack([vecs[: len(item_text)], self._item_bias[:, None],
+                                                         np.ones((len(item_text), 1), np.float32)]))
+        self._items_b = self._items_b2[:, :dim + 1]
+        self._items = self._items_b2[:, :dim]
+        self._desc = np.zeros((n, dim), np.float32)
         if cfg.description_weight > 0 and self._has_desc.any():
             self._desc[self._has_desc] = vecs[len(item_text):]
         self._hub = np.zeros(n, np.float32)
@@ -210,15 +222,18 @@ class Linker:
         self._bm25 = None
         if cfg.bm25_weight > 0 and n:
             docs = [" ".join((c.label,) + (tuple(c.alt_labels) if cfg.alt_labels else ())) for c in self.competencies]
+            from .lexical import BM25  # scipy: only for this optional part
+
             self._bm25 = BM25(docs)
 
     # ------------------------------------------------------------------------------------------
     def _dense(self, uvecs: np.ndarray) -> np.ndarray:
         """(units x competencies) dense scores."""
         cfg = self.config
-        sims = uvecs @ self._items.T
-        if cfg.alt_penalty:
-            sims += self._item_bias
+        if cfg.alt_penalty:  # the alt-label penalty rides along as an extra dimension of the matmul
+            sims = np.hstack([uvecs, np.ones((len(uvecs), 1), np.float32)]) @ self._items_b.T
+        else:
+            sims = uvecs @ self._items.T
         names = np.maximum.reduceat(sims, self._starts, axis=1)
         if cfg.description_weight > 0:
             d = uvecs @ self._desc.T
@@ -244,6 +259,29 @@ class Linker:
         acc = topk.mean(axis=0)
         return acc.astype(np.float32)
 
+    def _unit_penalty(self, kind: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        pen = np.where(kind > 0, cfg.segment_penalty, 0.0)
+        return (pen + np.where(kind == 2, cfg.keyword_penalty, 0.0)).astype(np.float32)
+
+    def _dense_fast(self, uvecs: np.ndarray, kind: np.ndarray, qs: np.ndarray):
+        """(best unit, whole sentence) name scores, queries x competencies, for name-only configs.
+
+        Both penalties ride in the matmul (unit side [v, 1, -pen], item side [v, bias, 1]); the max
+        over a query's units is taken per item first (row-wise, cheap), so the per-competency max
+        over items runs on one row per query instead of one per unit.
+        """
+        pen = self._unit_penalty(kind) if self.config.segment else np.zeros(len(kind), np.float32)
+        u_aug = np.hstack([uvecs, np.ones((len(uvecs), 1), np.float32), -pen[:, None]])
+        sims = u_aug @ self._items_b2.T
+        ends = np.append(qs[1:], len(sims))
+        best_items = np.empty((len(qs), sims.shape[1]), np.float32)
+        for j, (a, b) in enumerate(zip(qs, ends)):  # contiguous row blocks: faster than reduceat(axis=0)
+            np.max(sims[a:b], axis=0, out=best_items[j])
+        best = np.maximum.reduceat(best_items, self._starts, axis=1)
+        whole = np.maximum.reduceat(sims[qs], self._starts, axis=1)
+        return best, whole
+
     def score_matrix(self, texts: Sequence[str]):
         """Fused (queries x competencies) scores and, per query, its units and their vectors."""
         cfg = self.config
@@ -263,13 +301,24 @@ class Linker:
                         for s in keyword_units(t, a, b):
                             if s != (0, len(t)):
                                 spans.setdefault(s, 2)
+                if cfg.window_words:
+                    toks = [(m.start(), m.end()) for m in _TOKEN.finditer(t)]
+                    w = cfg.window_words
+                    if len(toks) > 2 * w:
+                        for i in range(0, len(toks) - w + 1, cfg.window_stride or max(1, w // 2)):
+                            spans.setdefault((toks[i][0], toks[i + w - 1][1]), 2)
                 for (a, b), k in spans.items():
                     units.append(t[a:b])
                     unit_span.append((a, b))
                     owner.append(qi)
                     kind.append(k)
-        # query text is not cached: one-off sentences would only grow the cache
-        uvecs = self.encoder.encode_raw(units)
+        # query text is not cached (one-off sentences would only grow the cache), but a text that
+        # occurs several times in one call (a repeated objective or clause) is encoded once
+        uniq = list(dict.fromkeys(units))
+        where = {u: i for i, u in enumerate(uniq)}
+        uvecs = self.encoder.encode_raw(uniq)
+        if len(uniq) < len(units):
+            uvecs = uvecs[[where[u] for u in units]]
         return units, unit_span, np.asarray(owner), uvecs, np.asarray(kind)
 
     def rank(self, texts: Sequence[str], top_k: int = 10) -> list[list[Match]]:
@@ -282,27 +331,28 @@ class Linker:
         bm = self._bm25.scores(texts) if self._bm25 is not None else None
         results: list[list[Match]] = []
         q_first = np.searchsorted(owner, np.arange(len(texts)))
-        chunk = 128
+        chunk = 64  # queries per block: ~900 units x 97k ESCO names = ~350 MB of similarities
+        upen = self._unit_penalty(kind) if cfg.segment else np.zeros(len(kind), np.float32)
         for c0 in range(0, len(texts), chunk):
             c1 = min(len(texts), c0 + chunk)
             u0 = q_first[c0]
             u1 = q_first[c1] if c1 < len(texts) else len(units)
-            dense_u = self._dense(uvecs[u0:u1])
-            if cfg.segment:
-                k = kind[u0:u1]
-                dense_u[k > 0] -= cfg.segment_penalty
-                if cfg.keyword_penalty:
-                    dense_u[k == 2] -= cfg.keyword_penalty
             qs = q_first[c0:c1] - u0
-            dense = np.maximum.reduceat(dense_u, qs, axis=0)
-            if cfg.segment and cfg.segment_mix:
+            if cfg.description_weight > 0:  # general path
+                dense_u = self._dense(uvecs[u0:u1])
+                if cfg.segment:
+                    dense_u -= self._unit_penalty(kind[u0:u1])[:, None]
+                dense = np.maximum.reduceat(dense_u, qs, axis=0)
                 whole = dense_u[qs]
+            else:
+                dense, whole = self._dense_fast(uvecs[u0:u1], kind[u0:u1], qs)
+            if cfg.segment and cfg.segment_mix:
                 dense = (1 - cfg.segment_mix) * dense + cfg.segment_mix * whole
             score = dense
             if cfg.hub_weight:
                 score = score - cfg.hub_weight * self._hub
             if bm is not None:
-                score = dense + cfg.bm25_weight * bm[c0:c1]
+                score = score + cfg.bm25_weight * bm[c0:c1]
             idx = np.argpartition(-score, top_k - 1, axis=1)[:, :top_k]
             for r in range(c1 - c0):
                 qi = c0 + r
@@ -311,15 +361,20 @@ class Linker:
                 ue = (q_first[qi + 1] - u0) if qi + 1 < len(texts) else (u1 - u0)
                 matches = []
                 for ci in order:
-                    ev = self._evidence(uvecs[u0 + ub:u0 + ue], unit_span[u0 + ub:u0 + ue], int(ci))
+                    ev = self._evidence(uvecs[u0 + ub:u0 + ue], unit_span[u0 + ub:u0 + ue], int(ci),
+                                        upen[u0 + ub:u0 + ue])
                     s = float(score[r, ci])
                     matches.append(Match(self.competencies[ci].uri, s, ev, expected_precision(s)))
                 results.append(matches)
         return results
 
-    def _evidence(self, uvecs: np.ndarray, spans: list[tuple[int, int]], ci: int) -> Evidence:
+    def _evidence(self, uvecs: np.ndarray, spans: list[tuple[int, int]], ci: int,
+                  unit_penalty: np.ndarray | None = None) -> Evidence:
+        """The (query unit, competency text) pair that gave competency ``ci`` its best unit score."""
         a, b = self._starts[ci], self._ends[ci]
         sims = uvecs @ self._items[a:b].T + self._item_bias[a:b]
+        if unit_penalty is not None:
+            sims = sims - unit_penalty[:, None]
         best = np.unravel_index(int(np.argmax(sims)), sims.shape)
         u, it = int(best[0]), int(best[1])
         best_name = float(sims[u, it])

@@ -19,17 +19,17 @@ from pathlib import Path
 
 RECIPE = {
     "base": "all-MiniLM-L6-v2",
-    "pairs": ["alt->label", "desc->label"],
+    "pairs": ["alt->label", "desc->label", "template->label"],
     "epochs": 1,
     "batch": 64,
     "lr": 3e-5,
     "scale": 20.0,
     "seed": 13,
-    "max_len": 64,
-    "max_alts": 4,
-    "combo_share": 0.5,
-    "combo3_share": 0.0,
-    "max_steps": 0,  # 0: all pairs; else stop after this many steps (schedule fitted to it)
+    "max_len": 32,
+    "max_alts": 1,
+    "combo_share": 0.35,
+    "combo3_share": 0.3,
+    "max_steps": 360,  # 0: all pairs; else stop after this many steps (schedule fitted to it)
     "freeze_embeddings": True,
 }
 
@@ -174,11 +174,46 @@ def train(competencies_path: str, out_dir: str, *, recipe: dict | None = None, t
     (out / "gapmap_recipe.json").write_text(json.dumps({**recipe, "pairs_n": len(pairs),
                                                         "catalogue_sha1": catalogue_sha1(competencies_path),
                                                         "train_seconds": round(time.time() - t0, 1)}, indent=1))
+    export_onnx(out)
     if final.exists():
         shutil.rmtree(final)
     os.replace(out, final)  # readers never see a half-written model
     log(f"saved {final} ({time.time() - t0:.0f}s)")
     return final
+
+
+def export_onnx(model_dir: str | os.PathLike) -> Path:
+    """Write ``model.onnx`` (transformer up to last_hidden_state) beside a saved model.
+
+    The encoder then runs it with onnxruntime: same vectors (cosine >= 0.9999998), ~3x faster
+    on CPU, and no torch import in ``gapmap link``.
+    """
+    import torch
+    from transformers import AutoModel
+
+    d = Path(model_dir)
+    base = AutoModel.from_pretrained(str(d), local_files_only=True).eval()
+
+    class _Wrap(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.m(input_ids=input_ids, attention_mask=attention_mask,
+                          token_type_ids=token_type_ids).last_hidden_state
+
+    x = torch.ones(2, 16, dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    tmp = d / "model.onnx.tmp"
+    torch.onnx.export(_Wrap(base), (x, x, torch.zeros_like(x)), str(tmp),
+                      input_names=["input_ids", "attention_mask", "token_type_ids"],
+                      output_names=["last_hidden_state"],
+                      dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                                    "last_hidden_state": axes},
+                      opset_version=17, dynamo=False)
+    os.replace(tmp, d / "model.onnx")
+    return d / "model.onnx"
 
 
 def recipe_matches(out: Path, recipe: dict, competencies_path: str) -> bool:
@@ -192,7 +227,7 @@ def recipe_matches(out: Path, recipe: dict, competencies_path: str) -> bool:
         return False
     want = dict(RECIPE, **recipe)
     return all(built.get(k) == v for k, v in want.items()) and \
-        built.get("catalogue_sha1") == catalogue_sha1(competencies_path)
+        built.get("catalogue_sha1") == catalogue_sha1(competencies_path) and (out / "model.onnx").exists()
 
 
 def catalogue_sha1(path: str) -> str:
