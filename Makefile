@@ -36,9 +36,13 @@ browsers:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
 
+# Benchmarks write JSON under bench/results/ (they skip with a message when ../shared is absent).
 bench: bench-linking
+	$(BIN)/python bench/alignment_curriculum.py
 	$(BIN)/python bench/syllabus_extraction.py
+	$(BIN)/python bench/service_timings.py
 
+# Builds the ESCO-tuned MiniLM first if missing (python -m ontology.alignment.finetune, ~7-13 min on 2 cores).
 bench-linking: install
 	$(BIN)/python bench/linking.py
 

@@ -57,16 +57,19 @@ def ilios_set():
     return comps, queries
 
 
-def evaluate(comps, queries, **linker_kw):
+def evaluate(comps, queries, *, observations=None, **linker_kw):
     from ontology.alignment.engine import CompetencyText, Linker
     items = [CompetencyText(uri=k, label=v[0], alt_labels=v[1], description=v[2]) for k, v in comps.items()]
-    linker = Linker(items, cache_dir=ROOT / "var/cache/embeddings", **linker_kw)
+    linker_kw.setdefault("cache_dir", ROOT / "var/cache/embeddings")
+    linker = Linker(items, **linker_kw)
     t0 = time.perf_counter()
     ranked = linker.rank([q for q, _ in queries], top_k=10)
     secs = time.perf_counter() - t0
     mrr = r1 = r5 = 0.0
     for (q, gold), matches in zip(queries, ranked):
         uris = [m.uri for m in matches]
+        if observations is not None:  # (score, correct) of every top-10 suggestion, for calibration
+            observations.extend((m.score, m.uri in gold) for m in matches)
         first = next((i for i, u in enumerate(uris, 1) if u in gold), None)
         mrr += 1 / first if first else 0
         r1 += first == 1
@@ -76,10 +79,29 @@ def evaluate(comps, queries, **linker_kw):
             "R@5": round(100 * r5 / n, 2), "seconds": round(secs, 2), "model": linker.model_version}
 
 
+KNOTS = (0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90)
+
+
+def calibration(observations):
+    """Isotonic fit of "suggestion is a curator link" on score, read off at KNOTS (a lower bound: curators
+    list one or two competencies per objective, so a correct but unlisted suggestion counts as wrong)."""
+    import numpy as np
+    from sklearn.isotonic import IsotonicRegression
+    xs = np.array([o[0] for o in observations])
+    ys = np.array([1.0 if o[1] else 0.0 for o in observations])
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(xs, ys)
+    return [(k, round(float(iso.predict([k])[0]), 3)) for k in KNOTS]
+
+
 def main():
-    out = {"md": evaluate(*md_set())}
+    from ontology.alignment.encoder import load_minilm
+    from ontology.alignment.engine import CURRICULUM
+    enc = load_minilm(cache_dir=ROOT / "var/cache/embeddings")  # the service's encoder (see service/workspace.py)
+    obs = []
+    out = {"profile": CURRICULUM.tag(), "md": evaluate(*md_set(), observations=obs, config=CURRICULUM, encoder=enc)}
+    out["calibration_md"] = calibration(obs)
     il = ilios_set()
-    out["ilios_pcrs"] = evaluate(*il) if il else "skipped: ../shared absent"
+    out["ilios_pcrs"] = evaluate(*il, config=CURRICULUM, encoder=enc) if il else "skipped: ../shared absent"
     print(json.dumps(out, indent=2))
     (ROOT / "bench/results").mkdir(parents=True, exist_ok=True)
     (ROOT / "bench/results/alignment_curriculum.json").write_text(json.dumps(out, indent=2) + "\n")

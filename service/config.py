@@ -23,9 +23,9 @@ class Config:
     CACHE_DIR: str = field(default_factory=lambda: _env("GAPMAP_CACHE_DIR", str(ROOT / "var" / "cache")))
     SPARQL_TIMEOUT: float = field(default_factory=lambda: _env("GAPMAP_SPARQL_TIMEOUT", 10.0, float))
     MAX_UPLOAD_BYTES: int = field(default_factory=lambda: _env("GAPMAP_MAX_UPLOAD", 20 * 2**20, int))
-    ALIGN_TOP_K: int = field(default_factory=lambda: _env("GAPMAP_ALIGN_TOP_K", 5, int))
-    #: suggestions below this calibrated precision are not stored
-    ALIGN_MIN_PRECISION: float = field(default_factory=lambda: _env("GAPMAP_ALIGN_MIN_PRECISION", 0.2, float))
+    ALIGN_TOP_K: int = field(default_factory=lambda: _env("GAPMAP_ALIGN_TOP_K", 3, int))
+    #: suggestions below this calibrated precision are not stored ("no good match" leaves an objective unmapped)
+    ALIGN_MIN_PRECISION: float = field(default_factory=lambda: _env("GAPMAP_ALIGN_MIN_PRECISION", 0.05, float))
     #: signs the web UI's session cookie (reviewer name); random per process when unset
     SECRET_KEY: str = field(default_factory=lambda: _env("GAPMAP_SECRET_KEY", secrets.token_hex(16)))
     TESTING: bool = False
