@@ -6,6 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from tests.loaders import folders
+from tests.loaders.folders import edit_line
 from rdflib import Literal
 
 from loaders import get
@@ -182,28 +185,11 @@ def test_conforms_to_shapes():
 
 # --- bad input: a copy of the real folder, broken one way ---------------------------------------------------
 def copy_folder(tmp_path: Path) -> Path:
-    out = tmp_path / FOLDER.name
-    out.mkdir()
-    for f in FOLDER.iterdir():
-        (out / f.name).write_bytes(f.read_bytes())
-    return out
-
-
-def edit_line(path: Path, lineno: int, old: bytes, new: bytes):
-    lines = path.read_bytes().split(b"\n")
-    assert old in lines[lineno - 1]
-    lines[lineno - 1] = lines[lineno - 1].replace(old, new, 1)
-    path.write_bytes(b"\n".join(lines))
+    return folders.copy_folder(FOLDER, tmp_path)
 
 
 def expect_error(folder, file, row, column, match=None):
-    with pytest.raises(LoadError) as e:
-        load(folder)
-    err = e.value
-    assert (err.file, err.row, err.column) == (f"{FOLDER.name}/{file}", row, column), str(err)
-    if match:
-        assert match in err.message, err.message
-    return err
+    return folders.expect_error(load, folder, file, row, column, match)
 
 
 def test_missing_file(tmp_path):
