@@ -82,6 +82,9 @@ class Config:
     hub_k: int = 10
     #: cache query-side embeddings too (curriculum objectives are re-aligned again and again)
     cache_queries: bool = False
+    #: added when a label or alt label (>= 3 characters) occurs verbatim in the query (acronyms such as
+    #: "I-PASS" or "SBAR" that a sentence encoder does not know)
+    exact_bonus: float = 0.0
     #: (score, expected precision) knots of this profile; None: the ESCO job-ad calibration below
     calibration: tuple | None = None
     extra: dict = field(default_factory=dict, hash=False, compare=False)
@@ -229,6 +232,7 @@ class Linker:
         if cfg.hub_weight > 0 and n:
             self._hub = self._hubness(cfg.hub_k)
         self._bm25 = None
+        self._exact = self._exact_index() if cfg.exact_bonus > 0 and n else None
         if cfg.bm25_weight > 0 and n:
             docs = [" ".join((c.label,) + (tuple(c.alt_labels) if cfg.alt_labels else ())) for c in self.competencies]
             from .lexical import BM25  # scipy: only for this optional part
@@ -330,6 +334,27 @@ class Linker:
             uvecs = uvecs[[where[u] for u in units]]
         return units, unit_span, np.asarray(owner), uvecs, np.asarray(kind)
 
+    def _exact_index(self):
+        """One regex over every label and alt label, and which competencies (and field) each names."""
+        names: dict[str, list[tuple[int, str, str]]] = {}
+        for i, c in enumerate(self.competencies):
+            for fld, name in [("label", c.label)] + [("alt_label", a) for a in c.alt_labels]:
+                key = " ".join(name.lower().split())
+                if len(key) >= 3:
+                    names.setdefault(key, []).append((i, fld, name))
+        if not names:
+            return None
+        alt = "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True))
+        return re.compile(rf"(?<![\w-])(?:{alt})(?![\w-])", re.I), names
+
+    def _exact_hits(self, text: str) -> dict[int, Evidence]:
+        rx, names = self._exact
+        hits: dict[int, Evidence] = {}
+        for m in rx.finditer(text):
+            for i, fld, name in names.get(" ".join(m.group(0).lower().split()), ()):
+                hits.setdefault(i, Evidence(fld, name, (m.start(), m.end())))
+        return hits
+
     def rank(self, texts: Sequence[str], top_k: int = 10) -> list[list[Match]]:
         texts = list(texts)
         if not texts or not self.competencies:
@@ -362,6 +387,12 @@ class Linker:
                 score = score - cfg.hub_weight * self._hub
             if bm is not None:
                 score = score + cfg.bm25_weight * bm[c0:c1]
+            exact = [self._exact_hits(texts[q]) for q in range(c0, c1)] if self._exact else None
+            if exact:
+                score = score.copy()
+                for r, hits in enumerate(exact):
+                    for ci in hits:
+                        score[r, ci] += cfg.exact_bonus
             idx = np.argpartition(-score, top_k - 1, axis=1)[:, :top_k]
             for r in range(c1 - c0):
                 qi = c0 + r
@@ -370,8 +401,9 @@ class Linker:
                 ue = (q_first[qi + 1] - u0) if qi + 1 < len(texts) else (u1 - u0)
                 matches = []
                 for ci in order:
-                    ev = self._evidence(uvecs[u0 + ub:u0 + ue], unit_span[u0 + ub:u0 + ue], int(ci),
-                                        upen[u0 + ub:u0 + ue])
+                    ev = exact[r].get(int(ci)) if exact else None
+                    ev = ev or self._evidence(uvecs[u0 + ub:u0 + ue], unit_span[u0 + ub:u0 + ue], int(ci),
+                                              upen[u0 + ub:u0 + ue])
                     s = float(score[r, ci])
                     matches.append(Match(self.competencies[ci].uri, s, ev, cfg.expected_precision(s)))
                 results.append(matches)
@@ -403,6 +435,6 @@ class Linker:
 #: Knots: isotonic fit of "suggestion is a curator link" on score over the top-10 suggestions of the 286
 #: curator-aligned objectives of data/curriculum/md.csv (bench/alignment_curriculum.py); a lower bound, since
 #: curators list one or two competencies per objective; the top knot is capped at 0.95 (few observations).
-CURRICULUM = Config(description_weight=2.0, cache_queries=True, calibration=(
-    (0.30, 0.026), (0.35, 0.058), (0.40, 0.064), (0.45, 0.152), (0.50, 0.316), (0.55, 0.579), (0.60, 0.714),
-    (0.65, 0.838), (0.70, 0.95)))
+CURRICULUM = Config(description_weight=2.0, cache_queries=True, exact_bonus=0.1, calibration=(
+    (0.30, 0.026), (0.35, 0.057), (0.40, 0.064), (0.45, 0.147), (0.50, 0.307), (0.55, 0.487), (0.60, 0.658),
+    (0.65, 0.818), (0.70, 0.905), (0.75, 0.95)))
