@@ -38,3 +38,19 @@ def app(tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def auth(app):
+    """``auth("committee")`` → request headers authenticating a user of that role (created on first use).
+
+    Tests of write endpoints and private reads send these; anonymous requests get 401.
+    """
+    made: dict[str, dict] = {}
+
+    def headers(role: str = "admin", name: str | None = None, **kw) -> dict:
+        key = name or f"test-{role}"
+        if key not in made:
+            made[key] = {"X-Gapmap-User": key}  # replaced by a real bearer token once accounts land
+        return made[key]
+    return headers
