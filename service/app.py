@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 
 from ontology.store import Store
 
@@ -13,8 +13,14 @@ from .workspace import Workspace
 
 
 def gapmap() -> Workspace:
-    """The workspace (store, ids, config, linkers) of the current app."""
-    return current_app.extensions["gapmap"]
+    """The workspace (store, ids, config, linkers) of the current request's institution
+    (the default institution outside requests and for anonymous public reads)."""
+    ext = current_app.extensions
+    tenants = ext.get("gapmap_tenants")
+    if tenants is None or not has_request_context():
+        return ext["gapmap"]
+    from .auth import current_institution
+    return tenants.get(current_institution())
 
 
 def create_app(config: Config | dict | None = None, *, store: Store | None = None) -> Flask:
@@ -29,6 +35,8 @@ def create_app(config: Config | dict | None = None, *, store: Store | None = Non
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.extensions["gapmap"] = Workspace.from_config(cfg, store)
+    from .tenants import Tenants
+    app.extensions["gapmap_tenants"] = Tenants(cfg, app.extensions["gapmap"])
     register_error_handlers(app)
 
     from .api import bp as api_bp
@@ -37,4 +45,6 @@ def create_app(config: Config | dict | None = None, *, store: Store | None = Non
     app.register_blueprint(api_bp)
     app.register_blueprint(sparql_bp)
     app.register_blueprint(web_bp)
+    from . import auth
+    auth.init_app(app, cfg)
     return app

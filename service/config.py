@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -26,14 +25,36 @@ class Config:
     ALIGN_TOP_K: int = field(default_factory=lambda: _env("GAPMAP_ALIGN_TOP_K", 3, int))
     #: suggestions below this calibrated precision are not stored ("no good match" leaves an objective unmapped)
     ALIGN_MIN_PRECISION: float = field(default_factory=lambda: _env("GAPMAP_ALIGN_MIN_PRECISION", 0.05, float))
-    #: signs the web UI's session cookie (reviewer name); random per process when unset
-    SECRET_KEY: str = field(default_factory=lambda: _env("GAPMAP_SECRET_KEY", secrets.token_hex(16)))
+    #: signs the web UI's session cookie; when unset, generated once into var/secret_key (0600)
+    SECRET_KEY: str = field(default_factory=lambda: _env("GAPMAP_SECRET_KEY", ""))
+    #: the account database (SQLite); default var/users.sqlite beside the store (in memory for an in-memory store)
+    USERS_DB: str = field(default_factory=lambda: _env("GAPMAP_USERS_DB", ""))
+    #: 1 = anonymous clients may read what the viewer role may (default: everything needs sign-in)
+    PUBLIC_READ: bool = field(default_factory=lambda: _env("GAPMAP_PUBLIC_READ", False, _flag))
+    #: a reverse proxy doing SSO names the signed-in user in this header (unset = off; see README)
+    TRUSTED_USER_HEADER: str = field(default_factory=lambda: _env("GAPMAP_TRUSTED_USER_HEADER", ""))
+    #: send the session cookie over HTTPS only (set behind TLS)
+    SECURE_COOKIES: bool = field(default_factory=lambda: _env("GAPMAP_SECURE_COOKIES", False, _flag))
+    RATELIMIT_ENABLED: bool = field(default_factory=lambda: _env("GAPMAP_RATELIMIT", True, _flag))
+    RATELIMIT_SIGNIN: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_SIGNIN", "10/minute"))
+    RATELIMIT_AUTH_FAILURES: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_AUTH_FAILURES", "20/minute"))
+    RATELIMIT_ALIGN: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_ALIGN", "10/minute"))
+    RATELIMIT_LOAD: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_LOAD", "30/minute"))
+    RATELIMIT_UPLOAD: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_UPLOAD", "30/minute"))
     TESTING: bool = False
 
     def as_flask(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["MAX_CONTENT_LENGTH"] = self.MAX_UPLOAD_BYTES
-        # The review API trusts the session's reviewer name: never send that cookie on cross-site posts.
         d["SESSION_COOKIE_SAMESITE"] = "Lax"
         d["SESSION_COOKIE_HTTPONLY"] = True
         return d
+
+
+def _flag(v: str) -> bool:
+    return v.strip().lower() in ("1", "true", "yes", "on")
+
+
+def var_dir(cfg: Config) -> Path | None:
+    """The folder beside the store holding users.sqlite, secret_key and institutions/ (None: in memory)."""
+    return Path(cfg.STORE_PATH).resolve().parent if cfg.STORE_PATH else None

@@ -32,17 +32,24 @@ _UPDATE = "application/sparql-update"
 def sparql_engine() -> SparqlEngine:
     """The app's engine, created on first use with ``SPARQL_TIMEOUT`` (and optional
     ``SPARQL_WORKERS``, ``SPARQL_MAX_RESULT_BYTES``)."""
+    # One engine per institution's store (tenants never share one); the default institution's is ext[_EXT].
+    from .auth import current_institution
     ext = current_app.extensions
-    eng = ext.get(_EXT)
+    inst = current_institution()
+    engines = ext.setdefault(_EXT + "_tenants", {})
+    eng = ext.get(_EXT) if inst == "default" else engines.get(inst)
     if eng is None:
         with _lock:
-            eng = ext.get(_EXT)
+            eng = ext.get(_EXT) if inst == "default" else engines.get(inst)
             if eng is None:
                 cfg = current_app.config
                 eng = SparqlEngine(gapmap().store, timeout=cfg.get("SPARQL_TIMEOUT", 10.0),
                                    workers=cfg.get("SPARQL_WORKERS", 2),
                                    max_result_bytes=cfg.get("SPARQL_MAX_RESULT_BYTES", 128 * 2**20))
-                ext[_EXT] = eng
+                if inst == "default":
+                    ext[_EXT] = eng
+                else:
+                    engines[inst] = eng
     return eng
 
 

@@ -40,17 +40,62 @@ def client(app):
     return app.test_client()
 
 
+def bearer(app, role: str = "admin", name: str | None = None, *, institution: str = "default",
+           courses=None) -> dict:
+    """Request headers (``Authorization: Bearer …``) of a real user of ``app`` with that role, created on
+    first use (with its institution when new).  Usable from fixtures of any scope; tests use ``auth``."""
+    from service.auth import users_db
+    key = name or (f"test-{role}" if institution == "default" else f"test-{role}-{institution}")
+    made = app.extensions.setdefault("test_tokens", {})
+    if key not in made:
+        db = users_db(app)
+        if not db.has_institution(institution):
+            db.add_institution(institution)
+        created = db.add_user(key, role, institution=institution, courses=courses)
+        made[key] = {"Authorization": f"Bearer {created.token}"}
+    return made[key]
+
+
+def signed_client(app, role: str = "viewer", name: str | None = None, **kw):
+    """A test client whose every request carries a user's bearer token (``bearer``)."""
+    c = app.test_client()
+    c.environ_base["HTTP_AUTHORIZATION"] = bearer(app, role, name, **kw)["Authorization"]
+    return c
+
+
+def web_sign_in(client, name: str, password: str, next: str = "") -> str:
+    """Sign ``client`` in through the sign-in form as a browser does; every later request of the client
+    sends the session's CSRF token (as the page scripts do).  Returns the token."""
+    import re
+    page = client.get("/signin").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = client.post("/signin", data={"name": name, "password": password, "csrf_token": token, "next": next})
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    with client.session_transaction() as s:
+        client.environ_base["HTTP_X_CSRF_TOKEN"] = s["csrf"]
+    return s["csrf"]
+
+
+#: app fixtures ``auth`` looks for, in this order, among the test's fixtures (default: ``app``)
+APP_FIXTURES = ("any_app", "sparql_app", "disk_app", "app")
+
+
 @pytest.fixture
-def auth(app):
-    """``auth("committee")`` → request headers authenticating a user of that role (created on first use).
+def auth(request):
+    """``auth("committee")`` → request headers (``Authorization: Bearer …``) of a real user of that role,
+    created on first use in the test's app (``app``, or the SPARQL fixtures' app).
 
-    Tests of write endpoints and private reads send these; anonymous requests get 401.
+    ``auth("educator", courses=["MED-201"])``, ``auth("viewer", institution="other")`` (the institution is
+    created if needed), ``auth(..., name="dr.adams")``; ``auth(..., app=some_app)`` for another app.
+    Anonymous requests get 401; tests of writes and private reads send these headers.
     """
-    made: dict[str, dict] = {}
+    def _app():
+        for name in APP_FIXTURES:
+            if name in request.fixturenames:
+                return request.getfixturevalue(name)
+        return request.getfixturevalue("app")
 
-    def headers(role: str = "admin", name: str | None = None, **kw) -> dict:
-        key = name or f"test-{role}"
-        if key not in made:
-            made[key] = {"X-Gapmap-User": key}  # replaced by a real bearer token once accounts land
-        return made[key]
+    def headers(role: str = "admin", name: str | None = None, *, institution: str = "default",
+                courses=None, app=None) -> dict:
+        return bearer(app or _app(), role, name, institution=institution, courses=courses)
     return headers

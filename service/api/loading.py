@@ -8,6 +8,7 @@ from flask import jsonify, request
 from loaders import Source, available
 
 from ..app import gapmap
+from ..auth import require
 from . import bp
 from .params import BadParameter
 
@@ -19,6 +20,7 @@ def loaders():
 
 
 @bp.post("/load/<loader>")
+@require("load")
 def load(loader):
     """Upload one file (form field ``file``) for ``loader``; options as form fields or ``options`` JSON."""
     f = request.files.get("file")

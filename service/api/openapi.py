@@ -13,13 +13,15 @@ def _p(name, where="query", desc="", schema=None, required=False):
 
 _JSON = {"application/json": {"schema": {"type": "object"}}}
 _PROBLEM = {"description": "Problem (RFC 9457)", "content": {"application/problem+json": {"schema": {"type": "object"}}}}
+#: every endpoint but health and this document: not signed in, not allowed (role, course, CSRF), rate limited
+_AUTH = {"401": _PROBLEM, "403": _PROBLEM, "429": _PROBLEM}
 
 
 def _get(summary, params=(), extra_content=None):
     content = dict(_JSON, **(extra_content or {}))
     return {"get": {"summary": summary, "parameters": list(params),
                     "responses": {"200": {"description": "OK", "content": content}, "400": _PROBLEM,
-                                  "404": _PROBLEM}}}
+                                  "404": _PROBLEM, **_AUTH}}}
 
 
 def _post(summary, props, params=()):
@@ -27,16 +29,22 @@ def _post(summary, props, params=()):
                      "requestBody": {"content": {"application/json": {"schema": {"type": "object",
                                                                                  "properties": props}}}},
                      "responses": {"200": {"description": "OK", "content": _JSON}, "400": _PROBLEM,
-                                   "404": _PROBLEM}}}
+                                   "404": _PROBLEM, **_AUTH}}}
 
 
 SPEC = {
     "openapi": "3.1.0",
     "info": {"title": "Gapmap API", "version": "0.1.0",
              "description": "Competency mapping and curriculum gap analysis. Errors are application/problem+json."},
+    "components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer",
+                   "description": "an API token from `gapmap user add` / `gapmap user token` or POST /api/users"},
+        "session": {"type": "apiKey", "in": "cookie", "name": "gapmap_session",
+                    "description": "the web sign-in; writes also need the X-CSRF-Token header"}}},
+    "security": [{"bearer": []}, {"session": []}],
     "paths": {
-        "/api/openapi.json": _get("This document"),
-        "/api/health": _get("Store status"),
+        "/api/openapi.json": {"get": {**_get("This document")["get"], "security": []}},
+        "/api/health": {"get": {**_get("Store status")["get"], "security": []}},
         "/api/frameworks": _get("Loaded competency frameworks"),
         "/api/frameworks/{fw}/competencies": _get("Competencies of a framework", [
             _p("fw", "path"), _p("q", desc="filter: text in notation, label, alt label or definition")]),
@@ -76,7 +84,7 @@ SPEC = {
             _p("course"), _p("year", schema={"type": "integer"}), _p("min_precision", schema={"type": "number"}),
             _p("limit", schema={"type": "integer"})]),
         "/api/alignments/{key}/decision": _post(
-            "Accept, reject, reset or replace a suggestion (reviewer in X-Gapmap-User)",
+            "Accept, reject, reset or replace a suggestion (the reviewer is the authenticated user)",
             {"decision": {"enum": ["accept", "reject", "reset", "replace"]}, "competency": {"type": "string"},
              "framework": {"type": "string"}, "competency_iri": {"type": "string"}, "note": {"type": "string"}},
             [_p("key", "path")]),
@@ -96,7 +104,7 @@ SPEC = {
                                 "stored as a new version and aligned",
                      "parameters": [_p("program", "path"), _p("code", "path")],
                      "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
-                         "file": {"type": "string", "format": "binary"}, "user": {"type": "string"},
+                         "file": {"type": "string", "format": "binary"},
                          "year": {"type": "integer", "description": "required when the course is new"},
                          "title": {"type": "string"}, "align": {"type": "boolean"}}}}}},
                      "responses": {"201": {"description": "extracted and stored", "content": _JSON},
@@ -109,12 +117,36 @@ SPEC = {
                 "file": {"type": "string", "format": "binary"}, "options": {"type": "string"}}}}}},
             "responses": {"201": {"description": "loaded", "content": _JSON}, "413": _PROBLEM, "415": _PROBLEM,
                           "422": _PROBLEM}}},
+        "/api/me": _get("The authenticated user: name, role, institution, courses, permissions"),
+        "/api/users": {**_get("Users of the admin's institution (admin)"), "post": {
+            "summary": "Create a user of the admin's institution; the answer holds its API token and a one-time "
+                       "password (shown once)",
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["name", "role"],
+                "properties": {"name": {"type": "string"}, "role": {"enum": ["viewer", "educator", "committee", "admin"]},
+                               "courses": {"type": "array", "items": {"type": "string"}},
+                               "password": {"type": "string", "minLength": 8}}}}}},
+            "responses": {"201": {"description": "created", "content": _JSON}, "400": _PROBLEM, "409": _PROBLEM}}},
+        "/api/users/{name}": {"delete": {"summary": "Remove a user of the admin's institution (and its tokens)",
+                                         "parameters": [_p("name", "path")],
+                                         "responses": {"204": {"description": "removed"}, "404": _PROBLEM}}},
+        "/api/audit": _get("The audit log of the admin's institution, newest first (admin)", [
+            _p("page", schema={"type": "integer", "minimum": 1}),
+            _p("per_page", schema={"type": "integer", "minimum": 1, "maximum": 500})]),
         "/sparql": {"get": {"summary": "SPARQL 1.1 query (read-only)", "parameters": [_p("query", required=True)],
                             "responses": {"200": {"description": "results"}, "400": _PROBLEM, "503": _PROBLEM}},
                     "post": {"summary": "SPARQL 1.1 query by POST (form or application/sparql-query)",
                              "responses": {"200": {"description": "results"}, "400": _PROBLEM, "503": _PROBLEM}}},
     },
 }
+
+for _path, _ops in SPEC["paths"].items():
+    for _op in _ops.values():
+        if _op.get("security") != []:
+            for _code, _resp in _AUTH.items():
+                _op["responses"].setdefault(_code, _resp)
+        else:
+            for _code in _AUTH:
+                _op["responses"].pop(_code, None)
 
 
 @bp.get("/openapi.json")

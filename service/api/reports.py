@@ -8,6 +8,7 @@ from flask import Response, jsonify, request
 from ontology.gaps import gap_report, role_readiness
 
 from ..app import gapmap
+from ..auth import require
 from . import bp
 from .params import BadParameter, arg_float, arg_int, negotiate
 
@@ -44,6 +45,7 @@ def readiness(program, role):
 
 
 @bp.post("/programs/<program>/align")
+@require("load")
 def align(program):
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):

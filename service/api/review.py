@@ -1,19 +1,20 @@
 """The review queue: accept, reject or replace suggestions; manual alignments; assessed-by; bulk accept.
 
-The reviewer is named by the ``X-Gapmap-User`` header (or a ``user`` field in the JSON body,
-or the signed-in name of the web UI's session).
+The reviewer (PROV "who") is the authenticated user (``service.auth.who``): never a header or body field.
+Educators decide only on objectives of their own courses.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
 
-from flask import jsonify, request, session
+from flask import jsonify, request
 from rdflib import URIRef
 
 from ontology import review
 from ontology.errors import NotFound
 
 from ..app import gapmap
+from ..auth import check, require, who
 from . import bp
 from .params import BadParameter, arg_float, arg_int
 
@@ -27,8 +28,21 @@ def _body() -> dict:
     return body
 
 
-def _user(body: dict) -> str:
-    return request.headers.get("X-Gapmap-User") or body.get("user") or session.get("user") or ""
+def _objective_course(oid: str) -> str | None:
+    ws = gapmap()
+    rows = ws.store.select("objective_detail", objective=ws.ids.objective(oid))
+    return str(rows[0]["code"]) if rows else None
+
+
+def _check_objective(permission: str, oid: str) -> None:
+    """``permission`` for the course the objective belongs to (an unknown objective: the role only)."""
+    check(permission, course=_objective_course(oid))
+
+
+def _check_alignment(key: str) -> None:
+    ws = gapmap()
+    rows = ws.store.select("alignment_detail", alignment=_alignment_iri(key))
+    check("review", course=_objective_course(str(rows[0]["oid"])) if rows else None)
 
 
 def _alignment_iri(key: str) -> URIRef:
@@ -52,6 +66,7 @@ STATUS_FILTERS = ("pending", "suggested", "accepted", "rejected", "unmapped", "a
 
 
 @bp.get("/programs/<program>/review")
+@require("read")
 def queue(program):
     """Objectives with their alignments.
 
@@ -96,7 +111,9 @@ def queue(program):
 
 
 @bp.post("/alignments/<key>/decision")
+@require("review")
 def decide(key):
+    _check_alignment(key)
     body = _body()
     ws = gapmap()
     decision = body.get("decision")
@@ -105,14 +122,15 @@ def decide(key):
         rows = ws.store.select("alignment_detail", alignment=a)
         if not rows:
             raise NotFound(f"no alignment {key}", field="alignment")
-        res = review.add_manual(ws.store, ws.ids, rows[0]["oid"], _competency(body), _user(body),
+        res = review.add_manual(ws.store, ws.ids, rows[0]["oid"], _competency(body), who(),
                                 note=body.get("note"), replaces=a)
     else:
-        res = review.decide(ws.store, ws.ids, _alignment_iri(key), decision or "", _user(body), note=body.get("note"))
+        res = review.decide(ws.store, ws.ids, _alignment_iri(key), decision or "", who(), note=body.get("note"))
     return jsonify(res.to_dict())
 
 
 @bp.get("/alignments/<key>/history")
+@require("read")
 def history(key):
     ws = gapmap()
     a = _alignment_iri(key)
@@ -122,23 +140,28 @@ def history(key):
 
 
 @bp.post("/objectives/<oid>/alignments")
+@require("review")
 def add_alignment(oid):
+    _check_objective("review", oid)
     body = _body()
     ws = gapmap()
-    res = review.add_manual(ws.store, ws.ids, oid, _competency(body), _user(body), note=body.get("note"))
+    res = review.add_manual(ws.store, ws.ids, oid, _competency(body), who(), note=body.get("note"))
     return jsonify(res.to_dict()), 201
 
 
 @bp.post("/objectives/<oid>/assessed-by")
+@require("review")
 def assessed_by(oid):
+    _check_objective("review", oid)
     body = _body()
     if not body.get("assessment"):
         raise BadParameter("name the assessment", field="assessment")
     ws = gapmap()
-    return jsonify(review.mark_assessed(ws.store, ws.ids, oid, body["assessment"], _user(body)).to_dict()), 201
+    return jsonify(review.mark_assessed(ws.store, ws.ids, oid, body["assessment"], who()).to_dict()), 201
 
 
 @bp.post("/programs/<program>/review/bulk-accept")
+@require("review_all")
 def bulk_accept(program):
     body = _body()
     mp = body.get("min_precision")
@@ -147,11 +170,12 @@ def bulk_accept(program):
     except (TypeError, ValueError):
         raise BadParameter("min_precision (0..1) is required", field="min_precision") from None
     ws = gapmap()
-    res = review.bulk_accept(ws.store, ws.ids, program, mp, _user(body))
+    res = review.bulk_accept(ws.store, ws.ids, program, mp, who())
     return jsonify({"accepted": len(res), "decisions": [d.to_dict() for d in res]})
 
 
 @bp.post("/programs/<program>/courses/<code>/syllabus")
+@require("upload")
 def upload_syllabus(program, code):
     """Upload a syllabus (multipart field ``file``): objectives are extracted, stored as a new version, aligned."""
     f = request.files.get("file")
@@ -164,13 +188,14 @@ def upload_syllabus(program, code):
         except ValueError:
             raise BadParameter("year must be a whole number", field="year") from None
     ws = gapmap()
-    res = ws.upload_syllabus(program, code, f.filename, f.read(), _user(request.form.to_dict()),
+    res = ws.upload_syllabus(program, code, f.filename, f.read(), who(),
                              media_type=f.mimetype, year=year or None, title=request.form.get("title"),
                              align=request.form.get("align", "true") != "false")
     return jsonify(res), 201
 
 
 @bp.get("/programs/<program>/courses/<code>/syllabus")
+@require("read")
 def syllabus_versions(program, code):
     ws = gapmap()
     rows = ws.store.select("course_syllabi", course=ws.ids.course(code))

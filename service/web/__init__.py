@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from flask import Blueprint, Response, render_template, request, session
+from flask import Blueprint, Response, render_template, request
 from rdflib import Graph
 from werkzeug.exceptions import HTTPException
 
@@ -58,7 +58,8 @@ def _globals():
     current = (request.view_args or {}).get("program") or request.args.get("program")
     if not current and programs:
         current = programs[0]["id"]
-    return {"current_user": session.get("user"), "nav_programs": programs, "nav_program": current,
+    from ..auth import current_user
+    return {"current_user": current_user(), "nav_programs": programs, "nav_program": current,
             "STATUS_LABELS": STATUS_LABELS, "STATUS_SEQUENCE": STATUS_SEQUENCE,
             "READINESS_LABELS": READINESS_LABELS}
 

@@ -1,12 +1,12 @@
-"""Sign-in: a reviewer name kept in the session (the review API reads ``session["user"]``)."""
+"""Sign-in (name + password through the identity providers), sign-out, and changing one's password."""
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
-from flask import redirect, render_template, request, session, url_for
+from flask import current_app, g, redirect, render_template, request, session, url_for
 
-from ontology.review import ReviewError, _check_user
-
+from ..auth import current_user, csrf_token, users_db
 from . import bp
 
 
@@ -15,16 +15,27 @@ def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("web.home")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
         return url_for("web.home")
     return target
 
 
 def signin_required():
-    """The redirect to the sign-in page (coming back here after) for a page that needs a reviewer, or None."""
-    if session.get("user"):
+    """The redirect to the sign-in page (coming back here after) for a page that needs a user, or None."""
+    if current_user() is not None:
         return None
     return redirect(url_for("web.signin", next=request.full_path.rstrip("?")))
+
+
+def start_session(user) -> None:
+    """A fresh session for ``user``: everything before is dropped, new session nonce and CSRF token."""
+    session.clear()
+    session["uid"], session["inst"] = user.name, user.institution
+    session["sid"] = secrets.token_urlsafe(16)
+    session["csrf"] = secrets.token_urlsafe(32)
+    session.permanent = False
+    g.user, g.auth_via = user, "session"
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -32,16 +43,51 @@ def signin():
     error = None
     nxt = request.values.get("next")
     if request.method == "POST":
-        try:
-            session["user"] = _check_user(request.form.get("user"))
-            return redirect(_safe_next(nxt))
-        except ReviewError as e:
-            error = e.message
+        g.signin_name = (request.form.get("name") or "")[:100]
+        for p in current_app.extensions["gapmap_idp"]:
+            if p.interactive:
+                user = p.authenticate(request)
+                if user:
+                    start_session(user)
+                    g.signin_institution = user.institution
+                    acc = users_db().get(user.name)
+                    if acc is not None and acc.must_change:
+                        return redirect(url_for("web.account", next=_safe_next(nxt)))
+                    return redirect(_safe_next(nxt))
+        error = "wrong name or password"
+    csrf_token()
     return render_template("signin.html", error=error, next=nxt or "",
-                           name=request.form.get("user", "")), (400 if error else 200)
+                           name=request.form.get("name", "")), (401 if error else 200)
 
 
 @bp.post("/signout")
 def signout():
-    session.pop("user", None)
-    return redirect(url_for("web.home"))
+    session.clear()
+    return redirect(url_for("web.signin"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account():
+    """Change one's password (required after a one-time password)."""
+    u = current_user()
+    if u is None:
+        return signin_required()
+    error = done = None
+    acc = users_db().get(u.name)
+    if request.method == "POST":
+        old, new = request.form.get("password", ""), request.form.get("new_password", "")
+        if acc is not None and acc.has_password and not users_db().verify_password(u.name, old):
+            error = "the current password is wrong"
+        elif new != request.form.get("new_password2", ""):
+            error = "the new passwords differ"
+        elif len(new) < 10:
+            error = "choose a password of at least 10 characters"
+        else:
+            users_db().set_password(u.name, new)
+            start_session(u)
+            nxt = request.values.get("next")
+            if nxt:
+                return redirect(_safe_next(nxt))
+            done = "Your password is changed."
+    return render_template("account.html", error=error, done=done, acc=acc, next=request.values.get("next", "")), \
+        (400 if error else 200)

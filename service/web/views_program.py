@@ -12,6 +12,7 @@ from ontology.gaps import gap_report
 
 from ..api.params import BadParameter, arg_float, arg_int
 from ..app import gapmap
+from ..auth import check
 from . import bp, short
 from .views_auth import signin_required
 
@@ -87,6 +88,7 @@ def upload(program):
     need = signin_required()
     if need:
         return need
+    check("upload", course=request.args.get("course") or None)
     return render_template("upload.html", program=program, courses=_by_year(_courses(program)),
                            selected=request.args.get("course", ""),
                            max_bytes=ws.config.MAX_UPLOAD_BYTES)

@@ -9,6 +9,7 @@ import pytest
 from rdflib import Graph
 
 from ontology.vocab import GM
+from tests.conftest import signed_client
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 
@@ -18,7 +19,7 @@ def loaded(app):
     from service.app import gapmap
     with app.app_context():
         gapmap().load_manifest(MINI / "manifest.json")
-    return app.test_client()
+    return signed_client(app, "admin")
 
 
 def test_catalog(loaded):

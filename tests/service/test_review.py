@@ -6,20 +6,24 @@ from pathlib import Path
 import pytest
 
 from service.app import create_app
+from tests.conftest import bearer, signed_client
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
-U = {"X-Gapmap-User": "dr.adams"}
+#: dr.adams, a committee member (filled in by the client fixture: a real bearer token)
+U: dict = {}
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     app = create_app({"STORE_PATH": "", "TESTING": True,
                       "CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})
-    c = app.test_client()
+    c = signed_client(app, "viewer")  # reads; writes send U (or another reviewer's token)
+    U.clear()
+    U.update(bearer(app, "committee", "dr.adams"))
     with app.app_context():
         from service.app import gapmap
         gapmap().load_manifest(MINI / "manifest.json")
-    r = c.post("/api/programs/mini/align", json={"top_k": 3, "min_precision": 0})
+    r = c.post("/api/programs/mini/align", json={"top_k": 3, "min_precision": 0}, headers=bearer(app, "admin"))
     assert r.status_code == 200, r.get_json()
     return c
 
@@ -71,7 +75,7 @@ def test_reject_and_reset(client):
                     headers=U)
     assert r.get_json()["previous"] == "suggested" and r.get_json()["new"] == "rejected"
     r = client.post(f"/api/alignments/{a['id']}/decision", json={"decision": "reset"},
-                    headers={"X-Gapmap-User": "dr.baker"})
+                    headers=bearer(client.application, "committee", "dr.baker"))
     hist = client.get(f"/api/alignments/{a['id']}/history").get_json()["history"]
     assert [(h["user"], h["previous"], h["new"]) for h in hist][-2:] == [
         ("dr.adams", "suggested", "rejected"), ("dr.baker", "rejected", "suggested")]
@@ -116,7 +120,7 @@ def test_bulk_accept_then_nothing_pending(client):
 
 
 @pytest.mark.parametrize("url,body,headers,status,field", [
-    ("/api/alignments/{id}/decision", {"decision": "accept"}, {}, 400, "user"),
+    ("/api/alignments/{id}/decision", {"decision": "accept"}, {}, 403, "permission"),  # the viewer
     ("/api/alignments/{id}/decision", {"decision": "maybe"}, U, 400, "decision"),
     ("/api/alignments/0000000000000000/decision", {"decision": "accept"}, U, 404, "alignment"),
     ("/api/objectives/O1/alignments", {"competency": "ZZ9", "framework": "mini"}, U, 404, "competency"),
@@ -128,14 +132,16 @@ def test_review_errors(client, url, body, headers, status, field):
     any_id = client.get("/api/programs/mini/review?status=all").get_json()["objectives"][0]["alignments"][-1]["id"]
     r = client.post(url.replace("{id}", any_id), json=body, headers=headers)
     assert r.status_code == status, r.get_json()
-    assert r.get_json()["field"] == field
+    body = r.get_json()
+    assert (body["permission"] == "review") if status == 403 else (body["field"] == field)
 
 
 def test_realign_keeps_decisions(client):
     decided = {(o["objective"], a["notation"]): a["status"]
                for o in client.get("/api/programs/mini/review?status=all").get_json()["objectives"]
                for a in o["alignments"] if a["status"] != "suggested"}
-    client.post("/api/programs/mini/align", json={"top_k": 3, "min_precision": 0})
+    client.post("/api/programs/mini/align", json={"top_k": 3, "min_precision": 0},
+                headers=bearer(client.application, "admin"))
     again = {(o["objective"], a["notation"]): a["status"]
              for o in client.get("/api/programs/mini/review?status=all").get_json()["objectives"]
              for a in o["alignments"]}

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from ontology.alignment.engine import Evidence, Match
+from tests.conftest import web_sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
-USER = "dr.web"
+USER = "dr.web"  # a committee member
+PASSWORD = "correct horse battery"
 
 
 class WordLinker:
@@ -50,6 +52,9 @@ def app(tmp_path_factory):
         ws = gapmap()
         ws.load_manifest(DATA / "manifest.json")
         align_program(ws.store, ws.ids, "md", "hpc", WordLinker(competency_texts(ws.store, "hpc")), top_k=3)
+    from service.auth import users_db
+    users_db(app).add_user(USER, "committee", password=PASSWORD)
+    users_db(app).add_user("reader", "viewer", password=PASSWORD)
     yield app
     eng = app.extensions.get("gapmap_sparql")
     if eng is not None:
@@ -57,15 +62,23 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture
-def client(app):
+def anon(app):
     return app.test_client()
 
 
 @pytest.fixture
-def signed_in(app):
+def client(app):
+    """A viewer, signed in through the form."""
     c = app.test_client()
-    with c.session_transaction() as s:
-        s["user"] = USER
+    web_sign_in(c, "reader", PASSWORD)
+    return c
+
+
+@pytest.fixture
+def signed_in(app):
+    """A committee member signed in through the form; requests send the CSRF token as the scripts do."""
+    c = app.test_client()
+    web_sign_in(c, USER, PASSWORD)
     return c
 
 
@@ -82,35 +95,47 @@ def row_status(page: str, notation: str) -> str:
 
 # Home and navigation ------------------------------------------------------------------------
 
-def test_home_links_every_page(client):
+def test_home_links_every_page(client, anon):
     page = html(client.get("/"))
     for href in ('href="/programs/md"', 'href="/programs/md/upload"', 'href="/programs/md/review"',
-                 'href="/roles/intern"', 'href="/sparql/ui"', 'href="/frameworks/hpc"', 'href="/signin'):
+                 'href="/roles/intern"', 'href="/sparql/ui"', 'href="/frameworks/hpc"'):
         assert href in page, href
-    assert "Sign in" in page
+    assert "Signed in as" in page and "Sign out" in page
+    r = anon.get("/")
+    assert r.status_code == 302 and "/signin" in r.headers["Location"]
 
 
 # Sign-in ------------------------------------------------------------------------------------
 
-def test_sign_in_and_out(client):
-    assert "Reviewer name" in html(client.get("/signin"))
-    r = client.post("/signin", data={"user": "  ", "next": "/programs/md"})
-    assert r.status_code == 400 and "reviewer name is required" in html(r)
-    r = client.post("/signin", data={"user": "dr.adams", "next": "/programs/md/review"})
+def test_sign_in_and_out(anon):
+    page = html(anon.get("/signin"))
+    assert "User name" in page and 'type="password"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = anon.post("/signin", data={"name": USER, "password": "wrong password", "csrf_token": token})
+    assert r.status_code == 401 and "wrong name or password" in html(r)
+    r = anon.post("/signin", data={"name": USER, "password": PASSWORD, "next": "/programs/md/review"})
+    assert r.status_code == 403  # no CSRF token: refused before the password is even checked
+    r = anon.post("/signin", data={"name": USER, "password": PASSWORD, "next": "/programs/md/review",
+                                   "csrf_token": token})
     assert r.status_code == 302 and r.headers["Location"].endswith("/programs/md/review")
-    with client.session_transaction() as s:
-        assert s["user"] == "dr.adams"
-    page = html(client.get("/"))
-    assert "Signed in as" in page and "dr.adams" in page and 'data-user="dr.adams"' in page
-    r = client.post("/signout")
+    with anon.session_transaction() as s:
+        assert s["uid"] == USER and s["csrf"] != token  # the session (and its token) renewed at sign-in
+        csrf = s["csrf"]
+    page = html(anon.get("/"))
+    assert "Signed in as" in page and USER in page and f'data-user="{USER}"' in page
+    assert anon.post("/signout").status_code == 403  # a cookie write without the CSRF token
+    r = anon.post("/signout", data={"csrf_token": csrf})
     assert r.status_code == 302
-    with client.session_transaction() as s:
-        assert "user" not in s
+    with anon.session_transaction() as s:
+        assert "uid" not in s
+    assert anon.get("/").status_code == 302
 
 
-def test_sign_in_never_redirects_off_site(client):
-    for nxt in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
-        r = client.post("/signin", data={"user": "dr.adams", "next": nxt})
+def test_sign_in_never_redirects_off_site(anon):
+    for nxt in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)", "/\\evil.example"):
+        page = html(anon.get("/signin"))
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        r = anon.post("/signin", data={"name": USER, "password": PASSWORD, "next": nxt, "csrf_token": token})
         assert r.status_code == 302 and r.headers["Location"] == "/", nxt
 
 
@@ -168,9 +193,10 @@ def test_dashboard_errors_are_pages(client):
 
 # Upload -------------------------------------------------------------------------------------
 
-def test_upload_page(client, signed_in):
-    r = client.get("/programs/md/upload")
+def test_upload_page(anon, client, signed_in):
+    r = anon.get("/programs/md/upload")
     assert r.status_code == 302 and "/signin?next=/programs/md/upload" in r.headers["Location"]
+    assert client.get("/programs/md/upload").status_code == 403  # a viewer may not upload
     page = html(signed_in.get("/programs/md/upload?course=CCM-403"))
     assert 'id="upload-form"' in page and 'type="file"' in page and "<progress" in page
     assert '<option value="CCM-403" selected>' in page and 'optgroup label="Year 4"' in page
@@ -179,7 +205,7 @@ def test_upload_page(client, signed_in):
 
 
 def test_upload_then_review_then_report(signed_in):
-    """The API calls the page scripts make, with the session cookie only (no header)."""
+    """The API calls the page scripts make: the session cookie and the CSRF token."""
     body = b"CCM-403 Telehealth\n\nLearning objectives\n1. Conduct a telehealth video consultation with a patient.\n"
     r = signed_in.post("/api/programs/md/courses/CCM-403/syllabus",
                        data={"file": (io.BytesIO(body), "ccm403.txt"), "align": "false"},
@@ -215,8 +241,8 @@ def test_upload_creates_a_new_course(signed_in):
 
 # Review queue -------------------------------------------------------------------------------
 
-def test_review_queue(client, signed_in):
-    r = client.get("/programs/md/review?course=MED-101")
+def test_review_queue(anon, signed_in):
+    r = anon.get("/programs/md/review?course=MED-101")
     assert r.status_code == 302 and "/signin?next=" in r.headers["Location"]
     page = html(signed_in.get("/programs/md/review"))
     assert 'id="review"' in page and 'data-user="dr.web"' in page and 'data-framework="hpc"' in page

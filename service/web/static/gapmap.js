@@ -2,6 +2,11 @@
 (function () {
   "use strict";
   var user = function () { return document.body.getAttribute("data-user") || ""; };
+  /* The session's CSRF token: every write the page scripts make sends it (X-CSRF-Token). */
+  var csrf = function () {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  };
 
   /* The message of an error response: problem+json "detail" (with field/file/row), else the text. */
   function problemText(status, text) {
@@ -19,7 +24,7 @@
   /* fetch() a JSON API; resolves with the parsed body, rejects with Error(problem detail). */
   function api(method, url, body) {
     var headers = {"Accept": "application/json"};
-    if (user()) headers["X-Gapmap-User"] = user();
+    if (method !== "GET" && csrf()) headers["X-CSRF-Token"] = csrf();
     var init = {method: method, headers: headers, credentials: "same-origin"};
     if (body !== undefined) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
     return fetch(url, init).then(function (r) {
@@ -41,5 +46,5 @@
     return e;
   }
 
-  window.Gapmap = {api: api, problemText: problemText, el: el, user: user};
+  window.Gapmap = {api: api, problemText: problemText, el: el, user: user, csrf: csrf};
 })();

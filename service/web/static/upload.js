@@ -68,11 +68,10 @@
       code = $("course-select").value;
     }
     data.append("file", file, file.name);
-    data.append("user", G.user());
     var xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/programs/" + encodeURIComponent(program) + "/courses/" + encodeURIComponent(code) + "/syllabus");
     xhr.setRequestHeader("Accept", "application/json");
-    if (G.user()) xhr.setRequestHeader("X-Gapmap-User", G.user());
+    if (G.csrf()) xhr.setRequestHeader("X-CSRF-Token", G.csrf());
     xhr.upload.addEventListener("progress", function (e) {
       if (e.lengthComputable) {
         var pct = Math.round(100 * e.loaded / e.total);
