@@ -19,10 +19,48 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 def _ws(ctx) -> "Workspace":  # noqa: F821
+    """The workspace of the institution chosen with --institution (default: the default institution)."""
+    from .tenants import institution_config
     from .workspace import Workspace
     if "ws" not in ctx.obj:
-        ctx.obj["ws"] = Workspace.from_config(ctx.obj["config"])
+        inst = ctx.obj["institution"]
+        if inst != "default" and not _users(ctx).has_institution(inst):
+            raise click.UsageError(f"no institution {inst!r}: create it with `gapmap institution add {inst}`")
+        ctx.obj["ws"] = Workspace.from_config(institution_config(ctx.obj["config"], inst))
     return ctx.obj["ws"]
+
+
+def _users(ctx):
+    """The account database beside the store (never opens the store: safe while the server runs)."""
+    from .auth import open_users
+    if "users" not in ctx.obj:
+        ctx.obj["users"] = open_users(ctx.obj["config"])
+    return ctx.obj["users"]
+
+
+def _audit(ctx, summary: str) -> None:
+    """A CLI write in the audit log, by the operating-system user at the console."""
+    import getpass
+    try:
+        who = getpass.getuser()
+    except Exception:  # noqa: BLE001
+        who = "unknown"
+    _users(ctx).audit(user=f"cli:{who}", institution=ctx.obj["institution"], method="CLI",
+                      path="gapmap", status=0, summary=summary)
+
+
+def _first_admin(ctx) -> None:
+    """Create the first admin when there is none, printing its one-time password and API token once."""
+    from .users import ensure_first_admin
+    made = ensure_first_admin(_users(ctx))
+    if made is not None:
+        _audit(ctx, "created the first admin 'admin'")
+        click.echo("")
+        click.echo("First admin created (shown only now; change the password at first sign-in):")
+        click.echo("  user name:          admin")
+        click.echo(f"  one-time password:  {made.password}")
+        click.echo(f"  API token:          {made.token}")
+        click.echo("")
 
 
 def _echo_json(obj):
@@ -44,14 +82,21 @@ class GapmapGroup(click.Group):
 
 @click.group(cls=GapmapGroup)
 @click.option("--store", envvar="GAPMAP_STORE", help="store folder (default var/store)")
+@click.option("--institution", default="default", show_default=True, envvar="GAPMAP_INSTITUTION",
+              help="the institution (tenant) whose store the command works on")
 @click.pass_context
-def main(ctx, store):
+def main(ctx, store, institution):
     """Gapmap: competency mapping and curriculum gap analysis."""
+    from .users import check_institution
     cfg = Config()
     if store is not None:
         cfg.STORE_PATH = store
     ctx.ensure_object(dict)
     ctx.obj["config"] = cfg
+    try:
+        ctx.obj["institution"] = check_institution(institution)
+    except GapmapError as e:
+        raise click.BadParameter(str(e), param_hint="--institution") from None
 
     def _close():
         # Release the embedded store's lock now, not at interpreter exit (matters when invoked in-process).
@@ -77,6 +122,9 @@ def init(ctx, data_dir, align):
             click.echo(f"aligned {p['id']}: {res.suggestions} suggestions for {res.objectives} objectives "
                        f"in {res.seconds:.1f}s ({res.model_version})")
     click.echo(f"store: {len(ws.store)} triples in {len(ws.store.graph_names())} graphs ({time.perf_counter() - t0:.1f}s)")
+    _audit(ctx, f"init from {data / 'manifest.json'}")
+    if ctx.obj["institution"] == "default":
+        _first_admin(ctx)
 
 
 @main.command()
@@ -94,6 +142,7 @@ def load(ctx, loader, path, options):
         k, v = o.split("=", 1)
         opts[k] = v
     _echo_json(_ws(ctx).load(loader, Source.from_path(path), opts).to_dict())
+    _audit(ctx, f"load {loader} {Path(path).name}")
 
 
 @main.command("loaders")
@@ -114,6 +163,7 @@ def list_loaders():
 def align(ctx, program, framework, top_k):
     """Suggest competencies for every objective of PROGRAM."""
     _echo_json(_ws(ctx).align(program, framework, top_k=top_k).to_dict())
+    _audit(ctx, f"align {program}")
 
 
 @main.command()
@@ -140,6 +190,7 @@ def syllabus(ctx, program, course, path, user, year, title, align):
         click.echo(f"  warning: {w}", err=True)
     if "alignment" in res:
         click.echo(f"aligned: {res['alignment']['suggestions']} suggestions")
+    _audit(ctx, f"syllabus {program} {course} {p.name} as {user}")
 
 
 @main.command()
@@ -216,6 +267,7 @@ def serve(ctx, host, port, threads, dev):
     """Serve the API and web UI (gunicorn, one process: the embedded store belongs to one process)."""
     from .app import create_app
     cfg = ctx.obj["config"]
+    _first_admin(ctx)
     click.echo(f"Gapmap on http://{host}:{port}/  (API: /api/openapi.json, SPARQL: /sparql, vocabulary: /ns)")
     if dev:
         create_app(cfg).run(host=host, port=port, threaded=True)
@@ -233,6 +285,130 @@ def serve(ctx, host, port, threads, dev):
             return create_app(cfg)
 
     _App().run()
+
+
+# Accounts ------------------------------------------------------------------------------------------
+ROLE_CHOICE = click.Choice(["viewer", "educator", "committee", "admin"])
+
+
+@main.group()
+def user():
+    """Accounts: add, list, remove, token, password (works while the server runs)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=ROLE_CHOICE)
+@click.option("--institution", "inst", help="default: the --institution of gapmap")
+@click.option("--course", "courses", multiple=True, help="a course an educator is responsible for (repeat)")
+@click.option("--password", help="default: a one-time password is generated and printed")
+@click.pass_context
+def user_add(ctx, name, role, inst, courses, password):
+    """Create a user; prints its one-time password and, as the last word, its API token."""
+    inst = inst or ctx.find_root().obj["institution"]
+    made = _users(ctx).add_user(name, role, institution=inst, courses=list(courses), password=password,
+                                generate_password=password is None)
+    _audit(ctx.find_root(), f"user add {name} role={role} institution={inst}")
+    a = made.account
+    click.echo(f"created {a.role} {a.name} of institution {a.institution}"
+               + (f" (courses {', '.join(sorted(a.courses))})" if a.courses else ""))
+    if made.password and password is None:
+        click.echo(f"one-time password (change it at first sign-in): {made.password}")
+    click.echo(f"API token (shown once): {made.token}")
+
+
+@user.command("list")
+@click.option("--institution", "inst", help="only this institution")
+@click.pass_context
+def user_list(ctx, inst):
+    """List users: name, role, institution, courses."""
+    for a in _users(ctx).users(inst):
+        click.echo(f"{a.name:<24} {a.role:<10} {a.institution:<16} {','.join(sorted(a.courses))}")
+
+
+@user.command("remove")
+@click.argument("name")
+@click.pass_context
+def user_remove(ctx, name):
+    """Remove a user and revoke its tokens (its past decisions keep its name)."""
+    _users(ctx).remove_user(name)
+    _audit(ctx.find_root(), f"user remove {name}")
+    click.echo(f"removed {name}")
+
+
+@user.command("token")
+@click.argument("name")
+@click.option("--revoke", is_flag=True, help="revoke every token of the user instead")
+@click.pass_context
+def user_token(ctx, name, revoke):
+    """Make a new API token for NAME (printed as the last word), or revoke all of NAME's tokens."""
+    db = _users(ctx)
+    if revoke:
+        if db.get(name) is None:
+            raise click.UsageError(f"no user {name!r}")
+        n = db.revoke_tokens(name)
+        _audit(ctx.find_root(), f"user token --revoke {name}")
+        click.echo(f"revoked {n} token(s) of {name}")
+        return
+    made = db.new_token(name, label="gapmap user token")
+    _audit(ctx.find_root(), f"user token {name}")
+    click.echo(f"API token for {name} (shown once): {made.token}")
+
+
+@user.command("password")
+@click.argument("name")
+@click.pass_context
+def user_password(ctx, name):
+    """Reset NAME's password to a new one-time password (printed as the last word)."""
+    import secrets
+    pw = secrets.token_urlsafe(12)
+    _users(ctx).set_password(name, pw, must_change=True)
+    _audit(ctx.find_root(), f"user password {name}")
+    click.echo(f"one-time password for {name}: {pw}")
+
+
+@main.group()
+def institution():
+    """Institutions (tenants): each has its own store, IRIs and users."""
+
+
+@institution.command("add")
+@click.argument("inst_id")
+@click.option("--name", help="a display name")
+@click.pass_context
+def institution_add(ctx, inst_id, name):
+    """Register institution INST_ID; load its data with `gapmap --institution INST_ID init --data …`."""
+    from .tenants import institution_config
+    _users(ctx).add_institution(inst_id, name)
+    _audit(ctx.find_root(), f"institution add {inst_id}")
+    cfg = institution_config(ctx.find_root().obj["config"], inst_id)
+    click.echo(f"institution {inst_id}: store {cfg.STORE_PATH}, IRIs under {cfg.BASE}")
+
+
+@institution.command("list")
+@click.pass_context
+def institution_list(ctx):
+    for i in _users(ctx).institutions():
+        click.echo(f"{i['id']:<20} {i['name']}")
+
+
+@main.command()
+@click.option("--all", "everything", is_flag=True, help="every institution (default: --institution's)")
+@click.option("--page", default=1, type=click.IntRange(1))
+@click.option("--per-page", default=50, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def audit(ctx, everything, page, per_page, as_json):
+    """The audit log of writes (who, institution, method, path, status, when), newest first."""
+    rows = _users(ctx).audit_rows(institution=None if everything else ctx.obj["institution"], page=page,
+                                  per_page=per_page)
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows["entries"]:
+        click.echo(f"{r['at']}  {r['user'] or '-':<20} {r['institution'] or '-':<12} {r['method']:<6} "
+                   f"{r['status'] if r['status'] is not None else '-':<4} {r['path']}  {r['summary'] or ''}")
+    click.echo(f"({len(rows['entries'])} of {rows['total']}, page {page})", err=True)
 
 
 if __name__ == "__main__":

@@ -39,11 +39,22 @@ def bulk_graph(n: int = 3000) -> Graph:
     return g
 
 
-def _make_app(config: dict):
+def _make_app(config: dict, role: str = "viewer"):
+    """The app with a few triples; its test clients are signed in (bearer token) as a user of ``role``."""
+    from flask.testing import FlaskClient
+
     from service.app import create_app, gapmap
+    from tests.conftest import bearer
     app = create_app({"TESTING": True, "SPARQL_TIMEOUT": 1.0, **config})
     with app.app_context():
         gapmap().store.replace_graphs({FRAMEWORK_G: framework_graph(), CURRICULUM_G: curriculum_graph()})
+    token = bearer(app, role)["Authorization"]
+
+    class SignedClient(FlaskClient):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            self.environ_base["HTTP_AUTHORIZATION"] = token
+    app.test_client_class = SignedClient
     return app
 
 

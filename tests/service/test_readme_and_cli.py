@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from service.cli import main
+from tests.conftest import signed_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,7 +20,7 @@ def bundled_client(tmp_path_factory):
     app = create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path_factory.mktemp("c"))})
     with app.app_context():
         gapmap().load_manifest(ROOT / "data" / "manifest.json")
-    return app.test_client()
+    return signed_client(app, "viewer")
 
 
 def _readme_queries():

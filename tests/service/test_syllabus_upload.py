@@ -8,11 +8,13 @@ import pytest
 from docx import Document
 
 from service.app import create_app
+from tests.conftest import bearer, signed_client
 
 TESTS = Path(__file__).resolve().parents[1]
 MINI = TESTS / "fixtures" / "mini"
 SYL = TESTS / "fixtures" / "syllabi"
-U = {"X-Gapmap-User": "dr.chen"}
+#: dr.chen, the educator responsible for MED-201 and SURG-301 (a real bearer token, made by the client fixture)
+U: dict = {}
 
 
 def _docx(objectives: list[str]) -> bytes:
@@ -39,7 +41,9 @@ def client(tmp_path_factory):
     with app.app_context():
         from service.app import gapmap
         gapmap().load_manifest(MINI / "manifest.json")
-    return app.test_client()
+    U.clear()
+    U.update(bearer(app, "educator", "dr.chen", courses=["MED-201", "SURG-301"]))
+    return signed_client(app, "viewer")
 
 
 def _upload(client, data: bytes, name: str, code="MED-201", **form):
@@ -100,9 +104,15 @@ def test_wrong_type_oversize_and_missing_fields(client):
     r = client.post("/api/programs/mini/courses/MED-201/syllabus", data={}, headers=U,
                     content_type="multipart/form-data")
     assert r.status_code == 400 and r.get_json()["field"] == "file"
-    r = client.post("/api/programs/mini/courses/MED-201/syllabus",
+    anonymous = client.application.test_client()
+    r = anonymous.post("/api/programs/mini/courses/MED-201/syllabus",
+                       data={"file": (io.BytesIO(_docx(OBJ)), "x.docx")}, content_type="multipart/form-data")
+    assert r.status_code == 401
+    r = client.post("/api/programs/mini/courses/MED-201/syllabus",  # a viewer
                     data={"file": (io.BytesIO(_docx(OBJ)), "x.docx")}, content_type="multipart/form-data")
-    assert r.status_code == 400 and r.get_json()["field"] == "user"
+    assert r.status_code == 403
+    r = _upload(client, _docx(OBJ), "x.docx", code="MED-101")  # not dr.chen's course
+    assert r.status_code == 403 and r.get_json()["course"] == "MED-101"
 
 
 def test_a_new_course_needs_a_year(client):
