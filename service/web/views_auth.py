@@ -55,6 +55,8 @@ def signin():
                         return redirect(url_for("web.account", next=_safe_next(nxt)))
                     return redirect(_safe_next(nxt))
         error = "wrong name or password"
+        tried = users_db().get(g.signin_name) if g.signin_name else None
+        g.signin_institution = tried.institution if tried else None  # the attempt shows in that audit log
     csrf_token()
     return render_template("signin.html", error=error, next=nxt or "",
                            name=request.form.get("name", "")), (401 if error else 200)

@@ -46,5 +46,10 @@
     return e;
   }
 
+  /* <select data-autosubmit>: submit its form on change (no inline handlers: the CSP forbids them). */
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
+    s.addEventListener("change", function () { s.form.submit(); });
+  });
+
   window.Gapmap = {api: api, problemText: problemText, el: el, user: user, csrf: csrf};
 })();
