@@ -264,17 +264,16 @@ def _check_csrf() -> None:
 # Flask wiring -----------------------------------------------------------------------------------
 def _gate():
     """Before every request: authenticate, refuse anonymous access, check CSRF on cookie writes."""
-    from flask import current_app, redirect, request, url_for
+    from flask import current_app, g, redirect, request, url_for
     ep = request.endpoint
     u = current_user()
-    from flask import g
     if g.auth_via == "bad-token":
         limiter = current_app.extensions["gapmap_limiter"]
         if not limiter.fail("token", request.remote_addr or "-"):
             raise TooManyFailures("too many requests with a wrong token; wait a minute")
         raise NotAuthenticated("the bearer token is wrong or revoked")
-    if ep is None:
-        return None  # 404 / 405: routing answers
+    if ep is None or request.method == "OPTIONS":
+        return None  # 404 / 405: routing answers; CORS preflights carry no credentials and run no view
     if u is None and ep not in PUBLIC_ENDPOINTS and not (_public_read() and request.method in SAFE_METHODS
                                                          or _public_read() and ep == "sparql.sparql"):
         if request.blueprint == "web":

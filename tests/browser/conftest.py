@@ -13,6 +13,8 @@ DATA = ROOT / "data"
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+#: the committee member the browser signs in as (created by live_server)
+USER, PASSWORD = "dr.selenium", "selenium-password-1"
 
 
 def _missing() -> str | None:
@@ -43,6 +45,8 @@ def live_server(tmp_path_factory):
         ws = gapmap()
         ws.load_manifest(DATA / "manifest.json")
         ws.align("md")  # loads the MiniLM model once for the module
+    from service.auth import users_db
+    users_db(app).add_user(USER, "committee", password=PASSWORD)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="gapmap-live-server", daemon=True)
     thread.start()

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import time
 
-from .conftest import ROOT, SHOTS
+from .conftest import PASSWORD, ROOT, SHOTS, USER
 from .syllabus_docx import make_docx
 
 COURSE = "CCM-403"
 TARGET = "PC10"  # planted as never taught (data/planted_gaps.json): virtual care / telehealth
-USER = "dr.selenium"
 FIXTURES = ROOT / "tests" / "fixtures" / "syllabi"
 
 
@@ -70,21 +69,23 @@ def test_upload_review_and_the_heatmap_changes(live_server, browser, tmp_path):
     base, _app = live_server
     d = browser
 
-    # The dashboard before: PC10 is not taught anywhere.
+    # Sign in: a signed-out visitor is sent to the sign-in page, and back after.
     d.get(f"{base}/programs/md")
+    wait(d, lambda d: "/signin" in d.current_url, what="the sign-in page")
+    shot(d, "01-signin")
+    d.find_element(By.ID, "name").send_keys(USER)
+    d.find_element(By.ID, "password").send_keys(PASSWORD)
+    d.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+    wait(d, lambda d: d.current_url.endswith("/programs/md"), what="the dashboard after sign-in")
+    assert d.find_element(By.ID, "current-user").text == USER
+
+    # The dashboard before: PC10 is not taught anywhere.
     assert row_status(d, TARGET) == "not_taught"
     assert not d.find_elements(By.CSS_SELECTOR, f'tr.comp-row[data-competency="{TARGET}"] td.cell[data-course]')
     not_taught_before = card(d, "not_taught")
-    shot(d, "01-dashboard-before")
-
-    # Sign in (the upload and review pages send a signed-out visitor here first).
+    shot(d, "02-dashboard-before")
     d.find_element(By.LINK_TEXT, "Upload").click()
-    wait(d, lambda d: "/signin" in d.current_url, what="the sign-in page")
-    shot(d, "02-signin")
-    d.find_element(By.ID, "user").send_keys(USER)
-    d.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
-    wait(d, lambda d: d.current_url.endswith("/programs/md/upload"), what="the upload page after sign-in")
-    assert d.find_element(By.ID, "current-user").text == USER
+    wait(d, lambda d: d.current_url.endswith("/programs/md/upload"), what="the upload page")
 
     # Upload a DOCX syllabus for an existing course, with progress, and see its objectives.
     docx = make_docx(tmp_path / "ccm403-virtual-care.docx")
