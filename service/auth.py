@@ -418,6 +418,11 @@ def init_app(app, cfg) -> None:
     """Accounts, sessions, CSRF, security headers, rate limits and the audit log for ``app``
     (call after the blueprints are registered)."""
     app.config["SECRET_KEY"] = secret_key(cfg)
+    if cfg.PROXIES:
+        # client address (rate limits, audit) and scheme/host (the Origin check) as the proxies saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = int(cfg.PROXIES)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SECURE=bool(cfg.SECURE_COOKIES), SESSION_COOKIE_NAME="gapmap_session")
     db = app.extensions.get("gapmap_users") or open_users(cfg)

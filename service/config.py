@@ -35,6 +35,8 @@ class Config:
     TRUSTED_USER_HEADER: str = field(default_factory=lambda: _env("GAPMAP_TRUSTED_USER_HEADER", ""))
     #: send the session cookie over HTTPS only (set behind TLS)
     SECURE_COOKIES: bool = field(default_factory=lambda: _env("GAPMAP_SECURE_COOKIES", False, _flag))
+    #: how many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none; trust nobody's headers)
+    PROXIES: int = field(default_factory=lambda: _env("GAPMAP_PROXIES", 0, int))
     RATELIMIT_ENABLED: bool = field(default_factory=lambda: _env("GAPMAP_RATELIMIT", True, _flag))
     RATELIMIT_SIGNIN: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_SIGNIN", "10/minute"))
     RATELIMIT_AUTH_FAILURES: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_AUTH_FAILURES", "20/minute"))

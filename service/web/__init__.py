@@ -51,15 +51,17 @@ def _globals():
     from flask import current_app
     if "gapmap" not in current_app.extensions:
         return {}
+    from ..auth import current_user
+    user = current_user()
     try:
-        programs = gapmap().store.select("programs")
+        # nothing of an institution's data for a signed-out visitor (unless anonymous reading is on)
+        programs = gapmap().store.select("programs") if user or current_app.config.get("PUBLIC_READ") else []
     except Exception:  # noqa: BLE001 - the nav bar must never break a page
         programs = []
     current = (request.view_args or {}).get("program") or request.args.get("program")
     if not current and programs:
         current = programs[0]["id"]
-    from ..auth import current_user
-    return {"current_user": current_user(), "nav_programs": programs, "nav_program": current,
+    return {"current_user": user, "nav_programs": programs, "nav_program": current,
             "STATUS_LABELS": STATUS_LABELS, "STATUS_SEQUENCE": STATUS_SEQUENCE,
             "READINESS_LABELS": READINESS_LABELS}
 

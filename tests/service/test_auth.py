@@ -310,3 +310,32 @@ def test_first_admin_is_created_once(tmp_path):
     assert c.get("/api/users", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert users_db(app).verify_password("admin", password).must_change
     assert [a.name for a in users_db(app).users() if a.role == "admin"] == ["admin"]
+
+
+def test_user_db_is_safe_for_concurrent_use(tmp_path):
+    """Threads of the server and a second connection (the CLI) writing at once: nothing lost, no errors."""
+    import threading
+
+    from service.users import UserDB
+    path = tmp_path / "users.sqlite"
+    server, cli = UserDB(path), UserDB(path)
+    tokens = [server.add_user(f"u{i}", "viewer").token for i in range(4)]
+    errors = []
+
+    def work(db, n):
+        try:
+            for j in range(40):
+                db.audit(user=f"w{n}", institution="default", method="POST", path=f"/x/{j}", status=200)
+                assert db.by_token(tokens[j % 4]) is not None
+                if j % 10 == 0:
+                    db.new_token(f"u{n % 4}")
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+    threads = [threading.Thread(target=work, args=(server if n % 2 else cli, n)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert server.audit_rows(per_page=1)["total"] == 8 * 40
+    assert UserDB(path).audit_rows(per_page=1)["total"] == 8 * 40

@@ -227,3 +227,20 @@ def test_cli_audit(tmp_path):
     import json
     entries = json.loads(r.output)["entries"]
     assert entries[0]["method"] == "CLI" and "user add dr.a" in entries[0]["summary"]
+
+
+def test_behind_a_proxy_the_origin_check_uses_the_forwarded_scheme_and_host(tmp_path):
+    app = _app(tmp_path, PROXIES=1)
+    c = app.test_client()
+    fwd = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "gapmap.school.example", "X-Forwarded-For": "10.1.2.3"}
+    page = c.get("/signin", headers=fwd).get_data(as_text=True)
+    tok = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = c.post("/signin", headers={**fwd, "Origin": "https://gapmap.school.example"},
+               data={"name": "dr.comm", "password": PASSWORD, "csrf_token": tok})
+    assert r.status_code == 302
+    r = c.post("/api/programs/mini/review/bulk-accept", json={"min_precision": 0.99},
+               headers={**fwd, "Origin": "https://gapmap.school.example", "X-CSRF-Token": csrf_of(c)})
+    assert r.status_code == 200
+    r = c.post("/api/programs/mini/review/bulk-accept", json={"min_precision": 0.99},
+               headers={**fwd, "Origin": "http://gapmap.school.example", "X-CSRF-Token": csrf_of(c)})
+    assert r.status_code == 403  # the scheme differs: another origin
