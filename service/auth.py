@@ -163,10 +163,10 @@ def _authenticate():
             u = p.authenticate(request)
             if u:
                 return u, "header"
-    name = session.get("uid")
-    if name:
-        acc = db.get(name)
-        if acc is not None and acc.institution == session.get("inst"):
+    sid = session.get("sid")
+    if sid:
+        acc = db.session_user(sid)
+        if acc is not None and acc.name == session.get("uid") and acc.institution == session.get("inst"):
             return User.of(acc), "session"
     return None, None
 
@@ -323,7 +323,8 @@ def _after(resp):
     from flask import current_app, g, request
     for k, v in SECURITY_HEADERS.items():
         resp.headers.setdefault(k, v)
-    if request.method not in SAFE_METHODS:
+    # writes by users and sign-in attempts (an anonymous caller turned away with 401 wrote nothing)
+    if request.method not in SAFE_METHODS and (g.get("user") is not None or request.endpoint == "web.signin"):
         u = g.get("user")
         name = u.name if u else (g.get("signin_name") and f"anonymous ({g.signin_name})")
         try:

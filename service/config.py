@@ -33,6 +33,8 @@ class Config:
     PUBLIC_READ: bool = field(default_factory=lambda: _env("GAPMAP_PUBLIC_READ", False, _flag))
     #: a reverse proxy doing SSO names the signed-in user in this header (unset = off; see README)
     TRUSTED_USER_HEADER: str = field(default_factory=lambda: _env("GAPMAP_TRUSTED_USER_HEADER", ""))
+    #: a web sign-in lasts this many hours
+    SESSION_HOURS: float = field(default_factory=lambda: _env("GAPMAP_SESSION_HOURS", 12.0, float))
     #: send the session cookie over HTTPS only (set behind TLS)
     SECURE_COOKIES: bool = field(default_factory=lambda: _env("GAPMAP_SECURE_COOKIES", False, _flag))
     #: how many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none; trust nobody's headers)

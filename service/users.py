@@ -41,6 +41,10 @@ CREATE TABLE IF NOT EXISTS tokens (
   hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
   label TEXT, created TEXT NOT NULL, revoked TEXT);
 CREATE INDEX IF NOT EXISTS tokens_user ON tokens(user);
+CREATE TABLE IF NOT EXISTS sessions (
+  hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  created TEXT NOT NULL, expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT, institution TEXT,
   method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER, summary TEXT);
@@ -233,6 +237,7 @@ class UserDB:
             if r is None or (institution is not None and r["institution"] != institution):
                 raise AccountNotFound(f"no user {name!r}", field="name")
             c.execute("DELETE FROM tokens WHERE user = ?", (name,))
+            c.execute("DELETE FROM sessions WHERE user = ?", (name,))
             c.execute("DELETE FROM users WHERE name = ?", (name,))
 
     def any_admin(self, institution: str = DEFAULT_INSTITUTION) -> bool:
@@ -246,6 +251,7 @@ class UserDB:
             if c.execute("UPDATE users SET pw_hash = ?, must_change = ? WHERE name = ?",
                          (h, int(must_change), name)).rowcount != 1:
                 raise AccountNotFound(f"no user {name!r}", field="name")
+            c.execute("DELETE FROM sessions WHERE user = ?", (name,))  # signed out everywhere
 
     def verify_password(self, name: str, password: str) -> Account | None:
         rows = self._rows("SELECT * FROM users WHERE name = ?", (name,)) if isinstance(name, str) else []
@@ -280,6 +286,32 @@ class UserDB:
         rows = self._rows("SELECT u.* FROM tokens t JOIN users u ON u.name = t.user "
                           "WHERE t.hash = ? AND t.revoked IS NULL", (hash_token(token),))
         return self._account(rows[0]) if rows else None
+
+    # Web sessions (server-side: signing out or removing a user ends them; the cookie holds only the id) -----
+    def new_session(self, name: str, hours: float = 12.0) -> str:
+        import time
+        sid = secrets.token_urlsafe(32)
+        with self._tx() as c:
+            c.execute("DELETE FROM sessions WHERE expires < ?", (time.time(),))
+            c.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (hash_token(sid), name, _now(), time.time() + hours * 3600))
+        return sid
+
+    def session_user(self, sid: str) -> Account | None:
+        import time
+        if not isinstance(sid, str) or not 20 <= len(sid) <= 200:
+            return None
+        rows = self._rows("SELECT u.* FROM sessions s JOIN users u ON u.name = s.user "
+                          "WHERE s.hash = ? AND s.expires > ?", (hash_token(sid), time.time()))
+        return self._account(rows[0]) if rows else None
+
+    def end_session(self, sid: str) -> None:
+        if isinstance(sid, str):
+            with self._tx() as c:
+                c.execute("DELETE FROM sessions WHERE hash = ?", (hash_token(sid),))
+
+    def end_sessions(self, name: str) -> int:
+        with self._tx() as c:
+            return c.execute("DELETE FROM sessions WHERE user = ?", (name,)).rowcount
 
     # Audit -----------------------------------------------------------------------------------
     def audit(self, *, user: str | None, institution: str | None, method: str, path: str,

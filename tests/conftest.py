@@ -67,6 +67,7 @@ def web_sign_in(client, name: str, password: str, next: str = "") -> str:
     """Sign ``client`` in through the sign-in form as a browser does; every later request of the client
     sends the session's CSRF token (as the page scripts do).  Returns the token."""
     import re
+    client.environ_base.pop("HTTP_X_CSRF_TOKEN", None)  # a previous session's
     page = client.get("/signin").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     r = client.post("/signin", data={"name": name, "password": password, "csrf_token": token, "next": next})

@@ -29,10 +29,14 @@ def signin_required():
 
 
 def start_session(user) -> None:
-    """A fresh session for ``user``: everything before is dropped, new session nonce and CSRF token."""
+    """A fresh session for ``user``: everything before is dropped; a new server-side session id (ended by
+    signing out, a password change or removing the user) and a new CSRF token."""
+    old = session.get("sid")
+    if old:
+        users_db().end_session(old)
     session.clear()
     session["uid"], session["inst"] = user.name, user.institution
-    session["sid"] = secrets.token_urlsafe(16)
+    session["sid"] = users_db().new_session(user.name, current_app.config.get("SESSION_HOURS", 12.0))
     session["csrf"] = secrets.token_urlsafe(32)
     session.permanent = False
     g.user, g.auth_via = user, "session"
@@ -64,6 +68,8 @@ def signin():
 
 @bp.post("/signout")
 def signout():
+    if session.get("sid"):
+        users_db().end_session(session["sid"])
     session.clear()
     return redirect(url_for("web.signin"))
 
@@ -85,7 +91,7 @@ def account():
         elif len(new) < 10:
             error = "choose a password of at least 10 characters"
         else:
-            users_db().set_password(u.name, new)
+            users_db().set_password(u.name, new)  # ends every session of the user
             start_session(u)
             nxt = request.values.get("next")
             if nxt:

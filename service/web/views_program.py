@@ -88,8 +88,11 @@ def upload(program):
     need = signin_required()
     if need:
         return need
-    check("upload", course=request.args.get("course") or None)
-    return render_template("upload.html", program=program, courses=_by_year(_courses(program)),
+    user = check("upload", course=request.args.get("course") or None)
+    courses = _courses(program)
+    if user.role == "educator":  # the courses they may upload for
+        courses = [c for c in courses if c["code"] in user.courses]
+    return render_template("upload.html", program=program, courses=_by_year(courses),
                            selected=request.args.get("course", ""),
                            max_bytes=ws.config.MAX_UPLOAD_BYTES)
 

@@ -339,3 +339,42 @@ def test_user_db_is_safe_for_concurrent_use(tmp_path):
     assert errors == []
     assert server.audit_rows(per_page=1)["total"] == 8 * 40
     assert UserDB(path).audit_rows(per_page=1)["total"] == 8 * 40
+
+
+def test_signing_out_ends_the_session_server_side(app):
+    """A copied session cookie is worthless after sign-out, a password change or the user's removal."""
+    users_db(app).add_user("dr.s", "committee", password="a long password")
+    c = app.test_client()
+    web_sign_in(c, "dr.s", "a long password")
+    cookie = c.get_cookie("gapmap_session").value
+    assert c.get("/api/me").status_code == 200
+    thief = app.test_client()
+    thief.set_cookie("gapmap_session", cookie)
+    assert thief.get("/api/me").get_json()["name"] == "dr.s"
+    assert c.post("/signout", data={"csrf_token": csrf_of(c)}).status_code == 302
+    assert thief.get("/api/me").status_code == 401
+    # a password change (here by the CLI) signs the user out everywhere
+    web_sign_in(c, "dr.s", "a long password")
+    assert c.get("/api/me").status_code == 200
+    users_db(app).set_password("dr.s", "another long password")
+    assert c.get("/api/me").status_code == 401
+    web_sign_in(c, "dr.s", "another long password")
+    users_db(app).remove_user("dr.s")
+    assert c.get("/api/me").status_code == 401
+
+
+def test_trusted_header_provider_only_when_configured(tmp_path):
+    app = make_app(tmp_path)
+    users_db(app).add_user("dr.sso", "educator", courses=["MED-101"])
+    c = app.test_client()
+    assert c.get("/api/me", headers={"X-Remote-User": "dr.sso"}).status_code == 401  # off by default
+    app2 = make_app(tmp_path / "2", TRUSTED_USER_HEADER="X-Remote-User")
+    users_db(app2).add_user("dr.sso", "educator", courses=["MED-101"])
+    c2 = app2.test_client()
+    me = c2.get("/api/me", headers={"X-Remote-User": "dr.sso"}).get_json()
+    assert (me["name"], me["role"], me["courses"]) == ("dr.sso", "educator", ["MED-101"])
+    assert c2.get("/api/me", headers={"X-Remote-User": "nobody"}).status_code == 401
+    # the browser's credential is ambient: its writes need the CSRF token like a cookie session's
+    r = c2.post("/api/objectives/O1/alignments", json={"competency": "PC1", "framework": "mini"},
+                headers={"X-Remote-User": "dr.sso"})
+    assert r.status_code == 403 and r.get_json()["reason"] == "csrf"
