@@ -296,7 +296,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 #: body fields never written to the audit log
-_SECRET_FIELDS = frozenset({"password", "new_password", "token", "csrf_token"})
+_SECRET_FIELDS = frozenset({"password", "new_password", "new_password2", "token", "csrf_token"})
 
 
 def _summary() -> str:
@@ -323,6 +323,8 @@ def _after(resp):
     from flask import current_app, g, request
     for k, v in SECURITY_HEADERS.items():
         resp.headers.setdefault(k, v)
+    if resp.status_code == 401:
+        resp.headers.setdefault("WWW-Authenticate", 'Bearer realm="gapmap"')
     # writes by users and sign-in attempts (an anonymous caller turned away with 401 wrote nothing)
     if request.method not in SAFE_METHODS and (g.get("user") is not None or request.endpoint == "web.signin"):
         u = g.get("user")

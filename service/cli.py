@@ -268,6 +268,7 @@ def serve(ctx, host, port, threads, dev):
     from .app import create_app
     cfg = ctx.obj["config"]
     _first_admin(ctx)
+    ctx.obj.pop("users").close()  # no SQLite connection across gunicorn's fork: the app opens its own
     click.echo(f"Gapmap on http://{host}:{port}/  (API: /api/openapi.json, SPARQL: /sparql, vocabulary: /ns)")
     if dev:
         create_app(cfg).run(host=host, port=port, threaded=True)
