@@ -51,6 +51,8 @@ def main():
         out["align_warm_seconds"] = round(time.perf_counter() - t0, 2)  # embeddings cached, model loaded
         out["align"] = res.to_dict()
         c = app.test_client()
+        from service.auth import users_db
+        c.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + users_db(app).add_user("bench", "viewer").token
         out["http_ms_median"] = {
             "gap_report_json": median_ms(lambda: c.get("/api/programs/md/gaps?role=intern")),
             "gap_report_csv": median_ms(lambda: c.get("/api/programs/md/gaps?format=csv")),
