@@ -28,21 +28,21 @@ def _body() -> dict:
     return body
 
 
-def _objective_course(oid: str) -> str | None:
-    ws = gapmap()
-    rows = ws.store.select("objective_detail", objective=ws.ids.objective(oid))
-    return str(rows[0]["code"]) if rows else None
+def _objective_course(objective: URIRef) -> str:
+    """The course of an objective; "" when it has none (or does not exist): no educator's course then."""
+    rows = gapmap().store.select("objective_course", objective=objective)
+    return str(rows[0]["code"]) if rows else ""
 
 
 def _check_objective(permission: str, oid: str) -> None:
-    """``permission`` for the course the objective belongs to (an unknown objective: the role only)."""
-    check(permission, course=_objective_course(oid))
+    """``permission`` for the course the objective belongs to (educators: only their courses)."""
+    check(permission, course=_objective_course(gapmap().ids.objective(oid)))
 
 
 def _check_alignment(key: str) -> None:
     ws = gapmap()
     rows = ws.store.select("alignment_detail", alignment=_alignment_iri(key))
-    check("review", course=_objective_course(str(rows[0]["oid"])) if rows else None)
+    check("review", course=_objective_course(URIRef(rows[0]["objective"])) if rows else "")
 
 
 def _alignment_iri(key: str) -> URIRef:
