@@ -26,6 +26,7 @@ from ontology.errors import GapmapError
 
 ROLES = ("viewer", "educator", "committee", "admin")
 DEFAULT_INSTITUTION = "default"
+MIN_PASSWORD = 10
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _INSTITUTION = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _COURSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
@@ -201,8 +202,8 @@ class UserDB:
         (to change at first sign-in).  Both secrets are returned once."""
         check_name(name), check_role(role), check_institution(institution)
         courses = check_courses(courses)
-        if password is not None and (not isinstance(password, str) or not 8 <= len(password) <= 200):
-            raise AccountError("a password is 8-200 characters", field="password")
+        if password is not None and (not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 200):
+            raise AccountError(f"a password is {MIN_PASSWORD}-200 characters", field="password")
         must_change = False
         if password is None and generate_password:
             password, must_change = secrets.token_urlsafe(12), True
@@ -244,8 +245,8 @@ class UserDB:
         return bool(self._rows("SELECT 1 FROM users WHERE role = 'admin' AND institution = ?", (institution,)))
 
     def set_password(self, name: str, password: str, *, must_change: bool = False) -> None:
-        if not isinstance(password, str) or not 8 <= len(password) <= 200:
-            raise AccountError("a password is 8-200 characters", field="password")
+        if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 200:
+            raise AccountError(f"a password is {MIN_PASSWORD}-200 characters", field="password")
         h = generate_password_hash(password, method="scrypt")
         with self._tx() as c:
             if c.execute("UPDATE users SET pw_hash = ?, must_change = ? WHERE name = ?",

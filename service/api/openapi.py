@@ -124,7 +124,7 @@ SPEC = {
             "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["name", "role"],
                 "properties": {"name": {"type": "string"}, "role": {"enum": ["viewer", "educator", "committee", "admin"]},
                                "courses": {"type": "array", "items": {"type": "string"}},
-                               "password": {"type": "string", "minLength": 8}}}}}},
+                               "password": {"type": "string", "minLength": 10}}}}}},
             "responses": {"201": {"description": "created", "content": _JSON}, "400": _PROBLEM, "409": _PROBLEM}}},
         "/api/users/{name}": {"delete": {"summary": "Remove a user of the admin's institution (and its tokens)",
                                          "parameters": [_p("name", "path")],

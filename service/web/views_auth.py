@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 
-from ..auth import current_user, csrf_token, users_db
+from ..auth import csrf_token, current_user, users_db
+from ..users import MIN_PASSWORD
 from . import bp
 
 
@@ -88,7 +89,7 @@ def account():
             error = "the current password is wrong"
         elif new != request.form.get("new_password2", ""):
             error = "the new passwords differ"
-        elif len(new) < 10:
+        elif len(new) < MIN_PASSWORD:
             error = "choose a password of at least 10 characters"
         else:
             users_db().set_password(u.name, new)  # ends every session of the user
