@@ -20,7 +20,7 @@ from oxrdflib import OxigraphStore
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.query import Result
 
-from .errors import NotFound, QueryError
+from .errors import NotFound, QueryError, StoreLocked
 from .vocab import PREFIXES
 
 _STAGING = "urn:gapmap:staging:"
@@ -77,6 +77,21 @@ class Store(ABC):
     @abstractmethod
     def graph_names(self) -> list[str]: ...
 
+    def locked(self):
+        """The store's write lock (re-entrant), as a context manager.
+
+        ``replace_graphs`` and ``apply`` take it for each transaction.  A writer whose write depends
+        on what it reads (a decision checks the current status, an alignment run keeps the decided
+        alignments, an upload numbers its version) holds it around the read *and* the write, so no
+        other write can land in between: that is what makes read-check-write sequences atomic in
+        this process.  Other processes cannot open an embedded store that is open (see
+        :class:`StoreLocked`).
+        """
+        lock = self.__dict__.get("_write_lock")
+        if lock is None:
+            lock = self.__dict__.setdefault("_write_lock", threading.RLock())
+        return lock
+
     @abstractmethod
     def graph(self, name: URIRef) -> Graph:
         """A copy of one named graph."""
@@ -101,9 +116,16 @@ class EmbeddedStore(Store):
         self.path = Path(path) if path else None
         if self.path:
             self.path.mkdir(parents=True, exist_ok=True)
-        self.ox = ox.Store(str(self.path)) if self.path else ox.Store()
+        try:
+            self.ox = ox.Store(str(self.path)) if self.path else ox.Store()
+        except OSError as e:
+            if "lock" in str(e).lower():
+                raise StoreLocked(f"the store {self.path} is in use by another process (a running "
+                                  "`gapmap serve`?): stop it first, or use the API", store=str(self.path)) from None
+            raise
         self._ds = Dataset(store=OxigraphStore(store=self.ox), default_union=True)
-        self._write_lock = threading.Lock()
+        # Re-entrant: a writer holding locked() around read-check-write calls apply/replace_graphs inside.
+        self._write_lock = threading.RLock()
         self._drop_stale_staging()
         #: bumped on every write, so caches (reports, worker processes) can tell they are stale
         self.generation = 0
