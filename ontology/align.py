@@ -89,8 +89,14 @@ def _write_suggestions(store, ids, program, framework, linker, objectives, ranke
 
     now = now or datetime.now(timezone.utc)
     stamp = Literal(now.isoformat(timespec="seconds"), datatype=XSD.dateTime)
+    # Suggestions for objectives that appeared while this run was ranking (another upload's run made
+    # them) are carried over too: this run has nothing newer to say about them.
+    ranked_objectives = {r["objective"] for r in objectives}
+    newer = {URIRef(r["alignment"]) for r in existing
+             if URIRef(r["g"]) == graph_name and URIRef(r["status"]) == SUGGESTED
+             and r["objective"] in current and r["objective"] not in ranked_objectives}
     g = Graph()
-    for a in decided:
+    for a in decided | newer:
         for p, o in ours.predicate_objects(a):
             g.add((a, p, o))
     activity = ids.activity(f"align-{program}-{framework}")
