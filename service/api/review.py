@@ -38,6 +38,9 @@ def _alignment_iri(key: str) -> URIRef:
 def _competency(body: dict) -> URIRef:
     """The competency named by IRI, or by framework + notation."""
     ws = gapmap()
+    for k in ("competency_iri", "framework", "competency"):
+        if body.get(k) is not None and not isinstance(body[k], str):
+            raise BadParameter(f"{k} must be text", field=k)
     if body.get("competency_iri"):
         return URIRef(body["competency_iri"])
     fw, notation = body.get("framework"), body.get("competency")
@@ -158,14 +161,14 @@ def history(key):
 def add_alignment(oid):
     body = _body()
     ws = gapmap()
-    res = review.add_manual(ws.store, ws.ids, oid, _competency(body), _user(body), note=body.get("note"))
+    res = review.add_manual(ws.store, ws.ids, oid, _competency(body), _user(body), note=_note(body))
     return jsonify(res.to_dict()), 201
 
 
 @bp.post("/objectives/<oid>/assessed-by")
 def assessed_by(oid):
     body = _body()
-    if not body.get("assessment"):
+    if not body.get("assessment") or not isinstance(body["assessment"], str):
         raise BadParameter("name the assessment", field="assessment")
     ws = gapmap()
     return jsonify(review.mark_assessed(ws.store, ws.ids, oid, body["assessment"], _user(body)).to_dict()), 201

@@ -372,3 +372,17 @@ def test_cli_while_the_store_is_held_is_one_line_and_nonzero(tmp_path):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "in use by another process" in lines[0], r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_term_the_store_refuses_is_a_422_and_nothing_is_written(client, auth):
+    """Found by fuzzing: a Turtle IRI with a space was a 500 (Oxigraph refuses it while staging)."""
+    before = client.get("/api/health").get_json()["triples"]
+    ttl = (b'@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n'
+           b'<http://ex.org/fw> a skos:ConceptScheme ; skos:prefLabel "X" .\n'
+           b'<http://ex.org/a b> a skos:Concept ; skos:prefLabel "A" ; skos:inScheme <http://ex.org/fw> ;'
+           b' skos:notation "A" .\n')
+    r = client.post("/api/load/skos", data={"file": (io.BytesIO(ttl), "x.ttl"), "id": "x"}, headers=auth("admin"),
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and r.mimetype == "application/problem+json", r.get_json()
+    assert "a b" in r.get_json()["detail"]
+    assert client.get("/api/health").get_json()["triples"] == before
