@@ -23,7 +23,8 @@ EXAMPLES = int(os.environ.get("GAPMAP_SCHEMATHESIS_EXAMPLES", "8"))
 
 
 @pytest.fixture(scope="module")
-def api_app(tmp_path_factory):
+def app(tmp_path_factory):
+    """Module-wide app (named `app` so the `auth` fixture authenticates against this one)."""
     app = create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
                       "SPARQL_TIMEOUT": 2.0, "MAX_UPLOAD_BYTES": 2**20})
     ws = app.extensions["gapmap"]
@@ -36,13 +37,13 @@ def api_app(tmp_path_factory):
         eng.close()
 
 
-def test_api_conforms_and_never_500s(api_app, auth):
+def test_api_conforms_and_never_500s(app, auth):
     """Every operation, EXAMPLES valid and EXAMPLES invalid cases each (no shrinking: a failure is
     reported as found).  Invalid cases must be refused with a documented 4xx, never a 500.
 
     Driven by hand rather than through the pytest plugin, whose lazy loader does not run on pytest 9.
     """
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", api_app)
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     headers = auth("admin", "schemathesis")
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     failures, ran = [], 0
