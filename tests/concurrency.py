@@ -6,6 +6,8 @@ never load torch; what they test is the write path, not the ranking.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import threading
 import time
 from pathlib import Path
@@ -85,3 +87,87 @@ def run_threads(targets, *, timeout: float = 60.0):
     assert not any(t.is_alive() for t in threads), "a writer thread hung"
     if errors:
         raise errors[0]
+
+
+# kill -9 at a random moment --------------------------------------------------------------------------
+# Children are forked from a forkserver that has already imported Gapmap (a single-threaded process,
+# so forking is safe), so a cycle costs the work it does rather than an interpreter start.
+
+PRELOAD = ["tests.concurrency", "service.workspace", "service.config", "loaders", "ontology.review",
+           "ontology.shacl", "ontology.changes", "pyshacl"]
+
+
+def _open_workspace(store_path, cache_dir):
+    from service.config import Config
+    from service.workspace import Workspace
+    cfg = Config()
+    cfg.STORE_PATH, cfg.CACHE_DIR = str(store_path), str(cache_dir)
+    return Workspace.from_config(cfg)
+
+
+def reload_framework_forever(out, store_path, cache_dir, v1, v2):
+    """Reload the mini framework alternately without and with CM1, forever."""
+    from rdflib import Literal
+
+    from loaders import Source
+    ws = _open_workspace(store_path, cache_dir)
+    out("ready")
+    i = 0
+    while True:
+        has = any(r["label"] == "Breaking bad news"
+                  for r in ws.store.select("framework_competencies", fw=Literal("mini")))
+        ws.load("framework-csv", Source.from_path(v2 if has else v1),
+                {"id": "mini", "title": "Mini framework", "version": "1"})
+        i += 1
+        out(f"reloaded {i}")
+
+
+def decide_forever(out, store_path, cache_dir, seed, targets):
+    """Random decisions on ``targets``, announcing each before ("try") and after ("ack") it is acknowledged."""
+    import random
+
+    from rdflib import URIRef
+
+    from ontology import review
+    ws = _open_workspace(store_path, cache_dir)
+    rng = random.Random(seed)
+    out("ready")
+    while True:
+        a, d = rng.choice(targets), rng.choice(["accept", "reject", "reset"])
+        out(f"try {a} {review.DECISIONS[d].rsplit('#', 1)[-1].lower()}")
+        review.decide(ws.store, ws.ids, URIRef(a), d, "dr.crash")
+        out(f"ack {a}")
+
+
+def _child(conn, target, args):
+    target(conn.send, *args)
+
+
+def run_and_kill(target, args, delay: float) -> list[str]:
+    """Run ``target(out, *args)`` in a forked child; after its "ready", let it work ``delay`` seconds,
+    then SIGKILL it.  Returns the lines it wrote after "ready"."""
+    ctx = multiprocessing.get_context("forkserver")
+    try:
+        ctx.set_forkserver_preload(PRELOAD)
+    except Exception:  # noqa: BLE001 - the forkserver is already running: it just preloads less
+        pass
+    r, w = ctx.Pipe(duplex=False)
+    p = ctx.Process(target=_child, args=(w, target, args), daemon=True)
+    p.start()
+    w.close()
+    lines = []
+    try:
+        assert r.poll(120) and r.recv() == "ready", f"the child did not start (exit code {p.exitcode})"
+        time.sleep(delay)
+    finally:
+        p.kill()  # SIGKILL: no cleanup, nothing flushed beyond what each transaction already did
+        p.join(30)
+        while True:
+            try:
+                if not r.poll(5):
+                    break
+                lines.append(r.recv())
+            except (EOFError, OSError):
+                break
+        r.close()
+    return lines
