@@ -142,7 +142,7 @@
     searchBox(row, 6, function (c, box) {
       if (c.notation === row.dataset.notation) { box.remove(); decide(row, "accept"); return; }  // same one: accept it
       G.api("POST", "/api/alignments/" + row.dataset.alignment + "/decision",
-            {decision: "replace", framework: c.framework, competency: c.notation})
+            {decision: "replace", framework: c.framework, competency: c.notation, expected_status: row.dataset.status})
         .then(function (d) {
           box.remove();
           setStatus(row, "rejected", "replaced by " + c.notation);
