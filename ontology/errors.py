@@ -112,6 +112,22 @@ class QueryTimeout(GapmapError):
     title = "Query timed out"
 
 
+class Conflict(GapmapError):
+    """The resource changed since the client read it (expected status or ETag no longer current)."""
+
+    status = 409
+    exit_code = 7
+    title = "Conflict"
+
+
+class StoreLocked(GapmapError):
+    """The on-disk store is held by another process (the server, or another command)."""
+
+    status = 503
+    exit_code = 8
+    title = "Store in use"
+
+
 class ConsistencyError(GapmapError):
     """The OWL reasoner found the ontology + data inconsistent."""
 
@@ -121,4 +137,4 @@ class ConsistencyError(GapmapError):
 
 
 __all__ = ["GapmapError", "LoadError", "Violation", "ValidationError", "NotFound", "UnsupportedFormat",
-           "PayloadTooLarge", "QueryError", "QueryTimeout", "ConsistencyError"]
+           "PayloadTooLarge", "QueryError", "QueryTimeout", "Conflict", "StoreLocked", "ConsistencyError"]

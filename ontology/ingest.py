@@ -22,9 +22,11 @@ class IngestResult:
                 "seconds": round(self.seconds, 3)}
 
 
-def ingest(store: Store, delta, *, validate: bool = True) -> IngestResult:
+def ingest(store: Store, delta, *, validate: bool = True, extra: dict | None = None) -> IngestResult:
     """Check ``delta`` (a loaders.base.Delta) with SHACL, then replace its graphs in one transaction.
 
+    ``extra`` graphs (not validated: written by Gapmap itself, e.g. the gap report saved before a
+    reload) are replaced in that same transaction, so they land together with the delta or not at all.
     On any violation a :class:`ValidationError` naming the rows and columns is raised and
     the store is left exactly as it was.
     """
@@ -38,6 +40,6 @@ def ingest(store: Store, delta, *, validate: bool = True) -> IngestResult:
         violations = shacl_validate(union, origin=delta.origin, columns=delta.columns)
         if violations:
             raise ValidationError(violations)
-    store.replace_graphs(delta.graphs)
+    store.replace_graphs({**(extra or {}), **delta.graphs})
     return IngestResult(graphs=tuple(str(g) for g in delta.graphs), triples=len(delta),
                         summary=dict(delta.summary), seconds=time.perf_counter() - t0)

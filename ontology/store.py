@@ -20,7 +20,7 @@ from oxrdflib import OxigraphStore
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.query import Result
 
-from .errors import NotFound, QueryError
+from .errors import LoadError, NotFound, QueryError, StoreLocked
 from .vocab import PREFIXES
 
 _STAGING = "urn:gapmap:staging:"
@@ -47,6 +47,23 @@ def to_ox(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
             return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"not an RDF term: {term!r}")
+
+
+def _ox_quad(s, p, o, g) -> ox.Quad:
+    """One quad for Oxigraph; a term Oxigraph refuses (an IRI with a space, ...) is bad input, not a crash."""
+    try:
+        return ox.Quad(to_ox(s), to_ox(p), to_ox(o), g)
+    except (ValueError, TypeError) as e:
+        bad = next((t for t in (s, p, o) if not _valid(t)), s)
+        raise LoadError(f"cannot store {str(bad)[:200]!r}: {e}") from None
+
+
+def _valid(term) -> bool:
+    try:
+        to_ox(term)
+        return True
+    except (ValueError, TypeError):
+        return False
 
 
 def _py(term):
@@ -77,6 +94,21 @@ class Store(ABC):
     @abstractmethod
     def graph_names(self) -> list[str]: ...
 
+    def locked(self):
+        """The store's write lock (re-entrant), as a context manager.
+
+        ``replace_graphs`` and ``apply`` take it for each transaction.  A writer whose write depends
+        on what it reads (a decision checks the current status, an alignment run keeps the decided
+        alignments, an upload numbers its version) holds it around the read *and* the write, so no
+        other write can land in between: that is what makes read-check-write sequences atomic in
+        this process.  Other processes cannot open an embedded store that is open (see
+        :class:`StoreLocked`).
+        """
+        lock = self.__dict__.get("_write_lock")
+        if lock is None:
+            lock = self.__dict__.setdefault("_write_lock", threading.RLock())
+        return lock
+
     @abstractmethod
     def graph(self, name: URIRef) -> Graph:
         """A copy of one named graph."""
@@ -101,9 +133,16 @@ class EmbeddedStore(Store):
         self.path = Path(path) if path else None
         if self.path:
             self.path.mkdir(parents=True, exist_ok=True)
-        self.ox = ox.Store(str(self.path)) if self.path else ox.Store()
+        try:
+            self.ox = ox.Store(str(self.path)) if self.path else ox.Store()
+        except OSError as e:
+            if "lock" in str(e).lower():
+                raise StoreLocked(f"the store {self.path} is in use by another process (a running "
+                                  "`gapmap serve`?): stop it first, or use the API", store=str(self.path)) from None
+            raise
         self._ds = Dataset(store=OxigraphStore(store=self.ox), default_union=True)
-        self._write_lock = threading.Lock()
+        # Re-entrant: a writer holding locked() around read-check-write calls apply/replace_graphs inside.
+        self._write_lock = threading.RLock()
         self._drop_stale_staging()
         #: bumped on every write, so caches (reports, worker processes) can tell they are stale
         self.generation = 0
@@ -127,7 +166,7 @@ class EmbeddedStore(Store):
                 for name, g in graphs.items():
                     tmp = ox.NamedNode(_STAGING + uuid.uuid4().hex)
                     staged[name] = tmp
-                    self.ox.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), tmp) for s, p, o in g)
+                    self.ox.extend(_ox_quad(s, p, o, tmp) for s, p, o in g)
                 # MOVE of every staged graph in one update: one transaction, all or nothing.
                 ops = [f"MOVE SILENT GRAPH <{tmp.value}> TO GRAPH <{name}>" for name, tmp in staged.items()
                        if g_is_iri(name)]
@@ -156,7 +195,10 @@ class EmbeddedStore(Store):
             return
         with self._write_lock:
             # Terms are serialised with rdflib's escaping (n3()); one update = one transaction.
-            self.ox.update(" ;\n".join(parts))
+            try:
+                self.ox.update(" ;\n".join(parts))
+            except SyntaxError as e:  # a term Oxigraph refuses (e.g. an IRI with a space): nothing written
+                raise LoadError(f"cannot store these triples: {e}") from None
             self.generation += 1
             self.flush()
 

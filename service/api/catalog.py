@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from rdflib import Literal
+from rdflib import Literal, URIRef
 
 from ontology.errors import NotFound
 
@@ -95,12 +95,22 @@ def role(role):
          "importance": r["importance"]} for r in rows]})
 
 
+def _etag(store, alignment: str) -> str | None:
+    """The alignment's ETag (for If-Match on a decision), None when it is not reviewable."""
+    from ontology.review import alignment_state
+    try:
+        return alignment_state(store, URIRef(alignment))["etag"]
+    except NotFound:
+        return None
+
+
 @bp.get("/objectives/<oid>/alignments")
 def objective_alignments(oid):
     ws = gapmap()
     rows = ws.store.select("objective_alignments", objective=ws.ids.objective(oid))
+    etags = {a: _etag(ws.store, a) for a in {r["alignment"] for r in rows}}
     return jsonify({"objective": oid, "alignments": [
-        {"iri": r["alignment"], "competency": r["comp"], "notation": r["notation"], "label": r["label"],
+        {"iri": r["alignment"], "id": r["alignment"].rsplit("/", 1)[-1], "etag": etags[r["alignment"]], "competency": r["comp"], "notation": r["notation"], "label": r["label"],
          "score": r["score"], "precision": r["precision"], "status": _short(r["status"]).lower(),
          "method": _short(r["method"]), "model": r["model"], "evidence": r["evidence"], "rank": r["rank"],
          "generated_at": str(r["generatedAt"]) if r["generatedAt"] else None} for r in rows]})

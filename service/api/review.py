@@ -52,6 +52,9 @@ def _alignment_iri(key: str) -> URIRef:
 def _competency(body: dict) -> URIRef:
     """The competency named by IRI, or by framework + notation."""
     ws = gapmap()
+    for k in ("competency_iri", "framework", "competency"):
+        if body.get(k) is not None and not isinstance(body[k], str):
+            raise BadParameter(f"{k} must be text", field=k)
     if body.get("competency_iri"):
         return URIRef(body["competency_iri"])
     fw, notation = body.get("framework"), body.get("competency")
@@ -110,23 +113,56 @@ def queue(program):
     return jsonify({"program": program, "count": len(items), "objectives": items[:limit]})
 
 
+def _expected(body: dict) -> tuple[str | None, str | None]:
+    """The state the client decided on: ``expected_status`` in the body and/or an ``If-Match`` ETag."""
+    expected = body.get("expected_status")
+    if expected is not None and not isinstance(expected, str):
+        raise BadParameter("expected_status must be suggested, accepted or rejected", field="expected_status")
+    return expected or None, request.headers.get("If-Match")
+
+
+@bp.get("/alignments/<key>")
+def alignment(key):
+    """One alignment's review state with its ETag (send it back as If-Match with a decision)."""
+    ws = gapmap()
+    state = review.alignment_state(ws.store, _alignment_iri(key))
+    resp = jsonify(state)
+    resp.headers["ETag"] = state["etag"]
+    return resp
+
+
 @bp.post("/alignments/<key>/decision")
 @require("review")
 def decide(key):
+    """A decision; conditional on ``expected_status`` / ``If-Match`` when given (409 if the alignment changed)."""
     _check_alignment(key)
     body = _body()
     ws = gapmap()
     decision = body.get("decision")
+    if decision is not None and not isinstance(decision, str):
+        raise BadParameter("decision must be accept, reject, reset or replace", field="decision")
+    expected, if_match = _expected(body)
     if decision == "replace":
         a = _alignment_iri(key)
         rows = ws.store.select("alignment_detail", alignment=a)
         if not rows:
             raise NotFound(f"no alignment {key}", field="alignment")
         res = review.add_manual(ws.store, ws.ids, rows[0]["oid"], _competency(body), who(),
-                                note=body.get("note"), replaces=a)
+                                note=_note(body), replaces=a, expected=expected, if_match=if_match)
     else:
-        res = review.decide(ws.store, ws.ids, _alignment_iri(key), decision or "", who(), note=body.get("note"))
-    return jsonify(res.to_dict())
+        res = review.decide(ws.store, ws.ids, _alignment_iri(key), decision or "", who(), note=_note(body),
+                            expected=expected, if_match=if_match)
+    resp = jsonify(res.to_dict())
+    if res.etag and res.replacement is None:
+        resp.headers["ETag"] = res.etag
+    return resp
+
+
+def _note(body: dict) -> str | None:
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        raise BadParameter("note must be text", field="note")
+    return note or None
 
 
 @bp.get("/alignments/<key>/history")
@@ -145,7 +181,7 @@ def add_alignment(oid):
     _check_objective("review", oid)
     body = _body()
     ws = gapmap()
-    res = review.add_manual(ws.store, ws.ids, oid, _competency(body), who(), note=body.get("note"))
+    res = review.add_manual(ws.store, ws.ids, oid, _competency(body), who(), note=_note(body))
     return jsonify(res.to_dict()), 201
 
 
@@ -154,7 +190,7 @@ def add_alignment(oid):
 def assessed_by(oid):
     _check_objective("review", oid)
     body = _body()
-    if not body.get("assessment"):
+    if not body.get("assessment") or not isinstance(body["assessment"], str):
         raise BadParameter("name the assessment", field="assessment")
     ws = gapmap()
     return jsonify(review.mark_assessed(ws.store, ws.ids, oid, body["assessment"], who()).to_dict()), 201
@@ -201,4 +237,6 @@ def syllabus_versions(program, code):
     rows = ws.store.select("course_syllabi", course=ws.ids.course(code))
     return jsonify({"program": program, "course": code, "versions": [
         {"version": r["version"], "file": r["file"], "at": str(r["at"]) if r["at"] else None, "user": r["user"],
-         "objectives": r["objectives"]} for r in rows]})
+         "objectives": r["objectives"]} for r in rows],
+        # every version ever uploaded (``versions`` is the current one, whose objectives are stored)
+        "history": ws.syllabus_history(code)})

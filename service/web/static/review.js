@@ -62,7 +62,9 @@
 
   function decide(row, decision) {
     if (!row || row.classList.contains("curator")) return;
-    G.api("POST", "/api/alignments/" + row.dataset.alignment + "/decision", {decision: decision})
+    // expected_status: what this page showed; someone else's decision meanwhile is a 409, not an overwrite
+    G.api("POST", "/api/alignments/" + row.dataset.alignment + "/decision",
+          {decision: decision, expected_status: row.dataset.status})
       .then(function (d) {
         setStatus(row, d.new, "by " + d.user);
         say((decision === "accept" ? "Accepted " : "Rejected ") + row.dataset.notation, true);
@@ -140,7 +142,7 @@
     searchBox(row, 6, function (c, box) {
       if (c.notation === row.dataset.notation) { box.remove(); decide(row, "accept"); return; }  // same one: accept it
       G.api("POST", "/api/alignments/" + row.dataset.alignment + "/decision",
-            {decision: "replace", framework: c.framework, competency: c.notation})
+            {decision: "replace", framework: c.framework, competency: c.notation, expected_status: row.dataset.status})
         .then(function (d) {
           box.remove();
           setStatus(row, "rejected", "replaced by " + c.notation);
