@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def app(tmp_path):
     app = create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path / "cache"),
-                      "MAX_UPLOAD_BYTES": 2 * 2**20})
+                      "MAX_UPLOAD_BYTES": 2 * 2**20,
+                      # these tests are about writes: reads go anonymous (viewer level), writes authenticate
+                      "PUBLIC_READ": True})
     ws = app.extensions["gapmap"]
     ws.load_manifest(MINI / "manifest.json")
     ws.load("curriculum-csv", Source.from_path(big_curriculum(tmp_path / "curriculum.csv", 40)),
