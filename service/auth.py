@@ -325,6 +325,8 @@ def _after(resp):
         resp.headers.setdefault(k, v)
     if resp.status_code == 401:
         resp.headers.setdefault("WWW-Authenticate", 'Bearer realm="gapmap"')
+    elif resp.status_code == 429:
+        resp.headers.setdefault("Retry-After", "60")
     # writes by users and sign-in attempts (an anonymous caller turned away with 401 wrote nothing)
     if request.method not in SAFE_METHODS and (g.get("user") is not None or request.endpoint == "web.signin"):
         u = g.get("user")

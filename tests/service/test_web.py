@@ -241,9 +241,11 @@ def test_upload_creates_a_new_course(signed_in):
 
 # Review queue -------------------------------------------------------------------------------
 
-def test_review_queue(anon, signed_in):
+def test_review_queue(anon, client, signed_in):
     r = anon.get("/programs/md/review?course=MED-101")
     assert r.status_code == 302 and "/signin?next=" in r.headers["Location"]
+    assert "decisions need the educator role" in html(client.get("/programs/md/review"))  # a viewer reads
+    assert "decisions need" not in html(signed_in.get("/programs/md/review?course=MED-101"))
     page = html(signed_in.get("/programs/md/review"))
     assert 'id="review"' in page and 'data-user="dr.web"' in page and 'data-framework="hpc"' in page
     assert "<mark>" in page and 'data-act="accept"' in page and 'data-act="replace"' in page
