@@ -282,7 +282,7 @@ def test_acknowledged_decisions_survive_kill_9(tmp_path):
     rng = random.Random(int(os.environ.get("GAPMAP_KILL_SEED", "8")))
     acked, lost = 0, []
     for cycle in range(int(os.environ.get("GAPMAP_KILL_CYCLES", "8"))):
-        out = run_and_kill(decide_forever, (store, tmp_path / "cache", cycle, targets), rng.uniform(0.2, 0.8))
+        out = run_and_kill(decide_forever, (store, tmp_path / "cache", cycle, targets), rng.uniform(0.4, 1.2))
         last: dict[str, set[str]] = {}
         pending = None
         for ln in out:
