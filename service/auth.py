@@ -310,7 +310,7 @@ def _summary() -> str:
         body = cached
     elif "form" in request.__dict__:
         body = request.form.to_dict()
-    for k in sorted(body)[:12]:
+    for k in sorted((k for k in body if isinstance(k, str)))[:12]:
         v = body[k]
         if k not in _SECRET_FIELDS and isinstance(v, (str, int, float, bool)) and v != "":
             parts.append(f"{k}={str(v)[:80]}")

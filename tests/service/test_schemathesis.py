@@ -11,6 +11,7 @@ import os
 import pytest
 import schemathesis
 from schemathesis import GenerationMode
+import hypothesis.errors
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
@@ -63,6 +64,8 @@ def test_api_conforms_and_never_500s(app, auth):
             case.call_and_validate(headers=headers, checks=checks)
         try:
             run()
+        except hypothesis.errors.Unsatisfiable:
+            continue  # nothing to send that is invalid (an operation without parameters, e.g. /api/health)
         except (Exception, BaseExceptionGroup) as e:  # noqa: BLE001 - collected, reported together below
             failures.append(f"{op.method.upper()} {op.path} ({mode.value}): {str(e).strip()[:1500]}")
     assert ran > 0
