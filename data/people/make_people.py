@@ -48,9 +48,9 @@ COHORTS = [
                                                          "department-leader", "quality-lead"], None),
     (6, "clinician", "hospitalist", "intern;resident-im", ["quality-lead", "department-leader"], None),
     (4, "nurse", "nurse-practitioner", "", ["quality-lead", "clinician-educator"], None),
-    (4, "faculty", "clinician-educator", "intern;resident-im;attending", [], (2, 3)),
-    (2, "faculty", "program-director", "resident-im;attending;clinician-educator", [], (2, 3)),
-    (2, "faculty", "clinician-researcher", "resident-im;research-fellow", [], (2, 3)),
+    (4, "faculty", "clinician-educator", "intern;resident-im;attending", [], (3, 4)),
+    (2, "faculty", "program-director", "resident-im;attending;clinician-educator", [], (3, 4)),
+    (2, "faculty", "clinician-researcher", "resident-im;research-fellow", [], (3, 4)),
     (1, "faculty", "quality-lead", "resident-im;hospitalist", [], (2, 3)),
     (2, "faculty", "department-leader", "resident-im;attending;clinician-researcher", [], (1, 2)),
 ]
@@ -86,7 +86,7 @@ for count, kind, role, past, targets, cap in COHORTS:
         capacity = rng.randint(*cap) if cap else ""
         # two senior clinicians per site also mentor
         if role in ("attending", "hospitalist") and k < 2:
-            capacity = 1
+            capacity = 3
         people.append({
             "person_id": pid, "name": f"{'Dr. ' if kind in ('clinician', 'faculty', 'resident', 'fellow') else ''}{first} {last}",
             "username": f"{first[0].lower()}.{last.lower()}", "kind": kind, "department": dept,
