@@ -158,7 +158,7 @@ def _achievements(doc, f) -> list[tuple[str, dict]]:
         types = [types] if isinstance(types, str) else (types or [])
         if "Achievement" not in types:
             raise LoadError("is not an Open Badges 3.0 Achievement (type must include \"Achievement\")", file=f,
-                            column=path or "type")
+                            column=f"{path}.type" if path else "type")
         out.append((path, o))
     if not out:
         raise LoadError("no achievements in the file", file=f)
