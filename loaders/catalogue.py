@@ -6,9 +6,10 @@ mapped by name: the OB 3.0 context is well known, and remote contexts are never 
 provider) and its ``alignment`` entries the framework items it develops (``targetUrl`` = a competency
 IRI, or ``targetCode`` = its notation in ``targetFramework`` or the ``framework`` option).  The level
 comes from a ``resultDescription`` of type ``RubricCriterionLevel`` whose ``requiredLevel`` names a
-``rubricCriterionLevel`` with a numeric ``level``; else the ``level`` option (default 3).  Hours, cost
-and format use the Gapmap terms ``gm:hours``, ``gm:cost``, ``gm:format`` (an inline ``gm`` prefix in
-the ``@context``, or the full IRIs).
+``rubricCriterionLevel`` with a numeric ``level``; else the ``level`` option (default 3).  Hours, cost,
+format and kind use the Gapmap terms ``gm:hours``, ``gm:cost``, ``gm:format``, ``gm:opportunityKind``
+(an inline ``gm`` prefix in the ``@context``, or the full IRIs); the kind defaults from
+``achievementType``.
 """
 from __future__ import annotations
 
@@ -127,7 +128,7 @@ class CatalogueCSV(Loader):
 
 
 def _ext(obj: dict, name: str):
-    """A Gapmap extension field of an OB3 object: ``gm:name`` or the full IRI."""
+    """A Gapmap extension field of an OB3 object, by its prefixed name (gm: + name) or its full IRI."""
     for key in (f"gm:{name}", GM_NS + name):
         if key in obj:
             return obj[key]
@@ -252,10 +253,11 @@ class OpenBadgesAchievements(Loader):
                 if any(n == notation for n, _, _ in develops):
                     continue
                 develops.append((notation, comp, level))
-            raw_kind = _ext(a, "kind") or OB3_KINDS.get(str(a.get("achievementType", "")).lower(), "micro-credential")
+            raw_kind = _ext(a, "opportunityKind") or OB3_KINDS.get(str(a.get("achievementType", "")).lower(),
+                                                                   "micro-credential")
             if raw_kind not in OPPORTUNITY_KINDS:
                 raise LoadError(f"kind {raw_kind!r} is not one of {', '.join(OPPORTUNITY_KINDS)}", file=f, row=k,
-                                column=col("gm:kind"))
+                                column=col("gm:opportunityKind"))
             fmt = _ext(a, "format")
             if fmt is not None and fmt not in OPPORTUNITY_FORMATS:
                 raise LoadError(f"format {fmt!r} is not one of {', '.join(OPPORTUNITY_FORMATS)}", file=f, row=k,

@@ -269,3 +269,28 @@ def test_concurrent_cv_decisions_leave_one_status(app, client, auth):
         g = ws.store.graph(ws.ids.graph("cv", DEMO))
         s = next(x for x in g.subjects(GM.evidenceStatus, None) if str(x).endswith(key))
         assert len(list(g.objects(URIRef(s), GM.evidenceStatus))) == 1
+
+
+def test_pages_profile_plan_mentoring_pipeline(app, client, auth):
+    assert client.get("/people").status_code == 401
+    assert client.get(f"/people/{DEMO}").status_code == 401
+    h = auth("committee")
+    people = client.get("/people", headers=h)
+    assert people.status_code == 200 and b"Dr. Rosa Reyes" in people.data
+    me = auth("viewer", name=DEMO_USER)
+    page = client.get(f"/people/{DEMO}?role=program-director", headers=me)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'id="role-picker"' in html and 'value="program-director" selected' in html
+    assert 'data-kind="track_change"' in html and 'data-kind="advancement"' in html
+    assert 'id="competencies"' in html and "stale" in html
+    plan = client.get(f"/people/{DEMO}/plan?role=program-director&objective=cost", headers=me)
+    html = plan.get_data(as_text=True)
+    assert plan.status_code == 200 and 'id="plan-items"' in html and 'data-item="' in html
+    assert 'id="mentor"' in html and "covers" in html
+    m = client.get("/mentoring?mode=full", headers=h).get_data(as_text=True)
+    assert 'id="matches"' in m and m.count("data-mentee=") >= 10
+    p = client.get("/pipeline", headers=h).get_data(as_text=True)
+    assert 'data-role="intern"' in p and "no partner" in p
+    if _real_roles(app, auth):
+        assert client.get("/mentoring", headers=auth("viewer")).status_code == 403
