@@ -1,7 +1,8 @@
 """Careers API: people's profiles, gaps, development plans, CV evidence, mentor matching, pipeline, catalogue.
 
 Privacy: a person's profile, gap, plan and CV are readable by the person themself (the signed-in
-name equals their id or username) and by roles holding ``read_private``; matching over the whole
+name equals their id or username), by their mentor in a saved matching (reads only) and by roles
+holding ``read_private``; matching over the whole
 pool and the pipeline report need ``plan``; the catalogue is public (``read``).
 """
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import jsonify, request
+from rdflib import URIRef
 
 from ontology import careers as C
 from ontology import evidence as E
@@ -47,12 +49,24 @@ def is_self(user, person: C.Person) -> bool:
     return bool(user) and user.name in {person.id, person.username}
 
 
-def may_see(person: C.Person, permission: str = "read_private"):
-    """The current user if they are ``person`` or hold ``permission``; else 401/403."""
+def is_matched_mentor(user, person: C.Person) -> bool:
+    """True when the user is a mentor matched to ``person`` in a saved matching."""
+    if not user:
+        return False
+    rows = gapmap().store.select("saved_matches", mentee=URIRef(person.iri))
+    if not rows:
+        return False
+    me = {p.id for p in C.people(gapmap().store).values() if user.name in {p.id, p.username}}
+    return any(r["mentorId"] in me for r in rows)
+
+
+def may_see(person: C.Person, permission: str = "read_private", *, mentors: bool = True):
+    """The current user if they are ``person``, hold ``permission`` or (for reads) are the person's matched
+    mentor in a saved matching; else 401/403."""
     u = current_user()
     if u is None:
         raise NotSignedIn("sign in to see a person's profile")
-    if is_self(u, person) or u.can(permission):
+    if is_self(u, person) or u.can(permission) or (mentors and is_matched_mentor(u, person)):
         return u
     raise Forbidden("a person's profile, gap and plan are visible to the person and to development administrators")
 
@@ -234,7 +248,7 @@ def cv_suggestions(pid):
 def cv_decision(pid, key):
     """Accept (optionally at another ``level``), reject or reset a suggestion: the person or a supervisor."""
     ws = gapmap()
-    u = may_see(_person(pid))
+    u = may_see(_person(pid), mentors=False)
     body = _body()
     level = body.get("level")
     if level is not None:

@@ -91,7 +91,7 @@ def person_cv_upload(pid):
 @bp.post("/people/<pid>/cv/<key>")
 def person_cv_decide(pid, key):
     ws = gapmap()
-    u = may_see(C.get_person(ws.store, pid))
+    u = may_see(C.get_person(ws.store, pid), mentors=False)
     decision = request.form.get("decision") or ""
     E.decide(ws.store, ws.ids, pid, key, decision, u.name)
     return redirect(url_for("web.person_page", pid=pid, role=request.form.get("role") or None) + "#cv")

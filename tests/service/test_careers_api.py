@@ -294,3 +294,23 @@ def test_pages_profile_plan_mentoring_pipeline(app, client, auth):
     assert 'data-role="intern"' in p and "no partner" in p
     if _real_roles(app, auth):
         assert client.get("/mentoring", headers=auth("viewer")).status_code == 403
+
+
+def test_matched_mentor_may_read_the_mentee(app, client, auth):
+    h = auth("committee")
+    saved = client.post("/api/mentoring/match", headers=h, json={"mode": "full"}).get_json()
+    m = saved["matches"][0]
+    people = {p["id"]: p for p in client.get("/api/people", headers=h).get_json()["people"]}
+    from service.app import gapmap
+    with app.app_context():
+        from ontology.careers import people as all_people
+        usernames = {p.id: p.username for p in all_people(gapmap().store).values()}
+    mentor_h = auth("viewer", name=usernames[m["mentor"]])
+    assert client.get(f"/api/people/{m['mentee']}", headers=mentor_h).status_code == 200
+    if _real_roles(app, auth):
+        other = next(pid for pid in people if pid not in (m["mentee"], m["mentor"]) and
+                     not any(x["mentee"] == pid and x["mentor"] == m["mentor"] for x in saved["matches"]))
+        assert client.get(f"/api/people/{other}", headers=mentor_h).status_code == 403
+        # a mentor may read, not decide on the mentee's CV
+        r = client.post(f"/api/people/{m['mentee']}/cv/x/decision", headers=mentor_h, json={"decision": "accept"})
+        assert r.status_code == 403
