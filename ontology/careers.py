@@ -440,6 +440,26 @@ def catalogue(store: Store) -> list[Opportunity]:
             for r in sorted(items.values(), key=lambda r: r["id"])]
 
 
+def catalogue_suggestions(store: Store, items: list[Opportunity], linker, framework: str, *,
+                          min_precision: float = 0.3, top_k: int = 3) -> dict[str, list[dict]]:
+    """Competencies an item does not name but its title and description suggest (alignment engine), per item id.
+
+    They are marked unreviewed and never count in plans: only what the catalogue names does.
+    """
+    labels = {r["comp"]: (r["notation"], r["label"]) for r in store.select("framework_competencies",
+                                                                           fw=Literal(framework))}
+    texts = [f"{it.title}. {it.description or ''}".strip() for it in items]
+    ranked = linker.rank(texts, top_k=top_k) if texts else []
+    out: dict[str, list[dict]] = {}
+    for it, matches in zip(items, ranked):
+        named = {c for c, _, _ in it.develops}
+        out[it.id] = [{"competency": m.uri, "notation": labels[m.uri][0], "label": labels[m.uri][1],
+                       "score": round(m.score, 4), "precision": round(m.precision, 4),
+                       "evidence": m.evidence.to_dict(), "reviewed": False}
+                      for m in matches if m.uri in labels and m.uri not in named and m.precision >= min_precision]
+    return out
+
+
 @dataclass(frozen=True)
 class CoverSolution:
     chosen: tuple[int, ...]  # indices of the chosen items

@@ -348,7 +348,14 @@ def catalogue_list():
         items = [i for i in items if i.kind == kind]
     if comp:
         items = [i for i in items if any(n == comp for _, n, _ in i.develops)]
-    return jsonify({"count": len(items), "items": [i.to_dict() for i in items]})
+    out = [i.to_dict() for i in items]
+    if _bool_arg("suggest", False):
+        # competencies the descriptions suggest but the items do not name: unreviewed, never used by plans
+        fw = _framework()
+        sugg = C.catalogue_suggestions(gapmap().store, items, gapmap().linker(fw), fw)
+        for d in out:
+            d["suggested"] = sugg.get(d["id"], [])
+    return jsonify({"count": len(out), "items": out})
 
 
 # ----------------------------------------------------------------------------------------- OpenAPI
@@ -395,5 +402,8 @@ SPEC["paths"].update({
             "conflicts": {"type": "array"}, "mentees": {"type": "array"}, "role": {"type": "string"}})},
     "/api/pipeline": _get("Workforce pipeline: demand vs partner programs' readiness (plan permission)", [
         _p("demand", desc="demand set id (default: all)"), _p("year", schema={"type": "integer"})]),
-    "/api/catalogue": _get("Development catalogue", [_p("kind"), _p("competency", desc="notation")]),
+    "/api/catalogue": _get("Development catalogue", [
+        _p("kind"), _p("competency", desc="notation"),
+        _p("suggest", desc="also competencies the alignment engine suggests from each description (unreviewed)",
+           schema={"type": "boolean"}), _p("framework")]),
 })

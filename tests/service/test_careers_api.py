@@ -166,6 +166,15 @@ def test_catalogue_is_public(client):
     assert all(i["kind"] == "cme" for i in client.get("/api/catalogue?kind=cme").get_json()["items"])
 
 
+def test_catalogue_suggestions_are_unreviewed(client, word_linker):
+    items = client.get("/api/catalogue?suggest=true").get_json()["items"]
+    assert all("suggested" in i for i in items)
+    some = [s for i in items for s in i["suggested"]]
+    assert some and all(s["reviewed"] is False for s in some)
+    for i in items:  # never one the item already names
+        assert not {s["notation"] for s in i["suggested"]} & {d["notation"] for d in i["develops"]}
+
+
 def test_openapi_lists_careers(client):
     paths = client.get("/api/openapi.json").get_json()["paths"]
     for p in ("/api/people", "/api/people/{pid}/plan", "/api/mentoring/match", "/api/pipeline", "/api/catalogue",
