@@ -61,7 +61,8 @@ def bench_plans() -> dict:
     better = [r for r in rows if r["milp"]["hours"] < r["greedy"]["hours"] - 1e-9]
     worse = [r for r in rows if r["milp"]["hours"] > r["greedy"]["hours"] + 1e-9]
     return {
-        "cases": len(rows), "people": len({r["person"] for r in rows}), "roles": len(roles), "catalogue_items": len(items),
+        "cases": len(rows), "people": len({r["person"] for r in rows}), "roles": len(roles),
+        "catalogue_items": len(items),
         "gaps_total": sum(r["gaps"] for r in rows),
         "gaps_closed": sum(r["milp"]["closed"] for r in rows),
         "milp_hours_total": round(sum(m), 1), "greedy_hours_total": round(sum(g), 1),

@@ -642,7 +642,8 @@ def development_plan(store: Store, ids, pid: str, role: str, *, objective: str =
                   "total_cost": sum(c.opportunity.cost for c in gchosen)}
     return Plan(person=pid, role=role, objective=objective, method=sol.method, optimal=sol.optimal,
                 items=tuple(chosen), gaps=tuple(gaps), open_gaps=tuple(open_gaps),
-                total_hours=sum(c.opportunity.hours for c in chosen), total_cost=sum(c.opportunity.cost for c in chosen),
+                total_hours=sum(c.opportunity.hours for c in chosen),
+                total_cost=sum(c.opportunity.cost for c in chosen),
                 seconds=sol.seconds, greedy=greedy)
 
 
@@ -703,7 +704,8 @@ class Match:
         return d
 
     def explain(self) -> str:
-        cov = ", ".join(f"{c.notation} ({c.mentee_level}→{c.required_level}, mentor {c.mentor_level})" for c in self.covers)
+        cov = ", ".join(f"{c.notation} ({c.mentee_level}→{c.required_level}, mentor {c.mentor_level})"
+                        for c in self.covers)
         track = (f"has walked the {self.track} track" if self.track_match else f"not on the {self.track} track")
         return (f"{self.mentor_name} covers {len(self.covers)} of the gaps to {self.target_role}"
                 f"{': ' + cov if cov else ''}; {track}; " + "; ".join(self.rules))
@@ -765,7 +767,8 @@ class Pool:
             return np.where(total[:, None] > 0, cov / total[:, None], 0.0)
 
 
-def assign(pool: Pool, cfg: MatchConfig, mode: str = "best", method: str = "lsa") -> tuple[list[tuple[int, int]], np.ndarray]:
+def assign(pool: Pool, cfg: MatchConfig, mode: str = "best",
+           method: str = "lsa") -> tuple[list[tuple[int, int]], np.ndarray]:
     """Pairs (mentee, mentor) respecting capacities and hard rules, and the score matrix.
 
     ``best``: maximise the total score (a mentee whose every option scores 0 stays unmatched).
@@ -898,8 +901,8 @@ def match_mentors(store: Store, ids, *, mode: str = "best", cfg: MatchConfig | N
         p, target, gaps = mentee_rows[i]
         mp = mentors[j]
         mlv = levels.get(mp.iri, {})
-        covers = tuple(MatchGap(g.notation, g.label, g.relation, g.required_level, g.held_level, mlv.get(g.competency, 0))
-                       for g in gaps if mlv.get(g.competency, 0) >= g.required_level)
+        covers = tuple(MatchGap(g.notation, g.label, g.relation, g.required_level, g.held_level,
+                                mlv.get(g.competency, 0)) for g in gaps if mlv.get(g.competency, 0) >= g.required_level)
         rules = []
         if cfg.department:
             rules.append(f"{cfg.department} department rule: {p.department} / {mp.department}")
@@ -911,7 +914,8 @@ def match_mentors(store: Store, ids, *, mode: str = "best", cfg: MatchConfig | N
             rules.append("no declared conflict")
         matches.append(Match(mentee=p.id, mentee_name=p.name, mentor=mp.id, mentor_name=mp.name, target_role=target,
                              score=round(float(score[i, j]), 4), coverage=round(float(cov[i, j]), 4), covers=covers,
-                             not_covered=tuple(g.notation for g in gaps if g.notation not in {c.notation for c in covers}),
+                             not_covered=tuple(g.notation for g in gaps
+                                               if g.notation not in {c.notation for c in covers}),
                              track=rs[target].track, track_match=bool(pool.track_ok[i, j]), rules=tuple(rules)))
         load[mp.id] += 1
         matched.add(i)
@@ -934,7 +938,8 @@ def match_mentors(store: Store, ids, *, mode: str = "best", cfg: MatchConfig | N
     summary = {"mentees": n, "mentors": len(mentors), "capacity": total_slots, "matched": len(matches),
                "participation_pct": round(100.0 * len(matches) / n, 1) if n else 0.0,
                "total_score": round(sum(m.score for m in matches), 3),
-               "mean_coverage_pct": round(100.0 * sum(m.coverage for m in matches) / len(matches), 1) if matches else 0.0,
+               "mean_coverage_pct": (round(100.0 * sum(m.coverage for m in matches) / len(matches), 1)
+                                     if matches else 0.0),
                "seconds": round(seconds, 3),
                "weights": {"coverage": cfg.coverage_weight, "track": cfg.track_weight},
                "rules": {"department": cfg.department, "conflicts": len(cfg.conflicts),

@@ -33,7 +33,8 @@ _decide_lock = threading.Lock()  # read-check-write of one decision at a time (p
 
 LEVEL_WORDS = [
     (5, r"\b(national(ly)?|international(ly)?|invited (speaker|lecture|talk)|keynote|award(ed)?|professor)\b"),
-    (4, r"\b(led|lead(ing)?|direct(ed|or)|chair(ed)?|found(ed)?|establish(ed)?|design(ed)?|head(ed)?|principal investigator)\b"),
+    (4, r"\b(led|lead(ing)?|direct(ed|or)|chair(ed)?|found(ed)?|establish(ed)?|design(ed)?|head(ed)?|"
+        r"principal investigator)\b"),
     (3, r"\b(taught|teach(ing)?|supervis(e|ed|ing)|coordinat(e|ed|ing)|manag(e|ed|ing)|publish(ed)?|present(ed)?|"
         r"mentor(ed|ing)?|facilitat(e|ed|ing)|perform(ed)?)\b"),
     (2, r"\b(attend(ed)?|complet(e|ed)|assist(ed)?|participat(e|ed)|observ(e|ed)|trained in|learn(ed|t)?)\b"),
@@ -184,7 +185,8 @@ def decide(store: Store, ids, pid: str, key: str, decision: str, user: str, *, l
         raise EvidenceError("level must be a whole number between 1 and 5", field="level")
     person = get_person(store, pid)
     with _decide_lock:
-        rows = [r for r in store.select("cv_suggestions", person=URIRef(person.iri)) if r["s"].rsplit("/", 1)[-1] == key]
+        rows = [r for r in store.select("cv_suggestions", person=URIRef(person.iri))
+                if r["s"].rsplit("/", 1)[-1] == key]
         if not rows:
             raise NotFound(f"no suggestion {key!r} for {pid!r}", field="suggestion")
         r = rows[0]

@@ -87,8 +87,9 @@ for count, kind, role, past, targets, cap in COHORTS:
         # two senior clinicians per site also mentor
         if role in ("attending", "hospitalist") and k < 2:
             capacity = 3
+        title = "Dr. " if kind in ("clinician", "faculty", "resident", "fellow") else ""
         people.append({
-            "person_id": pid, "name": f"{'Dr. ' if kind in ('clinician', 'faculty', 'resident', 'fellow') else ''}{first} {last}",
+            "person_id": pid, "name": f"{title}{first} {last}",
             "username": f"{first[0].lower()}.{last.lower()}", "kind": kind, "department": dept,
             "site": SITES[n % 2], "track": track, "roles": role, "past_roles": past, "target_roles": target,
             "remote": rng.choice(["yes", "yes", "no"]), "mentor_capacity": capacity,

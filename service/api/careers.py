@@ -362,7 +362,8 @@ def catalogue_list():
 _PRIV = "Visible to the person themself and to roles with read_private."
 SPEC["paths"].update({
     "/api/people": _get("People (read_private)", [_p("q", desc="filter: id, name, department, role")]),
-    "/api/people/{pid}": _get("A person's competency profile: level, evidence, freshness. " + _PRIV, [_p("pid", "path")]),
+    "/api/people/{pid}": _get("A person's competency profile: level, evidence, freshness. " + _PRIV,
+                              [_p("pid", "path")]),
     "/api/people/{pid}/gap": _get("Gap to a target role along the career pathway. " + _PRIV, [
         _p("pid", "path"), _p("role", desc="target role (default: the person's first goal)")]),
     "/api/people/{pid}/plan": {

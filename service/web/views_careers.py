@@ -78,7 +78,10 @@ def person_cv_upload(pid):
     if f is None or not f.filename:
         raise BadParameter("choose a file", field="file")
     doc = extract(f.read(), f.filename, f.mimetype, max_bytes=ws.config.MAX_UPLOAD_BYTES)
-    fw = "hpc" if any(x["id"] == "hpc" for x in ws.store.select("frameworks")) else ws.store.select("frameworks")[0]["id"]
+    fws = [x["id"] for x in ws.store.select("frameworks")]
+    if not fws:
+        raise BadParameter("no framework is loaded", field="framework")
+    fw = "hpc" if "hpc" in fws else fws[0]
     with E._decide_lock:
         _, g = E.suggest_from_text(ws.store, ws.ids, pid, doc.text, ws.linker(fw), framework=fw,
                                    filename=f.filename, user=u.name)

@@ -213,7 +213,8 @@ def _badge(**over):
 
 
 def test_open_badges_credential_wrapper_and_defaults(ws, no_network):
-    cred = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential", "OpenBadgeCredential"],
+    cred = {"@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "credentialSubject": {"type": ["AchievementSubject"], "achievement": _badge()}}
     res = ws.load("badges-ob3", src("cred.json", json.dumps(cred)), {"framework": "hpc", "level": "2"})
     assert res.summary == {"opportunities": 1}

@@ -1,4 +1,5 @@
-"""Careers API end to end on the bundled data: profile → target role → gap → plan → mentor; pipeline; privacy."""
+"""Careers API and pages end to end on the bundled data: profile → target role → gap → plan → mentor;
+mentor matching; pipeline; CV evidence; privacy."""
 from __future__ import annotations
 
 import io
@@ -251,7 +252,8 @@ def test_cv_upload_suggest_and_review(client, auth, word_linker):
     assert again["summary"]["evidence"] == before["summary"]["evidence"]
     bad = client.post(f"/api/people/{DEMO}/cv/{key}/decision", headers=h, json={"decision": "maybe"})
     assert bad.status_code == 400
-    assert client.post(f"/api/people/{DEMO}/cv/nope/decision", headers=h, json={"decision": "accept"}).status_code == 404
+    r = client.post(f"/api/people/{DEMO}/cv/nope/decision", headers=h, json={"decision": "accept"})
+    assert r.status_code == 404
 
 
 def test_concurrent_cv_decisions_leave_one_status(app, client, auth):
@@ -265,7 +267,8 @@ def test_concurrent_cv_decisions_leave_one_status(app, client, auth):
 
     def go(decision):
         c = app.test_client()
-        codes.append(c.post(f"/api/people/{DEMO}/cv/{key}/decision", headers=h, json={"decision": decision}).status_code)
+        r = c.post(f"/api/people/{DEMO}/cv/{key}/decision", headers=h, json={"decision": decision})
+        codes.append(r.status_code)
     ts = [threading.Thread(target=go, args=(d,)) for d in ("accept", "reject", "accept", "reject")]
     [t.start() for t in ts]
     [t.join() for t in ts]
