@@ -78,21 +78,39 @@ def add_opportunity(g, ids, oid, *, title, kind, hours, cost, develops, fw, fmt=
     return item
 
 
+def course_levels(ctx: Context, code: str, comps: dict, *, file, row) -> list[tuple[str, URIRef, int]]:
+    """What a course of a loaded program develops: the competencies its objectives are aligned to (curator or
+    accepted alignments), each at the highest target level of those objectives (1 when none is given)."""
+    rows = ctx.store.select("course_detail", code=Literal(code)) if ctx.store is not None else []
+    if not rows:
+        raise LoadError(f"course {code!r} is not in a loaded program", file=file, row=row, column="course")
+    by_iri = {str(iri): n for n, iri in comps.items()}
+    best: dict[str, int] = {}
+    for t in ctx.store.select("program_teaching", program=URIRef(rows[0]["program"])):
+        if t["code"] == code and str(t["status"]).endswith("#Accepted") and t["comp"] in by_iri:
+            best[t["comp"]] = max(best.get(t["comp"], 0), int(t["level"] or 1))
+    if not best:
+        raise LoadError(f"course {code!r} teaches no competency of this framework yet (no accepted alignment)",
+                        file=file, row=row, column="course")
+    return sorted(((by_iri[c], URIRef(c), lv) for c, lv in best.items()), key=lambda x: x[0])
+
+
 @register
 class CatalogueCSV(Loader):
     name = "catalogue-csv"
     extensions = (".csv",)
     description = ("Development catalogue: courses, electives, micro-credentials, CME, certificates, "
-                   "mini-fellowships, simulation, QI sprints, interim roles, with competencies:levels developed, "
-                   "hours, cost, format, provider")
+                   "mini-fellowships, simulation, QI sprints, interim roles, with competencies:levels developed "
+                   "(or a course of a loaded program, whose mapped competencies it develops), hours, cost, format, "
+                   "provider")
     options = {"id": "catalogue id (names the graph)", "framework": "framework of the competencies column"}
 
     def load(self, source: Source, ctx: Context) -> Delta:
         f, ids = source.name, ctx.ids
         set_id = check_id(ctx.option("id", "catalogue"), file=f, row=None, column="id")
         fw = ctx.option("framework", required=True)
-        df = source.table(["item_id", "title", "kind", "hours", "cost", "competencies"],
-                          ["provider", "format", "description", "url"])
+        df = source.table(["item_id", "title", "kind", "hours", "cost"],
+                          ["competencies", "course", "provider", "format", "description", "url"])
         comps = competency_index(ctx, fw)
         delta = Delta(columns=dict(ITEM_COLUMNS))
         g = delta.graph(ids.graph("catalogue", set_id))
@@ -114,9 +132,11 @@ class CatalogueCSV(Loader):
                 raise LoadError(f"format {r.format!r} is not one of {', '.join(OPPORTUNITY_FORMATS)}", file=f,
                                 row=i, column="format")
             develops = parse_levels(r.competencies, comps, file=f, row=i, column="competencies")
+            if not develops and r.course:
+                develops = course_levels(ctx, r.course, comps, file=f, row=i)
             if not develops:
-                raise LoadError("is empty: name what the item develops (e.g. SBP3:4; LTR5:3)", file=f, row=i,
-                                column="competencies")
+                raise LoadError("is empty: name what the item develops (e.g. SBP3:4; LTR5:3), or the course of a "
+                                "loaded program that it is", file=f, row=i, column="competencies")
             item = add_opportunity(
                 g, ids, oid, title=r.title, kind=kind, fmt=fmt, provider=r.provider or None,
                 hours=_number(r.hours, file=f, row=i, column="hours"),

@@ -162,6 +162,21 @@ def test_catalogue_and_credentials(people):
     assert (e.row, e.column) == (2, "credential")
 
 
+def test_catalogue_item_from_a_program_course(ws):
+    text = ("item_id,title,kind,hours,cost,competencies,course\n"
+            "ELE-411,Student as teacher,elective,60,0,,ELE-411\n"
+            "X,Own list wins,course,10,0,LTR1:2,ELE-411\n")
+    ws.load("catalogue-csv", src("cat.csv", text), {"framework": "hpc"})
+    dev = {}
+    for r in ws.store.select("catalogue"):
+        dev.setdefault(r["id"], {})[r["notation"]] = r["level"]
+    # what the MD curriculum maps to the course, at the highest target level of its objectives
+    assert dev["ELE-411"] == {"LTR1": 4, "LTR2": 3, "PBL5": 3}
+    assert dev["X"] == {"LTR1": 2}
+    e = _err(ws, "catalogue-csv", "cat.csv", text.replace(",,ELE-411", ",,NOPE-1"), {"framework": "hpc"})
+    assert (e.row, e.column) == (2, "course")
+
+
 @pytest.mark.parametrize("edit,row,column", [
     (lambda t: t.replace("course,Uni", "seminar,Uni"), 2, "kind"),
     (lambda t: t.replace("LTR1:4;LTR2:4", "LTR1-4"), 2, "competencies"),
