@@ -129,7 +129,8 @@ def suggest_from_text(store: Store, ids, pid: str, text: str, linker, *, framewo
     labels = _label_maps(store, framework)
     prev = store.select("cv_versions", person=URIRef(person.iri))
     version = (max(int(r["version"]) for r in prev) + 1) if prev else 1
-    doc = pids.cv(ids, pid, version)
+    key = uuid.uuid4().hex[:16]
+    doc = pids.cv(ids, pid, key)
     g = Graph()
     at = _now()
     g.add((doc, RDF.type, GM.CurriculumVitae))
@@ -143,7 +144,7 @@ def suggest_from_text(store: Store, ids, pid: str, text: str, linker, *, framewo
     for uri, (m, a, b, t) in sorted(best.items(), key=lambda kv: -kv[1][0].score):
         notation, label = labels.get(uri, (uri.rsplit("/", 1)[-1], ""))
         level = suggest_level(t)
-        s = pids.suggestion(ids, pid, version, a, uri)
+        s = pids.suggestion(ids, pid, key, a, uri)
         g.add((s, RDF.type, GM.EvidenceSuggestion))
         g.add((s, RDF.type, PROV.Entity))
         g.add((s, GM.suggestionFor, URIRef(person.iri)))
@@ -162,6 +163,24 @@ def suggest_from_text(store: Store, ids, pid: str, text: str, linker, *, framewo
                               score=round(m.score, 4), precision=round(m.precision, 4), text=t, span=(a, b),
                               matched=f"{m.evidence.field}: {m.evidence.text}", status="suggested"))
     return CVResult(person=pid, version=version, filename=filename, passages=len(spans), suggestions=tuple(out)), g
+
+
+def add_cv(store: Store, ids, pid: str, text: str, linker, *, framework: str, filename: str, user: str,
+           min_precision: float = 0.3) -> CVResult:
+    """Suggest from a CV's text and add the CV and its suggestions to the person's private ``cv`` graph.
+
+    Checked against the shapes first; added in one transaction without rewriting the graph, so two uploads
+    at once both stay (each CV node has its own key), and earlier CVs and their decisions are kept.
+    """
+    from .shacl import check
+
+    with _decide_lock:  # serialises version numbers within a process
+        res, g = suggest_from_text(store, ids, pid, text, linker, framework=framework, filename=filename,
+                                   user=user, min_precision=min_precision)
+        check(g)
+        cvg = ids.graph("cv", pid)
+        store.apply(delete=[], insert=[(s, p, o, cvg) for s, p, o in g])
+    return res
 
 
 def suggestions(store: Store, ids, pid: str, status: str | None = None) -> list[dict]:
@@ -194,7 +213,8 @@ def decide(store: Store, ids, pid: str, key: str, decision: str, user: str, *, l
         prev, new = URIRef(r["status"]), DECISIONS[decision]
         evg = ids.graph("evidence", f"cv-{pid}")
         ev = URIRef(f"{s}/evidence")
-        delete = [(s, GM.evidenceStatus, prev, cvg)]
+        # every status it has (one, unless two processes raced): the decision leaves exactly one
+        delete = [(s, GM.evidenceStatus, URIRef(x["status"]), cvg) for x in rows]
         old_ev = store.graph(evg)
         delete += [(a, b, c, evg) for a, b, c in old_ev.triples((ev, None, None))]
         d = ids.decision(uuid.uuid4().hex)

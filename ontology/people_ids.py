@@ -44,9 +44,10 @@ def match(ids: Ids, mode: str, mentee: str, mentor: str) -> URIRef:
     return ids._iri("match", mode, mentee, mentor)
 
 
-def cv(ids: Ids, pid: str, version: int) -> URIRef:
-    return ids._iri("person", pid, "cv", str(version))
+def cv(ids: Ids, pid: str, key: str) -> URIRef:
+    """One uploaded CV; ``key`` is unique per upload, so two uploads at once never share a node."""
+    return ids._iri("person", pid, "cv", key)
 
 
-def suggestion(ids: Ids, pid: str, version: int, start: int, competency: str) -> URIRef:
-    return ids._iri("person", pid, "cv", str(version), "suggestion", _h(start, competency))
+def suggestion(ids: Ids, pid: str, key: str, start: int, competency: str) -> URIRef:
+    return ids._iri("person", pid, "cv", key, "suggestion", _h(start, competency))

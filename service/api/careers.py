@@ -208,7 +208,6 @@ def _framework() -> str:
 def upload_cv(pid):
     """Upload a CV or portfolio (multipart ``file``): competencies are suggested with evidence spans."""
     from loaders.syllabus import extract
-    from ontology.shacl import check as shacl_check
 
     ws = gapmap()
     p = _person(pid)
@@ -223,13 +222,7 @@ def upload_cv(pid):
     data = f.read()
     doc = extract(data, f.filename, f.mimetype, max_bytes=ws.config.MAX_UPLOAD_BYTES)
     fw = _framework()
-    linker = ws.linker(fw)
-    with E._decide_lock:  # one version number per upload, even when two arrive at once
-        res, g = E.suggest_from_text(ws.store, ws.ids, pid, doc.text, linker, framework=fw, filename=f.filename,
-                                     user=u.name)
-        shacl_check(g)
-        name = ws.ids.graph("cv", pid)
-        ws.store.replace_graphs({name: ws.store.graph(name) + g})
+    res = E.add_cv(ws.store, ws.ids, pid, doc.text, ws.linker(fw), framework=fw, filename=f.filename, user=u.name)
     return jsonify({**res.to_dict(), "warnings": list(doc.warnings), "format": doc.format}), 201
 
 

@@ -65,7 +65,6 @@ def plan_page(pid):
 @bp.post("/people/<pid>/cv")
 def person_cv_upload(pid):
     from loaders.syllabus import extract
-    from ontology.shacl import check as shacl_check
 
     ws = gapmap()
     person = C.get_person(ws.store, pid)
@@ -82,12 +81,7 @@ def person_cv_upload(pid):
     if not fws:
         raise BadParameter("no framework is loaded", field="framework")
     fw = "hpc" if "hpc" in fws else fws[0]
-    with E._decide_lock:
-        _, g = E.suggest_from_text(ws.store, ws.ids, pid, doc.text, ws.linker(fw), framework=fw,
-                                   filename=f.filename, user=u.name)
-        shacl_check(g)
-        name = ws.ids.graph("cv", pid)
-        ws.store.replace_graphs({name: ws.store.graph(name) + g})
+    E.add_cv(ws.store, ws.ids, pid, doc.text, ws.linker(fw), framework=fw, filename=f.filename, user=u.name)
     return redirect(url_for("web.person_page", pid=pid, role=request.form.get("role") or None) + "#cv")
 
 

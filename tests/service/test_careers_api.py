@@ -256,6 +256,26 @@ def test_cv_upload_suggest_and_review(client, auth, word_linker):
     assert r.status_code == 404
 
 
+def test_two_cv_uploads_at_once_both_stay(app, auth, word_linker):
+    h = auth("viewer", name=DEMO_USER)
+    old = app.test_client().get(f"/api/people/{DEMO}/cv", headers=h).get_json()["suggestions"]
+    before, top = len(old), max((x["version"] for x in old), default=0)
+    codes = []
+
+    def go(text):
+        r = app.test_client().post(f"/api/people/{DEMO}/cv", headers=h, data={"file": (io.BytesIO(text), "cv.txt")},
+                                   content_type="multipart/form-data")
+        codes.append((r.status_code, len(r.get_json().get("suggestions", []))))
+    texts = [CV, CV.replace(b"Directed", b"Coordinated")]
+    ts = [threading.Thread(target=go, args=(t,)) for t in texts]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    assert [c for c, _ in codes] == [201, 201]
+    after = app.test_client().get(f"/api/people/{DEMO}/cv", headers=h).get_json()["suggestions"]
+    assert len(after) == before + sum(n for _, n in codes)
+    assert {x["version"] for x in after} - {x["version"] for x in old} == {top + 1, top + 2}  # one each
+
+
 def test_concurrent_cv_decisions_leave_one_status(app, client, auth):
     from service.app import gapmap
     h = auth("committee")
