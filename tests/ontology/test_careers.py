@@ -233,3 +233,19 @@ def test_match_mentors_explains_and_applies_rules(ws):
     same = C.match_mentors(ws.store, ws.ids, mode="full", cfg=C.MatchConfig(department="different"),
                            mentees=["a1"], today=TODAY)
     assert not same.matches
+
+
+def test_empty_pools_and_catalogues():
+    empty_mentors = C.Pool(np.ones((3, 2)), np.full((3, 2), 3), np.zeros((0, 2), int), np.array([], int),
+                           np.zeros((3, 0), bool), np.ones((3, 0), bool))
+    for mode in ("best", "full"):
+        for method in ("lsa", "greedy"):
+            assert C.assign(empty_mentors, C.MatchConfig(), mode, method)[0] == []
+    no_mentees = C.Pool(np.zeros((0, 2)), np.zeros((0, 2), int), np.ones((2, 2), int), np.array([1, 1]),
+                        np.zeros((0, 2), bool), np.ones((0, 2), bool))
+    assert C.assign(no_mentees, C.MatchConfig(), "full")[0] == []
+    gaps = [C.GapItem("c1", "X1", "x", "hpc", "essential", 3, 1, "below")]
+    sol, chosen, open_gaps = C.plan_for_gaps(gaps, [], "hours")
+    assert not chosen and [g.notation for g in open_gaps] == ["X1"]
+    sol, chosen, open_gaps = C.plan_for_gaps([], [], "cost")
+    assert not chosen and not open_gaps
