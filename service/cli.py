@@ -1,4 +1,5 @@
-"""The `gapmap` command: init, load, align, link, report, readiness, check, serve."""
+"""The `gapmap` command: init, load, align, link, report, readiness, check, serve (and, in cli_careers:
+profile, plan, match, pipeline)."""
 from __future__ import annotations
 
 import gc
@@ -233,6 +234,9 @@ def serve(ctx, host, port, threads, dev):
             return create_app(cfg)
 
     _App().run()
+
+
+from . import cli_careers  # noqa: E402,F401  (profile, plan, match, pipeline)
 
 
 if __name__ == "__main__":

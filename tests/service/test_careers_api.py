@@ -346,3 +346,39 @@ def test_matched_mentor_may_read_the_mentee(app, client, auth):
         # a mentor may read, not decide on the mentee's CV
         r = client.post(f"/api/people/{m['mentee']}/cv/x/decision", headers=mentor_h, json={"decision": "accept"})
         assert r.status_code == 403
+
+
+def test_cli_profile_plan_match_pipeline(tmp_path):
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from service.cli import main
+    runner = CliRunner()
+    store = ["--store", str(tmp_path / "store")]
+    data = ROOT / "data"
+    for loader, path, opts in [
+            ("framework-csv", "framework/hpc.csv", ["id=hpc", "title=HPC"]),
+            ("curriculum-csv", "curriculum/md.csv", ["framework=hpc"]),
+            ("roles-csv", "roles/roles.csv", ["id=pathways", "framework=hpc"]),
+            ("people-csv", "people/people.csv", []),
+            ("catalogue-csv", "catalogue/catalogue.csv", ["framework=hpc"]),
+            ("demand-csv", "workforce/northlake-demand.csv", ["id=northlake"])]:
+        r = runner.invoke(main, [*store, "load", loader, str(data / path), *[x for o in opts for x in ("-o", o)]])
+        assert r.exit_code == 0, r.output
+    ev = tmp_path / "ev.csv"
+    ev.write_text("person_id,competency,level,source,date\np030,LTR1,3,supervisor,2026-01-05\n"
+                  "p055,LTR1,5,supervisor,2026-01-05\np055,LTR2,5,supervisor,2026-01-05\n")
+    assert runner.invoke(main, [*store, "load", "evidence-csv", str(ev), "-o", "framework=hpc"]).exit_code == 0
+    r = runner.invoke(main, [*store, "profile", DEMO])
+    assert r.exit_code == 0 and "LTR1" in r.output and "Dr. Rosa Reyes" in r.output
+    r = runner.invoke(main, [*store, "plan", DEMO, "program-director", "--objective", "cost"])
+    assert r.exit_code == 0 and "attending → clinician-educator → program-director" in r.output
+    r = runner.invoke(main, [*store, "plan", DEMO, "program-director", "--json"])
+    assert _json.loads(r.output)["plan"]["items"]
+    r = runner.invoke(main, [*store, "match", "--mode", "full", "--json"])
+    assert r.exit_code == 0 and _json.loads(r.output)["summary"]["matched"] > 0
+    r = runner.invoke(main, [*store, "pipeline"])
+    assert r.exit_code == 0 and "intern" in r.output
+    r = runner.invoke(main, [*store, "plan", DEMO, "astronaut"])
+    assert r.exit_code == 4 and "not loaded" in r.output
