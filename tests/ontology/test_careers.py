@@ -43,6 +43,7 @@ def ws():
     cfg.STORE_PATH = ""
     w = Workspace.from_config(cfg)
     w.load("framework-csv", Source.from_path(DATA / "framework/hpc.csv"), {"id": "hpc", "title": "HPC"})
+    w.load("curriculum-csv", Source.from_path(DATA / "curriculum/md.csv"), {"framework": "hpc"}, keep_report=False)
     w.load("roles-csv", Source.from_path(DATA / "roles/roles.csv"), {"id": "pathways", "framework": "hpc"})
     w.load("people-csv", Source(name="p.csv", data=PEOPLE.encode()))
     w.load("evidence-csv", Source(name="e.csv", data=EVIDENCE.encode()), {"framework": "hpc"})
