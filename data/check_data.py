@@ -23,6 +23,10 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 ID_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 LOADERS = {"framework-csv", "curriculum-csv", "assessments-csv", "results-csv", "roles-csv"}
+#: the careers data (people/, catalogue/, workforce/) loads after the curriculum and roles it refers to
+CAREERS_LOADERS = ["people-csv", "catalogue-csv", "badges-ob3", "evidence-csv", "milestones-csv", "credentials-csv",
+                   "demand-csv"]
+LOADERS |= set(CAREERS_LOADERS)
 KINDS = {"written_exam", "osce_station", "portfolio", "workplace_based"}
 TRACKS = {"clinical", "research", "teaching", "leadership"}
 LEVEL_LABELS = {1: "Novice", 2: "Advanced beginner", 3: "Competent", 4: "Proficient", 5: "Expert"}
@@ -65,8 +69,9 @@ def as_int(value: str, lo: int, hi: int, where: str) -> int | None:
 
 # ------------------------------------------------------------------ manifest
 manifest = json.loads((HERE / "manifest.json").read_text())
-check([m["loader"] for m in manifest] == ["framework-csv", "curriculum-csv", "assessments-csv", "results-csv",
-                                          "roles-csv"], "manifest: unexpected loaders or load order")
+check([m["loader"] for m in manifest][:5] == ["framework-csv", "curriculum-csv", "assessments-csv", "results-csv",
+                                              "roles-csv"], "manifest: unexpected loaders or load order")
+check([m["loader"] for m in manifest][5:] == CAREERS_LOADERS, "manifest: unexpected careers loaders or load order")
 for m in manifest:
     check(m["loader"] in LOADERS, f"manifest: unknown loader {m['loader']}")
     check((HERE / m["path"]).is_file(), f"manifest: missing file {m['path']}")

@@ -66,8 +66,26 @@ GAP_STATUSES = {
     "below_required_level": GM.BelowRequiredLevel,
 }
 
+# People and careers (ontology/careers.py): evidence sources, input keyword -> individual.
+EVIDENCE_SOURCES = {
+    "supervisor": GM.SupervisorRating,
+    "self": GM.SelfAssessment,
+    "peer": GM.PeerRating,
+    "milestone": GM.MilestoneRating,
+    "credential": GM.CredentialEvidence,
+    "assessment": GM.AssessmentEvidence,
+    "portfolio": GM.PortfolioEvidence,
+}
+#: kinds of development opportunity (gm:opportunityKind) and how they are delivered (gm:format)
+OPPORTUNITY_KINDS = ("course", "elective", "micro-credential", "cme", "certificate", "mini-fellowship",
+                     "simulation", "qi-sprint", "interim-role")
+OPPORTUNITY_FORMATS = ("in-person", "online", "hybrid", "on-the-job")
+PERSON_KINDS = ("clinician", "faculty", "resident", "fellow", "nurse", "learner")
+SCHEMA_PERSON = SCHEMA.Person
+
 __all__ = [
     "GM", "GM_NS", "SCHEMA", "ESCO", "SKOS", "PROV", "DCTERMS", "RDF", "RDFS", "OWL", "XSD", "SH",
     "ONTOLOGY_IRI", "PREFIXES", "SUGGESTED", "ACCEPTED", "REJECTED", "STATUSES", "ESSENTIAL", "OPTIONAL",
     "ASSESSMENT_KINDS", "TRACKS", "GAP_STATUSES",
+    "EVIDENCE_SOURCES", "OPPORTUNITY_KINDS", "OPPORTUNITY_FORMATS", "PERSON_KINDS", "SCHEMA_PERSON",
 ]

@@ -1,4 +1,5 @@
-"""The `gapmap` command: init, load, align, link, report, readiness, check, serve."""
+"""The `gapmap` command: init, load, align, link, report, readiness, check, serve (and, in cli_careers:
+profile, plan, match, pipeline)."""
 from __future__ import annotations
 
 import gc
@@ -410,6 +411,9 @@ def audit(ctx, everything, page, per_page, as_json):
         click.echo(f"{r['at']}  {r['user'] or '-':<20} {r['institution'] or '-':<12} {r['method']:<6} "
                    f"{r['status'] if r['status'] is not None else '-':<4} {r['path']}  {r['summary'] or ''}")
     click.echo(f"({len(rows['entries'])} of {rows['total']}, page {page})", err=True)
+
+
+from . import cli_careers  # noqa: E402,F401  (profile, plan, match, pipeline)
 
 
 if __name__ == "__main__":

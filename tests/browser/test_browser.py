@@ -263,3 +263,53 @@ def test_competency_role_and_sparql_pages(live_server, browser, tmp_path):
     d.get(f"{base}/ns")
     shot(d, "23-vocabulary")
     assert not js_errors(d)
+
+
+def _sign_in(d, base, user):
+    By = _by()
+    d.get(f"{base}/signin")
+    field = d.find_element(By.ID, "user")
+    field.clear()
+    field.send_keys(user)
+    d.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+    wait(d, lambda d: "/signin" not in d.current_url, what="sign-in")
+
+
+def test_careers_profile_plan_mentoring_pipeline(live_server, browser):
+    """A clinician opens her profile, picks a target role, gets a plan and a mentor; a workforce lead
+    sees the mentor matching and the pipeline report."""
+    from selenium.webdriver.support.ui import Select
+    By = _by()
+    base, _app = live_server
+    d = browser
+    _sign_in(d, base, "r.reyes")  # Dr. Rosa Reyes (p030) herself
+    d.get(f"{base}/people/p030")
+    assert "Dr. Rosa Reyes" in d.find_element(By.TAG_NAME, "h1").text
+    assert d.find_elements(By.CSS_SELECTOR, "#competencies tbody tr[data-competency]")
+    Select(d.find_element(By.CSS_SELECTOR, "#role-picker select[name=role]")).select_by_value("program-director")
+    wait(d, lambda d: "role=program-director" in d.current_url, what="the target role")
+    kinds = [li.get_attribute("data-kind") for li in d.find_elements(By.CSS_SELECTOR, "#pathway ol.steps li")]
+    assert kinds == ["track_change", "advancement"]
+    assert d.find_elements(By.CSS_SELECTOR, '#gap tr[data-status="missing"]')
+    shot(d, "30-profile")
+    d.find_element(By.ID, "plan-link").click()
+    wait(d, lambda d: "/plan" in d.current_url, what="the plan page")
+    hours = d.find_element(By.CSS_SELECTOR, "#plan-summary .card:nth-child(2) .n").text
+    assert d.find_elements(By.CSS_SELECTOR, "#plan-items tr[data-item]")
+    assert "covers" in d.find_element(By.ID, "mentor").text
+    shot(d, "31-plan-hours")
+    Select(d.find_element(By.CSS_SELECTOR, "#role-picker select[name=objective]")).select_by_value("cost")
+    wait(d, lambda d: "objective=cost" in d.current_url, what="the cost plan")
+    assert d.find_element(By.CSS_SELECTOR, "#plan-summary .card:nth-child(2) .n").text.endswith("h")
+    shot(d, "32-plan-cost")
+    assert hours
+    _sign_in(d, base, "dr.chair")  # a workforce lead (committee)
+    d.get(f"{base}/mentoring?mode=full")
+    assert len(d.find_elements(By.CSS_SELECTOR, "#matches tr[data-mentee]")) >= 10
+    Select(d.find_element(By.CSS_SELECTOR, "select[name=department]")).select_by_value("same")
+    wait(d, lambda d: "department=same" in d.current_url, what="the same-department matching")
+    shot(d, "33-mentoring")
+    d.get(f"{base}/pipeline")
+    assert d.find_elements(By.CSS_SELECTOR, 'section.pipeline-role[data-role="intern"] tr.uncovered')
+    shot(d, "34-pipeline")
+    assert not js_errors(d)

@@ -1,0 +1,955 @@
+"""Careers: a person's competency profile, the gap to a target role along the career pathway, a
+development plan (least hours or cost, as an integer programme) and mentor matching over the whole pool.
+
+Every function reads the store (people, evidence, roles, catalogue) and returns a frozen dataclass
+with ``to_dict()``; nothing here writes.  Person data comes from private graphs: callers (the
+service) decide who may see it.
+
+Rules, in one place:
+
+- **Held level** of a competency: the highest level of its evidence, where evidence older than
+  ``FRESH_DAYS`` counts one level lower (skills fade; the profile says how fresh each one is).
+  Evidence is stated on a competency itself: evidence for PC1 says nothing about PC1.1 or the reverse.
+- **Gap**: a requirement of the target role whose required level is above the held level
+  (``missing`` when nothing is held, ``below`` otherwise); essential requirements before optional.
+- **Pathway**: the shortest chain of ``gm:transitionsTo`` from a role the person holds to the target;
+  each step is a *track change* (the tracks differ), an *advancement* (same track, a later stage: the
+  role's depth in the pathway graph grows) or *lateral* (same track, same or earlier stage).
+- **Cover**: an opportunity closes a gap when it develops that competency to at least the required level.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from collections import defaultdict, deque
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import numpy as np
+from rdflib import Literal, URIRef
+
+from . import people_ids as pids
+from .errors import GapmapError, NotFound
+from .store import Store
+
+FRESH_DAYS = 3 * 365
+RELATION_WEIGHT = {"essential": 1.0, "optional": 0.5}
+SOURCE_NAMES = {"SupervisorRating": "supervisor", "SelfAssessment": "self", "PeerRating": "peer",
+                "MilestoneRating": "milestone", "CredentialEvidence": "credential",
+                "AssessmentEvidence": "assessment", "PortfolioEvidence": "portfolio"}
+
+
+class CareersError(GapmapError):
+    status = 400
+    title = "Bad careers request"
+
+
+def _local(iri) -> str:
+    return str(iri).rsplit("#", 1)[-1].rsplit("/", 1)[-1] if iri else ""
+
+
+def _track(iri) -> str:
+    return _local(iri).replace("Track", "").lower()
+
+
+def _split(cell) -> list[str]:
+    return [p for p in (cell or "").split(";") if p]
+
+
+# ============================================================================ people and evidence
+@dataclass(frozen=True)
+class Person:
+    id: str
+    iri: str
+    name: str
+    username: str | None
+    kind: str | None
+    department: str | None
+    site: str | None
+    track: str | None
+    roles: tuple[str, ...]
+    past_roles: tuple[str, ...]
+    target_roles: tuple[str, ...]
+    walked_tracks: tuple[str, ...]
+    remote: bool
+    mentor_capacity: int
+    mentor_offer: str | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def people(store: Store) -> dict[str, Person]:
+    """Every loaded person, by id."""
+    out = {}
+    for r in store.select("people"):
+        out[r["id"]] = Person(
+            id=r["id"], iri=r["person"], name=r["name"], username=r["username"], kind=r["kind"],
+            department=r["department"], site=r["site"], track=_track(r["track"]) if r["track"] else None,
+            roles=tuple(_split(r["roles"])), past_roles=tuple(_split(r["pastRoles"])),
+            target_roles=tuple(_split(r["targets"])),
+            walked_tracks=tuple(sorted({_track(t) for t in _split(r["walkedTracks"])})),
+            remote=bool(r["remote"]), mentor_capacity=int(r["capacity"] or 0), mentor_offer=r["offer"])
+    return out
+
+
+def get_person(store: Store, pid: str) -> Person:
+    p = people(store).get(pid)
+    if p is None:
+        raise NotFound(f"no person {pid!r}", field="person")
+    return p
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    iri: str | None
+    source: str
+    level: int
+    date: str | None
+    detail: str | None
+    age_days: int | None
+    fresh: bool
+    derived_from: str | None = None
+
+    def effective_level(self) -> int:
+        return self.level if self.fresh else max(0, self.level - 1)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Held:
+    competency: str
+    notation: str
+    label: str
+    framework: str
+    level: int
+    latest: str | None
+    fresh: bool
+    evidence: tuple[EvidenceItem, ...]
+
+    def to_dict(self) -> dict:
+        return {**{k: v for k, v in asdict(self).items() if k != "evidence"},
+                "evidence": [e.to_dict() for e in self.evidence]}
+
+
+@dataclass(frozen=True)
+class Profile:
+    person: Person
+    competencies: tuple[Held, ...]
+    summary: dict
+
+    def level(self, competency: str) -> int:
+        return next((h.level for h in self.competencies if h.competency == competency), 0)
+
+    def levels(self) -> dict[str, int]:
+        return {h.competency: h.level for h in self.competencies}
+
+    def to_dict(self) -> dict:
+        return {"person": self.person.to_dict(), "summary": self.summary,
+                "competencies": [h.to_dict() for h in self.competencies]}
+
+
+def _age(d: str | None, today: date) -> int | None:
+    if not d:
+        return None
+    try:
+        return (today - date.fromisoformat(str(d)[:10])).days
+    except ValueError:
+        return None
+
+
+def _evidence_rows(store: Store, ids, person: Person, today: date) -> dict[str, tuple[dict, list[EvidenceItem]]]:
+    """competency IRI -> (competency info, evidence items), from stored evidence and assessment results."""
+    out: dict[str, tuple[dict, list[EvidenceItem]]] = {}
+    for r in store.select("person_evidence", person=URIRef(person.iri)):
+        age = _age(r["date"], today)
+        item = EvidenceItem(iri=r["evidence"], source=SOURCE_NAMES.get(_local(r["source"]), _local(r["source"])),
+                            level=int(r["level"]), date=str(r["date"]) if r["date"] else None, detail=r["detail"],
+                            age_days=age, fresh=age is None or age <= FRESH_DAYS, derived_from=r["derivedFrom"])
+        out.setdefault(r["comp"], ({"notation": r["notation"], "label": r["label"], "fw": r["fw"]}, []))[1].append(item)
+    # a learner's passed assessments are evidence too (results carry the learner's pseudonymous id)
+    for r in store.select("learner_results", learner=Literal(person.id)):
+        item = EvidenceItem(iri=r["result"], source="assessment", level=int(r["level"] or 1), date=None,
+                            detail=f"passed {r['aid']}: {r['title']} (cohort {r['cohort']}, score {r['score']:.2f})",
+                            age_days=None, fresh=True, derived_from=r["assessment"])
+        out.setdefault(r["comp"], ({"notation": r["notation"], "label": r["label"], "fw": r["fw"]}, []))[1].append(item)
+    return out
+
+
+def profile(store: Store, ids, pid: str, *, today: date | None = None) -> Profile:
+    """Competencies a person holds, at which level, from which evidence, and how fresh."""
+    today = today or date.today()
+    person = get_person(store, pid)
+    held = []
+    for comp, (info, items) in _evidence_rows(store, ids, person, today).items():
+        items.sort(key=lambda e: (e.date or "9999"), reverse=True)
+        level = max(e.effective_level() for e in items)
+        if level < 1:
+            continue
+        dated = [e.date for e in items if e.date]
+        held.append(Held(competency=comp, notation=info["notation"], label=info["label"], framework=info["fw"],
+                         level=level, latest=max(dated) if dated else None, fresh=any(e.fresh for e in items),
+                         evidence=tuple(items)))
+    held.sort(key=lambda h: _notation_key(h.notation))
+    n_ev = sum(len(h.evidence) for h in held)
+    summary = {"competencies": len(held), "evidence": n_ev,
+               "stale": sum(1 for h in held if not h.fresh),
+               "by_level": {str(lv): sum(1 for h in held if h.level == lv) for lv in range(1, 6)},
+               "sources": dict(sorted({s: sum(1 for h in held for e in h.evidence if e.source == s)
+                                       for s in {e.source for h in held for e in h.evidence}}.items()))}
+    return Profile(person=person, competencies=tuple(held), summary=summary)
+
+
+def _notation_key(n: str):
+    import re
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.findall(r"\d+|\D+", n)]
+
+
+# ============================================================================ pathway and gap
+@dataclass(frozen=True)
+class RoleInfo:
+    id: str
+    title: str
+    track: str
+    next: tuple[str, ...]
+
+
+def roles(store: Store) -> dict[str, RoleInfo]:
+    return {r["id"]: RoleInfo(r["id"], r["title"], _track(r["track"]), tuple(_split(r["next"])))
+            for r in store.select("roles")}
+
+
+def _depths(rs: dict[str, RoleInfo]) -> dict[str, int]:
+    """Stage of each role: the longest chain of transitions leading to it (entry roles are 0)."""
+    preds = defaultdict(set)
+    for r in rs.values():
+        for n in r.next:
+            preds[n].add(r.id)
+    memo: dict[str, int] = {}
+
+    def depth(rid, seen=()):
+        if rid in memo:
+            return memo[rid]
+        ps = [p for p in preds.get(rid, ()) if p not in seen and p in rs]
+        memo[rid] = 1 + max(depth(p, (*seen, rid)) for p in ps) if ps else 0
+        return memo[rid]
+    return {rid: depth(rid) for rid in rs}
+
+
+def requirements(store: Store, role: str) -> dict[str, dict]:
+    """competency IRI -> requirement of ``role``."""
+    return {r["comp"]: {"competency": r["comp"], "notation": r["notation"], "label": r["label"], "fw": r["fw"],
+                        "level": int(r["level"]), "relation": _local(r["relation"]).lower()}
+            for r in store.select("role_requirements", rid=Literal(role))}
+
+
+def shortest_path(rs: dict[str, RoleInfo], starts, target: str) -> list[str] | None:
+    starts = [s for s in starts if s in rs]
+    if target in starts:
+        return [target]
+    prev = {s: None for s in starts}
+    q = deque(sorted(starts))
+    while q:
+        cur = q.popleft()
+        for n in rs[cur].next:
+            if n not in prev:
+                prev[n] = cur
+                if n == target:
+                    path = [n]
+                    while prev[path[-1]] is not None:
+                        path.append(prev[path[-1]])
+                    return path[::-1]
+                q.append(n)
+    return None
+
+
+@dataclass(frozen=True)
+class Addition:
+    notation: str
+    label: str
+    relation: str
+    required_level: int
+    previous_level: int | None  # what the previous role required, if anything
+    held_level: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Step:
+    from_role: str | None
+    to_role: str
+    title: str
+    kind: str  # advancement | lateral | track_change | entry
+    from_track: str | None
+    to_track: str
+    adds: tuple[Addition, ...]
+
+    def to_dict(self) -> dict:
+        return {**{k: v for k, v in asdict(self).items() if k != "adds"}, "adds": [a.to_dict() for a in self.adds]}
+
+
+@dataclass(frozen=True)
+class GapItem:
+    competency: str
+    notation: str
+    label: str
+    framework: str
+    relation: str
+    required_level: int
+    held_level: int
+    status: str  # met | below | missing
+
+    @property
+    def open(self) -> bool:
+        return self.status != "met"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RoleGap:
+    person: str
+    name: str
+    role: str
+    title: str
+    track: str
+    path: tuple[str, ...]
+    direct: bool  # True when no pathway in the role graph leads there: one direct step
+    steps: tuple[Step, ...]
+    items: tuple[GapItem, ...]
+    summary: dict
+
+    @property
+    def gaps(self) -> tuple[GapItem, ...]:
+        return tuple(i for i in self.items if i.open)
+
+    def to_dict(self) -> dict:
+        return {"person": self.person, "name": self.name, "role": self.role, "title": self.title, "track": self.track,
+                "path": list(self.path), "direct": self.direct, "summary": self.summary,
+                "steps": [s.to_dict() for s in self.steps], "requirements": [i.to_dict() for i in self.items]}
+
+
+def classify_step(rs: dict[str, RoleInfo], depths: dict[str, int], a: str | None, b: str) -> str:
+    if a is None:
+        return "entry"
+    if rs[a].track != rs[b].track:
+        return "track_change"
+    return "advancement" if depths.get(b, 0) > depths.get(a, 0) else "lateral"
+
+
+def _order(items):
+    rank = {"missing": 0, "below": 1, "met": 2}
+    return sorted(items, key=lambda i: (i.relation != "essential", rank[i.status], _notation_key(i.notation)))
+
+
+def gap_items(reqs: dict[str, dict], levels: dict[str, int]) -> list[GapItem]:
+    out = []
+    for comp, r in reqs.items():
+        held = levels.get(comp, 0)
+        status = "met" if held >= r["level"] else ("below" if held else "missing")
+        out.append(GapItem(competency=comp, notation=r["notation"], label=r["label"], framework=r["fw"],
+                           relation=r["relation"], required_level=r["level"], held_level=held, status=status))
+    return _order(out)
+
+
+def role_gap(store: Store, ids, pid: str, role: str, *, prof: Profile | None = None,
+             today: date | None = None) -> RoleGap:
+    """The gap between a person and a target role, with the pathway steps that lead there."""
+    rs = roles(store)
+    if role not in rs:
+        raise NotFound(f"role {role!r} is not loaded", field="role")
+    prof = prof or profile(store, ids, pid, today=today)
+    levels = prof.levels()
+    person = prof.person
+    depths = _depths(rs)
+    path = shortest_path(rs, person.roles, role) if person.roles else None
+    direct = False
+    if path is None:
+        # no chain of transitions: one direct step from the (most senior) current role, or an entry step
+        start = max(person.roles, key=lambda r: depths.get(r, 0)) if person.roles else None
+        path = [start, role] if start and start != role else [role]
+        direct = bool(person.roles)
+    steps = []
+    prev_reqs = requirements(store, path[0]) if len(path) > 1 else {}
+    pairs = list(zip(path, path[1:])) if len(path) > 1 else [(None, path[0])]
+    for a, b in pairs:
+        reqs_b = requirements(store, b)
+        adds = []
+        for comp, r in reqs_b.items():
+            before = prev_reqs.get(comp)
+            if before is None or before["level"] < r["level"]:
+                adds.append(Addition(notation=r["notation"], label=r["label"], relation=r["relation"],
+                                     required_level=r["level"], previous_level=before["level"] if before else None,
+                                     held_level=levels.get(comp, 0)))
+        adds.sort(key=lambda x: (x.relation != "essential", _notation_key(x.notation)))
+        steps.append(Step(from_role=a, to_role=b, title=rs[b].title, kind=classify_step(rs, depths, a, b),
+                          from_track=rs[a].track if a else None, to_track=rs[b].track, adds=tuple(adds)))
+        prev_reqs = reqs_b
+    items = gap_items(requirements(store, role), levels)
+
+    def count(rel):
+        sel = [i for i in items if i.relation == rel]
+        return {"required": len(sel), "met": sum(i.status == "met" for i in sel),
+                "below": sum(i.status == "below" for i in sel), "missing": sum(i.status == "missing" for i in sel)}
+    summary = {"essential": count("essential"), "optional": count("optional"), "steps": len(steps),
+               "ready": all(i.status == "met" for i in items if i.relation == "essential")}
+    return RoleGap(person=pid, name=person.name, role=role, title=rs[role].title, track=rs[role].track,
+                   path=tuple(p for p in path if p), direct=direct, steps=tuple(steps), items=tuple(items),
+                   summary=summary)
+
+
+# ============================================================================ catalogue and plans
+@dataclass(frozen=True)
+class Opportunity:
+    id: str
+    iri: str
+    title: str
+    kind: str
+    hours: float
+    cost: float
+    format: str | None
+    provider: str | None
+    description: str | None
+    url: str | None
+    source: str | None  # the Open Badges achievement id, for items loaded from OB3
+    develops: tuple[tuple[str, str, int], ...]  # (competency IRI, notation, level)
+
+    def level_of(self, competency: str) -> int:
+        return max((lv for c, _, lv in self.develops if c == competency), default=0)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["develops"] = [{"competency": c, "notation": n, "level": lv} for c, n, lv in self.develops]
+        return d
+
+
+def catalogue(store: Store) -> list[Opportunity]:
+    items: dict[str, dict] = {}
+    for r in store.select("catalogue"):
+        it = items.setdefault(r["id"], {**r, "develops": []})
+        it["develops"].append((r["comp"], r["notation"], int(r["level"])))
+    return [Opportunity(id=r["id"], iri=r["item"], title=r["title"], kind=r["kind"], hours=float(r["hours"]),
+                        cost=float(r["cost"]), format=r["format"], provider=r["provider"],
+                        description=r["description"], url=r["url"], source=r["source"],
+                        develops=tuple(sorted(set(r["develops"]), key=lambda d: _notation_key(d[1]))))
+            for r in sorted(items.values(), key=lambda r: r["id"])]
+
+
+def catalogue_suggestions(store: Store, items: list[Opportunity], linker, framework: str, *,
+                          min_precision: float = 0.3, top_k: int = 3) -> dict[str, list[dict]]:
+    """Competencies an item does not name but its title and description suggest (alignment engine), per item id.
+
+    They are marked unreviewed and never count in plans: only what the catalogue names does.
+    """
+    labels = {r["comp"]: (r["notation"], r["label"]) for r in store.select("framework_competencies",
+                                                                           fw=Literal(framework))}
+    texts = [f"{it.title}. {it.description or ''}".strip() for it in items]
+    ranked = linker.rank(texts, top_k=top_k) if texts else []
+    out: dict[str, list[dict]] = {}
+    for it, matches in zip(items, ranked):
+        named = {c for c, _, _ in it.develops}
+        out[it.id] = [{"competency": m.uri, "notation": labels[m.uri][0], "label": labels[m.uri][1],
+                       "score": round(m.score, 4), "precision": round(m.precision, 4),
+                       "evidence": m.evidence.to_dict(), "reviewed": False}
+                      for m in matches if m.uri in labels and m.uri not in named and m.precision >= min_precision]
+    return out
+
+
+@dataclass(frozen=True)
+class CoverSolution:
+    chosen: tuple[int, ...]  # indices of the chosen items
+    covered: frozenset[int]  # indices of the gaps they close
+    uncoverable: tuple[int, ...]  # gaps no item closes
+    total: float
+    method: str
+    optimal: bool
+    seconds: float
+
+
+def _weights(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    # lexicographic: the secondary objective (and the item count) only break ties of the primary one
+    eps = 1e-3 / (1.0 + float(secondary.sum()) + len(primary))
+    return primary + eps * (secondary + 1.0)
+
+
+def cover_matrix(gaps: list[tuple[str, int]], items: list[Opportunity]) -> np.ndarray:
+    """A[g, i] = 1 when item i develops gap g's competency to at least its required level."""
+    A = np.zeros((len(gaps), len(items)), dtype=np.int8)
+    for i, it in enumerate(items):
+        for g, (comp, req) in enumerate(gaps):
+            if it.level_of(comp) >= req:
+                A[g, i] = 1
+    return A
+
+
+def solve_cover(A: np.ndarray, w: np.ndarray, method: str = "milp") -> CoverSolution:
+    """Weighted set cover: the cheapest set of columns covering every coverable row of ``A``."""
+    t0 = time.perf_counter()
+    rows = A.any(axis=1)
+    uncoverable = tuple(int(g) for g in np.flatnonzero(~rows))
+    Ac = A[rows]
+    n = A.shape[1]
+    if Ac.shape[0] == 0:
+        return CoverSolution((), frozenset(), uncoverable, 0.0, method, True, time.perf_counter() - t0)
+    if method == "milp":
+        from scipy.optimize import Bounds, LinearConstraint, milp
+        res = milp(c=w, constraints=LinearConstraint(Ac.astype(float), lb=1, ub=np.inf),
+                   integrality=np.ones(n), bounds=Bounds(0, 1), options={"time_limit": 10})
+        if res.x is None:
+            raise CareersError(f"the plan could not be solved: {res.message}")
+        chosen = tuple(int(i) for i in np.flatnonzero(res.x > 0.5))
+        optimal = res.status == 0
+    elif method == "greedy":
+        uncovered = set(range(Ac.shape[0]))
+        chosen_l = []
+        while uncovered:
+            best, best_ratio = None, None
+            for i in range(n):
+                if i in chosen_l:
+                    continue
+                new = sum(1 for g in uncovered if Ac[g, i])
+                if not new:
+                    continue
+                ratio = w[i] / new
+                if best is None or ratio < best_ratio:
+                    best, best_ratio = i, ratio
+            chosen_l.append(best)
+            uncovered -= {g for g in uncovered if Ac[g, best]}
+        chosen, optimal = tuple(sorted(chosen_l)), False
+    elif method == "brute":
+        best = None
+        for k in range(n + 1):
+            for combo in itertools.combinations(range(n), k):
+                if Ac[:, list(combo)].any(axis=1).all() if combo else False:
+                    cost = float(w[list(combo)].sum())
+                    if best is None or cost < best[0]:
+                        best = (cost, combo)
+        chosen, optimal = tuple(best[1]), True
+    else:
+        raise CareersError(f"unknown method {method!r}", field="method")
+    covered_rows = np.flatnonzero(rows)
+    covered = frozenset(int(covered_rows[g]) for g in range(Ac.shape[0]) if Ac[g, list(chosen)].any())
+    return CoverSolution(chosen, covered, uncoverable, float(w[list(chosen)].sum()) if chosen else 0.0, method,
+                         optimal, time.perf_counter() - t0)
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    opportunity: Opportunity
+    closes: tuple[str, ...]  # notations of the gaps this item closes
+    closes_only: tuple[str, ...]  # gaps no other chosen item closes
+
+    def to_dict(self) -> dict:
+        return {**self.opportunity.to_dict(), "closes": list(self.closes), "closes_only": list(self.closes_only)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    person: str
+    role: str
+    objective: str
+    method: str
+    optimal: bool
+    items: tuple[PlanItem, ...]
+    gaps: tuple[GapItem, ...]
+    open_gaps: tuple[GapItem, ...]  # gaps nothing in the catalogue closes
+    total_hours: float
+    total_cost: float
+    seconds: float
+    greedy: dict | None = None
+
+    def to_dict(self) -> dict:
+        return {"person": self.person, "role": self.role, "objective": self.objective, "method": self.method,
+                "optimal": self.optimal, "total_hours": self.total_hours, "total_cost": self.total_cost,
+                "gaps": len(self.gaps), "closed": len(self.gaps) - len(self.open_gaps),
+                "items": [i.to_dict() for i in self.items],
+                "open_gaps": [g.to_dict() for g in self.open_gaps],
+                "gap_items": [g.to_dict() for g in self.gaps], "greedy": self.greedy,
+                "seconds": round(self.seconds, 4)}
+
+    def to_graph(self, ids, user: str, when: str):
+        """The plan as PROV-annotated RDF (for the private ``plans`` graph)."""
+        from rdflib import Graph
+        from rdflib.namespace import XSD
+
+        from .vocab import GM, PROV, RDF
+        g = Graph()
+        p = pids.plan(ids, self.person, self.role, self.objective)
+        g.add((p, RDF.type, GM.DevelopmentPlan))
+        g.add((p, RDF.type, PROV.Entity))
+        g.add((p, GM.planFor, pids.person(ids, self.person)))
+        g.add((p, GM.planTarget, ids.role(self.role)))
+        g.add((p, GM.planObjective, Literal(self.objective)))
+        g.add((p, GM.totalHours, Literal(f"{self.total_hours:g}", datatype=XSD.decimal)))
+        g.add((p, GM.totalCost, Literal(f"{self.total_cost:g}", datatype=XSD.decimal)))
+        g.add((p, PROV.generatedAtTime, Literal(when, datatype=XSD.dateTime)))
+        g.add((p, PROV.wasAttributedTo, ids.agent(user)))
+        for it in self.items:
+            g.add((p, GM.includesOpportunity, URIRef(it.opportunity.iri)))
+        closed = {g_.notation: g_.competency for g_ in self.gaps}
+        for it in self.items:
+            for n in it.closes:
+                g.add((p, GM.closesGap, URIRef(closed[n])))
+        for gi in self.open_gaps:
+            g.add((p, GM.openGap, URIRef(gi.competency)))
+        return g
+
+
+OBJECTIVES = ("hours", "cost")
+
+
+def plan_for_gaps(gaps: list[GapItem], items: list[Opportunity], objective: str = "hours",
+                  method: str = "milp") -> tuple[CoverSolution, list[PlanItem], list[GapItem]]:
+    if objective not in OBJECTIVES:
+        raise CareersError(f"objective must be one of {', '.join(OBJECTIVES)}", field="objective")
+    A = cover_matrix([(g.competency, g.required_level) for g in gaps], items)
+    hours = np.array([it.hours for it in items], dtype=float)
+    cost = np.array([it.cost for it in items], dtype=float)
+    w = _weights(hours, cost) if objective == "hours" else _weights(cost, hours)
+    sol = solve_cover(A, w, method) if len(items) else CoverSolution(
+        (), frozenset(), tuple(range(len(gaps))), 0.0, method, True, 0.0)
+    chosen = []
+    for i in sol.chosen:
+        closes = [gaps[g].notation for g in range(len(gaps)) if A[g, i]]
+        only = [gaps[g].notation for g in range(len(gaps)) if A[g, i] and
+                not any(A[g, j] for j in sol.chosen if j != i)]
+        chosen.append(PlanItem(items[i], tuple(closes), tuple(only)))
+    chosen.sort(key=lambda p: (-len(p.closes), p.opportunity.id))
+    open_gaps = [gaps[g] for g in sol.uncoverable]
+    return sol, chosen, open_gaps
+
+
+def development_plan(store: Store, ids, pid: str, role: str, *, objective: str = "hours",
+                     include_optional: bool = True, method: str = "milp", gap: RoleGap | None = None,
+                     compare_greedy: bool = True) -> Plan:
+    """The catalogue items that close the person's gap to ``role`` at the least hours (or cost)."""
+    if objective not in OBJECTIVES:
+        raise CareersError(f"objective must be one of {', '.join(OBJECTIVES)}", field="objective")
+    gap = gap or role_gap(store, ids, pid, role)
+    gaps = [g for g in gap.gaps if include_optional or g.relation == "essential"]
+    items = catalogue(store)
+    sol, chosen, open_gaps = plan_for_gaps(gaps, items, objective, method)
+    greedy = None
+    if compare_greedy and method != "greedy" and gaps:
+        gsol, gchosen, _ = plan_for_gaps(gaps, items, objective, "greedy")
+        greedy = {"items": [c.opportunity.id for c in gchosen],
+                  "total_hours": sum(c.opportunity.hours for c in gchosen),
+                  "total_cost": sum(c.opportunity.cost for c in gchosen)}
+    return Plan(person=pid, role=role, objective=objective, method=sol.method, optimal=sol.optimal,
+                items=tuple(chosen), gaps=tuple(gaps), open_gaps=tuple(open_gaps),
+                total_hours=sum(c.opportunity.hours for c in chosen),
+                total_cost=sum(c.opportunity.cost for c in chosen),
+                seconds=sol.seconds, greedy=greedy)
+
+
+# ============================================================================ mentor matching
+@dataclass(frozen=True)
+class MatchConfig:
+    """Weights and hard rules of a mentoring program.
+
+    ``department``: None (no rule), "same" (mentor must be in the mentee's department) or "different".
+    ``conflicts``: pairs of person ids that must never be matched.  Mentee and mentor at different sites
+    are matched only when both accept remote meetings.  ``require_track``: the mentor must be on, or have
+    walked, the track of the mentee's target role.  No other attribute of a person is used.
+    """
+
+    coverage_weight: float = 1.0
+    track_weight: float = 0.3
+    department: str | None = None
+    conflicts: frozenset = frozenset()
+    require_track: bool = False
+
+    def __post_init__(self):
+        if self.department not in (None, "same", "different"):
+            raise CareersError("department must be same or different", field="department")
+
+
+@dataclass(frozen=True)
+class MatchGap:
+    notation: str
+    label: str
+    relation: str
+    required_level: int
+    mentee_level: int
+    mentor_level: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Match:
+    mentee: str
+    mentee_name: str
+    mentor: str
+    mentor_name: str
+    target_role: str
+    score: float
+    coverage: float  # share of the mentee's (weighted) gap the mentor covers
+    covers: tuple[MatchGap, ...]
+    not_covered: tuple[str, ...]
+    track: str
+    track_match: bool
+    rules: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["covers"] = [c.to_dict() for c in self.covers]
+        d["explanation"] = self.explain()
+        return d
+
+    def explain(self) -> str:
+        cov = ", ".join(f"{c.notation} ({c.mentee_level}→{c.required_level}, mentor {c.mentor_level})"
+                        for c in self.covers)
+        track = (f"has walked the {self.track} track" if self.track_match else f"not on the {self.track} track")
+        return (f"{self.mentor_name} covers {len(self.covers)} of the gaps to {self.target_role}"
+                f"{': ' + cov if cov else ''}; {track}; " + "; ".join(self.rules))
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    mode: str
+    method: str
+    matches: tuple[Match, ...]
+    unmatched: tuple[dict, ...]
+    mentors: tuple[dict, ...]
+    summary: dict
+
+    def to_dict(self) -> dict:
+        return {"mode": self.mode, "method": self.method, "summary": self.summary,
+                "matches": [m.to_dict() for m in self.matches], "unmatched": list(self.unmatched),
+                "mentors": list(self.mentors)}
+
+    def to_graph(self, ids, user: str, when: str):
+        from rdflib import Graph
+        from rdflib.namespace import XSD
+
+        from .vocab import GM, PROV, RDF
+        g = Graph()
+        for m in self.matches:
+            node = pids.match(ids, self.mode, m.mentee, m.mentor)
+            g.add((node, RDF.type, GM.MentorMatch))
+            g.add((node, RDF.type, PROV.Entity))
+            g.add((node, GM.mentee, pids.person(ids, m.mentee)))
+            g.add((node, GM.mentor, pids.person(ids, m.mentor)))
+            g.add((node, GM.matchScore, Literal(f"{m.score:.4f}", datatype=XSD.decimal)))
+            g.add((node, GM.matchMode, Literal(self.mode)))
+            g.add((node, PROV.generatedAtTime, Literal(when, datatype=XSD.dateTime)))
+            g.add((node, PROV.wasAttributedTo, ids.agent(user)))
+        return g
+
+
+@dataclass
+class Pool:
+    """Numeric form of a matching problem (also built synthetically by the benchmark)."""
+
+    gap_w: np.ndarray  # mentees x competencies: weight of each open gap (0: no gap)
+    gap_req: np.ndarray  # mentees x competencies: required level (int)
+    mentor_lvl: np.ndarray  # mentors x competencies: held level (int)
+    capacity: np.ndarray  # mentors
+    track_ok: np.ndarray  # mentees x mentors: bool, mentor on/has walked the target track
+    feasible: np.ndarray  # mentees x mentors: bool, hard rules
+
+    def coverage(self) -> np.ndarray:
+        """mentees x mentors: share of each mentee's weighted gap that each mentor covers."""
+        total = self.gap_w.sum(axis=1)
+        cov = np.zeros((self.gap_w.shape[0], self.mentor_lvl.shape[0]))
+        for r in range(1, 6):
+            gw = self.gap_w * (self.gap_req == r)
+            if gw.any():
+                cov += gw @ (self.mentor_lvl >= r).T.astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total[:, None] > 0, cov / total[:, None], 0.0)
+
+
+def assign(pool: Pool, cfg: MatchConfig, mode: str = "best",
+           method: str = "lsa") -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Pairs (mentee, mentor) respecting capacities and hard rules, and the score matrix.
+
+    ``best``: maximise the total score (a mentee whose every option scores 0 stays unmatched).
+    ``full``: first as many mentees matched as capacity and rules allow, then the best total score.
+    ``lsa`` solves it exactly (scipy's linear_sum_assignment with one column per mentor slot and one
+    "no mentor" column per mentee); ``greedy`` takes the best remaining pair first.
+    """
+    if mode not in ("best", "full"):
+        raise CareersError("mode must be best or full", field="mode")
+    score = cfg.coverage_weight * pool.coverage() + cfg.track_weight * pool.track_ok
+    feasible = pool.feasible.copy()
+    if cfg.require_track:
+        feasible &= pool.track_ok
+    if mode == "best":
+        feasible &= score > 0
+    n, m = score.shape
+    if method == "greedy":
+        cap = pool.capacity.astype(int).copy()
+        order = np.argsort(-np.where(feasible, score, -1).ravel(), kind="stable")
+        done = np.zeros(n, bool)
+        pairs = []
+        for k in order:
+            i, j = divmod(int(k), m)
+            if not feasible[i, j]:
+                break
+            if not done[i] and cap[j] > 0:
+                done[i] = True
+                cap[j] -= 1
+                pairs.append((i, j))
+        return pairs, score
+    from scipy.optimize import linear_sum_assignment
+    slots = np.repeat(np.arange(m), np.minimum(pool.capacity.astype(int), n))
+    big = float(score.max(initial=0) + 1) * (n + 1)
+    penalty = big if mode == "full" else 0.0  # cost of leaving a mentee without a mentor
+    forbid = 4 * big + 1
+    cost = np.where(feasible, -score, forbid)[:, slots]
+    cost = np.hstack([cost, np.full((n, n), penalty)])
+    rows, cols = linear_sum_assignment(cost)
+    pairs = [(int(i), int(slots[c])) for i, c in zip(rows, cols) if c < len(slots) and feasible[i, slots[c]]]
+    return pairs, score
+
+
+def build_pool(store: Store, ids, *, cfg: MatchConfig, mentees: list[str] | None = None,
+               role: str | None = None, today: date | None = None):
+    """The people as a :class:`Pool`: mentees (with a target role and an open gap) and mentors (capacity > 0)."""
+    today = today or date.today()
+    ps = people(store)
+    rs = roles(store)
+    # every person's held levels from one evidence query
+    levels: dict[str, dict[str, int]] = defaultdict(dict)
+    for r in store.select("person_evidence"):
+        age = _age(r["date"], today)
+        lv = int(r["level"]) if age is None or age <= FRESH_DAYS else int(r["level"]) - 1
+        d = levels[r["person"]]
+        d[r["comp"]] = max(d.get(r["comp"], 0), lv)
+    if mentees is not None:
+        unknown = [m for m in mentees if m not in ps]
+        if unknown:
+            raise NotFound(f"no person {unknown[0]!r}", field="mentees")
+        cand = [ps[m] for m in mentees]
+    else:
+        cand = [p for p in ps.values() if p.target_roles and not p.mentor_capacity]
+    mentors = [p for p in ps.values() if p.mentor_capacity > 0]
+    comp_index: dict[str, int] = {}
+    labels: dict[str, tuple[str, str]] = {}
+    req_cache: dict[str, dict] = {}
+    mentee_rows = []
+    for p in cand:
+        target = role or (p.target_roles[0] if p.target_roles else None)
+        if target is None or target not in rs:
+            continue
+        if target not in req_cache:
+            req_cache[target] = requirements(store, target)
+        held = levels.get(p.iri, {})
+        if not held and p.kind == "learner":
+            held = profile(store, ids, p.id, today=today).levels()
+        gaps = [g for g in gap_items(req_cache[target], held) if g.open]
+        for g in gaps:
+            comp_index.setdefault(g.competency, len(comp_index))
+            labels[g.competency] = (g.notation, g.label)
+        mentee_rows.append((p, target, gaps))
+    C = max(1, len(comp_index))
+    gap_w = np.zeros((len(mentee_rows), C))
+    gap_req = np.zeros((len(mentee_rows), C), dtype=int)
+    for i, (_, _, gaps) in enumerate(mentee_rows):
+        for g in gaps:
+            gap_w[i, comp_index[g.competency]] = RELATION_WEIGHT[g.relation]
+            gap_req[i, comp_index[g.competency]] = g.required_level
+    mentor_lvl = np.zeros((len(mentors), C), dtype=int)
+    for j, mp in enumerate(mentors):
+        for comp, lv in levels.get(mp.iri, {}).items():
+            if comp in comp_index:
+                mentor_lvl[j, comp_index[comp]] = lv
+    track_ok = np.array([[rs[t].track in mp.walked_tracks for mp in mentors] for _, t, _ in mentee_rows],
+                        dtype=bool).reshape(len(mentee_rows), len(mentors))
+    feasible = np.ones((len(mentee_rows), len(mentors)), dtype=bool)
+    conflicts = {frozenset(c) for c in cfg.conflicts}
+    for i, (p, _, _) in enumerate(mentee_rows):
+        for j, mp in enumerate(mentors):
+            ok = p.id != mp.id and frozenset((p.id, mp.id)) not in conflicts
+            if cfg.department == "same":
+                ok &= p.department == mp.department
+            elif cfg.department == "different":
+                ok &= p.department != mp.department
+            if p.site and mp.site and p.site != mp.site:
+                ok &= p.remote and mp.remote
+            feasible[i, j] = ok
+    pool = Pool(gap_w, gap_req, mentor_lvl, np.array([mp.mentor_capacity for mp in mentors]), track_ok, feasible)
+    return pool, mentee_rows, mentors, levels, labels, comp_index
+
+
+def match_mentors(store: Store, ids, *, mode: str = "best", cfg: MatchConfig | None = None,
+                  mentees: list[str] | None = None, role: str | None = None, method: str = "lsa",
+                  today: date | None = None) -> MatchResult:
+    """Mentor matching over the whole pool, with an explanation for every match."""
+    cfg = cfg or MatchConfig()
+    if mode not in ("best", "full"):
+        raise CareersError("mode must be best or full", field="mode")
+    t0 = time.perf_counter()
+    pool, mentee_rows, mentors, levels, labels, comp_index = build_pool(
+        store, ids, cfg=cfg, mentees=mentees, role=role, today=today)
+    pairs, score = assign(pool, cfg, mode, method)
+    seconds = time.perf_counter() - t0
+    cov = pool.coverage()
+    rs = roles(store)
+    matches = []
+    load = defaultdict(int)
+    matched = set()
+    for i, j in pairs:
+        p, target, gaps = mentee_rows[i]
+        mp = mentors[j]
+        mlv = levels.get(mp.iri, {})
+        covers = tuple(MatchGap(g.notation, g.label, g.relation, g.required_level, g.held_level,
+                                mlv.get(g.competency, 0)) for g in gaps if mlv.get(g.competency, 0) >= g.required_level)
+        rules = []
+        if cfg.department:
+            rules.append(f"{cfg.department} department rule: {p.department} / {mp.department}")
+        if p.site and mp.site and p.site != mp.site:
+            rules.append("different sites: both accept remote mentoring")
+        else:
+            rules.append(f"same site ({p.site})" if p.site else "site not given")
+        if cfg.conflicts:
+            rules.append("no declared conflict")
+        matches.append(Match(mentee=p.id, mentee_name=p.name, mentor=mp.id, mentor_name=mp.name, target_role=target,
+                             score=round(float(score[i, j]), 4), coverage=round(float(cov[i, j]), 4), covers=covers,
+                             not_covered=tuple(g.notation for g in gaps
+                                               if g.notation not in {c.notation for c in covers}),
+                             track=rs[target].track, track_match=bool(pool.track_ok[i, j]), rules=tuple(rules)))
+        load[mp.id] += 1
+        matched.add(i)
+    matches.sort(key=lambda m: m.mentee)
+    unmatched = []
+    for i, (p, target, gaps) in enumerate(mentee_rows):
+        if i in matched:
+            continue
+        if not gaps:
+            reason = "no open gap to the target role"
+        elif not pool.feasible[i].any():
+            reason = "no mentor allowed by the rules (department, site/remote, conflicts)"
+        elif mode == "best" and not (score[i] * pool.feasible[i] > 0).any():
+            reason = "no allowed mentor covers any gap or the target track"
+        else:
+            reason = "mentor capacity is taken by better or necessary matches"
+        unmatched.append({"mentee": p.id, "name": p.name, "target_role": target, "gaps": len(gaps), "reason": reason})
+    total_slots = int(pool.capacity.sum())
+    n = len(mentee_rows)
+    summary = {"mentees": n, "mentors": len(mentors), "capacity": total_slots, "matched": len(matches),
+               "participation_pct": round(100.0 * len(matches) / n, 1) if n else 0.0,
+               "total_score": round(sum(m.score for m in matches), 3),
+               "mean_coverage_pct": (round(100.0 * sum(m.coverage for m in matches) / len(matches), 1)
+                                     if matches else 0.0),
+               "seconds": round(seconds, 3),
+               "weights": {"coverage": cfg.coverage_weight, "track": cfg.track_weight},
+               "rules": {"department": cfg.department, "conflicts": len(cfg.conflicts),
+                         "require_track": cfg.require_track, "remote": "different sites need both to accept remote"}}
+    mentor_rows = tuple({"mentor": mp.id, "name": mp.name, "capacity": mp.mentor_capacity, "assigned": load[mp.id],
+                         "offers": mp.mentor_offer, "department": mp.department} for mp in mentors)
+    return MatchResult(mode=mode, method=method, matches=tuple(matches), unmatched=tuple(unmatched),
+                       mentors=mentor_rows, summary=summary)
+
+
+__all__ = ["Person", "people", "get_person", "profile", "Profile", "role_gap", "RoleGap", "development_plan", "Plan",
+           "catalogue", "Opportunity", "solve_cover", "cover_matrix", "match_mentors", "MatchConfig", "MatchResult",
+           "Pool", "assign", "CareersError", "FRESH_DAYS", "OBJECTIVES"]
