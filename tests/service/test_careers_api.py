@@ -26,13 +26,6 @@ def app(tmp_path_factory):
     return app
 
 
-def _real_roles(app, auth) -> bool:
-    """True once service.auth gives users their real role (the stub makes every named user an admin)."""
-    from service.auth import current_user
-    with app.test_request_context(headers=auth("viewer")):
-        return current_user().role == "viewer"
-
-
 def test_people_list_needs_read_private(client, auth):
     assert client.get("/api/people").status_code == 401
     r = client.get("/api/people", headers=auth("committee"))
@@ -45,9 +38,8 @@ def test_people_list_needs_read_private(client, auth):
 
 def test_profile_is_private(app, client, auth):
     assert client.get(f"/api/people/{DEMO}").status_code == 401
-    if _real_roles(app, auth):
-        assert client.get(f"/api/people/{DEMO}", headers=auth("viewer")).status_code == 403
-        assert client.get(f"/api/people/{DEMO}/plan", headers=auth("educator")).status_code == 403
+    assert client.get(f"/api/people/{DEMO}", headers=auth("viewer")).status_code == 403
+    assert client.get(f"/api/people/{DEMO}/plan", headers=auth("educator")).status_code == 403
     # the person themself, whatever their role
     me = client.get(f"/api/people/{DEMO}", headers=auth("viewer", name=DEMO_USER))
     assert me.status_code == 200
@@ -67,15 +59,18 @@ def test_person_graphs_are_not_public(app):
         assert {"people", "evidence"} <= {graph_kind(ws.ids, g) for g in every}
 
 
-@pytest.mark.xfail(reason="needs /sparql to answer over ontology.access.visible_graphs (the SPARQL access work "
-                          "in parallel); turns into a pass when that is merged", strict=False)
-def test_anonymous_sparql_does_not_see_people(client):
+def _count_people(client, headers) -> int:
     r = client.get("/sparql", query_string={"query": "SELECT (COUNT(?p) AS ?n) WHERE { ?p a gm:Person }"},
-                   headers={"Accept": "application/sparql-results+json"})
-    if r.status_code == 200:
-        assert r.get_json()["results"]["bindings"][0]["n"]["value"] == "0"
-    else:
-        assert r.status_code in (401, 403)
+                   headers={"Accept": "application/sparql-results+json", **headers})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return int(r.get_json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_sparql_serves_people_only_to_who_may_read_private_data(client, auth):
+    assert client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code == 401
+    assert _count_people(client, auth("viewer")) == 0
+    assert _count_people(client, auth("educator")) == 0
+    assert _count_people(client, auth("committee")) >= 60
 
 
 def test_end_to_end_profile_gap_plan_mentor(client, auth):
@@ -120,8 +115,7 @@ def test_plan_bad_parameters(client, auth):
 
 def test_mentoring_match_modes(app, client, auth):
     assert client.get("/api/mentoring/match").status_code == 401
-    if _real_roles(app, auth):
-        assert client.get("/api/mentoring/match", headers=auth("educator")).status_code == 403
+    assert client.get("/api/mentoring/match", headers=auth("educator")).status_code == 403
     h = auth("committee")
     best = client.get("/api/mentoring/match?mode=best", headers=h).get_json()
     full = client.get("/api/mentoring/match?mode=full", headers=h).get_json()
@@ -156,19 +150,20 @@ def test_pipeline_report(client, auth):
     assert client.get("/api/pipeline?demand=nowhere", headers=auth("committee")).status_code == 404
 
 
-def test_catalogue_is_public(client):
-    r = client.get("/api/catalogue")
+def test_catalogue_is_readable_by_viewers(client, auth):
+    assert client.get("/api/catalogue").status_code == 401
+    r = client.get("/api/catalogue", headers=auth("viewer"))
     assert r.status_code == 200
     items = r.get_json()["items"]
     assert len(items) >= 30
     badge = next(i for i in items if i["id"] == "MEF-101")
     assert {d["notation"]: d["level"] for d in badge["develops"]} == {"LTR1": 4, "LTR2": 4, "PBL5": 4}
     assert r.get_json()["count"] >= 30
-    assert all(i["kind"] == "cme" for i in client.get("/api/catalogue?kind=cme").get_json()["items"])
+    assert all(i["kind"] == "cme" for i in client.get("/api/catalogue?kind=cme", headers=auth("viewer")).get_json()["items"])
 
 
-def test_catalogue_suggestions_are_unreviewed(client, word_linker):
-    items = client.get("/api/catalogue?suggest=true").get_json()["items"]
+def test_catalogue_suggestions_are_unreviewed(client, word_linker, auth):
+    items = client.get("/api/catalogue?suggest=true", headers=auth("viewer")).get_json()["items"]
     assert all("suggested" in i for i in items)
     some = [s for i in items for s in i["suggested"]]
     assert some and all(s["reviewed"] is False for s in some)
@@ -304,8 +299,9 @@ def test_concurrent_cv_decisions_leave_one_status(app, client, auth):
 
 
 def test_pages_profile_plan_mentoring_pipeline(app, client, auth):
-    assert client.get("/people").status_code == 401
-    assert client.get(f"/people/{DEMO}").status_code == 401
+    r = client.get("/people")
+    assert r.status_code == 302 and "/signin" in r.headers["Location"]
+    assert client.get(f"/people/{DEMO}").status_code == 302
     h = auth("committee")
     people = client.get("/people", headers=h)
     assert people.status_code == 200 and b"Dr. Rosa Reyes" in people.data
@@ -324,8 +320,7 @@ def test_pages_profile_plan_mentoring_pipeline(app, client, auth):
     assert 'id="matches"' in m and m.count("data-mentee=") >= 10
     p = client.get("/pipeline", headers=h).get_data(as_text=True)
     assert 'data-role="intern"' in p and "no partner" in p
-    if _real_roles(app, auth):
-        assert client.get("/mentoring", headers=auth("viewer")).status_code == 403
+    assert client.get("/mentoring", headers=auth("viewer")).status_code == 403
 
 
 def test_matched_mentor_may_read_the_mentee(app, client, auth):
@@ -339,13 +334,12 @@ def test_matched_mentor_may_read_the_mentee(app, client, auth):
         usernames = {p.id: p.username for p in all_people(gapmap().store).values()}
     mentor_h = auth("viewer", name=usernames[m["mentor"]])
     assert client.get(f"/api/people/{m['mentee']}", headers=mentor_h).status_code == 200
-    if _real_roles(app, auth):
-        other = next(pid for pid in people if pid not in (m["mentee"], m["mentor"]) and
-                     not any(x["mentee"] == pid and x["mentor"] == m["mentor"] for x in saved["matches"]))
-        assert client.get(f"/api/people/{other}", headers=mentor_h).status_code == 403
-        # a mentor may read, not decide on the mentee's CV
-        r = client.post(f"/api/people/{m['mentee']}/cv/x/decision", headers=mentor_h, json={"decision": "accept"})
-        assert r.status_code == 403
+    other = next(pid for pid in people if pid not in (m["mentee"], m["mentor"]) and
+                 not any(x["mentee"] == pid and x["mentor"] == m["mentor"] for x in saved["matches"]))
+    assert client.get(f"/api/people/{other}", headers=mentor_h).status_code == 403
+    # a mentor may read, not decide on the mentee's CV
+    r = client.post(f"/api/people/{m['mentee']}/cv/x/decision", headers=mentor_h, json={"decision": "accept"})
+    assert r.status_code == 403
 
 
 def test_cli_profile_plan_match_pipeline(tmp_path):
