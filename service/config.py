@@ -28,6 +28,17 @@ class Config:
     ALIGN_MIN_PRECISION: float = field(default_factory=lambda: _env("GAPMAP_ALIGN_MIN_PRECISION", 0.05, float))
     #: signs the web UI's session cookie (reviewer name); random per process when unset
     SECRET_KEY: str = field(default_factory=lambda: _env("GAPMAP_SECRET_KEY", secrets.token_hex(16)))
+    # --- SPARQL, CORS, privacy and upload limits (issue 8: no way in through SPARQL or uploads) ---
+    #: SPARQL queries one caller (user, or address when anonymous) may run at once; more: 429
+    SPARQL_PER_USER: int = field(default_factory=lambda: _env("GAPMAP_SPARQL_PER_USER", 2, int))
+    #: SPARQL queries running at once in one server process (keep below its request threads)
+    SPARQL_MAX_CONCURRENT: int = field(default_factory=lambda: _env("GAPMAP_SPARQL_MAX_CONCURRENT", 4, int))
+    #: comma-separated origins allowed to read public answers cross-site (no CORS when empty; never "*")
+    CORS_ORIGINS: str = field(default_factory=lambda: _env("GAPMAP_CORS_ORIGINS", ""))
+    #: cohort aggregates over fewer learners than this are suppressed
+    MIN_GROUP_SIZE: int = field(default_factory=lambda: _env("GAPMAP_MIN_GROUP_SIZE", 5, int))
+    #: rows one table upload may have (framework, curriculum, assessments, results, roles CSV/XLSX)
+    MAX_UPLOAD_ROWS: int = field(default_factory=lambda: _env("GAPMAP_MAX_UPLOAD_ROWS", 100_000, int))
     TESTING: bool = False
 
     def as_flask(self) -> dict:

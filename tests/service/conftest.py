@@ -5,11 +5,15 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SKOS
 
+from ontology.ids import Ids
 from ontology.vocab import GM
 
 EX = Namespace("https://example.edu/test/")
-FRAMEWORK_G = URIRef("urn:test:graph:framework")
-CURRICULUM_G = URIRef("urn:test:graph:curriculum")
+# Graphs minted like the loaders mint them (public kinds), so anonymous queries see them
+# (graphs we did not mint count as private: ontology.access).
+FRAMEWORK_G = Ids().graph("framework", "test")
+CURRICULUM_G = Ids().graph("curriculum", "test")
+BULK_G = Ids().graph("framework", "bulk")
 
 
 def framework_graph() -> Graph:
