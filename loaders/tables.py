@@ -51,8 +51,11 @@ def folder_table(folder: Path, fname: str, required: list[str], *, optional_file
 
 
 def _read_csv(text: str, name: str) -> pd.DataFrame:
+    from .safety import check_rows, max_rows
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, nrows=max_rows() + 1)
+        check_rows(len(df), name)
+        return df
     except pd.errors.ParserError as e:
         m = re.search(r"line (\d+)", str(e))
         raise LoadError(f"malformed CSV: {e}", file=name, row=int(m.group(1)) if m else None) from None
