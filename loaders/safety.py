@@ -37,8 +37,19 @@ MAX_JSON_DEPTH = 200
 _SUPPORTED_COMPRESSION = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 
 
+_MAX_ROWS: int | None = None
+
+
+def configure(*, max_rows: int | None = None) -> None:
+    """Set the row limit for this process (the service passes its ``MAX_UPLOAD_ROWS``)."""
+    global _MAX_ROWS
+    _MAX_ROWS = int(max_rows) if max_rows else None
+
+
 def max_rows() -> int:
-    """Rows one table upload may have (env ``GAPMAP_MAX_UPLOAD_ROWS``, default 100,000)."""
+    """Rows one table upload may have (``configure``, else env ``GAPMAP_MAX_UPLOAD_ROWS``, else 100,000)."""
+    if _MAX_ROWS:
+        return _MAX_ROWS
     try:
         return max(1, int(os.environ.get("GAPMAP_MAX_UPLOAD_ROWS") or 100_000))
     except ValueError:
@@ -62,7 +73,10 @@ def check_zip(data: bytes, name: str, *, kind: str = "zip", max_bytes: int = DEF
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         infos = z.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
+    except NotImplementedError as e:  # e.g. "zip file version 9.9", a compression method we lack
+        raise corrupt(f"this {kind} needs a zip feature this reader does not support ({_short(e)}); "
+                      "re-save the file", file=name) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as e:
         raise corrupt(f"this {kind} is corrupt: not a readable zip ({_short(e)})", file=name) from None
     if len(infos) > MAX_ZIP_ENTRIES:
         raise unsafe(f"this {kind} has {len(infos)} parts (at most {MAX_ZIP_ENTRIES}); it looks like a zip bomb",

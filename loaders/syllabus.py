@@ -322,7 +322,7 @@ def detect_format(data: bytes, filename: str, media_type: str | None = None) -> 
 def _zip_kind(data: bytes, filename: str) -> str:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except (zipfile.BadZipFile, ValueError, OSError) as e:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
         raise CorruptDocument(f"the file starts like a DOCX (zip) but cannot be opened: {e}",
                               file=filename) from None
     if "word/document.xml" in names:

@@ -29,6 +29,8 @@ def create_app(config: Config | dict | None = None, *, store: Store | None = Non
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.extensions["gapmap"] = Workspace.from_config(cfg, store)
+    from loaders.safety import configure as _upload_limits
+    _upload_limits(max_rows=getattr(cfg, "MAX_UPLOAD_ROWS", None))
     register_error_handlers(app)
 
     from .api import bp as api_bp
