@@ -884,8 +884,7 @@ def _check_zip(data: bytes, filename: str, max_bytes: int) -> None:
                   unsafe=lambda msg, file: UnsafeDocument(msg, file=file),
                   corrupt=lambda msg, file: CorruptDocument(msg, file=file))
     infos = z.infolist()
-    import defusedxml.ElementTree as DET
-    from defusedxml import DefusedXmlException
+    from .safety import XmlForbidden, check_xml_part
 
     for i in infos:
         if not i.filename.lower().endswith((".xml", ".rels")):
@@ -896,8 +895,8 @@ def _check_zip(data: bytes, filename: str, max_bytes: int) -> None:
             raise CorruptDocument(f"this DOCX is corrupt: part {i.filename} cannot be read ({_short(e)})",
                                   file=filename) from None
         try:
-            DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-        except DefusedXmlException:
+            check_xml_part(raw)
+        except XmlForbidden:
             raise UnsafeDocument(f"the DOCX part {i.filename} has a DOCTYPE or entity declarations; refused",
                                  file=filename) from None
         except Exception as e:
