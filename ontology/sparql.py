@@ -368,8 +368,43 @@ class _CappedBuffer:
         return b"".join(self.parts)
 
 
+def _term_out(t) -> tuple:
+    if isinstance(t, ox.NamedNode):
+        return ("iri", t.value)
+    if isinstance(t, ox.BlankNode):
+        return ("bnode", t.value)
+    return ("lit", t.value, t.datatype.value if t.language is None else None, t.language)
+
+
+def _term_in(t: tuple):
+    if t[0] == "iri":
+        return ox.NamedNode(t[1])
+    if t[0] == "bnode":
+        return ox.BlankNode(t[1])
+    if t[3] is not None:
+        return ox.Literal(t[1], language=t[3])
+    return ox.Literal(t[1], datatype=ox.NamedNode(t[2]))
+
+
+def _execute_select(store: ox.Store, job: dict) -> tuple:
+    """A named query of the read layer (``Store.select``): rows of plain Python values."""
+    from .store import _ox_py
+    subs = {ox.Variable(k): _term_in(v) for k, v in job["substitutions"]}
+    try:
+        res = store.query(job["query"], use_default_graph_as_union=True, substitutions=subs)
+        names = [v.value for v in res.variables]
+        rows = [{n: _ox_py(t) for n, t in zip(names, row)} for row in res]
+    except SyntaxError as e:
+        return ("error", "SyntaxError", str(e))
+    except Exception as e:  # noqa: BLE001
+        return ("error", type(e).__name__, str(e))
+    return ("ok", "rows", rows)
+
+
 def _execute(store: ox.Store, job: dict) -> tuple:
     """Evaluate ``job`` on ``store``; returns ("ok", media_type, body) or ("error", kind, message)."""
+    if job.get("kind") == "select":
+        return _execute_select(store, job)
     kw: dict = {"prefixes": job["prefixes"]}
     if job["default_graph"] is not None or job["named_graphs"] is not None:
         # An explicit dataset replaces the query's FROM / FROM NAMED in Oxigraph: what is not
@@ -598,6 +633,25 @@ class SparqlEngine:
                 raise _syntax_error(query, res[2], self.prefixes)
             _raise_error(res[1], res[2], self.timeout, self.max_result_bytes)
         return SparqlResult(body=res[2], media_type=res[1], form=info.form)
+
+    def select(self, query: str, substitutions: dict | None = None) -> list[dict]:
+        """Rows of a read-layer query (``Store.select``'s contract), evaluated under the deadline:
+        :class:`QueryTimeout` (503) when it runs longer than ``timeout``."""
+        subs = [(str(k.value if isinstance(k, ox.Variable) else k), _term_out(v))
+                for k, v in (substitutions or {}).items()]
+        job = {"kind": "select", "query": query, "substitutions": subs,
+               "alarm": _alarm_seconds(self.timeout) if self.timeout else 0}
+        self.stats["selects"] += 1
+        res = self._executor.run(job)
+        if res[0] != "ok":
+            if res[1] == "Timeout":
+                self.stats["timeouts"] += 1
+                raise QueryTimeout(f"a query of this page ran longer than {self.timeout:g} s and was stopped "
+                                   "(QUERY_DEADLINE); try narrower filters", timeout=self.timeout)
+            if res[1] == "Aborted":
+                raise QueryAborted(f"the query could not be evaluated: {res[2]}")
+            raise QueryError(f"query failed: {res[2][:300]}")
+        return res[2]
 
     def close(self) -> None:
         """Stop the worker processes and delete the snapshots (also done at exit / on GC)."""

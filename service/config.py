@@ -39,6 +39,9 @@ class Config:
     MIN_GROUP_SIZE: int = field(default_factory=lambda: _env("GAPMAP_MIN_GROUP_SIZE", 5, int))
     #: rows one table upload may have (framework, curriculum, assessments, results, roles CSV/XLSX)
     MAX_UPLOAD_ROWS: int = field(default_factory=lambda: _env("GAPMAP_MAX_UPLOAD_ROWS", 100_000, int))
+    #: seconds a query of the read layer (pages, API) may run on an on-disk store before it is
+    #: stopped (503); evaluated in killable worker processes.  0 = in-process, no deadline
+    QUERY_DEADLINE: float = field(default_factory=lambda: _env("GAPMAP_QUERY_DEADLINE", 30.0, float))
     TESTING: bool = False
 
     def as_flask(self) -> dict:
