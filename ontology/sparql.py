@@ -4,24 +4,34 @@
 negotiation and evaluates it with Oxigraph, returning ``(body bytes, media type)``.
 
 Checks before evaluation
-    The query text is scanned (comments, strings and IRIs blanked out; ``\\uXXXX`` escapes
-    decoded first, as the SPARQL grammar does) and rejected with :class:`QueryError` when it is
-    an UPDATE (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ADD, MOVE, COPY, WITH) or uses
-    ``SERVICE`` anywhere (Oxigraph would otherwise really call the remote endpoint).  The
-    ``SERVICE`` check errs on the side of refusing: a prefixed name like ``schema:Service`` or
-    ``ex:self-service`` and a variable ``?service`` are fine, but the word followed by ``:`` is
-    refused (Oxigraph parses ``SERVICE:ep {...}`` as SERVICE with the IRI ``:ep``), as is
-    ``.SERVICE``.  The update check only makes the message clear: Oxigraph's query parser
-    cannot run an update anyway.  Syntax errors come from Oxigraph's own parser, reported as
-    "syntax error at line 3, column 17: expected ..." (line/column also in the error details);
-    an undeclared prefix is named.
+    The query text is cut into tokens where Oxigraph's parser cuts them, or more conservatively (:func:`tokenize`:
+    SPARQL terminals, ``\\uXXXX`` escapes decoded only inside strings and IRIs as Oxigraph does,
+    ``ex:a\\#b`` and ``ex:a\\'b`` read as prefixed names, ``"\\u0022"`` as a one-character string).
+    It is refused with :class:`QueryError` when it is an UPDATE (INSERT, DELETE, LOAD, CLEAR, DROP,
+    CREATE, ADD, MOVE, COPY, WITH) or when any token could be read by Oxigraph as the SERVICE
+    keyword: ``SERVICE`` glued to what follows (``SERVICE:ep``, ``SERVICEex:ep``: Oxigraph needs no
+    word boundary after a keyword) or to what precedes (``1SERVICE``, ``ex:a.SERVICE``), and the
+    text between ``<`` and ``>`` when, read as less-than inside an expression, it would hide a
+    clause (``FILTER(?a<?b)SERVICE?v#>``).  ``schema:Service``, ``ex:self-service``, ``?service``
+    and SERVICE inside strings, IRIs and comments are fine.  tests/service/test_sparql_fuzz.py
+    checks the rule against Oxigraph's own parse: thousands of SERVICE-laden mutations the check
+    accepts are run on a bare store next to a listener, which must see no connection.  Syntax
+    errors come from Oxigraph's own parser, reported as "syntax error at line 3, column 17:
+    expected ..." (line/column also in the error details); an undeclared prefix is named.
+
+No network, whatever the check misses
+    Worker processes install a seccomp filter (:mod:`ontology.sandbox`) before evaluating
+    anything: creating or using a socket fails with EACCES in the kernel, so Oxigraph's HTTP
+    client (SERVICE) cannot connect anywhere.  Error messages never carry a remote answer.
 
 Dataset
-    The default graph is the union of all graphs, unless the query has ``FROM``/``FROM NAMED``
-    (then the query's dataset is used: Oxigraph's union flag would silently override it) or the
-    protocol's ``default-graph-uri`` / ``named-graph-uri`` are given (then they define the
-    dataset, as the SPARQL 1.1 Protocol says).  The prefixes of :data:`ontology.vocab.PREFIXES`
-    are predeclared.
+    With ``visible_graphs`` (what /sparql passes: the graphs the caller may read), the query's
+    dataset is always given explicitly, so ``FROM``, ``FROM NAMED``, ``GRAPH`` and the protocol's
+    ``default-graph-uri`` / ``named-graph-uri`` reach only visible graphs (an invisible one reads
+    as empty).  The default graph is the union of the visible graphs, unless the query has
+    ``FROM``/``FROM NAMED`` or the protocol parameters are given (then those, restricted to the
+    visible ones).  Without ``visible_graphs`` (library use) the default graph is the union of
+    all graphs.  The prefixes of :data:`ontology.vocab.PREFIXES` are predeclared.
 
 Why evaluation runs in another process
     Oxigraph evaluates in Rust and cannot be interrupted from Python, so a thread cannot stop a
