@@ -57,13 +57,14 @@ class Source:
             raise LoadError(f"not valid UTF-8 (byte {e.start}); save the file as UTF-8",
                             file=self.name, row=line) from None
 
-    def table(self, required: list[str], optional: list[str] = (), *, sheet=None) -> pd.DataFrame:
+    def table(self, required: list[str], optional: list[str] = (), *, sheet=None,
+              row_factor: int = 1) -> pd.DataFrame:
         """The source as a DataFrame of strings (CSV, or XLSX when ``sheet`` is given or the name says so).
 
         Checks the header: every required column present, no unknown columns.
         """
         from .safety import check_rows, check_zip, max_rows
-        limit = max_rows()
+        limit = max_rows() * max(1, int(row_factor))  # e.g. learner results: 10x the table limit
         if sheet is not None or self.name.lower().endswith((".xlsx", ".xlsm")):
             data = self.bytes()
             check_zip(data, self.name, kind="XLSX workbook", max_bytes=max(len(data), 20 * 2**20))
@@ -84,7 +85,7 @@ class Source:
                                 row=int(m.group(1)) if m else None) from None
             except pd.errors.EmptyDataError:
                 raise LoadError("the file is empty", file=self.name) from None
-        check_rows(len(df), self.name)
+        check_rows(len(df), self.name, limit=limit)
         df.columns = [str(c).strip() for c in df.columns]
         missing = [c for c in required if c not in df.columns]
         if missing:

@@ -56,10 +56,11 @@ def max_rows() -> int:
         return 100_000
 
 
-def check_rows(n: int, name: str, what: str = "rows") -> None:
-    limit = max_rows()
+def check_rows(n: int, name: str, what: str = "rows", *, limit: int | None = None) -> None:
+    limit = limit or max_rows()
     if n > limit:
-        raise InputTooLarge(f"the file has more than {limit:,} {what} (the limit, GAPMAP_MAX_UPLOAD_ROWS); "
+        raise InputTooLarge(f"the file has more than {limit:,} {what} (the limit for this loader, from "
+                            "GAPMAP_MAX_UPLOAD_ROWS); "
                             "split it or ask an administrator to raise the limit", file=name, row=limit + 2)
 
 

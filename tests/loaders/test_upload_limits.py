@@ -327,3 +327,12 @@ def test_turtle_iri_with_a_space_is_422():
            "<http://x.org/a b> skos:inScheme <http://x.org/s> ; skos:prefLabel \"A\" .\n")
     err = refused("skos", "space.ttl", doc)
     assert err.status == 422 and "IRI" in err.message
+
+
+def test_results_may_have_ten_times_the_rows(monkeypatch):
+    monkeypatch.setattr(safety, "_MAX_ROWS", 2)
+    rows = ["assessment_id,learner_id,cohort,score,passed"] + [f"A1,L{i},2026,0.5,true" for i in range(15)]
+    assert load("results-csv", "r.csv", "\n".join(rows), program="mini").summary
+    rows += [f"A1,M{i},2026,0.5,true" for i in range(10)]
+    err = refused("results-csv", "r.csv", "\n".join(rows), program="mini")
+    assert err.status == 413 and "20" in err.message
