@@ -63,6 +63,10 @@ def sparql_engine() -> SparqlEngine:
                 eng = SparqlEngine(gapmap().store, timeout=cfg.get("SPARQL_TIMEOUT") or 3600.0,
                                    workers=cfg.get("SPARQL_WORKERS", 2),
                                    max_result_bytes=cfg.get("SPARQL_MAX_RESULT_BYTES", 128 * 2**20))
+                if not eng.sandbox:
+                    import logging
+                    logging.getLogger(__name__).warning(
+                        "no seccomp network sandbox on this platform: SPARQL relies on the SERVICE check alone")
                 ext[_EXT] = eng
     return eng
 

@@ -326,6 +326,17 @@ def test_no_wildcard_cors_on_private_answers(private_app, auth):
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
 
 
+def _wait_running(app, n, timeout=10.0):
+    """Until ``n`` SPARQL queries hold a slot (robust on a loaded machine, unlike a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lim = app.extensions.get("gapmap_sparql_limits")
+        if lim is not None and lim._all >= n:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{n} queries never ran at once")
+
+
 def test_per_user_limit_429_while_others_still_answer(sparql_app, auth):
     sparql_app.config.update(SPARQL_PER_USER=2, SPARQL_MAX_CONCURRENT=4, SPARQL_WORKERS=4, SPARQL_TIMEOUT=2.0)
     _with_bulk(sparql_app, 3000)
@@ -338,7 +349,7 @@ def test_per_user_limit_429_while_others_still_answer(sparql_app, auth):
     threads = [threading.Thread(target=slow) for _ in range(2)]
     for t in threads:
         t.start()
-    time.sleep(0.4)  # both slow queries are running
+    _wait_running(sparql_app, 2)  # both slow queries are running
     client = sparql_app.test_client()
     third = client.get("/sparql", query_string={"query": "ASK {}"}, headers=auth("viewer", name="hog"))
     assert third.status_code == 429, third.get_data(as_text=True)
@@ -358,9 +369,13 @@ def test_global_cap_below_server_threads(sparql_app, auth):
         "/sparql", query_string={"query": SLOW}, headers=auth("viewer", name=f"u{i}"))) for i in range(2)]
     for t in threads:
         t.start()
-    time.sleep(0.4)
+    _wait_running(sparql_app, 2)
     resp = sparql_app.test_client().get("/sparql", query_string={"query": "ASK {}"}, headers=auth("viewer", name="u9"))
     assert resp.status_code == 429
+    # the issue's finding: slow SPARQL queries blocked every page.  Pages answer while they run.
+    page = sparql_app.test_client().get("/api/frameworks", headers=auth("viewer"))
+    assert page.status_code == 200
+    assert all(t.is_alive() for t in threads)  # answered before the slow queries ended
     for t in threads:
         t.join()
 
