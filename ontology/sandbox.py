@@ -4,7 +4,7 @@ The SPARQL worker processes call :func:`deny_network` before they open the store
 the kernel answers every attempt to create a socket (``socket``), or to use an inherited one
 (``connect``, ``bind``, ``listen``, ``accept``, ``accept4``, ``sendto``, ``sendmsg``,
 ``sendmmsg``), or to set up io_uring (which could issue those operations without the system
-calls) with ``EACCES``.  This is enforced by the kernel for every thread of the process and every
+calls) with ``EACCES``; so is starting another program (``execve``), which a worker never needs.  This is enforced by the kernel for every thread of the process and every
 process it starts, whatever code asks: Oxigraph's HTTP client (the SERVICE handler, written in
 Rust, so closing Python's ``socket`` module would do nothing), glibc's DNS resolver, Python.
 A filter cannot be removed once installed (``PR_SET_NO_NEW_PRIVS`` is set first, as the kernel
@@ -40,10 +40,12 @@ _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 _CALLS = {
     "x86_64": {"socket": 41, "connect": 42, "accept": 43, "sendto": 44, "sendmsg": 46, "bind": 49,
                "listen": 50, "accept4": 288, "sendmmsg": 307,
-               "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427},
+               "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+               "execve": 59, "execveat": 322},
     "aarch64": {"socket": 198, "bind": 200, "listen": 201, "accept": 202, "connect": 203, "sendto": 206,
                 "sendmsg": 211, "accept4": 242, "sendmmsg": 269,
-                "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427},
+                "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+                "execve": 221, "execveat": 281},
 }
 _SECCOMP_SYSCALL = {"x86_64": 317, "aarch64": 277}
 
