@@ -45,7 +45,8 @@ def bulk_graph(n: int = 3000) -> Graph:
 
 def _make_app(config: dict):
     from service.app import create_app, gapmap
-    app = create_app({"TESTING": True, "SPARQL_TIMEOUT": 1.0, **config})
+    # PUBLIC_READ: these tests query anonymously, as the public may when GAPMAP_PUBLIC_READ=1
+    app = create_app({"TESTING": True, "SPARQL_TIMEOUT": 1.0, "PUBLIC_READ": True, **config})
     with app.app_context():
         gapmap().store.replace_graphs({FRAMEWORK_G: framework_graph(), CURRICULUM_G: curriculum_graph()})
     return app
