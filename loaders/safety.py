@@ -136,6 +136,8 @@ def check_xml(data: bytes | str, name: str, *, kind: str = "XML", error=None) ->
     text = _xml_text(data, name)
     if not _DOCTYPE.search(text) and "<!ENTITY" not in text.upper():
         return
+    if re.search(r"<!DOCTYPE\s+[^\s\[>]+\s+(SYSTEM|PUBLIC)\b", text, re.I):
+        raise error(f"this {kind} names an external DTD; external documents are never read", file=name)
     decls = list(_ENTITY.finditer(text))
     if len(re.findall(r"<!ENTITY", text, re.I)) != len(decls):
         raise error(f"this {kind} declares an entity this reader cannot check; refused unread", file=name)

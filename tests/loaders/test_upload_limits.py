@@ -193,6 +193,8 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 @pytest.fixture
 def no_rdflib_parse(monkeypatch):
     """Any rdflib parse fails the test: the check must refuse before the parser runs."""
+    _mini_store()  # its own set-up parses (SHACL shapes): done before the patch
+
     def boom(*a, **kw):
         raise AssertionError("rdflib parsed a document that should have been refused unread")
     monkeypatch.setattr(Graph, "parse", boom)
@@ -213,6 +215,13 @@ def test_billion_laughs_rdfxml_refused_before_parsing(no_rdflib_parse, fmt):
 ])
 def test_external_and_parameter_entities_refused(no_rdflib_parse, decl):
     doc = BILLION_LAUGHS.split("[", 1)[0] + "[\n " + decl + "\n]>" + BILLION_LAUGHS.split("]>", 1)[1]
+    assert refused("skos", "x.rdf", doc).status == 422
+
+
+def test_external_dtd_refused(no_rdflib_parse):
+    doc = BILLION_LAUGHS.replace(BILLION_LAUGHS[BILLION_LAUGHS.index("<!DOCTYPE"):BILLION_LAUGHS.index("]>") + 2],
+                                 '<!DOCTYPE rdf:RDF SYSTEM "http://127.0.0.1:5128/x.dtd">')
+    assert "SYSTEM" in doc and "ENTITY" not in doc
     assert refused("skos", "x.rdf", doc).status == 422
 
 
