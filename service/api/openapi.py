@@ -19,7 +19,7 @@ def _get(summary, params=(), extra_content=None):
     content = dict(_JSON, **(extra_content or {}))
     return {"get": {"summary": summary, "parameters": list(params),
                     "responses": {"200": {"description": "OK", "content": content}, "400": _PROBLEM,
-                                  "404": _PROBLEM}}}
+                                  "404": _PROBLEM, "503": _PROBLEM}}}  # 503: past QUERY_DEADLINE
 
 
 def _post(summary, props, params=()):
@@ -110,9 +110,11 @@ SPEC = {
             "responses": {"201": {"description": "loaded", "content": _JSON}, "413": _PROBLEM, "415": _PROBLEM,
                           "422": _PROBLEM}}},
         "/sparql": {"get": {"summary": "SPARQL 1.1 query (read-only)", "parameters": [_p("query", required=True)],
-                            "responses": {"200": {"description": "results"}, "400": _PROBLEM, "503": _PROBLEM}},
+                            "responses": {"200": {"description": "results"}, "400": _PROBLEM, "429": _PROBLEM,
+                                          "503": _PROBLEM}},
                     "post": {"summary": "SPARQL 1.1 query by POST (form or application/sparql-query)",
-                             "responses": {"200": {"description": "results"}, "400": _PROBLEM, "503": _PROBLEM}}},
+                             "responses": {"200": {"description": "results"}, "400": _PROBLEM, "429": _PROBLEM,
+                                           "503": _PROBLEM}}},
     },
 }
 
