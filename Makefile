@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run init serve test bench bench-linking browsers clean
+.PHONY: install run init serve test bench bench-linking browsers clean fuzz
 
 $(STAMP): setup.cfg pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ run: init serve
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Property-based fuzzing of every parser and of /sparql with 20x the CI examples (40,000 each by default).
+fuzz: install
+	GAPMAP_FUZZ_EXAMPLES=$$(( $${GAPMAP_FUZZ_EXAMPLES:-2000} * 20 )) $(BIN)/python -m pytest -q tests/loaders/test_fuzz.py tests/service/test_sparql_fuzz.py
 
 # Debian packages the tests use: chromium + chromedriver (browser test) and a Java runtime (HermiT, for
 # `gapmap check`). Needs root, as on CI; a no-op when they are present.

@@ -102,7 +102,7 @@ class ResultsCSV(Loader):
 
     def load(self, source: Source, ctx: Context) -> Delta:
         prog = check_id(ctx.option("program", required=True), file=source.name, row=None, column="program")
-        df = source.table(["assessment_id", "learner_id", "cohort", "score", "passed"])
+        df = source.table(["assessment_id", "learner_id", "cohort", "score", "passed"], row_factor=10)
         f, ids = source.name, ctx.ids
         known = set()
         if ctx.store is not None:

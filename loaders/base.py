@@ -57,27 +57,35 @@ class Source:
             raise LoadError(f"not valid UTF-8 (byte {e.start}); save the file as UTF-8",
                             file=self.name, row=line) from None
 
-    def table(self, required: list[str], optional: list[str] = (), *, sheet=None) -> pd.DataFrame:
+    def table(self, required: list[str], optional: list[str] = (), *, sheet=None,
+              row_factor: int = 1) -> pd.DataFrame:
         """The source as a DataFrame of strings (CSV, or XLSX when ``sheet`` is given or the name says so).
 
         Checks the header: every required column present, no unknown columns.
         """
+        from .safety import check_rows, check_zip, max_rows
+        limit = max_rows() * max(1, int(row_factor))  # e.g. learner results: 10x the table limit
         if sheet is not None or self.name.lower().endswith((".xlsx", ".xlsm")):
+            data = self.bytes()
+            check_zip(data, self.name, kind="XLSX workbook", max_bytes=max(len(data), 20 * 2**20))
             try:
-                df = pd.read_excel(io.BytesIO(self.bytes()), sheet_name=sheet or 0, dtype=str,
-                                   keep_default_na=False)
+                df = pd.read_excel(io.BytesIO(data), sheet_name=sheet or 0, dtype=str,
+                                   keep_default_na=False, nrows=limit + 1)
             except Exception as e:  # openpyxl raises many kinds for a broken workbook
-                raise LoadError(f"not a readable XLSX workbook: {e}", file=self.name) from None
+                msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+                raise LoadError(f"not a readable XLSX workbook: {msg}", file=self.name) from None
         else:
             text = self.text()
             try:
-                df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+                df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
+                                 nrows=limit + 1)
             except pd.errors.ParserError as e:
                 m = re.search(r"line (\d+)", str(e))
                 raise LoadError(f"malformed CSV: {e}", file=self.name,
                                 row=int(m.group(1)) if m else None) from None
             except pd.errors.EmptyDataError:
                 raise LoadError("the file is empty", file=self.name) from None
+        check_rows(len(df), self.name, limit=limit)
         df.columns = [str(c).strip() for c in df.columns]
         missing = [c for c in required if c not in df.columns]
         if missing:

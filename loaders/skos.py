@@ -41,6 +41,7 @@ from ontology.vocab import DCTERMS, GM, OWL, RDF, RDFS, SKOS
 
 from .base import ID_RE, Context, Delta, Loader, Source, check_id
 from .registry import register
+from .safety import check_iris, check_json, check_xml
 
 FORMATS = {"turtle": "Turtle", "xml": "RDF/XML", "json-ld": "JSON-LD", "nt": "N-Triples", "n3": "N3",
            "trig": "TriG", "nquads": "N-Quads"}
@@ -56,10 +57,32 @@ def _local_name(iri: str) -> str:
     return re.split(r"[/#]", iri.rstrip("/#"))[-1]
 
 
+#: every name rdflib (or a user) may give a format, to the parser we run; anything else is refused,
+#: so no alias can skip the checks made per format (JSON-LD contexts, XML entities)
+FORMAT_ALIASES = {
+    "turtle": "turtle", "ttl": "turtle", "text/turtle": "turtle", "application/x-turtle": "turtle",
+    "xml": "xml", "rdf": "xml", "rdfxml": "xml", "rdf+xml": "xml", "rdf/xml": "xml", "owl": "xml",
+    "application/rdf+xml": "xml", "pretty-xml": "xml", "application/xml": "xml", "text/xml": "xml",
+    "json-ld": "json-ld", "jsonld": "json-ld", "application/ld+json": "json-ld", "json": "json-ld",
+    "application/json": "json-ld",
+    "nt": "nt", "ntriples": "nt", "n-triples": "nt", "nt11": "nt", "application/n-triples": "nt",
+    "text/plain": "nt",
+    "n3": "n3", "text/n3": "n3", "trig": "trig", "application/trig": "trig",
+    "nquads": "nquads", "n-quads": "nquads", "nq": "nquads", "application/n-quads": "nquads",
+}
+
+
 def _format_of(source: Source, ctx: Context, text: str) -> str:
-    fmt = ctx.option("format") or guess_format(source.name)
-    if fmt:
+    given = ctx.option("format")
+    if given:
+        fmt = FORMAT_ALIASES.get(str(given).strip().lower())
+        if fmt is None:
+            raise LoadError(f"unknown format {str(given)[:60]!r}; use one of {', '.join(sorted(FORMATS))}",
+                            file=source.name, column="format")
         return fmt
+    fmt = guess_format(source.name)
+    if fmt:
+        return FORMAT_ALIASES.get(fmt, "turtle" if fmt not in FORMATS else fmt)
     head = text.lstrip()
     if head.startswith(("{", "[")):
         return "json-ld"
@@ -69,26 +92,9 @@ def _format_of(source: Source, ctx: Context, text: str) -> str:
 
 
 def _remote_context(obj) -> str | None:
-    """The first remote @context in a JSON-LD document, if any (we never fetch)."""
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if k == "@context":
-                for c in v if isinstance(v, list) else [v]:
-                    if isinstance(c, str):
-                        return c
-                    found = _remote_context(c)
-                    if found:
-                        return found
-            else:
-                found = _remote_context(v)
-                if found:
-                    return found
-    elif isinstance(obj, list):
-        for v in obj:
-            found = _remote_context(v)
-            if found:
-                return found
-    return None
+    """The first remote @context or @import in a JSON-LD document, if any (we never fetch)."""
+    from .safety import remote_context
+    return remote_context(obj)
 
 
 def _parse_error(e: Exception, text: str, fmt: str, name: str) -> LoadError:
@@ -141,18 +147,19 @@ class SkosScheme(Loader):
         text = source.text()
         fmt = _format_of(source, ctx, text)
         if fmt == "json-ld":
-            try:
-                remote = _remote_context(json.loads(text))
-            except json.JSONDecodeError as e:
-                raise _parse_error(e, text, fmt, f) from None
-            if remote:
-                raise LoadError(f"remote JSON-LD @context {remote!r} is not fetched; inline the context",
-                                file=f, column="@context")
+            check_json(text, f)  # nesting bound; no remote @context / @import anywhere
+        elif fmt == "xml" or text.lstrip("\ufeff \t\r\n").startswith("<?xml"):
+            check_xml(text, f, kind=FORMATS.get(fmt, fmt))  # entity expansion, external entities
         src = Graph()
         try:
             src.parse(data=text, format=fmt, publicID="urn:gapmap:upload:")
+        except LoadError:
+            raise
+        except RecursionError:
+            raise LoadError(f"this {FORMATS.get(fmt, fmt)} nests too deeply to read", file=f) from None
         except Exception as e:  # each rdflib parser raises its own kinds
             raise _parse_error(e, text, fmt, f) from None
+        check_iris(src, f)
 
         scheme_iri = self._pick_scheme(src, ctx, f)
         members = self._members(src, scheme_iri)

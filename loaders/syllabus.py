@@ -53,9 +53,7 @@ _log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 20 * 2**20
 #: DOCX (zip) limits, checked before python-docx sees the file.
-MAX_ZIP_ENTRIES = 2000
-MAX_ZIP_RATIO = 100          # per entry, for entries over 1 MiB uncompressed
-MAX_UNCOMPRESSED_FACTOR = 5  # total uncompressed size <= 5 x max_bytes (100 MiB by default)
+from .safety import MAX_UNCOMPRESSED_FACTOR, MAX_ZIP_ENTRIES, MAX_ZIP_RATIO  # noqa: E402,F401 (shared, loaders/safety.py)
 MAX_PDF_PAGES = 1000
 MAX_OBJECTIVES = 2000
 
@@ -324,7 +322,7 @@ def detect_format(data: bytes, filename: str, media_type: str | None = None) -> 
 def _zip_kind(data: bytes, filename: str) -> str:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except (zipfile.BadZipFile, ValueError, OSError) as e:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
         raise CorruptDocument(f"the file starts like a DOCX (zip) but cannot be opened: {e}",
                               file=filename) from None
     if "word/document.xml" in names:
@@ -881,25 +879,12 @@ def _docx_blocks(data: bytes, filename: str, max_bytes: int):
 
 def _check_zip(data: bytes, filename: str, max_bytes: int) -> None:
     """Zip-bomb and XML-entity checks on the raw DOCX before python-docx opens it."""
-    try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-        infos = z.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as e:
-        raise CorruptDocument(f"this DOCX is corrupt: not a readable zip ({_short(e)})", file=filename) from None
-    if len(infos) > MAX_ZIP_ENTRIES:
-        raise UnsafeDocument(f"this DOCX has {len(infos)} parts (at most {MAX_ZIP_ENTRIES}); it looks like a "
-                             f"zip bomb", file=filename)
-    limit = MAX_UNCOMPRESSED_FACTOR * max_bytes
-    total = sum(i.file_size for i in infos)
-    if total > limit:
-        raise UnsafeDocument(f"this DOCX would decompress to {total:,} bytes (limit {limit:,}); it looks "
-                             f"like a zip bomb", file=filename)
-    for i in infos:
-        if i.file_size > 2**20 and i.file_size > MAX_ZIP_RATIO * max(i.compress_size, 1):
-            raise UnsafeDocument(f"the DOCX part {i.filename} expands {i.file_size // max(i.compress_size, 1)}:1 "
-                                 f"(limit {MAX_ZIP_RATIO}:1); it looks like a zip bomb", file=filename)
-    import defusedxml.ElementTree as DET
-    from defusedxml import DefusedXmlException
+    from .safety import check_zip
+    z = check_zip(data, filename, kind="DOCX", max_bytes=max_bytes,
+                  unsafe=lambda msg, file: UnsafeDocument(msg, file=file),
+                  corrupt=lambda msg, file: CorruptDocument(msg, file=file))
+    infos = z.infolist()
+    from .safety import XmlForbidden, check_xml_part
 
     for i in infos:
         if not i.filename.lower().endswith((".xml", ".rels")):
@@ -910,8 +895,8 @@ def _check_zip(data: bytes, filename: str, max_bytes: int) -> None:
             raise CorruptDocument(f"this DOCX is corrupt: part {i.filename} cannot be read ({_short(e)})",
                                   file=filename) from None
         try:
-            DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-        except DefusedXmlException:
+            check_xml_part(raw)
+        except XmlForbidden:
             raise UnsafeDocument(f"the DOCX part {i.filename} has a DOCTYPE or entity declarations; refused",
                                  file=filename) from None
         except Exception as e:

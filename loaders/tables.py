@@ -51,6 +51,8 @@ def folder_table(folder: Path, fname: str, required: list[str], *, optional_file
 
 
 def _read_csv(text: str, name: str) -> pd.DataFrame:
+    # Folders (ESCO, O*NET exports) are read from the server's disk by an admin, never uploaded:
+    # no row limit here (ESCO's relation tables have over 100k rows).
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.ParserError as e:

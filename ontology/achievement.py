@@ -37,6 +37,10 @@ class CompetencyAchievement:
         return asdict(self)
 
 
+#: groups (learners of one assessment in one cohort) smaller than this are never reported
+MIN_GROUP_SIZE = 5
+
+
 @dataclass(frozen=True)
 class Achievement:
     program: str
@@ -45,14 +49,27 @@ class Achievement:
     competencies: tuple[CompetencyAchievement, ...]
     #: competencies assessed, but with no results for a cohort: nothing known about how it does
     no_results: tuple[str, ...]
+    #: the smallest group reported; smaller ones are suppressed
+    min_group: int = MIN_GROUP_SIZE
+    #: (competency notation, cohort) whose results all came from groups under ``min_group``
+    suppressed: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict:
         return {"program": self.program, "framework": self.framework, "cohorts": list(self.cohorts),
-                "no_results": list(self.no_results), "competencies": [c.to_dict() for c in self.competencies]}
+                "no_results": list(self.no_results), "min_group": self.min_group,
+                "suppressed": [{"competency": n, "cohort": c} for n, c in self.suppressed],
+                "competencies": [c.to_dict() for c in self.competencies]}
 
 
-def cohort_achievement(store: Store, ids, program: str, framework: str, cohort: str | None = None) -> Achievement:
-    """Pass rate and mean score per competency and cohort, weighted by results."""
+def cohort_achievement(store: Store, ids, program: str, framework: str, cohort: str | None = None, *,
+                       min_group: int = MIN_GROUP_SIZE) -> Achievement:
+    """Pass rate and mean score per competency and cohort, weighted by results.
+
+    Small-cell suppression: an assessment's results in a cohort count only when at least
+    ``min_group`` learners sat it (else one learner's score could be read off the mean); they are
+    left out of the competency's figures too, so no difference of two reported figures reveals
+    them.  A competency whose every group is too small is listed in ``suppressed``."""
+    min_group = max(1, int(min_group))
     pid = ids.program(program)
     comps = {r["comp"]: r for r in store.select("framework_competencies", fw=Literal(framework))}
     if not comps:
@@ -67,13 +84,17 @@ def cohort_achievement(store: Store, ids, program: str, framework: str, cohort: 
     for r in store.select("program_assessing", program=pid):
         if r["comp"] in comps:
             assessing[r["comp"]].add(r["assessment"])
-    out, no_results = [], set()
+    out, no_results, suppressed = [], set(), []
     cohorts = sorted({r["cohort"] for r in results})
     for comp, assessments in sorted(assessing.items(), key=lambda kv: comps[kv[0]]["notation"]):
         for c in cohorts:
             rows = [r for a in sorted(assessments) for r in by_assessment.get(a, []) if r["cohort"] == c]
             if not rows:
                 no_results.add(comps[comp]["notation"])
+                continue
+            rows = [r for r in rows if int(r["learners"]) >= min_group]
+            if not rows:
+                suppressed.append((comps[comp]["notation"], c))
                 continue
             n = sum(int(r["learners"]) for r in rows)
             passes = sum(int(r["passes"]) for r in rows)
@@ -85,4 +106,4 @@ def cohort_achievement(store: Store, ids, program: str, framework: str, cohort: 
                                                     round(int(r["passes"]) / int(r["learners"]), 3),
                                                     round(float(r["mean"]), 3)) for r in rows)))
     return Achievement(program=program, framework=framework, cohorts=tuple(cohorts), competencies=tuple(out),
-                       no_results=tuple(sorted(no_results)))
+                       no_results=tuple(sorted(no_results)), min_group=min_group, suppressed=tuple(suppressed))

@@ -137,4 +137,14 @@ class ConsistencyError(GapmapError):
 
 
 __all__ = ["GapmapError", "LoadError", "Violation", "ValidationError", "NotFound", "UnsupportedFormat",
-           "PayloadTooLarge", "QueryError", "QueryTimeout", "Conflict", "StoreLocked", "ConsistencyError"]
+           "PayloadTooLarge", "QueryError", "QueryTimeout", "Conflict", "StoreLocked", "ConsistencyError",
+           "InputTooLarge"]
+
+
+
+class InputTooLarge(LoadError):
+    """An upload over a configured limit (rows, uncompressed size, zip bomb): nothing was read further."""
+
+    status = 413
+    exit_code = 3
+    title = "Input too large"

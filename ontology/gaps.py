@@ -115,8 +115,10 @@ class GapReport:
         return pd.DataFrame(rows).astype({"level_reached": "Int64", "required_level": "Int64"})
 
     def to_csv(self) -> str:
+        """The report as CSV; text cells that a spreadsheet would evaluate are neutralised."""
+        from .csvsafe import safe_frame
         buf = io.StringIO()
-        self.to_frame().to_csv(buf, index=False)
+        safe_frame(self.to_frame()).to_csv(buf, index=False)
         return buf.getvalue()
 
     def to_graph(self, ids, when: str | None = None, iri: URIRef | None = None) -> Graph:

@@ -4,24 +4,34 @@
 negotiation and evaluates it with Oxigraph, returning ``(body bytes, media type)``.
 
 Checks before evaluation
-    The query text is scanned (comments, strings and IRIs blanked out; ``\\uXXXX`` escapes
-    decoded first, as the SPARQL grammar does) and rejected with :class:`QueryError` when it is
-    an UPDATE (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ADD, MOVE, COPY, WITH) or uses
-    ``SERVICE`` anywhere (Oxigraph would otherwise really call the remote endpoint).  The
-    ``SERVICE`` check errs on the side of refusing: a prefixed name like ``schema:Service`` or
-    ``ex:self-service`` and a variable ``?service`` are fine, but the word followed by ``:`` is
-    refused (Oxigraph parses ``SERVICE:ep {...}`` as SERVICE with the IRI ``:ep``), as is
-    ``.SERVICE``.  The update check only makes the message clear: Oxigraph's query parser
-    cannot run an update anyway.  Syntax errors come from Oxigraph's own parser, reported as
-    "syntax error at line 3, column 17: expected ..." (line/column also in the error details);
-    an undeclared prefix is named.
+    The query text is cut into tokens where Oxigraph's parser cuts them, or more conservatively (:func:`tokenize`:
+    SPARQL terminals, ``\\uXXXX`` escapes decoded only inside strings and IRIs as Oxigraph does,
+    ``ex:a\\#b`` and ``ex:a\\'b`` read as prefixed names, ``"\\u0022"`` as a one-character string).
+    It is refused with :class:`QueryError` when it is an UPDATE (INSERT, DELETE, LOAD, CLEAR, DROP,
+    CREATE, ADD, MOVE, COPY, WITH) or when any token could be read by Oxigraph as the SERVICE
+    keyword: ``SERVICE`` glued to what follows (``SERVICE:ep``, ``SERVICEex:ep``: Oxigraph needs no
+    word boundary after a keyword) or to what precedes (``1SERVICE``, ``ex:a.SERVICE``), and the
+    text between ``<`` and ``>`` when, read as less-than inside an expression, it would hide a
+    clause (``FILTER(?a<?b)SERVICE?v#>``).  ``schema:Service``, ``ex:self-service``, ``?service``
+    and SERVICE inside strings, IRIs and comments are fine.  tests/service/test_sparql_fuzz.py
+    checks the rule against Oxigraph's own parse: thousands of SERVICE-laden mutations the check
+    accepts are run on a bare store next to a listener, which must see no connection.  Syntax
+    errors come from Oxigraph's own parser, reported as "syntax error at line 3, column 17:
+    expected ..." (line/column also in the error details); an undeclared prefix is named.
+
+No network, whatever the check misses
+    Worker processes install a seccomp filter (:mod:`ontology.sandbox`) before evaluating
+    anything: creating or using a socket fails with EACCES in the kernel, so Oxigraph's HTTP
+    client (SERVICE) cannot connect anywhere.  Error messages never carry a remote answer.
 
 Dataset
-    The default graph is the union of all graphs, unless the query has ``FROM``/``FROM NAMED``
-    (then the query's dataset is used: Oxigraph's union flag would silently override it) or the
-    protocol's ``default-graph-uri`` / ``named-graph-uri`` are given (then they define the
-    dataset, as the SPARQL 1.1 Protocol says).  The prefixes of :data:`ontology.vocab.PREFIXES`
-    are predeclared.
+    With ``visible_graphs`` (what /sparql passes: the graphs the caller may read), the query's
+    dataset is always given explicitly, so ``FROM``, ``FROM NAMED``, ``GRAPH`` and the protocol's
+    ``default-graph-uri`` / ``named-graph-uri`` reach only visible graphs (an invisible one reads
+    as empty).  The default graph is the union of the visible graphs, unless the query has
+    ``FROM``/``FROM NAMED`` or the protocol parameters are given (then those, restricted to the
+    visible ones).  Without ``visible_graphs`` (library use) the default graph is the union of
+    all graphs.  The prefixes of :data:`ontology.vocab.PREFIXES` are predeclared.
 
 Why evaluation runs in another process
     Oxigraph evaluates in Rust and cannot be interrupted from Python, so a thread cannot stop a
@@ -202,56 +212,147 @@ def negotiate(form: str | None, accept: str | None = None, fmt: str | None = Non
 
 
 # --------------------------------------------------------------------------- inspection
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_LEXEMES = re.compile(r'''
-      (?P<comment>\#[^\n\r]*)
-    | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*(?:"""|$) | \'\'\'(?:[^'\\]|\\.|'(?!''))*(?:\'\'\'|$)
-                 | "(?:[^"\\\n\r]|\\.)*"? | '(?:[^'\\\n\r]|\\.)*'? )
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+# A tokenizer that cuts the query text where Oxigraph's parser does (SPARQL 1.1/1.2 terminals,
+# ``\uXXXX`` escapes decoded only inside strings and IRIs, as Oxigraph does: ``SERVIC\u0045`` is a
+# syntax error there, while ``"\u0022"`` is a one-character string).  Unterminated strings and
+# IRIs are not taken as strings/IRIs: their text stays code, so nothing is ever hidden by them.
+_TOKEN = re.compile(r'''
+      (?P<ws>[\x20\t\r\n]+)
+    | (?P<comment>\#[^\r\n]*)
+    | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*""" | \'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'
+                 | "(?:[^"\\\n\r]|\\.)*" | '(?:[^'\\\n\r]|\\.)*' )
+    | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
+    | (?P<var>[?$][0-9A-Za-z_\u00B7\u00C0-\U000EFFFF]+)
+    | (?P<num>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
+    | (?P<name>(?:[0-9A-Za-z_\-.:%\u00B7\u00C0-\U000EFFFF]|\\[uU][0-9A-Fa-f]{4}(?:[0-9A-Fa-f]{4})?
+                 |\\[_~.\-!$&'()*+,;=/?\#@%])+)
+    | (?P<other>.)
 ''', re.X | re.S)
-# a keyword: not part of a variable, a longer word or a prefixed name's local part
-_KW = r"(?<![\w?$:\-]){}(?![\w\-])"
-# forms and FROM: also not a prefix name ("select:"); SERVICE is refused even then (``SERVICE:ep {}``)
-_KW_NOT_PREFIX = r"(?<![\w?$:\-]){}(?![\w\-:])"
-_FORM = re.compile(_KW_NOT_PREFIX.format(r"(SELECT|ASK|CONSTRUCT|DESCRIBE|INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD"
-                              r"|MOVE|COPY|WITH)"), re.I)
-_SERVICE = re.compile(_KW.format("SERVICE"), re.I)
-_FROM = re.compile(_KW_NOT_PREFIX.format("FROM"), re.I)
-_PROLOGUE = re.compile(r"\s*(?:(?i:BASE)\s*<>|(?i:PREFIX)\s*[^\s:]*:\s*<>)", re.S)
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_WORD_SERVICE = re.compile("service", re.I)
+_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 _UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+
+
+def _unescape(text: str) -> str:
+    def sub(m):
+        try:
+            return chr(int(m.group(1) or m.group(2), 16))
+        except (ValueError, OverflowError):
+            return "\ufffd"
+    return _ESCAPE.sub(sub, text)
+
+
+def tokenize(query: str) -> list[tuple[str, str]]:
+    """``(kind, text)`` for every token but whitespace and comments; kinds: string, iri, var, num,
+    name (keywords, prefixed names, ``a``, booleans), other (one punctuation character)."""
+    out = []
+    for m in _TOKEN.finditer(query):
+        kind = m.lastgroup
+        if kind not in ("ws", "comment"):
+            out.append((kind, m.group()))
+    return out
+
+
+def _name_hides_service(text: str) -> bool:
+    """Could Oxigraph read a SERVICE keyword inside this run of name characters?  Yes when
+    ``SERVICE`` starts the run (``SERVICE``, ``SERVICE:ep``, ``SERVICEex:ep`` - Oxigraph needs no
+    word boundary after a keyword) or follows something that is a whole token without a colon
+    (``1SERVICE``, ``trueSERVICE``), or a ``.`` (``ex:a.SERVICE`` reads as ``ex:a . SERVICE``).
+    ``ex:self-service`` and ``schema:Service`` are prefixed names and fine."""
+    for seg in re.split(r"\\?\.", _unescape(text)):
+        for m in _WORD_SERVICE.finditer(seg):
+            if ":" not in seg[:m.start()]:
+                return True
+    return False
+
+
+def _iri_hides_service(text: str) -> bool:
+    """``FILTER(?a<?b)SERVICE?v#>`` + newline + ``{...}``: the text between ``<`` and ``>`` looks
+    like an IRI, but in an expression Oxigraph reads ``<`` as less-than, so what follows a ``)`` in
+    it may be a SERVICE clause.  Refused whenever a ``)`` is followed by ``service`` in the IRI."""
+    body = _unescape(text[1:-1])
+    i = body.find(")")
+    return i >= 0 and _WORD_SERVICE.search(body, i) is not None
 
 
 @dataclass(frozen=True)
 class QueryInfo:
     form: str | None   # SELECT, ASK, CONSTRUCT, DESCRIBE, or None if not recognised
     has_dataset: bool  # FROM / FROM NAMED present
+    #: IRIs of FROM and FROM NAMED (prefixed names resolved); None when one could not be resolved
+    from_graphs: tuple | None = ()
+    from_named: tuple | None = ()
 
 
-def _blank(m: re.Match) -> str:
-    kind = m.lastgroup
+def _resolve(tok: tuple[str, str], prefixes: dict, base: str | None) -> str | None:
+    kind, text = tok
     if kind == "iri":
-        return "<>"
-    return " " * (len(m.group()) if kind == "string" else 1)
+        iri = _unescape(text[1:-1])
+        if base and not re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", iri):
+            from urllib.parse import urljoin
+            iri = urljoin(base, iri)
+        return iri
+    if kind == "name" and ":" in text:
+        p, _, local = text.partition(":")
+        if p in prefixes:
+            return prefixes[p] + re.sub(r"\\(.)", r"\1", local)
+    return None
 
 
-def inspect_query(query: str) -> QueryInfo:
-    """Classify a query; :class:`QueryError` for updates, SERVICE and empty text."""
+def inspect_query(query: str, prefixes: dict | None = None) -> QueryInfo:
+    """Classify a query; :class:`QueryError` for updates, SERVICE and empty text.
+
+    SERVICE is refused when any token could be read by Oxigraph as the SERVICE keyword (see
+    :func:`_name_hides_service`, :func:`_iri_hides_service`); the worker processes are also
+    unable to open sockets (:mod:`ontology.sandbox`), so a SERVICE this check missed would still
+    reach nothing."""
     if not query or not query.strip():
         raise QueryError("the query is empty", parameter="query")
-    text = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), query)
-    code = _LEXEMES.sub(_blank, text)
-    body = code
-    while (m := _PROLOGUE.match(body)) is not None:
-        body = body[m.end():]
-    m = _FORM.search(body)
-    form = m.group(1).upper() if m else None
+    toks = tokenize(query)
+    for kind, text in toks:
+        if (kind == "name" and _name_hides_service(text)) or (kind == "iri" and _iri_hides_service(text)):
+            raise QueryError("SERVICE (federated query) is not allowed on this endpoint: "
+                             "queries run over the local graph only")
+    decl = dict(prefixes or {})
+    base = None
+    i, form = 0, None
+    while i < len(toks):  # prologue
+        kind, text = toks[i]
+        up = text.upper() if kind == "name" else ""
+        if up == "BASE" and i + 1 < len(toks) and toks[i + 1][0] == "iri":
+            base = _resolve(toks[i + 1], decl, base)
+            i += 2
+        elif up == "PREFIX" and i + 2 < len(toks) and toks[i + 1][0] == "name" \
+                and toks[i + 1][1].endswith(":") and toks[i + 2][0] == "iri":
+            decl[toks[i + 1][1][:-1]] = _resolve(toks[i + 2], decl, base)
+            i += 3
+        else:
+            break
+    for kind, text in toks[i:]:
+        if kind == "name" and (text.upper() in _FORMS or text.upper() in _UPDATES):
+            form = text.upper()
+            break
     if form in _UPDATES:
         raise QueryError(f"SPARQL Update ({form}) is not allowed: this endpoint is read-only; "
                          "send SELECT, ASK, CONSTRUCT or DESCRIBE queries")
-    if _SERVICE.search(code):
-        raise QueryError("SERVICE (federated query) is not allowed on this endpoint: "
-                         "queries run over the local graph only")
-    return QueryInfo(form=form, has_dataset=bool(_FROM.search(body)))
+    found: dict[bool, list | None] = {False: [], True: []}  # NAMED? -> IRIs (None: unresolvable)
+    has_dataset = False
+    for j in range(i, len(toks)):
+        if toks[j][0] == "name" and toks[j][1].upper() == "FROM":
+            has_dataset = True
+            k = j + 1
+            named = k < len(toks) and toks[k][0] == "name" and toks[k][1].upper() == "NAMED"
+            k += named
+            iri = _resolve(toks[k], decl, base) if k < len(toks) else None
+            if iri is None or found[named] is None:
+                found[named] = None
+            else:
+                found[named].append(iri)
+    from_graphs, from_named = found[False], found[True]
+    return QueryInfo(form=form, has_dataset=has_dataset,
+                     from_graphs=None if from_graphs is None else tuple(from_graphs),
+                     from_named=None if from_named is None else tuple(from_named))
 
 
 # --------------------------------------------------------------------------- evaluation (any process)
@@ -277,10 +378,47 @@ class _CappedBuffer:
         return b"".join(self.parts)
 
 
+def _term_out(t) -> tuple:
+    if isinstance(t, ox.NamedNode):
+        return ("iri", t.value)
+    if isinstance(t, ox.BlankNode):
+        return ("bnode", t.value)
+    return ("lit", t.value, t.datatype.value if t.language is None else None, t.language)
+
+
+def _term_in(t: tuple):
+    if t[0] == "iri":
+        return ox.NamedNode(t[1])
+    if t[0] == "bnode":
+        return ox.BlankNode(t[1])
+    if t[3] is not None:
+        return ox.Literal(t[1], language=t[3])
+    return ox.Literal(t[1], datatype=ox.NamedNode(t[2]))
+
+
+def _execute_select(store: ox.Store, job: dict) -> tuple:
+    """A named query of the read layer (``Store.select``): rows of plain Python values."""
+    from .store import _ox_py
+    subs = {ox.Variable(k): _term_in(v) for k, v in job["substitutions"]}
+    try:
+        res = store.query(job["query"], use_default_graph_as_union=True, substitutions=subs)
+        names = [v.value for v in res.variables]
+        rows = [{n: _ox_py(t) for n, t in zip(names, row)} for row in res]
+    except SyntaxError as e:
+        return ("error", "SyntaxError", str(e))
+    except Exception as e:  # noqa: BLE001
+        return ("error", type(e).__name__, str(e))
+    return ("ok", "rows", rows)
+
+
 def _execute(store: ox.Store, job: dict) -> tuple:
     """Evaluate ``job`` on ``store``; returns ("ok", media_type, body) or ("error", kind, message)."""
+    if job.get("kind") == "select":
+        return _execute_select(store, job)
     kw: dict = {"prefixes": job["prefixes"]}
     if job["default_graph"] is not None or job["named_graphs"] is not None:
+        # An explicit dataset replaces the query's FROM / FROM NAMED in Oxigraph: what is not
+        # listed here cannot be reached by the query, whatever its text says.
         kw["default_graph"] = [ox.NamedNode(u) for u in job["default_graph"] or []]
         kw["named_graphs"] = [ox.NamedNode(u) for u in job["named_graphs"] or []]
     elif not job["has_dataset"]:
@@ -320,11 +458,18 @@ def _alarm_seconds(timeout: float) -> int:
 IDLE_EXIT = 120.0
 
 
-def _serve(cin, cout, open_store, idle_exit: float = IDLE_EXIT) -> None:
+def _serve(cin, cout, open_store, idle_exit: float = IDLE_EXIT, sandbox: bool = True) -> None:
     """A worker's loop: evaluate jobs until EOF or ``idle_exit`` seconds without a job.
     ``open_store(snapshot)`` gives the store to query."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGALRM, signal.SIG_DFL)  # alarm() kills us if the parent stops watching
+    if sandbox:
+        from .sandbox import deny_network
+        try:
+            deny_network()  # before any query: no socket can be opened or used from here on
+        except OSError as e:
+            cout.send(("nosandbox", f"{e}"))
+            return
     cout.send(("ready", os.getpid()))
     store, opened = None, object()
     while True:
@@ -350,10 +495,11 @@ def _serve(cin, cout, open_store, idle_exit: float = IDLE_EXIT) -> None:
             break
 
 
-def _worker_main(rfd: int, wfd: int, idle_exit: float = IDLE_EXIT) -> None:
+def _worker_main(rfd: int, wfd: int, idle_exit: float = IDLE_EXIT, sandbox: bool = True) -> None:
     """Entry point of a snapshot worker process (started with ``python -c``)."""
     from multiprocessing.connection import Connection
-    _serve(Connection(rfd, writable=False), Connection(wfd, readable=False), ox.Store.read_only, idle_exit)
+    _serve(Connection(rfd, writable=False), Connection(wfd, readable=False), ox.Store.read_only, idle_exit,
+           sandbox)
     os._exit(0)
 
 
@@ -402,7 +548,11 @@ def _raise_error(kind: str, message: str, timeout: float | None, max_bytes: int 
     if kind == "Timeout":
         raise QueryTimeout(f"query exceeded {timeout:g} s; it was stopped. Narrow it (more specific "
                            "patterns, LIMIT) or ask for a longer SPARQL_TIMEOUT", timeout=timeout)
-    raise QueryError(f"query failed: {message}")
+    # Never echo what a failed evaluation carried (e.g. a remote answer): first line, capped.
+    first = (message or "").strip().splitlines()[0] if (message or "").strip() else kind
+    if re.search(r"https?://|payload|returned by|service", first, re.I):
+        first = "the query tried to reach another server, which is not allowed"
+    raise QueryError(f"query failed: {first[:200]}")
 
 
 class SparqlEngine:
@@ -415,7 +565,7 @@ class SparqlEngine:
 
     def __init__(self, store, timeout: float | None = 10.0, *, workers: int = 2,
                  max_result_bytes: int | None = 128 * 2**20, prefixes: dict[str, str] | None = None,
-                 idle_exit: float = IDLE_EXIT):
+                 idle_exit: float = IDLE_EXIT, sandbox: bool | None = None):
         if prefixes is None:
             from .vocab import PREFIXES
             prefixes = PREFIXES
@@ -425,6 +575,9 @@ class SparqlEngine:
         self.max_result_bytes = max_result_bytes
         self.idle_exit = float(idle_exit)
         self.prefixes = dict(prefixes)
+        #: worker processes cannot open sockets (:mod:`ontology.sandbox`); default: where supported
+        from .sandbox import supported
+        self.sandbox = supported() if sandbox is None else bool(sandbox)
         #: counters for tests and monitoring: queries, timeouts, snapshots, spawned, killed
         self.stats: Counter = Counter()
         path = getattr(store, "path", None)
@@ -441,10 +594,21 @@ class SparqlEngine:
     def mode(self) -> str:
         return self._executor.mode
 
+    @property
+    def isolated(self) -> bool:
+        """True when queries run in sandboxed worker processes (no network, killable)."""
+        return self._executor.mode != "inline" and self.sandbox
+
     def run(self, query: str, *, accept: str | None = None, format: str | None = None,
-            default_graph_uris=(), named_graph_uris=()) -> SparqlResult:
-        """Check, negotiate and evaluate ``query``; raises a :class:`GapmapError` on any failure."""
-        info = inspect_query(query)
+            default_graph_uris=(), named_graph_uris=(), visible_graphs=None) -> SparqlResult:
+        """Check, negotiate and evaluate ``query``; raises a :class:`GapmapError` on any failure.
+
+        ``visible_graphs`` (IRIs) is the whole world the query may see: the default graph is
+        their union (or the ones of them named by ``FROM`` / ``default-graph-uri``), and ``GRAPH``
+        reaches only them (or those of them named by ``FROM NAMED`` / ``named-graph-uri``).
+        A graph named but not visible is an empty graph, exactly like one that does not exist.
+        None: every graph of the store (library use)."""
+        info = inspect_query(query, self.prefixes)
         results_fmt, graph_fmt = negotiate(info.form, accept, format)
         dg, ng = list(default_graph_uris or ()), list(named_graph_uris or ())
         for iri in dg + ng:
@@ -454,6 +618,18 @@ class SparqlEngine:
                 raise QueryError(f"not an absolute IRI: {iri!r}", parameter="default-graph-uri/named-graph-uri") \
                     from None
         given = bool(dg or ng)
+        if visible_graphs is not None:
+            seen = list(dict.fromkeys(str(g) for g in visible_graphs))
+            ok = set(seen)
+            if given:
+                dg, ng = [g for g in dg if g in ok], [g for g in ng if g in ok]
+            elif info.has_dataset:
+                # FROM / FROM NAMED, restricted to the visible graphs (an unresolvable name: none)
+                dg = [g for g in info.from_graphs or () if g in ok]
+                ng = [g for g in info.from_named or () if g in ok]
+            else:
+                dg, ng = seen, seen
+            given = True
         job = {"query": query, "prefixes": self.prefixes, "has_dataset": info.has_dataset,
                "default_graph": dg if given else None, "named_graphs": ng if given else None,
                "results_format": results_fmt, "graph_format": graph_fmt, "max_bytes": self.max_result_bytes,
@@ -467,6 +643,25 @@ class SparqlEngine:
                 raise _syntax_error(query, res[2], self.prefixes)
             _raise_error(res[1], res[2], self.timeout, self.max_result_bytes)
         return SparqlResult(body=res[2], media_type=res[1], form=info.form)
+
+    def select(self, query: str, substitutions: dict | None = None) -> list[dict]:
+        """Rows of a read-layer query (``Store.select``'s contract), evaluated under the deadline:
+        :class:`QueryTimeout` (503) when it runs longer than ``timeout``."""
+        subs = [(str(k.value if isinstance(k, ox.Variable) else k), _term_out(v))
+                for k, v in (substitutions or {}).items()]
+        job = {"kind": "select", "query": query, "substitutions": subs,
+               "alarm": _alarm_seconds(self.timeout) if self.timeout else 0}
+        self.stats["selects"] += 1
+        res = self._executor.run(job)
+        if res[0] != "ok":
+            if res[1] == "Timeout":
+                self.stats["timeouts"] += 1
+                raise QueryTimeout(f"a query of this page ran longer than {self.timeout:g} s and was stopped "
+                                   "(QUERY_DEADLINE); try narrower filters", timeout=self.timeout)
+            if res[1] == "Aborted":
+                raise QueryAborted(f"the query could not be evaluated: {res[2]}")
+            raise QueryError(f"query failed: {res[2][:300]}")
+        return res[2]
 
     def close(self) -> None:
         """Stop the worker processes and delete the snapshots (also done at exit / on GC)."""
@@ -676,15 +871,16 @@ class _ForkPool(_Pool):
                     except OSError:
                         pass
                 _serve(Connection(r1, writable=False), Connection(w2, readable=False), lambda _snap: store.ox,
-                       self.engine.idle_exit)
+                       self.engine.idle_exit, self.engine.sandbox)
             finally:
                 os._exit(0)
         os.close(r1)
         os.close(w2)
         w = _Worker(Connection(w1, readable=False), Connection(r2, writable=False), pid=pid, generation=generation)
-        if not w.cout.poll(30) or w.cout.recv()[0] != "ready":
+        hello = w.cout.recv() if w.cout.poll(30) else ("timeout", "")
+        if hello[0] != "ready":
             _reap(w)
-            raise QueryAborted("could not start a SPARQL worker process")
+            raise QueryAborted(f"could not start a SPARQL worker process: {hello[1]}")
         return w
 
     def run(self, job):
@@ -772,17 +968,18 @@ class _SnapshotPool(_Pool):
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-c", "import sys; from ontology.sparql import _worker_main; "
-                 "_worker_main(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))",
-                 str(r1), str(w2), repr(self.engine.idle_exit)],
+                 "_worker_main(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == '1')",
+                 str(r1), str(w2), repr(self.engine.idle_exit), "1" if self.engine.sandbox else "0"],
                 pass_fds=(r1, w2), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env,
                 start_new_session=True)
         finally:
             os.close(r1)
             os.close(w2)
         w = _Worker(Connection(w1, readable=False), Connection(r2, writable=False), proc=proc)
-        if not w.cout.poll(60) or w.cout.recv()[0] != "ready":
+        hello = w.cout.recv() if w.cout.poll(60) else ("timeout", "")
+        if hello[0] != "ready":
             w.kill()
-            raise QueryAborted("could not start a SPARQL worker process")
+            raise QueryAborted(f"could not start a SPARQL worker process: {hello[1]}")
         return w
 
     def run(self, job):

@@ -23,6 +23,20 @@ def gapmap() -> Workspace:
     return tenants.get(current_institution())
 
 
+def _read_deadline(app: Flask, cfg) -> None:
+    """On-disk stores: the read layer's named queries run in killable worker processes with a
+    deadline (QUERY_DEADLINE), so one pathological query cannot hold a request thread for minutes.
+    (In-memory stores, i.e. tests and throwaway runs, keep evaluating in-process.)"""
+    deadline = float(getattr(cfg, "QUERY_DEADLINE", 0) or 0)
+    store = app.extensions["gapmap"].store
+    if deadline <= 0 or not getattr(store, "path", None) or not hasattr(store, "read_executor"):
+        return
+    from ontology.sparql import SparqlEngine
+    eng = SparqlEngine(store, timeout=deadline, workers=2, max_result_bytes=None)
+    app.extensions["gapmap_reads"] = eng
+    store.read_executor = eng.select
+
+
 def create_app(config: Config | dict | None = None, *, store: Store | None = None) -> Flask:
     if isinstance(config, dict):
         cfg = Config()
@@ -37,6 +51,9 @@ def create_app(config: Config | dict | None = None, *, store: Store | None = Non
     app.extensions["gapmap"] = Workspace.from_config(cfg, store)
     from .tenants import Tenants
     app.extensions["gapmap_tenants"] = Tenants(cfg, app.extensions["gapmap"])
+    from loaders.safety import configure as _upload_limits
+    _upload_limits(max_rows=getattr(cfg, "MAX_UPLOAD_ROWS", None))
+    _read_deadline(app, cfg)
     register_error_handlers(app)
 
     from .api import bp as api_bp

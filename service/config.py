@@ -45,6 +45,20 @@ class Config:
     RATELIMIT_ALIGN: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_ALIGN", "10/minute"))
     RATELIMIT_LOAD: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_LOAD", "30/minute"))
     RATELIMIT_UPLOAD: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_UPLOAD", "30/minute"))
+    # --- SPARQL, CORS, privacy and upload limits (issue 8: no way in through SPARQL or uploads) ---
+    #: SPARQL queries one caller (user, or address when anonymous) may run at once; more: 429
+    SPARQL_PER_USER: int = field(default_factory=lambda: _env("GAPMAP_SPARQL_PER_USER", 2, int))
+    #: SPARQL queries running at once in one server process (keep below its request threads)
+    SPARQL_MAX_CONCURRENT: int = field(default_factory=lambda: _env("GAPMAP_SPARQL_MAX_CONCURRENT", 4, int))
+    #: comma-separated origins allowed to read public answers cross-site (no CORS when empty; never "*")
+    CORS_ORIGINS: str = field(default_factory=lambda: _env("GAPMAP_CORS_ORIGINS", ""))
+    #: cohort aggregates over fewer learners than this are suppressed
+    MIN_GROUP_SIZE: int = field(default_factory=lambda: _env("GAPMAP_MIN_GROUP_SIZE", 5, int))
+    #: rows one table upload may have (framework, curriculum, assessments, results, roles CSV/XLSX)
+    MAX_UPLOAD_ROWS: int = field(default_factory=lambda: _env("GAPMAP_MAX_UPLOAD_ROWS", 100_000, int))
+    #: seconds a query of the read layer (pages, API) may run on an on-disk store before it is
+    #: stopped (503); evaluated in killable worker processes.  0 = in-process, no deadline
+    QUERY_DEADLINE: float = field(default_factory=lambda: _env("GAPMAP_QUERY_DEADLINE", 30.0, float))
     TESTING: bool = False
 
     def as_flask(self) -> dict:

@@ -8,17 +8,29 @@
   ``rdfxml``, ``jsonld`` or a media type).
 * Updates (``update=`` or ``application/sparql-update``), LOAD and SERVICE: 400.  A query that
   runs longer than ``SPARQL_TIMEOUT`` seconds is stopped: 503.
+* The query sees exactly the graphs the caller may read (``ontology.access.visible_graphs``:
+  public graphs, plus the private ones for users holding ``read_private``); ``FROM``,
+  ``FROM NAMED``, ``GRAPH`` and the protocol parameters cannot reach any other graph.
+* Each caller (user, or client address when anonymous) runs at most ``SPARQL_PER_USER`` queries
+  at once and the endpoint at most ``SPARQL_MAX_CONCURRENT`` (below the server's request
+  threads, so slow queries never hold every thread): beyond that, 429 with ``Retry-After``.
+* No CORS by default.  ``CORS_ORIGINS`` (comma-separated origins) lets those origins read
+  *public* answers (anonymous or non-private callers); never with credentials, never ``*``.
 """
 from __future__ import annotations
 
 import threading
+from collections import Counter
+from contextlib import contextmanager
 
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Blueprint, Response, current_app, g, redirect, request
 
-from ontology.errors import QueryError, UnsupportedFormat
+from ontology.access import visible_graphs
+from ontology.errors import GapmapError, QueryError, UnsupportedFormat
 from ontology.sparql import SparqlEngine
 
 from .app import gapmap
+from .auth import check, current_user
 
 bp = Blueprint("sparql", __name__)
 
@@ -29,9 +41,18 @@ _QUERY = "application/sparql-query"
 _UPDATE = "application/sparql-update"
 
 
+class TooManyQueries(GapmapError):
+    """Concurrency limit of the SPARQL endpoint reached (per caller or overall)."""
+
+    status = 429
+    exit_code = 5
+    title = "Too many requests"
+
+
 def sparql_engine() -> SparqlEngine:
     """The app's engine, created on first use with ``SPARQL_TIMEOUT`` (and optional
-    ``SPARQL_WORKERS``, ``SPARQL_MAX_RESULT_BYTES``)."""
+    ``SPARQL_WORKERS``, ``SPARQL_MAX_RESULT_BYTES``).  Queries always run in sandboxed worker
+    processes (no network, killable): a timeout of 0 means one hour, not in-process."""
     # One engine per institution's store (tenants never share one); the default institution's is ext[_EXT].
     from .auth import current_institution
     ext = current_app.extensions
@@ -43,14 +64,68 @@ def sparql_engine() -> SparqlEngine:
             eng = ext.get(_EXT) if inst == "default" else engines.get(inst)
             if eng is None:
                 cfg = current_app.config
-                eng = SparqlEngine(gapmap().store, timeout=cfg.get("SPARQL_TIMEOUT", 10.0),
+                eng = SparqlEngine(gapmap().store, timeout=cfg.get("SPARQL_TIMEOUT") or 3600.0,
                                    workers=cfg.get("SPARQL_WORKERS", 2),
                                    max_result_bytes=cfg.get("SPARQL_MAX_RESULT_BYTES", 128 * 2**20))
+                if not eng.sandbox:
+                    import logging
+                    logging.getLogger(__name__).warning(
+                        "no seccomp network sandbox on this platform: SPARQL relies on the SERVICE check alone")
                 if inst == "default":
                     ext[_EXT] = eng
                 else:
                     engines[inst] = eng
     return eng
+
+
+class _Limiter:
+    """In-flight queries per caller and overall (one process; each gunicorn worker has its own)."""
+
+    def __init__(self, per_user: int, total: int):
+        self.per_user, self.total = max(1, per_user), max(1, total)
+        self._lock = threading.Lock()
+        self._running: Counter = Counter()
+        self._all = 0
+
+    @contextmanager
+    def slot(self, who: str):
+        with self._lock:
+            if self._running[who] >= self.per_user:
+                raise TooManyQueries(f"you already have {self._running[who]} SPARQL queries running "
+                                     f"(at most {self.per_user} at once); wait for one to finish",
+                                     limit=self.per_user)
+            if self._all >= self.total:
+                raise TooManyQueries(f"the SPARQL endpoint is running its maximum of {self.total} queries; "
+                                     "try again in a moment", limit=self.total)
+            self._running[who] += 1
+            self._all += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running[who] -= 1
+                if self._running[who] <= 0:
+                    del self._running[who]
+                self._all -= 1
+
+
+def _limiter() -> _Limiter:
+    ext = current_app.extensions
+    lim = ext.get(_EXT + "_limits")
+    if lim is None:
+        with _lock:
+            lim = ext.get(_EXT + "_limits")
+            if lim is None:
+                cfg = current_app.config
+                lim = ext[_EXT + "_limits"] = _Limiter(int(cfg.get("SPARQL_PER_USER", 2)),
+                                                       int(cfg.get("SPARQL_MAX_CONCURRENT", 4)))
+    return lim
+
+
+def _cors_origins() -> set[str]:
+    raw = current_app.config.get("CORS_ORIGINS") or ""
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    return {o.strip().rstrip("/") for o in items if o.strip() and o.strip() != "*"}
 
 
 def _read_only():
@@ -68,11 +143,17 @@ def _has_ui() -> bool:
 
 
 @bp.after_request
-def _cors(resp: Response) -> Response:
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    resp.headers.setdefault("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-    resp.headers.setdefault("Access-Control-Allow-Headers", "Content-Type, Accept")
+def _headers(resp: Response) -> Response:
     resp.vary.add("Accept")
+    resp.vary.add("Origin")
+    if resp.status_code == 429:
+        resp.headers["Retry-After"] = "1"
+    origin = (request.headers.get("Origin") or "").rstrip("/")
+    # Only answers that hold public data only (no private graph was visible) may be shared.
+    if origin and origin in _cors_origins() and not g.get("sparql_private", False):
+        resp.headers["Access-Control-Allow-Origin"] = origin
+        resp.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        resp.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
     return resp
 
 
@@ -107,10 +188,18 @@ def sparql():
             return redirect("/sparql/ui", code=303)
         raise QueryError("missing the 'query' parameter: send ?query=<SPARQL> (GET), a form field 'query' "
                          f"or an {_QUERY} body (POST)", parameter="query")
-    result = sparql_engine().run(
-        query, accept=request.headers.get("Accept"), format=params.get("format") or params.get("output"),
-        default_graph_uris=params.getlist("default-graph-uri"),
-        named_graph_uris=params.getlist("named-graph-uri"))
+    check("read")
+    user = current_user()
+    private = bool(user is not None and user.can("read_private"))
+    g.sparql_private = private
+    ws = gapmap()
+    graphs = visible_graphs(ws.store, ws.ids, private=private)
+    who = f"user:{user.name}" if user is not None else f"addr:{request.remote_addr}"
+    with _limiter().slot(who):
+        result = sparql_engine().run(
+            query, accept=request.headers.get("Accept"), format=params.get("format") or params.get("output"),
+            default_graph_uris=params.getlist("default-graph-uri"),
+            named_graph_uris=params.getlist("named-graph-uri"), visible_graphs=graphs)
     resp = Response(result.body, mimetype=result.media_type)
     resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 
 from ontology.gaps import gap_report, role_readiness
 
@@ -63,8 +63,11 @@ def align(program):
 @bp.get("/programs/<program>/achievement")
 def achievement(program):
     from ontology.achievement import cohort_achievement
+    from service.auth import check
+    check("read")
     ws = gapmap()
-    rep = cohort_achievement(ws.store, ws.ids, program, _framework(program), cohort=request.args.get("cohort"))
+    rep = cohort_achievement(ws.store, ws.ids, program, _framework(program), cohort=request.args.get("cohort"),
+                             min_group=int(current_app.config.get("MIN_GROUP_SIZE", 5)))
     return jsonify(rep.to_dict())
 
 

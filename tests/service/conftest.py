@@ -5,11 +5,15 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SKOS
 
+from ontology.ids import Ids
 from ontology.vocab import GM
 
 EX = Namespace("https://example.edu/test/")
-FRAMEWORK_G = URIRef("urn:test:graph:framework")
-CURRICULUM_G = URIRef("urn:test:graph:curriculum")
+# Graphs minted like the loaders mint them (public kinds), so anonymous queries see them
+# (graphs we did not mint count as private: ontology.access).
+FRAMEWORK_G = Ids().graph("framework", "test")
+CURRICULUM_G = Ids().graph("curriculum", "test")
+BULK_G = Ids().graph("framework", "bulk")
 
 
 def framework_graph() -> Graph:
@@ -45,7 +49,8 @@ def _make_app(config: dict, role: str = "viewer"):
 
     from service.app import create_app, gapmap
     from tests.conftest import bearer
-    app = create_app({"TESTING": True, "SPARQL_TIMEOUT": 1.0, **config})
+    # PUBLIC_READ: some tests query anonymously, as the public may when GAPMAP_PUBLIC_READ=1
+    app = create_app({"TESTING": True, "SPARQL_TIMEOUT": 1.0, "PUBLIC_READ": True, **config})
     with app.app_context():
         gapmap().store.replace_graphs({FRAMEWORK_G: framework_graph(), CURRICULUM_G: curriculum_graph()})
     token = bearer(app, role)["Authorization"]

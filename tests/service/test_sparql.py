@@ -12,9 +12,10 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
+from ontology.ids import Ids
 from service.app import gapmap
 
-from .conftest import CURRICULUM_G, EX, FRAMEWORK_G, bulk_graph
+from .conftest import BULK_G, CURRICULUM_G, EX, FRAMEWORK_G, bulk_graph
 
 LABELS = "SELECT ?c ?label WHERE { ?c a skos:Concept ; skos:prefLabel ?label } ORDER BY ?c"
 SRX = "{http://www.w3.org/2005/sparql-results#}"
@@ -37,10 +38,10 @@ def assert_problem(resp, status, *words):
 
 
 # ------------------------------------------------------------------ SELECT, three ways in
-def test_select_get_defaults_to_sparql_json_with_cors(sparql_client):
+def test_select_get_defaults_to_sparql_json_without_cors(sparql_client):
     resp = sparql_client.get("/sparql", query_string={"query": LABELS})
     assert resp.mimetype == "application/sparql-results+json"
-    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Origin" not in resp.headers  # no CORS unless CORS_ORIGINS allows
     rows = bindings(resp)
     assert [r["label"] for r in rows] == ["Patient care", "Medical knowledge", "Communication"]
     assert rows[0]["c"] == str(EX.c1)
@@ -264,17 +265,24 @@ def test_oversized_result_is_refused(sparql_app):
     assert_problem(resp, 400, "LIMIT")
 
 
-def test_cors_on_errors_and_preflight(sparql_client):
-    assert sparql_client.get("/sparql").headers["Access-Control-Allow-Origin"] == "*"
-    resp = sparql_client.options("/sparql")
-    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+def test_cors_only_for_configured_origins_on_errors_and_preflight(sparql_app):
+    client = sparql_app.test_client()
+    site = {"Origin": "https://evil.example"}
+    assert "Access-Control-Allow-Origin" not in client.get("/sparql", headers=site).headers
+    assert "Access-Control-Allow-Origin" not in client.options("/sparql", headers=site).headers
+    sparql_app.config["CORS_ORIGINS"] = "https://portal.example.edu, *"  # "*" is ignored
+    ok = {"Origin": "https://portal.example.edu"}
+    assert client.get("/sparql", headers=ok).headers["Access-Control-Allow-Origin"] == "https://portal.example.edu"
+    resp = client.options("/sparql", headers=ok)
+    assert resp.headers["Access-Control-Allow-Origin"] == "https://portal.example.edu"
     assert "POST" in resp.headers["Access-Control-Allow-Methods"]
+    assert "Access-Control-Allow-Origin" not in client.get("/sparql", headers=site).headers
 
 
 # ------------------------------------------------------------------ timeout and freshness
 def test_slow_query_times_out_and_endpoint_keeps_answering(any_app):
     with any_app.app_context():
-        gapmap().store.replace_graphs({URIRef("urn:test:graph:bulk"): bulk_graph()})
+        gapmap().store.replace_graphs({BULK_G: bulk_graph()})
     client = any_app.test_client()
     t0 = time.monotonic()
     resp = client.get("/sparql", query_string={"query": SLOW})
@@ -286,7 +294,7 @@ def test_slow_query_times_out_and_endpoint_keeps_answering(any_app):
     resp = client.post("/sparql", data={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
     assert int(bindings(resp)[0]["n"]) == 3000 + 13
     with any_app.app_context():
-        gapmap().store.replace_graphs({URIRef("urn:test:graph:bulk"): Graph()})
+        gapmap().store.replace_graphs({BULK_G: Graph()})
     assert int(bindings(client.post("/sparql", data={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}))[0]["n"]) == 13
     assert any_app.extensions["gapmap_sparql"].stats["timeouts"] == 1
 
@@ -301,7 +309,7 @@ def test_write_after_worker_started_is_visible(disk_app):
     g.add((EX.course2, RDF.type, URIRef("https://w3id.org/gapmap/ns#Course")))
     g.add((EX.course2, SKOS.prefLabel, Literal("Clinical skills 2")))
     with disk_app.app_context():
-        gapmap().store.replace_graphs({URIRef("urn:test:graph:more"): g})
+        gapmap().store.replace_graphs({Ids().graph("curriculum", "more"): g})
     labels = [r["l"] for r in bindings(client.get("/sparql", query_string={"query": q}))]
     assert labels == ["Clinical skills 1", "Clinical skills 2"]
     # and a replaced graph is gone
