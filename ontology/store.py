@@ -211,7 +211,7 @@ class EmbeddedStore(Store):
         # per-cell Result wrapping, which costs ~8x on report-sized answers (21 ms vs 2.6 ms).
         subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items() if v is not None}
         # Reads made while a write holds the lock (possibly this very thread) stay in-process.
-        if self.read_executor is not None and not self._write_lock.locked():
+        if self.read_executor is not None and not _held(self._write_lock):
             from .sparql import QueryAborted
             try:
                 return self.read_executor(load_query(name), subs)
@@ -248,6 +248,16 @@ class EmbeddedStore(Store):
 
     def __len__(self):
         return len(self.ox)
+
+
+def _held(lock) -> bool:
+    """Whether a write holds the store's re-entrant lock: this thread (mid-transaction) or another."""
+    if lock._is_owned():
+        return True
+    if lock.acquire(blocking=False):
+        lock.release()
+        return False
+    return True
 
 
 def g_is_iri(name) -> bool:
