@@ -18,20 +18,10 @@ from ontology.errors import GapmapError, NotFound
 from ontology.pipeline import pipeline_report
 
 from ..app import gapmap
-from ..auth import check, current_user, require
+from ..auth import Forbidden, NotAuthenticated as NotSignedIn, check, current_user, declares, require
 from . import bp
-from .openapi import SPEC, _get, _p, _post, _PROBLEM, _JSON
+from .openapi import _JSON, _WRITE, SPEC, _get, _p, _post, _problems
 from .params import BadParameter, arg_int
-
-
-class NotSignedIn(GapmapError):
-    status = 401
-    title = "Not signed in"
-
-
-class Forbidden(GapmapError):
-    status = 403
-    title = "Forbidden"
 
 
 def need(permission: str):
@@ -150,6 +140,7 @@ def person_plan(pid):
 
 
 @bp.post("/people/<pid>/plan")
+@declares("plan")  # or the person themself
 def save_plan(pid):
     """Compute and keep a plan in the person's private plans graph (with PROV: who, when)."""
     ws = gapmap()
@@ -205,6 +196,7 @@ def _framework() -> str:
 
 
 @bp.post("/people/<pid>/cv")
+@declares("read_private")  # a supervisor, or the person themself
 def upload_cv(pid):
     """Upload a CV or portfolio (multipart ``file``): competencies are suggested with evidence spans."""
     from loaders.syllabus import extract
@@ -238,6 +230,7 @@ def cv_suggestions(pid):
 
 
 @bp.post("/people/<pid>/cv/<key>/decision")
+@declares("read_private")  # a supervisor, or the person themself
 def cv_decision(pid, key):
     """Accept (optionally at another ``level``), reject or reset a suggestion: the person or a supervisor."""
     ws = gapmap()
@@ -376,8 +369,7 @@ SPEC["paths"].update({
                  "parameters": [_p("pid", "path")],
                  "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
                      "file": {"type": "string", "format": "binary"}, "framework": {"type": "string"}}}}}},
-                 "responses": {"201": {"description": "suggestions", "content": _JSON}, "401": _PROBLEM,
-                               "403": _PROBLEM, "413": _PROBLEM, "415": _PROBLEM, "422": _PROBLEM}}},
+                 "responses": {"201": {"description": "suggestions", "content": _JSON}, **_problems(*_WRITE)}}},
     "/api/people/{pid}/cv/{key}/decision": _post(
         "Accept (optionally at another level), reject or reset a CV suggestion (the person or a supervisor)",
         {"decision": {"enum": ["accept", "reject", "reset"]}, "level": {"type": "integer", "minimum": 1, "maximum": 5}},
@@ -393,7 +385,7 @@ SPEC["paths"].update({
             _p("coverage_weight", schema={"type": "number"}), _p("track_weight", schema={"type": "number"})]),
         **_post("Run the matching and save the matches (plan permission)", {
             "mode": {"enum": ["best", "full"]}, "department": {"enum": ["same", "different"]},
-            "conflicts": {"type": "array"}, "mentees": {"type": "array"}, "role": {"type": "string"}})},
+            "conflicts": {"type": "array"}, "mentees": {"type": "array"}, "role": {"type": "string"}}, ok="201")},
     "/api/pipeline": _get("Workforce pipeline: demand vs partner programs' readiness (plan permission)", [
         _p("demand", desc="demand set id (default: all)"), _p("year", schema={"type": "integer"})]),
     "/api/catalogue": _get("Development catalogue", [

@@ -11,7 +11,7 @@ from ontology.pipeline import pipeline_report
 from ..api.careers import Forbidden, NotSignedIn, is_self, match_config_from, may_see, need
 from ..api.params import BadParameter
 from ..app import gapmap
-from ..auth import current_user
+from ..auth import current_user, declares
 from . import bp
 
 GAP_BADGE = {"met": "ready", "below": "below_level", "missing": "gap"}
@@ -63,6 +63,7 @@ def plan_page(pid):
 
 
 @bp.post("/people/<pid>/cv")
+@declares("read_private")  # a supervisor, or the person themself
 def person_cv_upload(pid):
     from loaders.syllabus import extract
 
@@ -86,6 +87,7 @@ def person_cv_upload(pid):
 
 
 @bp.post("/people/<pid>/cv/<key>")
+@declares("read_private")  # a supervisor, or the person themself
 def person_cv_decide(pid, key):
     ws = gapmap()
     u = may_see(C.get_person(ws.store, pid), mentors=False)

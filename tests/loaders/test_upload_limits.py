@@ -97,9 +97,7 @@ def test_xlsx_with_a_300_mib_cell_is_refused_unread(xlsx_bomb):
     assert peak < 16 * 2**20  # nothing was inflated (the file itself is ~300 KB)
 
 
-def test_xlsx_bomb_through_the_api_is_413(xlsx_bomb, auth):
-    from service.app import create_app
-    app = create_app({"TESTING": True, "STORE_PATH": ""})
+def test_xlsx_bomb_through_the_api_is_413(xlsx_bomb, app, auth):
     resp = app.test_client().post("/api/load/curriculum-xlsx", headers=auth("admin"),
                                   data={"file": (io.BytesIO(xlsx_bomb), "bomb.xlsx"), "framework": "mini"},
                                   content_type="multipart/form-data")

@@ -43,7 +43,7 @@ def evil_app(tmp_path):
 
 def test_gap_report_csv_neutralises_formulas(evil_app, auth):
     resp = evil_app.test_client().get("/api/programs/mini/gaps", query_string={"format": "csv"},
-                                      headers=auth("viewer"))
+                                      headers=auth("viewer", app=evil_app))
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
     labels = {r["competency"]: r["label"] for r in rows}
@@ -55,7 +55,7 @@ def test_gap_report_csv_neutralises_formulas(evil_app, auth):
         for v in r.values():
             assert not (v or "").startswith(("=", "+", "-", "@", "\t", "\r")), v
     # the JSON keeps the data as it is (only spreadsheet formats are neutralised)
-    data = evil_app.test_client().get("/api/programs/mini/gaps", headers=auth("viewer")).get_json()
+    data = evil_app.test_client().get("/api/programs/mini/gaps", headers=auth("viewer", app=evil_app)).get_json()
     assert any(c["label"] == EVIL for c in data["competencies"])
 
 
@@ -77,10 +77,10 @@ def test_cli_gap_csv_is_neutralised_too(evil_app):
 
 def test_achievement_endpoint_suppresses_small_groups(evil_app, auth):
     client = evil_app.test_client()
-    body = client.get("/api/programs/mini/achievement", headers=auth("viewer")).get_json()
+    body = client.get("/api/programs/mini/achievement", headers=auth("viewer", app=evil_app)).get_json()
     assert body["min_group"] == 5 and body["competencies"] == []
     assert {s["competency"] for s in body["suppressed"]} == {"PC1", "PC2"}
     evil_app.config["MIN_GROUP_SIZE"] = 2
-    body = client.get("/api/programs/mini/achievement", headers=auth("viewer")).get_json()
+    body = client.get("/api/programs/mini/achievement", headers=auth("viewer", app=evil_app)).get_json()
     assert [(c["notation"], c["learners"]) for c in body["competencies"]] == [("PC1", 2)]
     assert json.dumps(body).count('"learners": 1') == 0

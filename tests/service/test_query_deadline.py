@@ -39,9 +39,10 @@ def test_named_queries_run_in_workers_with_the_same_rows(disk_app):
 
 
 def test_a_runaway_named_query_is_stopped_and_the_app_keeps_answering(disk_app, monkeypatch):
+    from tests.conftest import signed_client
     real = store_mod.load_query
     monkeypatch.setattr(store_mod, "load_query", lambda name: SLOW if name == "programs" else real(name))
-    client = disk_app.test_client()
+    client = signed_client(disk_app, "viewer")
     with disk_app.app_context():
         t0 = time.monotonic()
         with pytest.raises(QueryTimeout):

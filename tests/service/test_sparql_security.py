@@ -345,6 +345,7 @@ def test_per_user_limit_429_while_others_still_answer(sparql_app, auth):
     sparql_app.config.update(SPARQL_PER_USER=2, SPARQL_MAX_CONCURRENT=4, SPARQL_WORKERS=4, SPARQL_TIMEOUT=2.0)
     _with_bulk(sparql_app, 3000)
     statuses: list[int] = []
+    auth("viewer", name="hog")  # the user exists before the threads race to use it
 
     def slow():
         c = sparql_app.test_client()
@@ -369,6 +370,8 @@ def test_per_user_limit_429_while_others_still_answer(sparql_app, auth):
 def test_global_cap_below_server_threads(sparql_app, auth):
     sparql_app.config.update(SPARQL_PER_USER=5, SPARQL_MAX_CONCURRENT=2, SPARQL_WORKERS=2, SPARQL_TIMEOUT=2.0)
     _with_bulk(sparql_app, 3000)
+    for i in range(2):
+        auth("viewer", name=f"u{i}")  # users exist before the threads race to use them
     threads = [threading.Thread(target=lambda i=i: sparql_app.test_client().get(
         "/sparql", query_string={"query": SLOW}, headers=auth("viewer", name=f"u{i}"))) for i in range(2)]
     for t in threads:
