@@ -658,6 +658,9 @@ class SparqlEngine:
                 self.stats["timeouts"] += 1
                 raise QueryTimeout(f"a query of this page ran longer than {self.timeout:g} s and was stopped "
                                    "(QUERY_DEADLINE); try narrower filters", timeout=self.timeout)
+            if res[1] == "Busy":
+                raise QueryTimeout(f"the server is busy ({res[2]} queries running for over {self.timeout:g} s); "
+                                   "try again later", timeout=self.timeout)
             if res[1] == "Aborted":
                 raise QueryAborted(f"the query could not be evaluated: {res[2]}")
             raise QueryError(f"query failed: {res[2][:300]}")

@@ -32,7 +32,8 @@ def _read_deadline(app: Flask, cfg) -> None:
     if deadline <= 0 or not getattr(store, "path", None) or not hasattr(store, "read_executor"):
         return
     from ontology.sparql import SparqlEngine
-    eng = SparqlEngine(store, timeout=deadline, workers=2, max_result_bytes=None)
+    eng = SparqlEngine(store, timeout=deadline, workers=int(getattr(cfg, "QUERY_WORKERS", 4) or 4),
+                       max_result_bytes=None)
     app.extensions["gapmap_reads"] = eng
     store.read_executor = eng.select
 

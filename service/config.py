@@ -59,6 +59,8 @@ class Config:
     #: seconds a query of the read layer (pages, API) may run on an on-disk store before it is
     #: stopped (503); evaluated in killable worker processes.  0 = in-process, no deadline
     QUERY_DEADLINE: float = field(default_factory=lambda: _env("GAPMAP_QUERY_DEADLINE", 30.0, float))
+    #: worker processes evaluating those queries (separate from SPARQL's, so SPARQL never starves pages)
+    QUERY_WORKERS: int = field(default_factory=lambda: _env("GAPMAP_QUERY_WORKERS", 4, int))
     TESTING: bool = False
 
     def as_flask(self) -> dict:

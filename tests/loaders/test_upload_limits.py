@@ -15,7 +15,7 @@ from rdflib import Graph
 
 from loaders import Context, Source, get, syllabus
 from loaders import safety
-from ontology.errors import GapmapError, InputTooLarge, LoadError
+from ontology.errors import GapmapError, InputTooLarge
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 CURRICULUM_HEADER = ("program_id,program_title,year,course_code,course_title,session_id,session_title,"
