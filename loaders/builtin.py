@@ -1,4 +1,4 @@
 """Importing this module registers every bundled loader."""
 from . import assessments, curriculum, framework_csv, roles  # noqa: F401
 from . import esco, onet, skos  # noqa: F401
-from . import case  # noqa: F401
+from . import case, medbiq_ci  # noqa: F401

@@ -210,6 +210,17 @@ def export_case(ctx, framework, output):
     _write(json.dumps(export_package(ws.store, ws.ids, framework), indent=2, ensure_ascii=False), output)
 
 
+@export.command("ci")
+@click.argument("program")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="file to write (default: stdout)")
+@click.pass_context
+def export_ci_cmd(ctx, program, output):
+    """PROGRAM as MedBiquitous Curriculum Inventory v1 XML."""
+    from loaders.medbiq_ci import export_ci
+    ws = _ws(ctx)
+    _write(export_ci(ws.store, ws.ids, program), output)
+
+
 def _write(text: str | bytes, output: str | None):
     if output is None:
         click.echo(text if isinstance(text, str) else text.decode("utf-8"))

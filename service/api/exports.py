@@ -21,3 +21,11 @@ def framework_case(fw):
     ws = gapmap()
     pkg = export_package(ws.store, ws.ids, fw)
     return _download(json.dumps(pkg, indent=2, ensure_ascii=False), "application/json", f"{fw}-case.json")
+
+
+@bp.get("/programs/<program>/curriculum-inventory")
+def program_curriculum_inventory(program):
+    """The program as MedBiquitous Curriculum Inventory v1 XML."""
+    from loaders.medbiq_ci import export_ci
+    ws = gapmap()
+    return _download(export_ci(ws.store, ws.ids, program), "application/xml", f"{program}-curriculum-inventory.xml")
