@@ -6,6 +6,7 @@ import json
 from flask import Response
 
 from ..app import gapmap
+from ..auth import require
 from . import bp
 
 
@@ -29,3 +30,35 @@ def program_curriculum_inventory(program):
     from loaders.medbiq_ci import export_ci
     ws = gapmap()
     return _download(export_ci(ws.store, ws.ids, program), "application/xml", f"{program}-curriculum-inventory.xml")
+
+
+COMMITTEE_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   "pdf": "application/pdf", "html": "text/html"}
+
+
+@bp.get("/programs/<program>/committee.<fmt>")
+@require("read_private")
+def program_committee(program, fmt):
+    """Committee export (gap report, curriculum map, role readiness, cohort achievement) as XLSX, PDF or HTML.
+
+    Same filters as the gap report (framework, year, course, role, include_suggestions) plus cohort.
+    Cohort results are private data: committee and admin only.
+    """
+    from flask import request
+
+    from .. import committee
+    from .params import BadParameter, arg_float, arg_int
+    if fmt not in COMMITTEE_TYPES:
+        raise BadParameter(f"the committee export is .xlsx, .pdf or .html, not .{fmt}", field="format")
+    ws = gapmap()
+    framework = request.args.get("framework") or ws.program_framework(program)
+    data = committee.collect(ws.store, ws.ids, program, framework, year=arg_int("year", 1, 8),
+                             course=request.args.get("course") or None, role=request.args.get("role") or None,
+                             include_suggestions=arg_float("include_suggestions"),
+                             cohort=request.args.get("cohort") or None)
+    name = f"committee-{program}-{framework}.{fmt}"
+    if fmt == "xlsx":
+        return _download(committee.workbook(data), COMMITTEE_TYPES[fmt], name)
+    if fmt == "pdf":
+        return _download(committee.report_pdf(data), COMMITTEE_TYPES[fmt], name)
+    return Response(committee.report_html(data), mimetype="text/html")

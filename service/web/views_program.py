@@ -69,6 +69,9 @@ def dashboard(program):
     api = url_for("api.gaps", program=program)
     downloads = {"CSV": f"{api}?{urlencode({**filters, 'format': 'csv'})}",
                  "JSON": f"{api}?{urlencode({**filters, 'format': 'json'})}"}
+    for name, ext in (("XLSX", "xlsx"), ("PDF", "pdf"), ("Report", "html")):  # committee exports (all views)
+        q = urlencode(filters)
+        downloads[name] = url_for("api.program_committee", program=program, fmt=ext) + (f"?{q}" if q else "")
     def course_link(code):
         return url_for("web.dashboard", program=program, **{**{k: v for k, v in filters.items() if k != "year"},
                                                            "course": code})
