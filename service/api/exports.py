@@ -62,3 +62,23 @@ def program_committee(program, fmt):
     if fmt == "pdf":
         return _download(committee.report_pdf(data), COMMITTEE_TYPES[fmt], name)
     return Response(committee.report_html(data), mimetype="text/html")
+
+
+def _document():
+    from .openapi import _get, _p
+    from .openapi import SPEC
+    filters = [_p("framework", desc="default: the program's framework"), _p("year", schema={"type": "integer"}),
+               _p("course"), _p("role"), _p("include_suggestions", schema={"type": "number"}), _p("cohort")]
+    SPEC["paths"].update({
+        "/api/frameworks/{fw}/case": _get("The framework as a 1EdTech CASE v1p0 CFPackage (JSON)", [_p("fw", "path")]),
+        "/api/programs/{program}/curriculum-inventory": _get(
+            "The program as MedBiquitous Curriculum Inventory v1 XML", [_p("program", "path")],
+            {"application/xml": {}}),
+        "/api/programs/{program}/committee.{fmt}": _get(
+            "Committee export: gap report, curriculum map, role readiness, cohort achievement (committee/admin)",
+            [_p("program", "path"), _p("fmt", "path", schema={"enum": list(COMMITTEE_TYPES)}), *filters],
+            {mt: {} for mt in COMMITTEE_TYPES.values()}),
+    })
+
+
+_document()
