@@ -264,20 +264,27 @@ def package_delta(pkg, ctx: Context, f: str) -> Delta:
             target = dest
         links.append((origin, LINKS[kind], target, where))
 
-    # Cycles in the hierarchy.
+    # Cycles in the hierarchy (iterative depth-first search: a deep package cannot exhaust the stack).
     state: dict[str, int] = {}
-
-    def visit(n, path):
-        if state.get(n) == 2:
-            return
-        if state.get(n) == 1:
-            raise LoadError(f"isChildOf cycle: {' → '.join(path + [n])}", file=f, column="CFAssociations")
-        state[n] = 1
-        for p, _ in parents.get(n, ()):
-            visit(p, path + [n])
-        state[n] = 2
-    for n in by_id:
-        visit(n, [])
+    for root in by_id:
+        if state.get(root):
+            continue
+        stack = [(root, iter([p for p, _ in parents.get(root, ())]))]
+        state[root] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                path = [n for n, _ in stack] + [nxt]
+                path = path[path.index(nxt):]
+                raise LoadError(f"isChildOf cycle: {' → '.join(notation[n] for n in path)}", file=f,
+                                column="CFAssociations")
+            elif not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, iter([p for p, _ in parents.get(nxt, ())])))
 
     has_children = {p for n, ps in parents.items() for p, _ in ps}
     node_of = {ident: ids.concept(fw, notation[ident]) for ident in by_id}
@@ -581,7 +588,8 @@ def export_package(store, ids, fw: str, *, now: str | None = None) -> dict:
     pred_kind = {p: k for k, p in LINKS.items()}
     pred_kind.update(EXPORT_ALSO)
     seen = set()
-    rows = store.query(_MAPPINGS_QUERY, {"scheme": scheme})
+    from ontology.access import is_private
+    rows = [r for r in store.query(_MAPPINGS_QUERY, {"scheme": scheme}) if not is_private(ids, str(r["g"]))]
     outside_labels = {}
     for r in rows:
         outside_labels[r["o"]] = r["olabel"]
@@ -609,10 +617,10 @@ def export_package(store, ids, fw: str, *, now: str | None = None) -> dict:
 _MAPPINGS_QUERY = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT DISTINCT ?scheme ?s ?p ?o ?olabel WHERE {
+SELECT DISTINCT ?scheme ?g ?s ?p ?o ?olabel WHERE {
   ?s skos:inScheme ?scheme .
   VALUES ?p { skos:exactMatch skos:closeMatch skos:relatedMatch skos:broadMatch skos:narrowMatch skos:related }
-  ?s ?p ?o .
+  GRAPH ?g { ?s ?p ?o }
   OPTIONAL { ?o skos:prefLabel ?olabel }
 }
 """

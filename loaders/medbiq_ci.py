@@ -179,7 +179,8 @@ class CurriculumInventory(Loader):
     extensions = (".xml",)
     description = "MedBiquitous Curriculum Inventory XML (v1/v2): sequence blocks, events, competency objects"
     options = {"program": "program id (default: a slug of ProgramName)",
-               "framework": "id of the framework competency objects and relations refer to"}
+               "framework": "id of the framework competency objects and relations refer to",
+               "prefix": "prepended to sequence block ids to make course codes (course codes are global)"}
 
     def load(self, source: Source, ctx: Context) -> Delta:
         f, ids = source.name, ctx.ids
@@ -342,7 +343,12 @@ class CurriculumInventory(Loader):
             sbes = d.all(b, "SequenceBlockEvent")
             if not sbes:
                 continue  # a year or phase holding other blocks
-            code = check_id_at(d, b, bid, f"{where}/@id")
+            code = check_id_at(d, b, (ctx.option("prefix") or "") + bid, f"{where}/@id")
+            if ctx.store is not None:
+                other = [r["pid"] for r in ctx.store.select("course_detail", code=Literal(code)) if r["pid"] != prog]
+                if other:
+                    raise d.error(b, f"course {code!r} already belongs to program {other[0]!r}; give the option "
+                                     "'prefix' to load these blocks as other courses", f"{where}/@id")
             year = level_of(b, where)
             title = d.text(b, "Title", where)
             c = ids.course(code)

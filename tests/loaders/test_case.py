@@ -163,7 +163,11 @@ def test_cross_framework_mappings_are_exported(sample, schema):
     cw = Graph()
     cw.add((c("PC2.1", "mini"), SKOS.closeMatch, c("CCSS.Math.Content.6.RP.A.1")))
     st.replace_graphs({IDS.graph("crosswalk", "mini-wscb"): cw})
+    private = Graph()
+    private.add((c("PC1", "mini"), SKOS.exactMatch, URIRef("urn:private:someone")))
+    st.replace_graphs({IDS.graph("people", "someone"): private})
     pkg = export_package(st, IDS, "mini")
+    assert "urn:private:someone" not in json.dumps(pkg)  # links kept in private graphs are not published
     assert validate_package(pkg, schema) == []
     (a,) = [a for a in pkg["CFAssociations"] if a["associationType"] == "isRelatedTo"]
     assert a["destinationNodeURI"]["uri"] == str(c("CCSS.Math.Content.6.RP.A.1"))
@@ -209,8 +213,28 @@ def test_cycle_is_refused(sample):
         a = next(a for a in p["CFAssociations"] if a["associationType"] == "isChildOf"
                  and a["originNodeURI"]["identifier"] == "edfce0e7-dbbf-40d5-af1a-baccabef85e9")
         a["destinationNodeURI"] = {"title": "x", "identifier": "b6f61076-aa12-450b-8f9d-b86bc071f85e", "uri": OS + "x"}
-    with pytest.raises(LoadError, match="cycle"):
+    with pytest.raises(LoadError, match="cycle: CCSS.Math.Content.6.RP.A → CCSS.Math.Content.6.RP.A.1 → "
+                                         "CCSS.Math.Content.6.RP.A"):
         load_pkg(broken(sample, cyc))
+
+
+def test_deep_hierarchy_does_not_exhaust_the_stack():
+    """A 3,000-deep chain of items loads (no recursion), and a cycle at its end is still found."""
+    n = 3000
+    doc = {"identifier": "00000000-0000-4000-8000-000000000000", "uri": "http://x/doc", "title": "Deep",
+           "creator": "t", "lastChangeDateTime": "2024-01-01T00:00:00"}
+    ident = [f"00000000-0000-4000-8000-{i:012d}" for i in range(1, n + 1)]
+    items = [{"identifier": u, "uri": f"http://x/{u}", "fullStatement": f"item {i}", "humanCodingScheme": f"I{i}"}
+             for i, u in enumerate(ident)]
+    link = lambda u: {"title": "x", "identifier": u, "uri": f"http://x/{u}"}  # noqa: E731
+    assocs = [{"identifier": ident[i], "associationType": "isChildOf", "originNodeURI": link(ident[i]),
+               "destinationNodeURI": link(ident[i - 1]) if i else {"title": "d", "identifier": doc["identifier"],
+                                                                    "uri": doc["uri"]}} for i in range(n)]
+    d = load_pkg({"CFDocument": doc, "CFItems": items, "CFAssociations": assocs}, fw="deep")
+    assert d.summary["domains"] == 1 and d.summary["competencies"] == n - 1
+    assocs[0]["destinationNodeURI"] = link(ident[-1])
+    with pytest.raises(LoadError, match="cycle"):
+        load_pkg({"CFDocument": doc, "CFItems": items, "CFAssociations": assocs}, fw="deep")
 
 
 def test_bad_json_names_the_line(tmp_path):

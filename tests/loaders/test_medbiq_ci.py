@@ -236,3 +236,17 @@ def test_v2_document(sample_bytes):
     v2 = re.sub(rb"<Level>([^<]+)</Level>", rb"<SequenceBlockLevels><StartingAcademicLevel>\1</StartingAcademicLevel>"
                 rb"<EndingAcademicLevel>\1</EndingAcademicLevel></SequenceBlockLevels>", v2)
     assert_same(only_graph(load(sample_bytes)), only_graph(load(v2)))
+
+
+def test_course_codes_of_another_program_are_refused(sample_bytes):
+    """Block ids become course codes, which are global: a clash with another program's course is an error
+    naming the block, and the option prefix avoids it."""
+    st = open_store(None)
+    ingest(st, load(sample_bytes, program="one"))
+    with pytest.raises(LoadError) as e:
+        load(sample_bytes, store=st, program="two")
+    assert "already belongs to program 'one'" in e.value.message and e.value.column.startswith("SequenceBlock[@id=")
+    d = load(sample_bytes, store=st, program="two", prefix="two-")
+    assert {str(c).rsplit("/", 1)[-1] for c in only_graph(d).subjects(RDF.type, GM.Course)} == {"two-e", "two-f", "two-d"}
+    # reloading the same program is fine
+    load(sample_bytes, store=st, program="one")
