@@ -82,3 +82,24 @@ def _document():
 
 
 _document()
+
+
+@bp.get("/programs/<program>/learners/<learner>/ob3")
+@require("read_private")
+def learner_ob3(program, learner):
+    """A learner's demonstrated competencies as an Open Badges 3.0 Achievement alignment list (private)."""
+    from ontology.badges import learner_competencies, ob3_achievement
+    ws = gapmap()
+    lc = learner_competencies(ws.store, ws.ids, program, learner)
+    return Response(json.dumps(ob3_achievement(lc, ws.ids), indent=2, ensure_ascii=False),
+                    mimetype="application/ld+json", headers={"Cache-Control": "no-store"})
+
+
+def _document_ob3():
+    from .openapi import SPEC, _get, _p
+    SPEC["paths"]["/api/programs/{program}/learners/{learner}/ob3"] = _get(
+        "A learner's demonstrated competencies as an Open Badges 3.0 alignment list (committee/admin)",
+        [_p("program", "path"), _p("learner", "path")], {"application/ld+json": {}})
+
+
+_document_ob3()
