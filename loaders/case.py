@@ -39,7 +39,7 @@ import uuid
 from collections import defaultdict
 from datetime import datetime, timezone
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
 from ontology.errors import LoadError, NotFound

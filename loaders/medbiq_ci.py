@@ -39,7 +39,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
 from ontology.errors import LoadError, NotFound
-from ontology.vocab import ACCEPTED, DCTERMS, GM, RDF, SCHEMA, SKOS
+from ontology.vocab import DCTERMS, GM, RDF, SCHEMA, SKOS
 
 from .base import ID_RE, Context, Delta, Loader, Source, check_id
 from .curriculum import curator_alignment
