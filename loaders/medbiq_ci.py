@@ -415,6 +415,9 @@ class CurriculumInventory(Loader):
                     al = curator_alignment(g, ids, o, oid, comp)
                     delta.origin[al] = (f, rel.sourceline)
         counts["alignments"] = len(set(g.subjects(RDF.type, GM.Alignment)))
+        # competency objects no course or event refers to (program-level expectations, framework entries)
+        placed = {id(co) for co in cos.values() if objectives_of_co.get(id(co))}
+        counts["unplaced_competency_objects"] = len({id(co) for co in cos.values()} - placed)
         if not counts["courses"]:
             raise LoadError("the inventory has no SequenceBlock with events (no course to load)", file=f,
                             column="Sequence")
