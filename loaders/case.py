@@ -15,7 +15,9 @@ Import (loader ``case``): one CFPackage JSON document ``{"CFDocument": …, "CFI
     other item a ``gm:Competency`` (``skos:broader`` its parents; a childless top item is a top concept).
     ``fullStatement`` → skos:definition, and skos:prefLabel unless ``abbreviatedStatement`` is given;
     ``alternativeLabel`` → skos:altLabel; ``conceptKeywords`` → schema:keywords; ``notes`` → skos:note;
-    ``educationLevel`` → schema:educationalLevel; ``CFItemType`` → dcterms:type (text); ``identifier``,
+    ``educationLevel`` → schema:educationalLevel; ``CFItemType`` → dcterms:type, a ``case:CFItemType`` node
+    (its uri; dcterms:title, dcterms:identifier, case:typeCode, case:hierarchyCode, dcterms:description as in
+    CFDefinitions; not a concept of the scheme); ``identifier``,
     ``uri``, ``lastChangeDateTime`` as for the document; a ``humanCodingScheme`` that could not be the
     notation → schema:codeValue; the isChildOf ``sequenceNumber`` → schema:position.
   * Other associations from an item of the package become links (crosswalk), to the item when the
@@ -286,6 +288,51 @@ def package_delta(pkg, ctx: Context, f: str) -> Delta:
                 state[nxt] = 1
                 stack.append((nxt, iter([p for p, _ in parents.get(nxt, ())])))
 
+    # Item types (CFDefinitions.CFItemTypes, and those the items name): case:CFItemType nodes, by uri.
+    type_nodes: dict[str, URIRef] = {}  # title -> node
+    defs = pkg.get("CFDefinitions") or {}
+    if not isinstance(defs, (dict, list)):
+        raise LoadError("CFDefinitions must be an object", file=f, column="CFDefinitions")
+    defined = defs.get("CFItemTypes") or [] if isinstance(defs, dict) else []
+    if not isinstance(defined, list):
+        raise LoadError("CFDefinitions.CFItemTypes must be a list", file=f, column="CFDefinitions.CFItemTypes")
+
+    def add_type(title, uri, ident, where, extra=None):
+        t_node = _iri(uri, f"{where}.uri", f) if uri else URIRef(f"{scheme}/item-type/{_slug(title) or 'type'}")
+        if title in type_nodes:
+            return type_nodes[title]
+        type_nodes[title] = t_node
+        g.add((t_node, RDF.type, CASE.CFItemType))
+        g.add((t_node, DCTERMS.title, Literal(title)))
+        if ident:
+            g.add((t_node, DCTERMS.identifier, Literal(ident)))
+        for key, pred in (("typeCode", CASE.typeCode), ("description", DCTERMS.description),
+                          ("hierarchyCode", CASE.hierarchyCode)):
+            v = (extra or {}).get(key)
+            if isinstance(v, str) and v.strip():
+                g.add((t_node, pred, Literal(v.strip())))
+        when = _when((extra or {}).get("lastChangeDateTime") if isinstance((extra or {}).get("lastChangeDateTime"), str)
+                     else None, f"{where}.lastChangeDateTime", f)
+        if when is not None:
+            g.add((t_node, DCTERMS.modified, when))
+        return t_node
+
+    for i, t in enumerate(defined):
+        where = f"CFDefinitions.CFItemTypes[{i}]"
+        if not isinstance(t, dict):
+            raise LoadError(f"{where} must be an object", file=f, column=where)
+        add_type(_text(t, "title", where, f, required=True), _text(t, "uri", where, f), _text(t, "identifier", where, f),
+                 where, t)
+
+    def item_type(it, where):
+        title = _text(it, "CFItemType", where, f)
+        ref = it.get("CFItemTypeURI") if isinstance(it.get("CFItemTypeURI"), dict) else {}
+        title = title or (str(ref.get("title") or "").strip() or None)
+        if not title:
+            return None
+        return add_type(title, str(ref.get("uri") or "").strip() or None, str(ref.get("identifier") or "").strip() or None,
+                        f"{where}.CFItemTypeURI")
+
     has_children = {p for n, ps in parents.items() for p, _ in ps}
     node_of = {ident: ids.concept(fw, notation[ident]) for ident in by_id}
     counts = {"domains": 0, "competencies": 0, "links": len(links), "skipped_associations": skipped}
@@ -332,11 +379,9 @@ def package_delta(pkg, ctx: Context, f: str) -> Delta:
         note = _text(it, "notes", where, f)
         if note:
             g.add((node, SKOS.note, Literal(note)))
-        typ = _text(it, "CFItemType", where, f)
-        if not typ and isinstance(it.get("CFItemTypeURI"), dict):
-            typ = (it["CFItemTypeURI"].get("title") or "").strip() or None
-        if typ:
-            g.add((node, DCTERMS.type, Literal(typ)))
+        t_node = item_type(it, where)
+        if t_node is not None:
+            g.add((node, DCTERMS.type, t_node))
         uri = _text(it, "uri", where, f)
         if uri and not ids.is_ours(uri):
             g.add((node, DCTERMS.source, _iri(uri, f"{where}.uri", f)))
@@ -553,14 +598,23 @@ def export_package(store, ids, fw: str, *, now: str | None = None) -> dict:
             it["notes"] = str(note)
         if lang:
             it["language"] = lang
-        typ = g.value(c, DCTERMS.type)
-        if typ is None:
-            typ = Literal("Domain" if (c, RDF.type, GM.Domain) in g else "Competency")
-        t = str(typ)
-        if t not in types:
-            t_iri = f"{scheme}/item-type/{_slug(t) or 'type'}"
-            types[t] = {"identifier": _uuid(t_iri), "uri": t_iri, "title": t, "hierarchyCode": "1",
-                        "typeCode": t, "lastChangeDateTime": doc["lastChangeDateTime"]}
+        t_node = g.value(c, DCTERMS.type)
+        if isinstance(t_node, URIRef) and (t_node, RDF.type, CASE.CFItemType) in g:
+            t = str(g.value(t_node, DCTERMS.title) or "Item")
+            if t not in types:
+                types[t] = {"identifier": ident(t_node), "uri": str(t_node), "title": t,
+                            "hierarchyCode": str(g.value(t_node, CASE.hierarchyCode) or "1"),
+                            "lastChangeDateTime": _stamp(g.value(t_node, DCTERMS.modified) or doc["lastChangeDateTime"])}
+                for key, pred in (("typeCode", CASE.typeCode), ("description", DCTERMS.description)):
+                    v = g.value(t_node, pred)
+                    if v is not None:
+                        types[t][key] = str(v)
+        else:
+            t = "Domain" if (c, RDF.type, GM.Domain) in g else "Competency"
+            if t not in types:
+                t_iri = f"{scheme}/item-type/{t}"
+                types[t] = {"identifier": _uuid(t_iri), "uri": t_iri, "title": t, "hierarchyCode": "1",
+                            "typeCode": t, "lastChangeDateTime": doc["lastChangeDateTime"]}
         it["CFItemType"] = t
         it["CFItemTypeURI"] = {"title": t, "identifier": types[t]["identifier"], "uri": types[t]["uri"]}
         items.append(it)
@@ -608,6 +662,16 @@ def export_package(store, ids, fw: str, *, now: str | None = None) -> dict:
                     "uri": str(o)}
         assoc(kind, link_of[s], dest)
 
+    for t_node in sorted(g.subjects(RDF.type, CASE.CFItemType), key=str):
+        t = str(g.value(t_node, DCTERMS.title) or "Item")
+        if t not in types:
+            types[t] = {"identifier": ident(t_node), "uri": str(t_node), "title": t,
+                        "hierarchyCode": str(g.value(t_node, CASE.hierarchyCode) or "1"),
+                        "lastChangeDateTime": _stamp(g.value(t_node, DCTERMS.modified) or doc["lastChangeDateTime"])}
+            for key, pred in (("typeCode", CASE.typeCode), ("description", DCTERMS.description)):
+                v = g.value(t_node, pred)
+                if v is not None:
+                    types[t][key] = str(v)
     pkg = {"CFDocument": doc, "CFItems": items, "CFAssociations": assocs}
     if types:
         pkg["CFDefinitions"] = {"CFItemTypes": [types[t] for t in sorted(types)]}

@@ -94,7 +94,10 @@ def test_items_hierarchy_and_types(sample, g):
     assert g.value(dom, SCHEMA.position) == Literal(1)
     child = c("CCSS.Math.Content.6.RP.A.1")
     assert (child, RDF.type, GM.Competency) in g and g.value(child, SKOS.broader) == dom
-    assert str(g.value(child, DCTERMS.type)) == "Standard"
+    t = g.value(child, DCTERMS.type)
+    assert (t, RDF.type, CASE.CFItemType) in g and str(g.value(t, DCTERMS.title)) == "Standard"
+    assert t == URIRef(OS + "bbc1a9ba-640e-4bf2-a52c-b1cec75b4ee7")
+    assert str(g.value(t, DCTERMS.identifier)) == "bbc1a9ba-640e-4bf2-a52c-b1cec75b4ee7"
     assert str(g.value(dom, SKOS.definition)).startswith("Understand ratio concepts")
     assert g.value(dom, SCHEMA.educationalLevel) == Literal("06")
     # every competency reaches a domain
@@ -119,6 +122,8 @@ def test_ingests_with_shacl(sample):
     res = ingest(st, load_pkg(sample))
     assert res.triples > 200
     assert {r["id"]: r["competencies"] for r in st.select("frameworks")} == {FW: 14}
+    # item types are not concepts of the framework
+    assert len(st.select("framework_concepts", fw=Literal(FW))) == 16
 
 
 def test_export_validates_and_round_trips(sample, schema, g):
@@ -130,6 +135,8 @@ def test_export_validates_and_round_trips(sample, schema, g):
     # the publisher's identifiers are kept
     assert {i["identifier"] for i in pkg["CFItems"]} == {i["identifier"] for i in sample["CFItems"]}
     assert pkg["CFDocument"]["identifier"] == sample["CFDocument"]["identifier"]
+    assert {t["identifier"] for t in pkg["CFDefinitions"]["CFItemTypes"]} == \
+        {t["identifier"] for t in sample["CFDefinitions"]["CFItemTypes"]}
     assert_same(g, only_graph(load_pkg(pkg)))
     # exporting twice gives the same package (stable identifiers)
     assert export_package(st, IDS, FW) == pkg
