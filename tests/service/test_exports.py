@@ -124,6 +124,8 @@ def test_dashboard_links_the_exports(client, auth):
     page = client.get("/programs/mini?year=1", headers=auth("committee")).get_data(as_text=True)
     for ext in ("xlsx", "pdf", "html"):
         assert f"/api/programs/mini/committee.{ext}?year=1" in page
+    assert "/api/programs/mini/curriculum-inventory" in page
+    assert "/api/frameworks/mini/case" in client.get("/frameworks/mini").get_data(as_text=True)
 
 
 def test_xlsx_opens_in_libreoffice(xlsx, tmp_path):
