@@ -38,9 +38,10 @@ fuzz: install
 # Debian packages the tests use: chromium + chromedriver (browser test) and a Java runtime (HermiT, for
 # `gapmap check`). Needs root, as on CI; a no-op when they are present.
 browsers:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v java >/dev/null || \
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v java >/dev/null && \
+	  command -v soffice >/dev/null && command -v pdftoppm >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
-	   default-jre-headless >/dev/null)
+	   default-jre-headless libreoffice-calc-nogui poppler-utils >/dev/null)
 
 # Benchmarks write JSON under bench/results/ (they skip with a message when ../shared is absent).
 bench: bench-linking

@@ -15,6 +15,8 @@ GM = Namespace(GM_NS)
 SCHEMA = SDO  # https://schema.org/
 ESCO = Namespace("http://data.europa.eu/esco/model#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
+#: 1EdTech CASE association types with no SKOS/Dublin Core counterpart (precedes, exemplar, hasSkillLevel)
+CASE = Namespace("https://purl.imsglobal.org/spec/case/v1p0/vocab#")
 ONTOLOGY_IRI = URIRef("https://w3id.org/gapmap/ns")
 
 #: Prefixes offered to SPARQL users and used when serialising.
@@ -84,7 +86,7 @@ PERSON_KINDS = ("clinician", "faculty", "resident", "fellow", "nurse", "learner"
 SCHEMA_PERSON = SCHEMA.Person
 
 __all__ = [
-    "GM", "GM_NS", "SCHEMA", "ESCO", "SKOS", "PROV", "DCTERMS", "RDF", "RDFS", "OWL", "XSD", "SH",
+    "GM", "GM_NS", "SCHEMA", "ESCO", "CASE", "SKOS", "PROV", "DCTERMS", "RDF", "RDFS", "OWL", "XSD", "SH",
     "ONTOLOGY_IRI", "PREFIXES", "SUGGESTED", "ACCEPTED", "REJECTED", "STATUSES", "ESSENTIAL", "OPTIONAL",
     "ASSESSMENT_KINDS", "TRACKS", "GAP_STATUSES",
     "EVIDENCE_SOURCES", "OPPORTUNITY_KINDS", "OPPORTUNITY_FORMATS", "PERSON_KINDS", "SCHEMA_PERSON",

@@ -61,6 +61,8 @@ def create_app(config: Config | dict | None = None, *, store: Store | None = Non
     from .sparql import bp as sparql_bp
     from .web import bp as web_bp
     app.register_blueprint(api_bp)
+    from .api.linked import context_bp
+    app.register_blueprint(context_bp)
     app.register_blueprint(sparql_bp)
     app.register_blueprint(web_bp)
     from . import auth

@@ -246,6 +246,41 @@ def readiness(ctx, program, role):
     _echo_json(role_readiness(ws.store, ws.ids, program, role).to_dict())
 
 
+@main.group()
+def export():
+    """Export a framework or a program in a standard format (CASE, MedBiquitous CI)."""
+
+
+@export.command("case")
+@click.argument("framework")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="file to write (default: stdout)")
+@click.pass_context
+def export_case(ctx, framework, output):
+    """FRAMEWORK as a 1EdTech CASE CFPackage (JSON)."""
+    from loaders.case import export_package
+    ws = _ws(ctx)
+    _write(json.dumps(export_package(ws.store, ws.ids, framework), indent=2, ensure_ascii=False), output)
+
+
+@export.command("ci")
+@click.argument("program")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="file to write (default: stdout)")
+@click.pass_context
+def export_ci_cmd(ctx, program, output):
+    """PROGRAM as MedBiquitous Curriculum Inventory v1 XML."""
+    from loaders.medbiq_ci import export_ci
+    ws = _ws(ctx)
+    _write(export_ci(ws.store, ws.ids, program), output)
+
+
+def _write(text: str | bytes, output: str | None):
+    if output is None:
+        click.echo(text if isinstance(text, str) else text.decode("utf-8"))
+        return
+    Path(output).write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    click.echo(f"wrote {output}", err=True)
+
+
 @main.command()
 @click.pass_context
 def check(ctx):

@@ -178,14 +178,22 @@ def sparql():
                     params.setlist(k, vs)
         elif ctype == _QUERY:
             params = request.args
+            charset = (request.mimetype_params.get("charset") or "utf-8").lower()
+            if charset not in ("utf-8", "utf8"):  # SPARQL Protocol: query strings are UTF-8 (bad_query_non_utf8)
+                raise UnsupportedFormat(f"send the query as UTF-8, not {charset}", parameter="charset")
             query = request.get_data(as_text=True)
         elif ctype == _UPDATE:
             _read_only()
         else:
             raise UnsupportedFormat(f"POST a query as {_FORM} (query=...) or as {_QUERY}, not {ctype or 'no type'}")
+    if len(params.getlist("query")) > 1:  # SPARQL Protocol: exactly one query (bad_multiple_queries)
+        raise QueryError("send one 'query' parameter, not several", parameter="query")
     if query is None or not query.strip():
         if request.method == "GET" and not request.args and _wants_html() and _has_ui():
             return redirect("/sparql/ui", code=303)
+        if request.method == "GET" and not request.args:  # SPARQL 1.1 Service Description
+            from .sparql_sd import description_response
+            return description_response()
         raise QueryError("missing the 'query' parameter: send ?query=<SPARQL> (GET), a form field 'query' "
                          f"or an {_QUERY} body (POST)", parameter="query")
     check("read")

@@ -3,6 +3,6 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from . import accounts, catalog, loading, reports, review  # noqa: E402,F401  (routes register on bp)
+from . import accounts, catalog, exports, linked, loading, reports, review  # noqa: E402,F401  (routes register on bp)
 from . import careers  # noqa: E402,F401  (people, plans, mentoring, pipeline)
 from .openapi import openapi  # noqa: E402,F401

@@ -33,6 +33,13 @@ def gaps(program):
     if fmt in RDF_FORMATS:
         rdf_fmt, mt = RDF_FORMATS[fmt]
         g = report.to_graph(ws.ids, when=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        if fmt == "jsonld":  # compacted with the published context (/ns/context.jsonld)
+            from ontology.jsonld import to_jsonld
+
+            from .linked import context_url
+            url = context_url()
+            return Response(to_jsonld(g, url if request.args.get("context") == "url" else None), mimetype=mt,
+                            headers={"Link": f'<{url}>; rel="http://www.w3.org/ns/json-ld#context"'})
         return Response(g.serialize(format=rdf_fmt), mimetype=mt)
     return jsonify(report.to_dict())
 

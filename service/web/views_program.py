@@ -70,6 +70,10 @@ def dashboard(program):
     api = url_for("api.gaps", program=program)
     downloads = {"CSV": f"{api}?{urlencode({**filters, 'format': 'csv'})}",
                  "JSON": f"{api}?{urlencode({**filters, 'format': 'json'})}"}
+    for name, ext in (("XLSX", "xlsx"), ("PDF", "pdf"), ("Report", "html")):  # committee exports (all views)
+        q = urlencode(filters)
+        downloads[name] = url_for("api.program_committee", program=program, fmt=ext) + (f"?{q}" if q else "")
+    downloads["Curriculum Inventory"] = url_for("api.program_curriculum_inventory", program=program)
     def course_link(code):
         return url_for("web.dashboard", program=program, **{**{k: v for k, v in filters.items() if k != "year"},
                                                            "course": code})

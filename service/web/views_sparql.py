@@ -39,6 +39,41 @@ SELECT ?from ?track ?to WHERE {
 ]
 
 
+_TERMS = None
+
+
+def _terms() -> dict:
+    """prefix -> local names offered by completion: the Gapmap vocabulary and the common SKOS/PROV/schema terms."""
+    global _TERMS
+    if _TERMS is None:
+        from ontology.vocab import GM_NS, PREFIXES
+
+        from . import _ontology
+        g = _ontology()
+        terms = {p: set() for p in PREFIXES}
+        for s in set(g.subjects()):
+            for p, ns in PREFIXES.items():
+                if str(s).startswith(ns) and str(s) != ns:
+                    local = str(s)[len(ns):]
+                    if local and all(ch.isalnum() or ch in "_-" for ch in local):
+                        terms[p].add(local)
+        terms["skos"] |= {"Concept", "ConceptScheme", "Collection", "prefLabel", "altLabel", "hiddenLabel",
+                          "notation", "definition", "note", "scopeNote", "example", "broader", "narrower",
+                          "related", "broaderTransitive", "narrowerTransitive", "inScheme", "hasTopConcept",
+                          "topConceptOf", "exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch",
+                          "member"}
+        terms["prov"] |= {"wasAssociatedWith", "wasGeneratedBy", "used", "startedAtTime", "endedAtTime", "Agent",
+                          "Activity", "Entity", "generatedAtTime", "wasAttributedTo", "wasDerivedFrom"}
+        terms["schema"] |= {"Course", "EducationalOccupationalProgram", "Occupation", "assesses", "name",
+                            "occupationalCategory", "timeRequired", "learningResourceType"}
+        terms["dcterms"] |= {"title", "description", "identifier", "source", "created", "modified", "hasVersion",
+                             "creator", "publisher", "license"}
+        assert GM_NS == PREFIXES["gm"]
+        _TERMS = {p: sorted(v) for p, v in terms.items() if v}
+    return _TERMS
+
+
 @bp.get("/sparql/ui")
 def sparql_ui():
-    return render_template("sparql.html", examples=EXAMPLES)
+    from ontology.vocab import PREFIXES
+    return render_template("sparql.html", examples=EXAMPLES, config={"prefixes": PREFIXES, "terms": _terms()})

@@ -235,7 +235,7 @@ def test_undeclared_prefix_is_a_clear_error(sparql_client):
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"method": "GET"},
+    # (a GET with no parameters at all answers the service description: test_sparql_protocol.py)
     {"method": "GET", "query_string": {"query": "   "}},
     {"method": "POST", "data": {"format": "json"}},
     {"method": "POST", "data": b"", "content_type": "application/sparql-query"},
