@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 
 from rdflib import Literal
 
-from ontology.achievement import cohort_achievement
+from ontology.achievement import MIN_GROUP_SIZE, cohort_achievement
+from ontology.csvsafe import safe_cell
 from ontology.errors import GapmapError, NotFound
 from ontology.gaps import STATUS_ORDER, GapReport, RoleReadiness, gap_report, role_readiness
 
@@ -50,7 +51,8 @@ class CommitteeData:
 
 
 def collect(store, ids, program: str, framework: str, *, year=None, course=None, role=None,
-            include_suggestions=None, cohort=None, roles_limit: int = MAX_ROLES) -> CommitteeData:
+            include_suggestions=None, cohort=None, roles_limit: int = MAX_ROLES,
+            min_group: int = MIN_GROUP_SIZE) -> CommitteeData:
     rep = gap_report(store, ids, program, framework, year=year, course=course, role=role,
                      include_suggestions=include_suggestions)
     courses = [c for c in store.select("program_courses", pid=Literal(program))
@@ -76,7 +78,7 @@ def collect(store, ids, program: str, framework: str, *, year=None, course=None,
         except NotFound:
             continue
     try:
-        ach = cohort_achievement(store, ids, program, framework, cohort=cohort)
+        ach = cohort_achievement(store, ids, program, framework, cohort=cohort, min_group=min_group)
     except GapmapError as e:
         ach, _ = None, notes.append(f"Cohort achievement: {e}")
     return CommitteeData(program=program, framework=framework, report=rep, courses=courses, levels=levels,
@@ -85,14 +87,8 @@ def collect(store, ids, program: str, framework: str, *, year=None, course=None,
 
 
 # XLSX -------------------------------------------------------------------------------------------------
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe(value):
-    """A cell value that a spreadsheet never runs as a formula (OWASP CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+# A cell value that a spreadsheet never runs as a formula (OWASP CSV/formula injection): one rule for CSV and XLSX.
+safe = safe_cell
 
 
 def workbook(data: CommitteeData) -> bytes:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response
+from flask import Response, current_app
 
 from ..app import gapmap
 from ..auth import require
@@ -55,7 +55,8 @@ def program_committee(program, fmt):
     data = committee.collect(ws.store, ws.ids, program, framework, year=arg_int("year", 1, 8),
                              course=request.args.get("course") or None, role=request.args.get("role") or None,
                              include_suggestions=arg_float("include_suggestions"),
-                             cohort=request.args.get("cohort") or None)
+                             cohort=request.args.get("cohort") or None,
+                             min_group=int(current_app.config.get("MIN_GROUP_SIZE", 5)))
     name = f"committee-{program}-{framework}.{fmt}"
     if fmt == "xlsx":
         return _download(committee.workbook(data), COMMITTEE_TYPES[fmt], name)

@@ -303,7 +303,9 @@ def test_api_and_cli_export(app, tmp_path, sample, schema):
     from service.cli import main
     with app.app_context():
         gapmap().load("case", Source(name="p.json", data=json.dumps(sample).encode()), {"id": FW})
-    client = app.test_client()
+    from tests.conftest import signed_client
+    assert app.test_client().get(f"/api/frameworks/{FW}/case").status_code == 401
+    client = signed_client(app, "viewer")
     r = client.get(f"/api/frameworks/{FW}/case")
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
     assert validate_package(r.get_json(), schema) == []

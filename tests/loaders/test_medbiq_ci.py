@@ -214,10 +214,10 @@ def test_api_and_cli(app, auth, tmp_path, schema, sample_bytes):
     r = client.post("/api/load/medbiq-ci", headers=auth("admin"),
                     data={"file": (io.BytesIO(sample_bytes), "ci.xml"), "program": "nosuch"})
     assert r.status_code == 201, r.get_json()
-    r = client.get("/api/programs/nosuch/curriculum-inventory")
+    r = client.get("/api/programs/nosuch/curriculum-inventory", headers=auth("viewer"))
     assert r.status_code == 200 and r.mimetype == "application/xml"
     assert errors(schema, r.data) == []
-    assert client.get("/api/programs/nope/curriculum-inventory").status_code == 404
+    assert client.get("/api/programs/nope/curriculum-inventory", headers=auth("viewer")).status_code == 404
 
     store = tmp_path / "store"
     runner = CliRunner()

@@ -19,11 +19,13 @@ def loaded_app(app, folder=MINI):
     from service.app import gapmap
     with app.app_context():
         gapmap().load_manifest(folder / "manifest.json")
-    return app.test_client()
+    from tests.conftest import signed_client
+    return signed_client(app, "viewer")
 
 
 @pytest.fixture
 def client(app):
+    app.config["MIN_GROUP_SIZE"] = 1  # the mini fixture's cohorts are tiny; suppression has its own tests
     return loaded_app(app)
 
 

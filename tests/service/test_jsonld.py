@@ -22,7 +22,8 @@ def client(app):
     from service.app import gapmap
     with app.app_context():
         gapmap().load_manifest(MINI / "manifest.json")
-    return app.test_client()
+    from tests.conftest import signed_client
+    return signed_client(app, "viewer")
 
 
 def plain(g: Graph) -> Graph:

@@ -228,8 +228,9 @@ def test_service_description_lists_public_graphs_only(app):
     with app.app_context():
         gapmap().load_manifest(mini / "manifest.json")
         ids = gapmap().ids
-    g = Graph().parse(data=app.test_client().get("/sparql", headers={"Accept": "text/turtle"}).get_data(as_text=True),
-                      format="turtle")
+    from tests.conftest import signed_client
+    g = Graph().parse(data=signed_client(app, "viewer").get("/sparql", headers={"Accept": "text/turtle"})
+                      .get_data(as_text=True), format="turtle")
     names = {str(o) for o in g.objects(None, URIRef(SD + "name"))}
     assert str(ids.graph("framework", "mini")) in names and str(ids.graph("curriculum", "mini")) in names
     assert not any("/graph/results/" in n for n in names)
