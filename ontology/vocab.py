@@ -57,6 +57,13 @@ TRACKS = {
     "leadership": GM.LeadershipTrack,
 }
 
+# Career stages at which a role requirement's level is expected (gm:stage).
+STAGES = {
+    "graduation": GM.GraduationStage,
+    "end_of_residency": GM.EndOfResidencyStage,
+    "post_training": GM.PostTrainingStage,
+}
+
 # Gap statuses reported per competency (also individuals in the ontology).
 GAP_STATUSES = {
     "covered": GM.Covered,
@@ -69,5 +76,5 @@ GAP_STATUSES = {
 __all__ = [
     "GM", "GM_NS", "SCHEMA", "ESCO", "SKOS", "PROV", "DCTERMS", "RDF", "RDFS", "OWL", "XSD", "SH",
     "ONTOLOGY_IRI", "PREFIXES", "SUGGESTED", "ACCEPTED", "REJECTED", "STATUSES", "ESSENTIAL", "OPTIONAL",
-    "ASSESSMENT_KINDS", "TRACKS", "GAP_STATUSES",
+    "ASSESSMENT_KINDS", "TRACKS", "GAP_STATUSES", "STAGES",
 ]
