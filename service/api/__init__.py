@@ -4,4 +4,5 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 from . import catalog, loading, reports, review  # noqa: E402,F401  (routes register on bp)
+from . import workbench  # noqa: E402,F401  (progression, health, crosswalks, drafts)
 from .openapi import openapi  # noqa: E402,F401

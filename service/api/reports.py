@@ -22,9 +22,10 @@ def _framework(program: str) -> str:
 def gaps(program):
     ws = gapmap()
     fmt = negotiate()
+    from .workbench import arg_stage
     report = gap_report(ws.store, ws.ids, program, _framework(program), year=arg_int("year", 1, 8),
                         course=request.args.get("course") or None, role=request.args.get("role") or None,
-                        include_suggestions=arg_float("include_suggestions"))
+                        include_suggestions=arg_float("include_suggestions"), stage=arg_stage())
     if fmt == "csv":
         name = f"gaps-{program}-{report.framework}.csv"
         return Response(report.to_csv(), mimetype="text/csv",
@@ -39,8 +40,9 @@ def gaps(program):
 @bp.get("/programs/<program>/readiness/<role>")
 def readiness(program, role):
     ws = gapmap()
+    from .workbench import arg_stage
     return jsonify(role_readiness(ws.store, ws.ids, program, role, framework=request.args.get("framework"),
-                                  include_suggestions=arg_float("include_suggestions")).to_dict())
+                                  include_suggestions=arg_float("include_suggestions"), stage=arg_stage()).to_dict())
 
 
 @bp.post("/programs/<program>/align")
