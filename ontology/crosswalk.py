@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -39,6 +40,17 @@ COUNTING = ("exact", "close", "broader")
 DECISIONS = {"accept": ACCEPTED, "reject": REJECTED, "reset": SUGGESTED}
 ENGINE_AGENT = "gapmap-aligner"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+
+_LOCKS: dict[str, threading.Lock] = defaultdict(threading.Lock)
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock(a: str, b: str) -> threading.Lock:
+    """One lock per crosswalk: a re-run (read decided mappings, replace the graph) and a decision never
+    interleave in this process, so a decision taken during a re-run is not lost."""
+    with _LOCKS_GUARD:
+        return _LOCKS[key(a, b)]
 
 
 class CrosswalkError(GapmapError):
@@ -114,6 +126,13 @@ def run_crosswalk(store: Store, ids, a: str, b: str, linker, *, top_k: int = 3, 
     if not tgt:
         raise NotFound(f"framework {b!r} is not loaded", field="target")
     gname = graph_name(ids, a, b)
+    ranked = linker.rank([query_text(r["label"], r["definition"]) for r in src], top_k=top_k)
+    with _lock(a, b):
+        return _write_crosswalk(store, ids, a, b, src, tgt, ranked, linker.model_version, gname, top_k,
+                                min_precision, now)
+
+
+def _write_crosswalk(store, ids, a, b, src, tgt, ranked, model_version, gname, top_k, min_precision, now):
     old = store.graph(gname)
     decided = {m for m in old.subjects(RDF.type, GM.CompetencyMapping) if old.value(m, GM.status) != SUGGESTED}
     g = Graph()
@@ -130,10 +149,9 @@ def run_crosswalk(store: Store, ids, a: str, b: str, linker, *, top_k: int = 3, 
     g.add((activity, RDF.type, PROV.Activity))
     g.add((activity, PROV.endedAtTime, stamp))
     g.add((activity, PROV.wasAssociatedWith, agent))
-    g.add((activity, GM.modelVersion, Literal(linker.model_version)))
+    g.add((activity, GM.modelVersion, Literal(model_version)))
     g.add((agent, RDF.type, PROV.SoftwareAgent))
     g.add((agent, RDFS.label, Literal("Gapmap alignment engine")))
-    ranked = linker.rank([query_text(r["label"], r["definition"]) for r in src], top_k=top_k)
     n = 0
     for r, matches in zip(src, ranked):
         for rank, m in enumerate(matches[:top_k], start=1):
@@ -149,13 +167,13 @@ def run_crosswalk(store: Store, ids, a: str, b: str, linker, *, top_k: int = 3, 
                          (GM.status, SUGGESTED), (GM.method, GM.EmbeddingMethod),
                          (GM.score, Literal(f"{m.score:.4f}", datatype=XSD.decimal)),
                          (GM.expectedPrecision, Literal(f"{m.precision:.4f}", datatype=XSD.decimal)),
-                         (GM.rank, Literal(rank, datatype=XSD.integer)), (GM.modelVersion, Literal(linker.model_version)),
+                         (GM.rank, Literal(rank, datatype=XSD.integer)), (GM.modelVersion, Literal(model_version)),
                          (GM.evidence, Literal(m.evidence.text)), (GM.evidenceField, Literal(m.evidence.field)),
                          (PROV.wasGeneratedBy, activity), (PROV.wasAttributedTo, agent), (PROV.generatedAtTime, stamp)):
                 g.add((iri, p, o))
     store.replace_graphs({gname: g})
     return CrosswalkResult(source=a, target=b, competencies=len(src), suggestions=n, kept_decisions=len(decided),
-                           model_version=linker.model_version)
+                           model_version=model_version)
 
 
 @dataclass(frozen=True)
@@ -209,6 +227,11 @@ def decide(store: Store, ids, a: str, b: str, mapping_id: str, decision: str, us
     if not isinstance(mapping_id, str) or not re.fullmatch(r"[0-9a-f]{16}", mapping_id):
         raise NotFound(f"no mapping {mapping_id!r}", field="mapping")
     gname, rg = graph_name(ids, a, b), reviews_graph(ids, a, b)
+    with _lock(a, b):
+        return _decide(store, ids, a, b, mapping_id, decision, user, relation, note, gname, rg)
+
+
+def _decide(store, ids, a, b, mapping_id, decision, user, relation, note, gname, rg):
     m = ids._iri("mapping", mapping_id)
     rows = store.select("crosswalk_mapping", mapping=m, g=gname)
     if not rows:
