@@ -22,8 +22,8 @@ def _framework(program: str) -> str:
 def gaps(program):
     ws = gapmap()
     fmt = negotiate()
-    from .workbench import arg_stage
-    report = gap_report(ws.store, ws.ids, program, _framework(program), year=arg_int("year", 1, 8),
+    from .workbench import arg_stage, report_for
+    report = report_for(program, _framework(program), year=arg_int("year", 1, 8),
                         course=request.args.get("course") or None, role=request.args.get("role") or None,
                         include_suggestions=arg_float("include_suggestions"), stage=arg_stage())
     if fmt == "csv":

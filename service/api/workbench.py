@@ -65,3 +65,74 @@ def health(program):
     encoder = ws.linker(fw).encoder if "near_duplicates" in checks else None
     return jsonify(run(ws.store, ws.ids, program, fw, encoder=encoder, threshold=threshold,
                        checks=checks).to_dict())
+
+
+# --- framework crosswalks --------------------------------------------------------------------------
+@bp.get("/crosswalks")
+@require("read")
+def crosswalk_list():
+    from ontology.crosswalk import crosswalks
+    return jsonify({"crosswalks": crosswalks(gapmap().store)})
+
+
+@bp.post("/crosswalks")
+@require("plan")
+def crosswalk_run():
+    """Run (or re-run) the crosswalk ``{"source": a, "target": b, "top_k": 3}``; decisions are kept."""
+    from ontology.crosswalk import run_crosswalk
+    b = body()
+    top_k = b.get("top_k", 3)
+    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= 10:
+        raise BadParameter("top_k must be a whole number from 1 to 10", field="top_k")
+    mp = b.get("min_precision", 0.0)
+    if not isinstance(mp, (int, float)) or isinstance(mp, bool) or not 0 <= mp <= 1:
+        raise BadParameter("min_precision must be a number from 0 to 1", field="min_precision")
+    for f in ("source", "target"):
+        if not isinstance(b.get(f), str) or not b.get(f):
+            raise BadParameter(f"{f} (a framework id) is required", field=f)
+    ws = gapmap()
+    from ontology.crosswalk import _check_fw
+    _check_fw(b["source"], "source")
+    _check_fw(b["target"], "target")
+    if b["source"] == b["target"]:
+        raise BadParameter("a crosswalk needs two different frameworks", field="target")
+    res = run_crosswalk(ws.store, ws.ids, b["source"], b["target"], ws.linker(b["target"]), top_k=top_k,
+                        min_precision=float(mp))
+    return jsonify(res.to_dict()), 201
+
+
+@bp.get("/crosswalks/<a>/<b>")
+@require("read")
+def crosswalk_get(a, b):
+    from ontology.crosswalk import mappings
+    ws = gapmap()
+    status = request.args.get("status") or None
+    if status not in (None, "suggested", "accepted", "rejected"):
+        raise BadParameter("status must be suggested, accepted or rejected", field="status")
+    ms = mappings(ws.store, ws.ids, a, b, status=status)
+    counts = {s: sum(m.status == s for m in ms) for s in ("suggested", "accepted", "rejected")}
+    return jsonify({"source": a, "target": b, "counts": counts, "mappings": [m.to_dict() for m in ms]})
+
+
+@bp.post("/crosswalks/<a>/<b>/mappings/<mid>/decision")
+@require("plan")
+def crosswalk_decision(a, b, mid):
+    """``{"decision": "accept"|"reject"|"reset", "relation": "exact"|"close"|"broader"|"narrower"|"related"}``"""
+    from ontology.crosswalk import decide
+    ws = gapmap()
+    bd = body()
+    return jsonify(decide(ws.store, ws.ids, a, b, mid, bd.get("decision"), user_name(),
+                          relation=bd.get("relation") or None, note=bd.get("note")))
+
+
+def report_for(program: str, framework: str, **kw):
+    """The gap report, through an accepted crosswalk when ``?via=`` names the framework the program is
+    aligned to (a report against another framework without re-aligning)."""
+    from ontology.gaps import gap_report
+    ws = gapmap()
+    via = request.args.get("via") or None
+    if via and via != framework:
+        from ontology.crosswalk import _check_fw, gap_report_via
+        _check_fw(via, "via")
+        return gap_report_via(ws.store, ws.ids, program, framework, via, **kw)
+    return gap_report(ws.store, ws.ids, program, framework, **kw)
