@@ -72,7 +72,18 @@ def achievement(program):
 def program_changes(program):
     """What changed in the gap report since the last framework/curriculum reload (or a given snapshot)."""
     from ontology.changes import changes, snapshots
+    from ontology.versions import compare_saved, no_changes_yet
     ws = gapmap()
+    ws.program_framework(program)  # 404 for an unknown program
     if request.args.get("list"):
         return jsonify({"program": program, "snapshots": snapshots(ws.store, ws.ids, program)})
-    return jsonify(changes(ws.store, ws.ids, program, since=request.args.get("since")).to_dict())
+    since, until = request.args.get("since"), request.args.get("until")
+    if until:  # two saved reports side by side
+        if not since:
+            raise BadParameter("until needs since (two saved reports to compare)", field="since")
+        rep = compare_saved(ws.store, ws.ids, program, since, until).to_dict()
+        rep["until"] = until
+        return jsonify(rep)
+    if not since and not snapshots(ws.store, ws.ids, program):
+        return jsonify(no_changes_yet(program))
+    return jsonify(changes(ws.store, ws.ids, program, since=since).to_dict())

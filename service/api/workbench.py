@@ -45,7 +45,7 @@ def user_name() -> str:
 
 @bp.get("/programs/<program>/progression")
 @require("read")
-def progression(program):
+def program_progression(program):
     from ontology.progression import progression as run
     ws = gapmap()
     rep = run(ws.store, ws.ids, program, _framework(program), role=request.args.get("role") or None,
@@ -56,7 +56,7 @@ def progression(program):
 
 @bp.get("/programs/<program>/health")
 @require("read")
-def health(program):
+def program_health(program):
     from ontology.health import CHECKS, health as run
     ws = gapmap()
     fw = _framework(program)
@@ -136,3 +136,97 @@ def report_for(program: str, framework: str, **kw):
         _check_fw(via, "via")
         return gap_report_via(ws.store, ws.ids, program, framework, via, **kw)
     return gap_report(ws.store, ws.ids, program, framework, **kw)
+
+
+# --- what-if drafts ----------------------------------------------------------------------------------
+def drafts():
+    """The app's drafts (on disk beside the live store, or in memory when the store is)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from ontology.drafts import Drafts
+    ext = current_app.extensions
+    if "gapmap_drafts" not in ext:
+        with gapmap()._lock:
+            if "gapmap_drafts" not in ext:
+                path = gapmap().config.STORE_PATH
+                ext["gapmap_drafts"] = Drafts(Path(path).with_name(Path(path).name + "-drafts") if path else None)
+    return ext["gapmap_drafts"]
+
+
+def _draft_args() -> dict:
+    return dict(role=request.args.get("role") or None, year=arg_int("year", 1, 8),
+                course=request.args.get("course") or None, stage=arg_stage())
+
+
+@bp.get("/programs/<program>/drafts")
+@require("read")
+def draft_list(program):
+    gapmap().program_framework(program)
+    return jsonify({"program": program, "drafts": drafts().list(program)})
+
+
+@bp.post("/programs/<program>/drafts")
+@require("plan")
+def draft_create(program):
+    """``{"name": "move-ethics-to-year-2"}``: a draft of the program as it is now."""
+    ws = gapmap()
+    d = drafts().create(ws.store, ws.ids, body().get("name"), program, user_name())
+    return jsonify({k: v for k, v in d.meta().items()}), 201
+
+
+@bp.get("/drafts/<name>")
+@require("read")
+def draft_get(name):
+    return jsonify(drafts().get(name).meta())
+
+
+@bp.post("/drafts/<name>/edits")
+@require("plan")
+def draft_edit(name):
+    """One edit ``{"op": "add_course", ...}`` or several ``{"edits": [...]}`` (each its own transaction, in order)."""
+    ws = gapmap()
+    b = body()
+    ops = b["edits"] if isinstance(b.get("edits"), list) else [b]
+    if not 1 <= len(ops) <= 200:
+        raise BadParameter("give 1 to 200 edits", field="edits")
+    user = user_name()
+    done = [drafts().edit(ws.ids, name, op, user) for op in ops]
+    return jsonify({"draft": name, "done": done, "edits": len(drafts().get(name).edits)})
+
+
+@bp.get("/drafts/<name>/compare")
+@require("read")
+def draft_compare(name):
+    from ontology.drafts import compare
+    ws = gapmap()
+    return jsonify(compare(ws.store, drafts().get(name), ws.ids, **_draft_args()))
+
+
+@bp.get("/drafts/<name>/gaps")
+@require("read")
+def draft_gaps(name):
+    from ontology.drafts import draft_framework
+    from ontology.gaps import gap_report
+    ws = gapmap()
+    d = drafts().get(name)
+    kw = _draft_args()
+    return jsonify(gap_report(d.store, ws.ids, d.program, draft_framework(d), include_suggestions=arg_float(
+        "include_suggestions"), **kw).to_dict())
+
+
+@bp.post("/drafts/<name>/apply")
+@require("plan")
+def draft_apply(name):
+    ws = gapmap()
+    d = drafts().get(name)
+    fw = ws.program_framework(d.program)
+    return jsonify(drafts().apply(ws.store, ws.ids, name, user_name(), framework=fw))
+
+
+@bp.delete("/drafts/<name>")
+@require("plan")
+def draft_discard(name):
+    drafts().discard(name)
+    return "", 204

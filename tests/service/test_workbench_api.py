@@ -1,0 +1,135 @@
+"""The committee's workbench over HTTP: progression, health, crosswalks, drafts, stages, versions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parents[1]
+MINI = TESTS / "fixtures" / "mini"
+
+
+@pytest.fixture
+def loaded(app):
+    from service.app import gapmap
+    with app.app_context():
+        gapmap().load_manifest(MINI / "manifest.json")
+    return app.test_client()
+
+
+def test_progression_and_health(loaded, auth):
+    body = loaded.get("/api/programs/mini/progression?mastery_level=2", headers=auth("viewer")).get_json()
+    pc2 = next(c for c in body["competencies"] if c["notation"] == "PC2")
+    assert pc2["introduced"] == {"course": "MED-101", "year": 1, "level": 2} and pc2["mastered"]["course"] == "MED-101"
+    assert body["summary"]["flags"]["taught_once"] == 3
+    r = loaded.get("/api/programs/mini/progression?role=resident&stage=all", headers=auth("viewer"))
+    assert r.status_code == 200 and next(c for c in r.get_json()["competencies"] if c["notation"] == "PC2")[
+        "required_level"] == 4
+    assert loaded.get("/api/programs/mini/progression?mastery_level=9").status_code == 400
+    assert loaded.get("/api/programs/mini/progression?stage=someday").get_json()["field"] == "stage"
+    assert loaded.get("/api/programs/nope/progression").status_code == 404
+    h = loaded.get("/api/programs/mini/health?checks=unmapped_objectives,broken_chains", headers=auth("viewer"))
+    assert h.status_code == 200
+    checks = {c["name"]: c for c in h.get_json()["checks"]}
+    assert [f["objective"] for f in checks["unmapped_objectives"]["findings"]] == ["O5"]
+    assert checks["broken_chains"]["count"] == 0
+    bad = loaded.get("/api/programs/mini/health?checks=vibes")
+    assert bad.status_code == 404 and bad.mimetype == "application/problem+json"
+
+
+def test_readiness_and_gaps_by_stage(loaded, auth):
+    r = loaded.get("/api/programs/mini/readiness/intern").get_json()
+    assert r["stage"] == "graduation"
+    assert loaded.get("/api/programs/mini/readiness/intern?stage=all").get_json()["stage"] is None
+    assert loaded.get("/api/programs/mini/gaps?role=intern&stage=nope").status_code == 400
+
+
+def test_changes_on_a_fresh_install_and_between_saved_reports(loaded, auth):
+    r = loaded.get("/api/programs/mini/changes")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["changes"] == [] and body["since"] is None and "no saved report" in body["note"]
+    assert loaded.get("/api/programs/nope/changes").status_code == 404
+    # two drafts applied one after the other leave two saved reports to compare
+    for name, op in (("a", {"op": "set_level", "id": "O1", "level": 3}),
+                     ("b", {"op": "add_objective", "course": "MED-101", "id": "O8", "text": "Break bad news.",
+                            "competencies": ["CM1"]})):
+        assert loaded.post("/api/programs/mini/drafts", json={"name": name}, headers=auth("committee")).status_code == 201
+        assert loaded.post(f"/api/drafts/{name}/edits", json=op, headers=auth("committee")).status_code == 200
+        assert loaded.post(f"/api/drafts/{name}/apply", headers=auth("committee")).status_code == 200
+    snaps = loaded.get("/api/programs/mini/changes?list=1").get_json()["snapshots"]
+    assert len(snaps) == 2
+    newest, oldest = snaps[0]["report"], snaps[1]["report"]
+    cmp = loaded.get(f"/api/programs/mini/changes?since={oldest.rsplit('/', 1)[-1]}&until={newest.rsplit('/', 1)[-1]}")
+    assert cmp.status_code == 200
+    # between the two snapshots draft "a" raised O1's level: PC1's level changed, not its status or counts
+    assert cmp.get_json()["changes"] == []
+    now = loaded.get("/api/programs/mini/changes").get_json()
+    assert [(c["notation"], c["after"]) for c in now["changes"] if c["kind"] == "status"] == [("CM1", "taught_not_assessed")]
+    assert loaded.get("/api/programs/mini/changes?since=x&until=y").status_code == 404
+    assert loaded.get("/api/programs/mini/changes?until=y").status_code == 400
+
+
+def test_draft_flow(loaded, auth):
+    c = auth("committee", name="chair")
+    assert loaded.post("/api/programs/mini/drafts", json={"name": "plan"}, headers=c).status_code == 201
+    assert loaded.post("/api/programs/mini/drafts", json={"name": "plan"}, headers=c).status_code == 409
+    assert loaded.post("/api/programs/mini/drafts", json={"name": "../x"}, headers=c).get_json()["field"] == "name"
+    r = loaded.post("/api/drafts/plan/edits", headers=c, json={"edits": [
+        {"op": "add_course", "code": "MED-301", "title": "Palliative care", "year": 3},
+        {"op": "add_objective", "course": "MED-301", "id": "O9", "text": "Break bad news using SPIKES.", "level": 3,
+         "competencies": ["CM1"]}]})
+    assert r.status_code == 200 and r.get_json()["edits"] == 2
+    bad = loaded.post("/api/drafts/plan/edits", headers=c, json={"op": "set_level", "id": "O1", "level": 0})
+    assert bad.status_code == 400 and bad.get_json()["field"] == "level"
+    cmp = loaded.get("/api/drafts/plan/compare").get_json()
+    row = next(x for x in cmp["competencies"] if x["notation"] == "CM1")
+    assert (row["today"], row["draft"], row["changed"]) == ("not_taught", "taught_not_assessed", True)
+    live = loaded.get("/api/programs/mini/gaps").get_json()
+    assert next(x for x in live["competencies"] if x["notation"] == "CM1")["status"] == "not_taught"
+    dg = loaded.get("/api/drafts/plan/gaps").get_json()
+    assert next(x for x in dg["competencies"] if x["notation"] == "CM1")["courses"] == ["MED-301"]
+    # the draft is invisible to SPARQL over the live store
+    q = "ASK { ?o <http://www.w3.org/2004/02/skos/core#notation> \"O9\" }"
+    assert loaded.get("/sparql", query_string={"query": q}, headers={"Accept": "application/sparql-results+json"}
+                      ).get_json()["boolean"] is False
+    assert [d["name"] for d in loaded.get("/api/programs/mini/drafts").get_json()["drafts"]] == ["plan"]
+    ap = loaded.post("/api/drafts/plan/apply", headers=c)
+    assert ap.status_code == 200 and ap.get_json()["applied_by"] == "chair"
+    live = loaded.get("/api/programs/mini/gaps").get_json()
+    assert next(x for x in live["competencies"] if x["notation"] == "CM1")["status"] == "taught_not_assessed"
+    assert loaded.get("/api/drafts/plan").status_code == 404
+    assert loaded.post("/api/programs/mini/drafts", json={"name": "tmp"}, headers=c).status_code == 201
+    assert loaded.delete("/api/drafts/tmp", headers=c).status_code == 204
+    assert loaded.delete("/api/drafts/tmp", headers=c).status_code == 404
+
+
+def test_crosswalk_flow(loaded, auth, app):
+    from loaders import Source
+    from service.app import gapmap
+    with app.app_context():
+        gapmap().load("framework-csv", Source.from_path(TESTS / "fixtures" / "crosswalk" / "framework-b.csv"),
+                      {"id": "xb", "title": "Framework B", "version": "1"})
+    c = auth("committee", name="chair")
+    r = loaded.post("/api/crosswalks", json={"source": "mini", "target": "xb", "top_k": 1}, headers=c)
+    assert r.status_code == 201 and r.get_json()["suggestions"] == 6
+    assert loaded.post("/api/crosswalks", json={"source": "mini", "target": "mini"}, headers=c).status_code == 400
+    assert loaded.post("/api/crosswalks", json={"source": "mini", "target": "zz"}, headers=c).status_code == 404
+    assert loaded.post("/api/crosswalks", json={"source": "mini", "target": "xb", "top_k": 99},
+                       headers=c).get_json()["field"] == "top_k"
+    body = loaded.get("/api/crosswalks/mini/xb").get_json()
+    assert body["counts"]["suggested"] == 6
+    pc1 = next(m for m in body["mappings"] if m["source_notation"] == "PC1")
+    assert pc1["target_notation"] == "X1"
+    d = loaded.post(f"/api/crosswalks/mini/xb/mappings/{pc1['id']}/decision", headers=c,
+                    json={"decision": "accept", "relation": "exact"})
+    assert d.status_code == 200 and d.get_json()["user"] == "chair" and d.get_json()["relation"] == "exact"
+    assert loaded.post(f"/api/crosswalks/mini/xb/mappings/{pc1['id']}/decision", headers=c,
+                       json={"decision": "accept", "relation": "cousin"}).get_json()["field"] == "relation"
+    assert loaded.get("/api/crosswalks").get_json()["crosswalks"][0]["accepted"] == 1
+    via = loaded.get("/api/programs/mini/gaps?framework=xb&via=mini").get_json()
+    st = {x["notation"]: x["status"] for x in via["competencies"]}
+    assert st["X1"] == "covered" and st["X3"] == "not_taught" and via["summary"]["via"] == "mini"
+    csv = loaded.get("/api/programs/mini/gaps?framework=xb&via=mini&format=csv")
+    assert csv.status_code == 200 and "X1" in csv.get_data(as_text=True)
+    assert loaded.get("/api/programs/mini/gaps?framework=xb&via=zz").status_code == 404
