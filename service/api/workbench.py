@@ -230,3 +230,49 @@ def draft_apply(name):
 def draft_discard(name):
     drafts().discard(name)
     return "", 204
+
+
+def _openapi() -> None:
+    """Describe the workbench routes in the OpenAPI document (added here so openapi.py stays untouched)."""
+    from .openapi import SPEC, _get, _p, _post
+    prog = _p("program", "path")
+    stage = _p("stage", desc="graduation (default), end_of_residency, post_training or all (the role's full level)")
+    paths = {
+        "/api/programs/{program}/progression": _get("Introduced / reinforced / mastered per competency, with flags", [
+            prog, _p("role"), stage, _p("mastery_level", schema={"type": "integer"}), _p("framework"),
+            _p("include_suggestions", schema={"type": "number"})]),
+        "/api/programs/{program}/health": _get("Curriculum health checks", [
+            prog, _p("checks", desc="comma-separated: unmapped_objectives, empty_sessions, unassessed_courses, "
+                                   "suggestion_only, broken_chains, near_duplicates"),
+            _p("threshold", schema={"type": "number"}), _p("framework")]),
+        "/api/crosswalks": {**_get("Framework crosswalks"),
+                            **_post("Run a crosswalk (plan)", {"source": {"type": "string"}, "target": {"type": "string"},
+                                                               "top_k": {"type": "integer"},
+                                                               "min_precision": {"type": "number"}})},
+        "/api/crosswalks/{a}/{b}": _get("Mappings of a crosswalk", [_p("a", "path"), _p("b", "path"), _p("status")]),
+        "/api/crosswalks/{a}/{b}/mappings/{mid}/decision": _post(
+            "Accept (with a relation), reject or reset a mapping (plan)",
+            {"decision": {"type": "string"}, "relation": {"type": "string"}, "note": {"type": "string"}},
+            [_p("a", "path"), _p("b", "path"), _p("mid", "path")]),
+        "/api/programs/{program}/drafts": {**_get("Drafts of a program", [prog]),
+                                           **_post("Create a draft (plan)", {"name": {"type": "string"}}, [prog])},
+        "/api/drafts/{name}": {**_get("A draft and its edits", [_p("name", "path")]),
+                               "delete": {"summary": "Discard a draft (plan)", "parameters": [_p("name", "path")],
+                                          "responses": {"204": {"description": "Discarded"}}}},
+        "/api/drafts/{name}/edits": _post("Edit a draft (plan): one edit or {edits: [...]}",
+                                          {"op": {"type": "string"}, "edits": {"type": "array"}}, [_p("name", "path")]),
+        "/api/drafts/{name}/compare": _get("Today's gap report next to the draft's", [
+            _p("name", "path"), _p("role"), stage, _p("year", schema={"type": "integer"}), _p("course")]),
+        "/api/drafts/{name}/gaps": _get("The draft's gap report", [_p("name", "path"), _p("role"), stage]),
+        "/api/drafts/{name}/apply": _post("Apply a draft to the live store in one transaction (plan)", {},
+                                          [_p("name", "path")]),
+    }
+    for path, ops in paths.items():
+        SPEC["paths"].setdefault(path, {}).update(ops)
+    gaps = SPEC["paths"].get("/api/programs/{program}/gaps", {}).get("get")
+    if gaps is not None and not any(p["name"] == "via" for p in gaps["parameters"]):
+        gaps["parameters"] += [_p("via", desc="framework the program is aligned to; report through the accepted "
+                                              "crosswalk via → framework"), stage]
+
+
+_openapi()

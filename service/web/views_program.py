@@ -30,16 +30,19 @@ def _by_year(courses: list[dict]) -> list[tuple[int, list[dict]]]:
 @bp.get("/programs/<program>")
 def dashboard(program):
     """The gap report as a competency x course heatmap, with filters and downloads."""
+    from .views_workbench import heatmap_context
     ws = gapmap()
-    framework = request.args.get("framework") or ws.program_framework(program)
+    hm = heatmap_context(program)  # a draft's store when ?draft= names one; row filters (status, only gaps)
+    store = hm["store"]
+    framework = request.args.get("framework") or hm["framework"] or ws.program_framework(program)
     year, course = arg_int("year", 1, 8), request.args.get("course") or None
     role = request.args.get("role") or None
     include = arg_float("include_suggestions")
-    report = gap_report(ws.store, ws.ids, program, framework, year=year, course=course, role=role,
-                        include_suggestions=include)
-    courses = _courses(program)
+    report = gap_report(store, ws.ids, program, framework, year=year, course=course, role=role,
+                        include_suggestions=include, stage=hm["stage"])
+    courses = store.select("program_courses", pid=Literal(program))
     shown = [c for c in courses if (year is None or c["year"] == year) and (course is None or c["code"] == course)]
-    parents = {r["comp"]: r["parent"] for r in ws.store.select("framework_competencies", fw=Literal(framework))}
+    parents = {r["comp"]: r["parent"] for r in store.select("framework_competencies", fw=Literal(framework))}
 
     # cells[competency][course code] = {level, reviewed, objectives, assessed}
     cells: dict[str, dict[str, dict]] = {}
@@ -60,12 +63,15 @@ def dashboard(program):
     groups: OrderedDict[str, dict] = OrderedDict()
     summaries = {d.domain: d for d in report.domains}
     for e in report.entries:
+        if not hm["keep"](e, report):
+            continue
         g = groups.setdefault(e.domain or "", {"domain": e.domain, "label": e.domain_label,
                                                "summary": summaries.get(e.domain), "entries": []})
         g["entries"].append(e)
 
     filters = {k: v for k, v in (("framework", request.args.get("framework")), ("year", year), ("course", course),
                                  ("role", role), ("include_suggestions", include)) if v not in (None, "")}
+    filters.update(hm["filters"])
     api = url_for("api.gaps", program=program)
     downloads = {"CSV": f"{api}?{urlencode({**filters, 'format': 'csv'})}",
                  "JSON": f"{api}?{urlencode({**filters, 'format': 'json'})}"}
@@ -76,7 +82,7 @@ def dashboard(program):
     return render_template("dashboard.html", course_link=course_link, program=program, report=report, groups=list(groups.values()),
                            cells=cells, years=_by_year(shown), all_courses=courses,
                            all_years=sorted({c["year"] for c in courses}), roles=ws.store.select("roles"),
-                           parents=parents, filters=filters, downloads=downloads, ncols=len(shown))
+                           parents=parents, filters=filters, downloads=downloads, ncols=len(shown), hm=hm)
 
 
 @bp.get("/programs/<program>/upload")

@@ -95,3 +95,54 @@ def draft_page(name):
     return render_template("draft.html", d=d, cmp=cmp, rows=rows, only_changed=only, role=role, ops=OPS,
                            kinds=list(ASSESSMENT_KINDS), roles=ws.store.select("roles"),
                            frameworks=ws.store.select("frameworks"))
+
+
+def heatmap_context(program: str) -> dict:
+    """What the dashboard needs beyond the live gap report: the store to read (a draft's when ``?draft=``
+    names one, with today's statuses to highlight differences), and the row filters ``status`` (a summary
+    tile), ``gaps=1`` (only competencies that are not covered) and, with a role, ``all=1`` to show every
+    competency rather than only the role's requirements."""
+    from ontology.gaps import gap_report
+    from ontology.vocab import GAP_STATUSES
+    ws = gapmap()
+    name = request.args.get("draft") or None
+    store, framework, live = ws.store, None, {}
+    draft = None
+    if name:
+        from ontology.drafts import draft_framework
+        draft = drafts().get(name)
+        if draft.program != program:
+            raise NotFound(f"draft {name!r} is not a draft of {program!r}", field="draft")
+        store, framework = draft.store, draft_framework(draft)
+    stage = arg_stage()
+    status = request.args.get("status") or None
+    if status not in GAP_STATUSES:
+        status = None
+    only_gaps = request.args.get("gaps") == "1"
+    role = request.args.get("role") or None
+    all_rows = request.args.get("all") == "1"
+    if draft is not None:
+        try:
+            today = gap_report(ws.store, ws.ids, program, ws.program_framework(program), year=arg_int("year", 1, 8),
+                               course=request.args.get("course") or None, role=role, stage=stage)
+            live = {e.notation: e.status for e in today.entries}
+        except NotFound:
+            live = {}
+
+    def keep(e, report) -> bool:
+        if status and e.status != status:
+            return False
+        if only_gaps and e.status == "covered":
+            return False
+        if role and not all_rows and e.required_level is None:
+            return False
+        return True
+
+    filters = {k: v for k, v in (("draft", name), ("status", status), ("gaps", "1" if only_gaps else None),
+                                 ("all", "1" if all_rows else None)) if v}
+    scope = None
+    if request.args.get("year") or request.args.get("course"):
+        scope = " in " + " · ".join(x for x in (f"year {request.args.get('year')}" if request.args.get("year") else None,
+                                                request.args.get("course")) if x)
+    return {"store": store, "framework": framework, "draft": name, "live": live, "stage": stage, "status": status,
+            "only_gaps": only_gaps, "all_rows": all_rows, "keep": keep, "filters": filters, "scope": scope}
