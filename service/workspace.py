@@ -135,6 +135,10 @@ class Workspace:
             if year is None:
                 raise LoadError(f"course {course_code!r} is new: give its year to create it", column="year")
         extracted = extract(data, filename, media_type, max_bytes=self.config.MAX_UPLOAD_BYTES)
+        if course is None and not extracted.objectives:
+            # nothing to teach: do not create an empty course (an existing course keeps its last syllabus)
+            raise LoadError(f"no learning objectives were found in {filename}; course {course_code!r} was not created",
+                            file=filename)
         versions = self.store.select("course_syllabi", course=self.ids.course(course_code)) if course else []
         version = (max(int(v["version"]) for v in versions) + 1) if versions else 1
         ctx = Context(ids=self.ids, store=self.store)

@@ -264,6 +264,10 @@ def _openapi() -> None:
         "/api/drafts/{name}/compare": _get("Today's gap report next to the draft's", [
             _p("name", "path"), _p("role"), stage, _p("year", schema={"type": "integer"}), _p("course")]),
         "/api/drafts/{name}/gaps": _get("The draft's gap report", [_p("name", "path"), _p("role"), stage]),
+        "/api/programs/{program}/review/bulk-accept-shown": _post(
+            "Accept exactly the listed suggestions at or above a precision (preview: list them only)",
+            {"alignments": {"type": "array"}, "min_precision": {"type": "number"}, "preview": {"type": "boolean"}},
+            [prog]),
         "/api/drafts/{name}/apply": _post("Apply a draft to the live store in one transaction (plan)", {},
                                           [_p("name", "path")]),
     }
@@ -276,3 +280,16 @@ def _openapi() -> None:
 
 
 _openapi()
+
+
+@bp.post("/programs/<program>/review/bulk-accept-shown")
+@require("review")
+def bulk_accept_shown(program):
+    """Accept exactly the listed suggestions (those a review page shows) at or above ``min_precision``;
+    ``{"alignments": [...], "min_precision": 0.8, "preview": true}`` lists them without writing."""
+    from ontology.review_bulk import accept_selected
+    ws = gapmap()
+    ws.program_framework(program)
+    b = body()
+    return jsonify(accept_selected(ws.store, ws.ids, program, b.get("alignments"), b.get("min_precision", 0.0),
+                                   user_name(), preview=bool(b.get("preview"))))

@@ -1,6 +1,7 @@
 """Program pages: the gap-report dashboard (heatmap), syllabus upload and the review queue."""
 from __future__ import annotations
 
+import re
 from collections import OrderedDict, defaultdict
 from urllib.parse import urlencode
 
@@ -121,9 +122,11 @@ def review_queue(program: str, *, course: str | None = None, status: str = "pend
     """Objectives of ``program`` with their alignments (as the review API gives them)."""
     ws = gapmap()
     objectives: OrderedDict[str, dict] = OrderedDict()
+    order = {}
     for r in ws.store.select("review_queue", program=ws.ids.program(program)):
         if course and r["code"] != course:
             continue
+        order.setdefault(r["oid"], (r["year"], r["code"], r["pos"] if r["pos"] is not None else -1, r["sid"], r["oid"]))
         o = objectives.setdefault(r["oid"], {"objective": r["oid"], "text": r["text"], "course": r["code"],
                                              "course_title": r["ctitle"], "year": r["year"], "alignments": []})
         if r["alignment"] is None:  # an objective nothing is aligned to (yet)
@@ -137,8 +140,14 @@ def review_queue(program: str, *, course: str | None = None, status: str = "pend
             "status": short(r["status"]).lower(), "method": short(r["method"]).replace("Method", "").lower(),
             "evidence": r["evidence"], "evidence_field": (r["field"] or "").replace("_", " "),
             "query_span": span, "segments": _segments(r["text"], span)})
+    def natural(v):  # "O2" before "O10", "S2" before "S10"
+        return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(v or ""))]
     out = []
-    for o in objectives.values():
+
+    def key(o):
+        y, c, pos, sid, oid = order[o["objective"]]
+        return (y, c, pos, natural(sid), natural(oid))
+    for o in sorted(objectives.values(), key=key):
         o["alignments"].sort(key=lambda a: (a["status"] != "suggested", -(a["score"] or 0)))
         pending = [a for a in o["alignments"] if a["status"] == "suggested" and (a["precision"] or 0) >= min_precision]
         unmapped = not any(a["status"] == "accepted" for a in o["alignments"])

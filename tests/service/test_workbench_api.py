@@ -133,3 +133,84 @@ def test_crosswalk_flow(loaded, auth, app):
     csv = loaded.get("/api/programs/mini/gaps?framework=xb&via=mini&format=csv")
     assert csv.status_code == 200 and "X1" in csv.get_data(as_text=True)
     assert loaded.get("/api/programs/mini/gaps?framework=xb&via=zz").status_code == 404
+
+
+def test_pages(loaded, auth):
+    c = auth("committee", name="chair")
+    page = loaded.get("/programs/mini/progression?mastery_level=2").get_data(as_text=True)
+    assert 'id="progression"' in page and 'data-competency="PC2"' in page and "taught once" in page
+    flagged = loaded.get("/programs/mini/progression?flag=taught_once").get_data(as_text=True)
+    assert 'data-competency="PC1"' in flagged and 'data-competency="PC2"' not in flagged
+    h = loaded.get("/programs/mini/health?duplicates=0").get_data(as_text=True)
+    assert 'id="unmapped_objectives"' in h and "O5" in h
+    assert loaded.get("/crosswalks").status_code == 200
+    assert loaded.get("/programs/mini/drafts").status_code == 200
+    loaded.post("/api/programs/mini/drafts", json={"name": "p1"}, headers=c)
+    loaded.post("/api/drafts/p1/edits", json={"op": "add_objective", "course": "MED-101", "id": "O8",
+                                             "text": "Break bad news.", "competencies": ["CM1"]}, headers=c)
+    d = loaded.get("/drafts/p1").get_data(as_text=True)
+    assert 'data-competency="CM1" data-changed="1"' in d and 'data-competency="PC1" data-changed="0"' in d
+    hm = loaded.get("/programs/mini?draft=p1").get_data(as_text=True)
+    assert 'class="comp-row changed" data-competency="CM1"' in hm and "draft-banner" in hm
+    live = loaded.get("/programs/mini").get_data(as_text=True)
+    assert 'data-competency="CM1" data-status="not_taught"' in live and "changed" not in live.split('id="heatmap"')[1]
+    assert loaded.get("/programs/mini?draft=nope").status_code == 404
+    # summary tiles and "only gaps" filter rows; a role shows only its requirements
+    only = loaded.get("/programs/mini?status=not_taught").get_data(as_text=True)
+    assert 'data-competency="CM1"' in only and 'class="comp-row" data-competency="PC1"' not in only
+    gaps = loaded.get("/programs/mini?gaps=1").get_data(as_text=True)
+    assert 'data-status="covered"' not in gaps.split('id="heatmap"')[1]
+    role = loaded.get("/programs/mini?role=intern").get_data(as_text=True).split('id="heatmap"')[1]
+    assert 'data-competency="PC1"' in role and 'data-competency="CM1"' not in role
+    assert 'data-competency="CM1"' in loaded.get("/programs/mini?role=intern&all=1").get_data(as_text=True)
+    # cells open their objectives (keyboard reachable)
+    assert 'tabindex="0" role="button" data-objectives="O1"' in live
+    # not taught with a year filter says where
+    assert "Not taught in year 2" in loaded.get("/programs/mini?year=2").get_data(as_text=True)
+
+
+def test_upload_without_objectives_creates_no_course(loaded, auth):
+    import io
+    r = loaded.post("/api/programs/mini/courses/NEW-999/syllabus", headers=auth("educator"),
+                    data={"file": (io.BytesIO(b"Welcome to the course. Lunch is at noon."), "empty.txt"), "year": "2"},
+                    content_type="multipart/form-data")
+    assert 400 <= r.status_code < 500 and "no learning objectives" in r.get_json()["detail"]
+    courses = [c["code"] for c in loaded.get("/api/programs/mini/courses").get_json()["courses"]]
+    assert "NEW-999" not in courses
+
+
+def test_bulk_accept_acts_only_on_the_shown_suggestions(loaded, auth, app):
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    from ontology.vocab import GM, RDF, SUGGESTED
+    from service.app import gapmap
+    with app.app_context():
+        ws = gapmap()
+        g = ws.ids.graph("alignments", "mini")
+        quads, keys = [], {}
+        for oid, comp, p in (("O5", "CM1", "0.9"), ("O5", "PC3", "0.95"), ("O1", "CM2", "0.3")):
+            a = ws.ids.alignment(oid, str(ws.ids.concept("mini", comp)))
+            keys[(oid, comp)] = str(a).rsplit("/", 1)[-1]
+            quads += [(a, RDF.type, GM.Alignment, g), (a, GM.alignedObjective, ws.ids.objective(oid), g),
+                      (a, GM.alignedCompetency, ws.ids.concept("mini", comp), g), (a, GM.status, SUGGESTED, g),
+                      (a, GM.method, GM.EmbeddingMethod, g), (a, GM.expectedPrecision, Literal(p, datatype=XSD.decimal), g),
+                      (a, GM.score, Literal("0.7", datatype=XSD.decimal), g)]
+        ws.store.apply(delete=[], insert=quads)
+    url = "/api/programs/mini/review/bulk-accept-shown"
+    shown = [keys[("O5", "CM1")], keys[("O1", "CM2")]]  # PC3's suggestion is not on "the page"
+    pv = loaded.post(url, json={"alignments": shown, "min_precision": 0.8, "preview": True}, headers=auth("committee"))
+    assert pv.status_code == 200
+    body = pv.get_json()
+    assert [a["alignment"] for a in body["accept"]] == [keys[("O5", "CM1")]] and body["accepted"] == 0
+    assert body["skipped"][0]["reason"].startswith("precision below")
+    done = loaded.post(url, json={"alignments": shown, "min_precision": 0.8}, headers=auth("committee")).get_json()
+    assert done["accepted"] == 1
+    q = {a["id"]: a["status"] for o in loaded.get("/api/programs/mini/review?status=all").get_json()["objectives"]
+         for a in o["alignments"]}
+    assert q[keys[("O5", "CM1")]] == "accepted" and q[keys[("O5", "PC3")]] == "suggested"
+    assert q[keys[("O1", "CM2")]] == "suggested"
+    again = loaded.post(url, json={"alignments": shown, "min_precision": 0.8}, headers=auth("committee")).get_json()
+    assert again["accepted"] == 0 and {s["reason"] for s in again["skipped"]} >= {"already decided"}
+    bad = loaded.post(url, json={"alignments": ["../x"], "min_precision": 0.8}, headers=auth("committee"))
+    assert bad.status_code == 400 and bad.get_json()["field"] == "alignments"
