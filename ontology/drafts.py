@@ -52,6 +52,17 @@ def _digest(g: Graph) -> str:
     return hashlib.sha1("\n".join(lines).encode()).hexdigest()
 
 
+def graph_digest(store: Store, name: str) -> str:
+    """A digest of one named graph's content (order-independent); straight from Oxigraph when possible."""
+    ox_store = getattr(store, "ox", None)
+    if ox_store is None:
+        return _digest(store.graph(URIRef(name)))
+    import pyoxigraph as ox
+    lines = sorted(f"{q.subject} {q.predicate} {q.object}"
+                   for q in ox_store.quads_for_pattern(None, None, None, ox.NamedNode(str(name))))
+    return hashlib.sha1("\n".join(lines).encode()).hexdigest()
+
+
 def _skip(name: str, ids) -> bool:
     return name.startswith(str(ids.graph("reports", ""))) or name.startswith(str(ids.graph("drafts", "")))
 
@@ -76,9 +87,8 @@ class Draft:
         """The draft's graphs that differ from what they were when the draft was taken."""
         out = {}
         for name in set(self.base) | set(self.store.graph_names()):
-            g = self.store.graph(URIRef(name))
-            if self.base.get(name) != _digest(g):
-                out[name] = g
+            if self.base.get(name) != graph_digest(self.store, name):
+                out[name] = self.store.graph(URIRef(name))
         return out
 
 
@@ -130,14 +140,15 @@ class Drafts:
             if path:
                 path.mkdir(parents=True, exist_ok=False)
             store = EmbeddedStore(path / "store" if path else None)
-            graphs, base = {}, {}
-            for gname in live.graph_names():
-                if _skip(gname, ids):
-                    continue
-                g = live.graph(URIRef(gname))
-                graphs[URIRef(gname)] = g
-                base[gname] = _digest(g)
-            store.replace_graphs(graphs)
+            names = [g for g in live.graph_names() if not _skip(g, ids)]
+            base = {g: graph_digest(live, g) for g in names}
+            if getattr(live, "ox", None) is not None:  # quad by quad, Oxigraph to Oxigraph
+                import pyoxigraph as ox
+                for g in names:
+                    store.ox.extend(live.ox.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+                store.flush()
+            else:
+                store.replace_graphs({URIRef(g): live.graph(URIRef(g)) for g in names})
             d = Draft(name=name, program=program, created_by=user,
                       created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), store=store, base=base)
             self._drafts[name] = d
@@ -169,7 +180,7 @@ class Drafts:
             changed = d.changed_graphs()
             if not changed:
                 raise DraftError("the draft changes nothing", field="draft")
-            stale = sorted(g for g in changed if g in d.base and _digest(live.graph(URIRef(g))) != d.base[g])
+            stale = sorted(g for g in changed if g in d.base and graph_digest(live, g) != d.base[g])
             if stale:
                 raise DraftConflict("the live graphs changed since the draft was taken: " + ", ".join(stale)
                                     + "; discard the draft and make it again", field="draft")

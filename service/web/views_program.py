@@ -83,7 +83,8 @@ def dashboard(program):
     return render_template("dashboard.html", course_link=course_link, program=program, report=report, groups=list(groups.values()),
                            cells=cells, years=_by_year(shown), all_courses=courses,
                            all_years=sorted({c["year"] for c in courses}), roles=ws.store.select("roles"),
-                           parents=parents, filters=filters, downloads=downloads, ncols=len(shown), hm=hm)
+                           parents=parents, filters=filters, downloads=downloads, ncols=len(shown), hm=hm,
+                           counts=hm["counts"](report))
 
 
 @bp.get("/programs/<program>/upload")

@@ -52,7 +52,7 @@ def health_page(program):
 def crosswalks_page():
     from ontology.crosswalk import crosswalks
     ws = gapmap()
-    return render_template("crosswalks.html", crosswalks=crosswalks(ws.store), frameworks=ws.store.select("frameworks"))
+    return render_template("crosswalks.html", crosswalks=crosswalks(ws.store), frameworks=ws.store.select("framework_ids"))
 
 
 @bp.get("/crosswalks/<a>/<b>")
@@ -63,7 +63,7 @@ def crosswalk_page(a, b):
     if status not in (None, "suggested", "accepted", "rejected"):
         status = None
     ms = mappings(ws.store, ws.ids, a, b)
-    if not ms and not any(f["id"] == a for f in ws.store.select("frameworks")):
+    if not ms and not any(f["id"] == a for f in ws.store.select("framework_ids")):
         raise NotFound(f"framework {a!r} is not loaded", field="source")
     counts = {s: sum(m.status == s for m in ms) for s in ("suggested", "accepted", "rejected")}
     groups: dict[str, list] = {}
@@ -94,7 +94,7 @@ def draft_page(name):
     rows = [r for r in cmp["competencies"] if r["changed"] or not only]
     return render_template("draft.html", d=d, cmp=cmp, rows=rows, only_changed=only, role=role, ops=OPS,
                            kinds=list(ASSESSMENT_KINDS), roles=ws.store.select("roles"),
-                           frameworks=ws.store.select("frameworks"))
+                           frameworks=ws.store.select("framework_ids"))
 
 
 def heatmap_context(program: str) -> dict:
@@ -138,6 +138,11 @@ def heatmap_context(program: str) -> dict:
             return False
         return True
 
+    def counts(report) -> dict:
+        """Status counts of the competencies in scope: the role's requirements when a role restricts the rows."""
+        es = [e for e in report.entries if not (role and not all_rows and e.required_level is None)]
+        return {s: sum(e.status == s for e in es) for s in GAP_STATUSES}
+
     filters = {k: v for k, v in (("draft", name), ("status", status), ("gaps", "1" if only_gaps else None),
                                  ("all", "1" if all_rows else None)) if v}
     scope = None
@@ -145,4 +150,4 @@ def heatmap_context(program: str) -> dict:
         scope = " in " + " · ".join(x for x in (f"year {request.args.get('year')}" if request.args.get("year") else None,
                                                 request.args.get("course")) if x)
     return {"store": store, "framework": framework, "draft": name, "live": live, "stage": stage, "status": status,
-            "only_gaps": only_gaps, "all_rows": all_rows, "keep": keep, "filters": filters, "scope": scope}
+            "only_gaps": only_gaps, "all_rows": all_rows, "keep": keep, "counts": counts, "filters": filters, "scope": scope}
