@@ -132,3 +132,38 @@ def test_crosswalk_run_and_review(live_server, browser):
     d.get(f"{base}/crosswalks/hpc/xb?status=accepted")
     assert len(d.find_elements(By.CSS_SELECTOR, "#mappings tr[data-mapping]")) == 1
     assert not js_errors(d)
+
+
+PAGES = ["/programs/md", "/programs/md?role=intern", "/programs/md/progression", "/programs/md/health?duplicates=0",
+         "/crosswalks", "/crosswalks/hpc/xb", "/programs/md/drafts", "/programs/md/review", "/roles", "/"]
+
+
+def test_no_serious_accessibility_violations_and_readable_widths(live_server, browser):
+    """axe-core (the copy bundled by axe-selenium-python) finds no serious or critical violation of colour
+    contrast or of the rules about names and keyboard access on the workbench and dashboard pages."""
+    try:
+        from axe_selenium_python import Axe
+    except ImportError:
+        pytest.skip("axe-selenium-python is not installed")
+    base, _ = live_server
+    d = browser
+    _sign_in(d, base)
+    problems = []
+    for width in (1280, 1024):
+        d.set_window_size(width, 900)
+        for page in PAGES:
+            d.get(base + page)
+            axe = Axe(d)
+            axe.inject()
+            res = axe.run(options={"runOnly": {"type": "rule", "values": [
+                "color-contrast", "link-name", "button-name", "label", "image-alt", "duplicate-id-aria",
+                "aria-allowed-attr", "aria-required-attr", "tabindex"]}})
+            for v in res["violations"]:
+                if v["impact"] in ("serious", "critical"):
+                    problems.append((width, page, v["id"], [n["target"] for n in v["nodes"][:3]]))
+            # readable: nothing but the heatmap scrolls sideways
+            overflow = d.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 2:
+                problems.append((width, page, "horizontal-overflow", overflow))
+    d.set_window_size(1400, 1000)
+    assert not problems, problems
