@@ -64,7 +64,11 @@ def graph_digest(store: Store, name: str) -> str:
 
 
 def _skip(name: str, ids) -> bool:
-    return name.startswith(str(ids.graph("reports", ""))) or name.startswith(str(ids.graph("drafts", "")))
+    """Graphs a draft does not copy: saved reports, drafts' PROV, and private (personal) data, so that a
+    draft holds only public curriculum data and SPARQL over it needs no per-user filtering."""
+    from .access import is_private
+    return (name.startswith(str(ids.graph("reports", ""))) or name.startswith(str(ids.graph("drafts", "")))
+            or is_private(ids, name))
 
 
 @dataclass
@@ -78,6 +82,14 @@ class Draft:
     edits: list[dict] = field(default_factory=list)
     framework: str | None = None  # set by swap_framework
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    engine: object = field(default=None, repr=False)  # a SparqlEngine over the draft's store, made on first use
+
+    def sparql(self, timeout: float | None = 10.0):
+        """A read-only SPARQL engine over the draft's graphs (same limits as the live endpoint)."""
+        if self.engine is None:
+            from .sparql import SparqlEngine
+            self.engine = SparqlEngine(self.store, timeout=timeout, workers=1)
+        return self.engine
 
     def meta(self) -> dict:
         return {"name": self.name, "program": self.program, "created_by": self.created_by,
@@ -159,6 +171,8 @@ class Drafts:
         with self._lock:
             d = self.get(name)
             del self._drafts[name]
+            if d.engine is not None:
+                d.engine.close()
             if self.root:
                 d.store.ox = None  # release the on-disk store before removing its folder
                 d.store._ds = None

@@ -268,6 +268,10 @@ def _openapi() -> None:
             "Accept exactly the listed suggestions at or above a precision (preview: list them only)",
             {"alignments": {"type": "array"}, "min_precision": {"type": "number"}, "preview": {"type": "boolean"}},
             [prog]),
+        "/api/drafts/{name}/sparql": {**_get("Read-only SPARQL over a draft's graphs", [
+            _p("name", "path"), _p("query", required=True), _p("format")]),
+            **_post("Read-only SPARQL over a draft's graphs (form field query)", {"query": {"type": "string"}},
+                    [_p("name", "path")])},
         "/api/drafts/{name}/apply": _post("Apply a draft to the live store in one transaction (plan)", {},
                                           [_p("name", "path")]),
     }
@@ -293,3 +297,24 @@ def bulk_accept_shown(program):
     b = body()
     return jsonify(accept_selected(ws.store, ws.ids, program, b.get("alignments"), b.get("min_precision", 0.0),
                                    user_name(), preview=bool(b.get("preview"))))
+
+
+@bp.route("/drafts/<name>/sparql", methods=["GET", "POST"])
+@require("read")
+def draft_sparql(name):
+    """Read-only SPARQL over a draft's graphs (public data only: drafts copy no private graph):
+    ``?query=`` (GET) or a form field ``query`` (POST); results by ``Accept`` or ``format``."""
+    from flask import Response, current_app
+
+    from ontology.errors import QueryError
+    params = request.values
+    if "update" in params or request.mimetype == "application/sparql-update":
+        raise QueryError("SPARQL Update is not allowed: a draft changes only through its edits")
+    query = params.get("query")
+    if not query or not query.strip():
+        raise QueryError("missing the 'query' parameter", parameter="query")
+    eng = drafts().get(name).sparql(current_app.config.get("SPARQL_TIMEOUT", 10.0))
+    res = eng.run(query, accept=request.headers.get("Accept"), format=params.get("format"))
+    resp = Response(res.body, mimetype=res.media_type)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

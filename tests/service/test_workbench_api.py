@@ -93,6 +93,18 @@ def test_draft_flow(loaded, auth):
     q = "ASK { ?o <http://www.w3.org/2004/02/skos/core#notation> \"O9\" }"
     assert loaded.get("/sparql", query_string={"query": q}, headers={"Accept": "application/sparql-results+json"}
                       ).get_json()["boolean"] is False
+    # ... and visible to SPARQL over the draft, read-only
+    r = loaded.get("/api/drafts/plan/sparql", query_string={"query": q}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and r.get_json()["boolean"] is True
+    sel = loaded.post("/api/drafts/plan/sparql", data={"query": "SELECT ?c WHERE { ?c a gm:Course } ORDER BY ?c",
+                                                       "format": "csv"})
+    assert sel.status_code == 200 and "MED-301" in sel.get_data(as_text=True)
+    assert loaded.post("/api/drafts/plan/sparql", data={"update": "DROP ALL"}).status_code == 400
+    assert loaded.get("/api/drafts/plan/sparql", query_string={"query": "INSERT DATA { <a:b> <a:c> <a:d> }"}
+                      ).status_code == 400
+    assert loaded.get("/api/drafts/plan/sparql", query_string={
+        "query": "ASK { GRAPH ?g { ?s ?p ?o } FILTER(CONTAINS(STR(?g), '/graph/results/')) }"},
+        headers={"Accept": "application/sparql-results+json"}).get_json()["boolean"] is False  # no private data
     assert [d["name"] for d in loaded.get("/api/programs/mini/drafts").get_json()["drafts"]] == ["plan"]
     ap = loaded.post("/api/drafts/plan/apply", headers=c)
     assert ap.status_code == 200 and ap.get_json()["applied_by"] == "chair"
