@@ -7,6 +7,10 @@ objective's level, swap the framework version) change the draft's copies of the 
 assessments and alignments graphs.  Every report function (gap report, readiness, progression, health) runs on
 the draft's store exactly as on the live one, so the draft can be shown next to today.
 
+A *version* is a frozen copy taken the same way (``frozen=True``): the curriculum as it stood when a year was
+rolled over.  The live curriculum carries on as next year's with every decision kept; the version is compared
+with it like a draft, and is never edited or applied.
+
 Applying a draft replaces every graph the draft changed, in one transaction (``store.replace_graphs``), together
 with a snapshot of today's gap report (so ``/changes`` can say what the draft changed) and a PROV record of who
 applied it (``graph/drafts/{name}``).  A graph that changed in the live store since the draft was taken is a
@@ -81,6 +85,8 @@ class Draft:
     base: dict[str, str]  # graph -> digest when the draft was taken
     edits: list[dict] = field(default_factory=list)
     framework: str | None = None  # set by swap_framework
+    #: a frozen copy is a saved version (a curriculum year archived at roll-over): compared, never edited or applied
+    frozen: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     engine: object = field(default=None, repr=False)  # a SparqlEngine over the draft's store, made on first use
 
@@ -93,7 +99,8 @@ class Draft:
 
     def meta(self) -> dict:
         return {"name": self.name, "program": self.program, "created_by": self.created_by,
-                "created_at": self.created_at, "framework": self.framework, "edits": self.edits}
+                "created_at": self.created_at, "framework": self.framework, "frozen": self.frozen,
+                "edits": self.edits}
 
     def changed_graphs(self) -> dict[str, Graph]:
         """The draft's graphs that differ from what they were when the draft was taken."""
@@ -118,6 +125,7 @@ class Drafts:
                     try:
                         m = json.loads(meta.read_text("utf-8"))
                         self._drafts[m["name"]] = Draft(store=EmbeddedStore(d / "store"), base=m["base"],
+                                                        frozen=bool(m.get("frozen")),
                                                         **{k: m[k] for k in ("name", "program", "created_by",
                                                                              "created_at", "edits", "framework")})
                     except (OSError, ValueError, KeyError):
@@ -130,9 +138,9 @@ class Drafts:
             tmp.write_text(json.dumps({**d.meta(), "base": d.base}), "utf-8")
             tmp.replace(p)
 
-    def list(self, program: str | None = None) -> list[dict]:
+    def list(self, program: str | None = None, *, frozen: bool = False) -> list[dict]:
         return [{k: v for k, v in d.meta().items() if k != "edits"} | {"edits": len(d.edits)}
-                for d in self._drafts.values() if program is None or d.program == program]
+                for d in self._drafts.values() if (program is None or d.program == program) and d.frozen == frozen]
 
     def get(self, name: str) -> Draft:
         d = self._drafts.get(name) if isinstance(name, str) else None
@@ -140,7 +148,7 @@ class Drafts:
             raise NotFound(f"no draft {name!r}", field="draft")
         return d
 
-    def create(self, live: Store, ids, name: str, program: str, user: str) -> Draft:
+    def create(self, live: Store, ids, name: str, program: str, user: str, *, frozen: bool = False) -> Draft:
         if not isinstance(name, str) or not _NAME.match(name):
             raise DraftError("name must be 1-64 letters, digits, '-', '_' or '.'", field="name")
         if not any(r["id"] == program for r in live.select("programs")):
@@ -161,7 +169,7 @@ class Drafts:
                 store.flush()
             else:
                 store.replace_graphs({URIRef(g): live.graph(URIRef(g)) for g in names})
-            d = Draft(name=name, program=program, created_by=user,
+            d = Draft(name=name, program=program, created_by=user, frozen=frozen,
                       created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), store=store, base=base)
             self._drafts[name] = d
             self._save(d)
@@ -180,6 +188,8 @@ class Drafts:
 
     def edit(self, ids, name: str, op: dict, user: str) -> dict:
         d = self.get(name)
+        if d.frozen:
+            raise DraftConflict(f"{name!r} is a saved version: it cannot be edited", field="draft")
         with d.lock:
             out = apply_edit(d, ids, op)
             d.edits.append({**op, "by": user, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
@@ -190,6 +200,8 @@ class Drafts:
         """Write every graph the draft changed into the live store in one transaction, with PROV; drop the draft."""
         from .changes import capture
         d = self.get(name)
+        if d.frozen:
+            raise DraftConflict(f"{name!r} is a saved version: it cannot be applied", field="draft")
         with d.lock:
             changed = d.changed_graphs()
             if not changed:

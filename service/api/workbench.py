@@ -272,6 +272,11 @@ def _openapi() -> None:
             _p("name", "path"), _p("query", required=True), _p("format")]),
             **_post("Read-only SPARQL over a draft's graphs (form field query)", {"query": {"type": "string"}},
                     [_p("name", "path")])},
+        "/api/programs/{program}/versions": {**_get("Saved curriculum versions (years rolled over)", [prog]),
+                                             **_post("Roll over: keep the curriculum as it stands as a version (plan)",
+                                                     {"name": {"type": "string"}}, [prog])},
+        "/api/versions/{name}/compare": _get("A saved version next to today's curriculum", [
+            _p("name", "path"), _p("role"), stage, _p("year", schema={"type": "integer"}), _p("course")]),
         "/api/drafts/{name}/apply": _post("Apply a draft to the live store in one transaction (plan)", {},
                                           [_p("name", "path")]),
     }
@@ -318,3 +323,34 @@ def draft_sparql(name):
     resp = Response(res.body, mimetype=res.media_type)
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+# --- versions (a curriculum year kept when rolling over) ---------------------------------------------
+@bp.get("/programs/<program>/versions")
+@require("read")
+def version_list(program):
+    gapmap().program_framework(program)
+    return jsonify({"program": program, "versions": drafts().list(program, frozen=True)})
+
+
+@bp.post("/programs/<program>/versions")
+@require("plan")
+def version_create(program):
+    """Roll over: keep the curriculum as it stands now as a named version (``{"name": "2025-26"}``); the live
+    curriculum continues as next year's, with every alignment and review decision kept."""
+    ws = gapmap()
+    d = drafts().create(ws.store, ws.ids, body().get("name"), program, user_name(), frozen=True)
+    return jsonify(d.meta()), 201
+
+
+@bp.get("/versions/<name>/compare")
+@require("read")
+def version_compare(name):
+    """The saved version (as ``draft``) next to today's curriculum (as ``today``)."""
+    from ontology.drafts import compare
+    ws = gapmap()
+    d = drafts().get(name)
+    if not d.frozen:
+        from ontology.errors import NotFound
+        raise NotFound(f"no saved version {name!r}", field="version")
+    return jsonify(compare(ws.store, d, ws.ids, **_draft_args()))

@@ -78,7 +78,8 @@ def crosswalk_page(a, b):
 def drafts_page(program):
     ws = gapmap()
     ws.program_framework(program)
-    return render_template("drafts.html", program=program, drafts=drafts().list(program))
+    return render_template("drafts.html", program=program, drafts=drafts().list(program),
+                           versions=drafts().list(program, frozen=True))
 
 
 @bp.get("/drafts/<name>")

@@ -226,3 +226,26 @@ def test_bulk_accept_acts_only_on_the_shown_suggestions(loaded, auth, app):
     assert again["accepted"] == 0 and {s["reason"] for s in again["skipped"]} >= {"already decided"}
     bad = loaded.post(url, json={"alignments": ["../x"], "min_precision": 0.8}, headers=auth("committee"))
     assert bad.status_code == 400 and bad.get_json()["field"] == "alignments"
+
+
+def test_roll_over_keeps_a_version_to_compare_with(loaded, auth):
+    c = auth("committee", name="chair")
+    r = loaded.post("/api/programs/mini/versions", json={"name": "2025-26"}, headers=c)
+    assert r.status_code == 201 and r.get_json()["frozen"] is True
+    # next year's curriculum changes (through a draft); the kept version still says how it was
+    loaded.post("/api/programs/mini/drafts", json={"name": "next"}, headers=c)
+    loaded.post("/api/drafts/next/edits", json={"op": "add_objective", "course": "MED-101", "id": "O8",
+                                               "text": "Break bad news.", "competencies": ["CM1"]}, headers=c)
+    assert loaded.post("/api/drafts/next/apply", headers=c).status_code == 200
+    cmp = loaded.get("/api/versions/2025-26/compare").get_json()
+    cm1 = next(x for x in cmp["competencies"] if x["notation"] == "CM1")
+    assert (cm1["today"], cm1["draft"]) == ("taught_not_assessed", "not_taught")  # "draft" = the saved version
+    assert [v["name"] for v in loaded.get("/api/programs/mini/versions").get_json()["versions"]] == ["2025-26"]
+    assert loaded.get("/api/programs/mini/drafts").get_json()["drafts"] == []  # versions are not drafts
+    assert loaded.post("/api/drafts/2025-26/edits", json={"op": "set_level", "id": "O1", "level": 2},
+                       headers=c).status_code == 409
+    assert loaded.post("/api/drafts/2025-26/apply", headers=c).status_code == 409
+    assert loaded.get("/api/versions/next/compare").status_code == 404
+    page = loaded.get("/drafts/2025-26").get_data(as_text=True)
+    assert "Version <code>2025-26</code>" in page and "draft-apply" not in page and "draft-edit" not in page
+    assert 'href="/drafts/2025-26"' in loaded.get("/programs/mini/drafts").get_data(as_text=True)

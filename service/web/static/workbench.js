@@ -61,6 +61,13 @@
     }, fail);
   });
 
+  var version = document.querySelector('[data-wb-form="version-create"]');
+  if (version) version.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    G.api("POST", "/api/programs/" + encodeURIComponent(version.dataset.program) + "/versions",
+      {name: version.elements.name.value}).then(function () { window.location.reload(); }, fail);
+  });
+
   var COURSE_OPS = {add_course: 1, remove_course: 1, move_course: 1, set_course: 1};
   var edit = document.querySelector('[data-wb-form="draft-edit"]');
   if (edit) edit.addEventListener("submit", function (ev) {
