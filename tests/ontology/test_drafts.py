@@ -145,3 +145,30 @@ def test_drafts_persist_on_disk(ws, tmp_path):
     assert [r["code"] for r in d.store.select("program_courses", pid=__import__("rdflib").Literal("mini"))] == ["MED-101"]
     again.discard("keep")
     assert not (tmp_path / "drafts" / "keep").exists()
+
+
+def test_applying_the_same_draft_twice_at_once_applies_it_once(ws):
+    import threading
+    drafts = Drafts()
+    drafts.create(ws.store, ws.ids, "race", "mini", "chair")
+    drafts.edit(ws.ids, "race", {"op": "add_objective", "course": "MED-101", "id": "O8", "text": "Break bad news.",
+                                 "competencies": ["CM1"]}, "chair")
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def go():
+        barrier.wait()
+        try:
+            results.append(drafts.apply(ws.store, ws.ids, "race", "dean", framework="mini"))
+        except (DraftConflict, NotFound) as e:
+            errors.append(e)
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 1 and len(errors) == 1
+    # exactly one PROV record and one saved report
+    assert len([g for g in ws.store.graph_names() if "/graph/drafts/" in g]) == 1
+    assert len([g for g in ws.store.graph_names() if "/graph/reports/" in g]) == 1
+    assert status(ws.store, ws.ids)["CM1"] == "taught_not_assessed"
