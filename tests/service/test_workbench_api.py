@@ -249,3 +249,21 @@ def test_roll_over_keeps_a_version_to_compare_with(loaded, auth):
     page = loaded.get("/drafts/2025-26").get_data(as_text=True)
     assert "Version <code>2025-26</code>" in page and "draft-apply" not in page and "draft-edit" not in page
     assert 'href="/drafts/2025-26"' in loaded.get("/programs/mini/drafts").get_data(as_text=True)
+
+
+def test_cli(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from service.cli import main
+    store = ["--store", str(tmp_path / "store")]
+    r = CliRunner().invoke(main, [*store, "init", "--data", str(MINI), "--no-align"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, [*store, "progression", "mini", "--mastery-level", "2"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["summary"]["flags"]["taught_once"] == 3
+    r = CliRunner().invoke(main, [*store, "health", "mini", "--no-duplicates"])
+    assert r.exit_code == 0 and json.loads(r.output)["summary"]["unmapped_objectives"] == 1
+    r = CliRunner().invoke(main, [*store, "crosswalk", "mini", "nope"])
+    assert r.exit_code != 0 and "nope" in r.output
