@@ -280,6 +280,16 @@ def _openapi() -> None:
         "/api/drafts/{name}/apply": _post("Apply a draft to the live store in one transaction (plan)", {},
                                           [_p("name", "path")]),
     }
+    paths["/api/programs/{program}/courses/{code}"] = {"patch": {
+        "summary": "Change a course's title or year", "parameters": [prog, _p("code", "path")],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+            "title": {"type": "string"}, "year": {"type": "integer"}}}}}},
+        "responses": {"200": {"description": "OK"}, "400": {"description": "Problem"}, "404": {"description": "Problem"}}}}
+    paths["/api/objectives/{oid}"] = {"patch": {
+        "summary": "Change an objective's target level", "parameters": [_p("oid", "path")],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+            "level": {"type": "integer"}}}}}},
+        "responses": {"200": {"description": "OK"}, "400": {"description": "Problem"}, "404": {"description": "Problem"}}}}
     for path, ops in paths.items():
         SPEC["paths"].setdefault(path, {}).update(ops)
     gaps = SPEC["paths"].get("/api/programs/{program}/gaps", {}).get("get")
@@ -354,3 +364,28 @@ def version_compare(name):
         from ontology.errors import NotFound
         raise NotFound(f"no saved version {name!r}", field="version")
     return jsonify(compare(ws.store, d, ws.ids, **_draft_args()))
+
+
+# --- small live edits: course title / year, objective level ---------------------------------------
+@bp.patch("/programs/<program>/courses/<code>")
+def course_edit(program, code):
+    """``{"title": "...", "year": 2}`` (educators for their own courses, committee, admin)."""
+    from service.auth import check
+
+    from ontology.curriculum_edit import set_course
+    check("upload", course=code)
+    ws = gapmap()
+    b = body()
+    return jsonify(set_course(ws.store, ws.ids, program, code, user_name(), title=b.get("title"), year=b.get("year")))
+
+
+@bp.patch("/objectives/<oid>")
+def objective_edit(oid):
+    """``{"level": 3}``: an objective's target level."""
+    from service.auth import check
+
+    from ontology.curriculum_edit import set_objective_level
+    ws = gapmap()
+    rows = ws.store.select("objective_detail", objective=ws.ids.objective(oid))
+    check("upload", course=rows[0]["code"] if rows else None)
+    return jsonify(set_objective_level(ws.store, ws.ids, oid, body().get("level"), user_name()))

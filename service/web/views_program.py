@@ -129,7 +129,8 @@ def review_queue(program: str, *, course: str | None = None, status: str = "pend
             continue
         order.setdefault(r["oid"], (r["year"], r["code"], r["pos"] if r["pos"] is not None else -1, r["sid"], r["oid"]))
         o = objectives.setdefault(r["oid"], {"objective": r["oid"], "text": r["text"], "course": r["code"],
-                                             "course_title": r["ctitle"], "year": r["year"], "alignments": []})
+                                             "course_title": r["ctitle"], "year": r["year"], "level": r["olevel"],
+                                             "alignments": []})
         if r["alignment"] is None:  # an objective nothing is aligned to (yet)
             continue
         span = [r["spanStart"], r["spanEnd"]] if r["spanStart"] is not None else None

@@ -267,3 +267,30 @@ def test_cli(tmp_path):
     assert r.exit_code == 0 and json.loads(r.output)["summary"]["unmapped_objectives"] == 1
     r = CliRunner().invoke(main, [*store, "crosswalk", "mini", "nope"])
     assert r.exit_code != 0 and "nope" in r.output
+
+
+def test_course_title_year_and_objective_level_are_editable(loaded, auth):
+    c = auth("committee", name="chair")
+    r = loaded.patch("/api/programs/mini/courses/MED-201", json={"title": "Clerkship: Medicine", "year": 3}, headers=c)
+    assert r.status_code == 200 and r.get_json()["year"] == {"from": 2, "to": 3} and r.get_json()["user"] == "chair"
+    courses = {x["code"]: x for x in loaded.get("/api/programs/mini/courses").get_json()["courses"]}
+    assert (courses["MED-201"]["title"], courses["MED-201"]["year"]) == ("Clerkship: Medicine", 3)
+    r = loaded.patch("/api/objectives/O3", json={"level": 4}, headers=c)
+    assert r.status_code == 200 and r.get_json()["level"] == {"from": 2, "to": 4}
+    gaps = loaded.get("/api/programs/mini/gaps").get_json()
+    assert next(x for x in gaps["competencies"] if x["notation"] == "PC2")["level_reached"] == 4
+    for url, body, field in (("/api/programs/mini/courses/MED-201", {"year": 11}, "year"),
+                             ("/api/programs/mini/courses/MED-201", {}, "title"),
+                             ("/api/objectives/O3", {"level": "high"}, "level")):
+        bad = loaded.patch(url, json=body, headers=c)
+        assert bad.status_code == 400 and bad.get_json()["field"] == field
+    assert loaded.patch("/api/programs/mini/courses/NOPE-1", json={"year": 1}, headers=c).status_code == 404
+    assert loaded.patch("/api/objectives/NOPE", json={"level": 1}, headers=c).status_code == 404
+    loaded.post("/signin", data={"user": "chair"})  # the review page needs a signed-in reviewer
+    page = loaded.get("/programs/mini/review?course=MED-201&status=all", headers=c).get_data(as_text=True)
+    assert 'data-wb-form="course-edit"' in page and 'value="Clerkship: Medicine"' in page
+    assert 'value="4" data-edit-level="O3"' in page
+    # PROV of the edits in the reviews graph
+    q = 'SELECT (COUNT(?a) AS ?n) WHERE { ?a a gm:CurriculumEdit ; prov:wasAssociatedWith/rdfs:label "chair" }'
+    n = loaded.get("/sparql", query_string={"query": q}, headers={"Accept": "application/sparql-results+json"}).get_json()
+    assert n["results"]["bindings"][0]["n"]["value"] == "2"

@@ -61,6 +61,22 @@
     }, fail);
   });
 
+  var courseEdit = document.querySelector('[data-wb-form="course-edit"]');
+  if (courseEdit) courseEdit.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var b = typed(fields(courseEdit));
+    G.api("PATCH", "/api/programs/" + encodeURIComponent(courseEdit.dataset.program) + "/courses/" +
+      encodeURIComponent(courseEdit.dataset.course), b).then(function () { say("Course saved."); }, fail);
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-edit-level]"), function (inp) {
+    inp.addEventListener("change", function () {
+      var oid = inp.getAttribute("data-edit-level");
+      G.api("PATCH", "/api/objectives/" + encodeURIComponent(oid), {level: parseInt(inp.value, 10)}).then(function (r) {
+        say(oid + ": target level " + r.level.to + ".");
+      }, fail);
+    });
+  });
+
   var version = document.querySelector('[data-wb-form="version-create"]');
   if (version) version.addEventListener("submit", function (ev) {
     ev.preventDefault();
