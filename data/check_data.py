@@ -228,11 +228,29 @@ check(make_results.generate() == res.values.tolist(), f"{RE_}: differs from make
 
 # ------------------------------------------------------------------ roles
 RO = "roles/roles.csv"
-ro = read(RO, ["role_id", "title", "track", "description", "next_roles", "competency", "required_level", "relation"])
+ro = read(RO, ["role_id", "title", "track", "description", "next_roles", "competency", "required_level", "relation",
+               "stage"])
+STAGES = {"graduation", "end_of_residency", "post_training"}
+check(set(ro["stage"]) <= STAGES, f"{RO}: stages {set(ro['stage']) - STAGES}")
+# every role: one final stage (its own level) plus, unless that is graduation, the graduation-stage levels of
+# the same competencies, never above the final level (what an MD graduate heading there should have)
+grad_rows = ro[ro["stage"] == "graduation"]
+final_rows = ro[(ro["stage"] != "graduation") | ro["role_id"].isin(
+    [r for r, g in ro.groupby("role_id") if set(g["stage"]) == {"graduation"}])]
+for rid, g in ro.groupby("role_id"):
+    stages = set(g["stage"])
+    check(len(stages - {"graduation"}) <= 1, f"{RO}: role {rid} has several final stages {stages}")
+    if stages != {"graduation"}:
+        fin = {r.competency: int(r.required_level) for r in g[g["stage"] != "graduation"].itertuples()}
+        grd = {r.competency: int(r.required_level) for r in g[g["stage"] == "graduation"].itertuples()}
+        check(set(grd) == set(fin), f"{RO}: role {rid} graduation rows differ from its final rows")
+        check(all(grd[c] <= fin[c] for c in grd), f"{RO}: role {rid} expects more at graduation than at the end")
+ro = final_rows
 role_ids = set(ro["role_id"])
 check(len(role_ids) >= 9, f"{RO}: only {len(role_ids)} roles")
 check(all(ID_RE.match(i) for i in role_ids), f"{RO}: role id with illegal characters")
 check(not ro.duplicated(["role_id", "competency"]).any(), f"{RO}: duplicate requirement")
+check(not grad_rows.duplicated(["role_id", "competency"]).any(), f"{RO}: duplicate graduation requirement")
 check(set(ro["relation"]) == {"essential", "optional"}, f"{RO}: relations {set(ro['relation'])}")
 check(set(ro["track"]) == TRACKS, f"{RO}: tracks {set(ro['track'])}")
 role_req: dict[str, dict[str, int]] = defaultdict(dict)
@@ -306,7 +324,7 @@ print(f"curriculum: {len(courses)} courses, {cu['session_id'].ne('').groupby(cu[
 print(f"assessments: {len(asm)} ({', '.join(f'{k} {v}' for k, v in asm['kind'].value_counts().items())})")
 print(f"results: {len(res)} rows, {res['learner_id'].nunique()} learners, {res['assessment_id'].nunique()} assessments; "
       f"low pass rates: {', '.join(f'{a} {pass_rate[a]:.0%}' for a in low)}")
-print(f"roles: {len(role_ids)} roles, {len(ro)} requirements")
+print(f"roles: {len(role_ids)} roles, {len(ro)} requirements (final stage), {len(grad_rows)} at graduation")
 print(f"planted: {json.dumps(got)}; below level for {role}: {below_strict}")
 if failures:
     print(f"\n{len(failures)} check(s) FAILED:")

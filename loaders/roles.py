@@ -5,7 +5,7 @@ from rdflib import Literal
 from rdflib.namespace import XSD
 
 from ontology.errors import LoadError
-from ontology.vocab import DCTERMS, ESCO, ESSENTIAL, GM, OPTIONAL, RDF, SCHEMA, SKOS, TRACKS
+from ontology.vocab import DCTERMS, ESCO, ESSENTIAL, GM, OPTIONAL, RDF, SCHEMA, SKOS, STAGES, TRACKS
 
 from .base import Context, Delta, Loader, Source, check_id, parse_int, split_list
 from .registry import register
@@ -27,11 +27,15 @@ def add_role(g, ids, rid, title, track, description=None):
     return role
 
 
-def add_requirement(g, ids, rid, fw, notation, comp, level, relation, importance=None):
-    """One role requirement node plus the schema.org / ESCO shortcut triples."""
+def add_requirement(g, ids, rid, fw, notation, comp, level, relation, importance=None, stage=None):
+    """One role requirement node plus the schema.org / ESCO shortcut triples.
+
+    ``stage`` (a key of ``STAGES``): when in training the level is expected; none = at every stage."""
     role = ids.role(rid)
     rel, esco_prop = RELATIONS[relation]
-    req = ids.requirement(rid, fw, notation)
+    req = ids.requirement(rid, fw, notation, stage)
+    if stage:
+        g.add((req, GM.stage, STAGES[stage]))
     g.add((req, RDF.type, GM.RoleRequirement))
     g.add((req, GM.requirementOf, role))
     g.add((req, GM.requiresCompetency, comp))
@@ -57,9 +61,10 @@ class RolesCSV(Loader):
         set_id = check_id(ctx.option("id", required=True), file=f, row=None, column="id")
         fw = ctx.option("framework", required=True)
         df = source.table(["role_id", "title", "track", "competency", "required_level", "relation"],
-                          ["description", "next_roles"])
+                          ["description", "next_roles", "stage"])
+        has_stage = "stage" in df.columns
         comps = competency_index(ctx, fw)
-        delta = Delta(columns={GM.requiredLevel: "required_level", GM.relation: "relation",
+        delta = Delta(columns={GM.stage: "stage", GM.requiredLevel: "required_level", GM.relation: "relation",
                                GM.requiresCompetency: "competency", DCTERMS.title: "title", GM.track: "track"})
         g = delta.graph(ids.graph("roles", set_id))
         roles, reqs, transitions = {}, {}, []
@@ -79,16 +84,23 @@ class RolesCSV(Loader):
             if comp is None:
                 raise LoadError(f"unknown competency {r.competency!r} in framework {fw!r}", file=f, row=i,
                                 column="competency")
-            if (rid, r.competency) in reqs:
-                raise LoadError(f"role {rid} lists {r.competency} twice (first on row {reqs[(rid, r.competency)]})",
+            stage = (r.stage.strip().lower().replace(" ", "_").replace("-", "_") if has_stage else "") or None
+            if stage is not None and stage not in STAGES:
+                raise LoadError(f"stage {r.stage!r} is not one of {', '.join(STAGES)}", file=f, row=i,
+                                column="stage")
+            key = (rid, r.competency, stage)
+            if key in reqs:
+                at = f" at stage {stage}" if stage else ""
+                raise LoadError(f"role {rid} lists {r.competency}{at} twice (first on row {reqs[key]})",
                                 file=f, row=i, column="competency")
-            reqs[(rid, r.competency)] = i
+            reqs[key] = i
             level = parse_int(r.required_level, file=f, row=i, column="required_level", lo=1, hi=5, required=True)
             relation = r.relation.lower()
             if relation not in RELATIONS:
                 raise LoadError(f"relation {r.relation!r} is not essential or optional", file=f, row=i,
                                 column="relation")
-            delta.origin[add_requirement(g, ids, rid, fw, r.competency, comp, level, relation)] = (f, i)
+            delta.origin[add_requirement(g, ids, rid, fw, r.competency, comp, level, relation,
+                                          stage=stage)] = (f, i)
         for rid, nxt, i in transitions:
             if nxt not in roles:
                 raise LoadError(f"next role {nxt!r} is not a role in this file", file=f, row=i, column="next_roles")

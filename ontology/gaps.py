@@ -15,9 +15,14 @@ import pandas as pd
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from .errors import NotFound
+from .errors import GapmapError, NotFound
 from .store import Store
-from .vocab import ACCEPTED, GAP_STATUSES, GM, PROV, RDF, SKOS, SUGGESTED
+from .vocab import ACCEPTED, GAP_STATUSES, GM, PROV, RDF, SKOS, STAGES, SUGGESTED
+
+class BadStage(GapmapError):
+    status = 400
+    title = "Bad parameter"
+
 
 STATUS_ORDER = ["not_taught", "assessed_not_taught", "taught_not_assessed", "below_required_level", "covered"]
 
@@ -167,13 +172,37 @@ def _pct(n: int, d: int) -> float:
     return round(100.0 * n / d, 1) if d else 0.0
 
 
+def requirements_at(reqs: list[dict], stage: str | None) -> list[dict]:
+    """The role requirements that apply at ``stage`` (a key of ``vocab.STAGES``).
+
+    A requirement with no stage applies at every stage; one with a stage only at that stage.  With
+    ``stage=None`` every requirement counts and, for a competency required at several stages, the
+    highest level wins (the role's full expectation)."""
+    if stage is not None and stage not in STAGES:
+        raise BadStage(f"stage must be one of {', '.join(STAGES)}", field="stage")
+    want = str(STAGES[stage]) if stage else None
+    out: dict[str, dict] = {}
+    for r in reqs:
+        if want and r.get("stage") and r["stage"] != want:
+            continue
+        prev = out.get(r["comp"])
+        if want:  # at a stage: that stage's own row beats a stageless one
+            better = prev is None or (r.get("stage") == want and prev.get("stage") != want)
+        else:  # the role's full expectation: the highest level at any stage
+            better = prev is None or int(r["level"]) > int(prev["level"])
+        if better:
+            out[r["comp"]] = r
+    return [r for r in reqs if out.get(r["comp"]) is r]
+
+
 def gap_report(store: Store, ids, program: str, framework: str, *, year: int | None = None,
                course: str | None = None, role: str | None = None,
-               include_suggestions: float | None = None) -> GapReport:
+               include_suggestions: float | None = None, stage: str | None = "graduation") -> GapReport:
     """The gap report of ``program`` against ``framework``.
 
     ``year``/``course`` restrict what counts as teaching and assessing; ``role`` adds the
-    role's required levels; ``include_suggestions`` (a calibrated precision, 0..1) also counts
+    role's required levels at ``stage`` (default graduation: what a program's graduates should have;
+    None: the role's full levels); ``include_suggestions`` (a calibrated precision, 0..1) also counts
     unreviewed suggestions at or above it.
     """
     comps = store.select("framework_competencies", fw=Literal(framework))
@@ -191,6 +220,7 @@ def gap_report(store: Store, ids, program: str, framework: str, *, year: int | N
         reqs = store.select("role_requirements", rid=Literal(role))
         if not reqs and not any(r["id"] == role for r in store.select("roles")):
             raise NotFound(f"role {role!r} is not loaded", field="role")
+        reqs = requirements_at(reqs, stage)
         required = {r["comp"]: (int(r["level"]), str(r["relation"]).rsplit("#", 1)[-1].lower()) for r in reqs}
 
     def keep(code, yr):
@@ -275,23 +305,29 @@ class RoleReadiness:
     program: str
     items: tuple[ReadinessItem, ...]
     summary: dict
+    stage: str | None = None
 
     def to_dict(self) -> dict:
-        return {"role": self.role, "title": self.title, "program": self.program, "summary": self.summary,
+        return {"role": self.role, "title": self.title, "program": self.program, "stage": self.stage,
+                "summary": self.summary,
                 "requirements": [i.to_dict() for i in self.items]}
 
 
 def role_readiness(store: Store, ids, program: str, role: str, framework: str | None = None,
-                   include_suggestions: float | None = None) -> RoleReadiness:
-    """Which of a role's essential and optional competencies the program covers, and which are gaps."""
+                   include_suggestions: float | None = None, stage: str | None = "graduation") -> RoleReadiness:
+    """Which of a role's essential and optional competencies the program covers, and which are gaps.
+
+    A program is judged against the levels the role expects at ``stage`` (default: graduation)."""
     reqs = store.select("role_requirements", rid=Literal(role))
     if not reqs:
         raise NotFound(f"role {role!r} is not loaded or has no requirements", field="role")
+    title = reqs[0]["title"]
+    reqs = requirements_at(reqs, stage)
     # Requirements may span frameworks (e.g. our own and ESCO): one report per framework.
     fws = [framework] if framework else sorted({r["fw"] for r in reqs})
     entries = {}
     for fw in fws:
-        rep = gap_report(store, ids, program, fw, role=role, include_suggestions=include_suggestions)
+        rep = gap_report(store, ids, program, fw, role=role, include_suggestions=include_suggestions, stage=stage)
         entries.update({e.competency: e for e in rep.entries})
     items = []
     for r in reqs:
@@ -310,5 +346,5 @@ def role_readiness(store: Store, ids, program: str, role: str, framework: str | 
                 "below_level": sum(i.status == "below_level" for i in sel),
                 "gap": sum(i.status == "gap" for i in sel),
                 "ready_pct": _pct(sum(i.status == "ready" for i in sel), len(sel))}
-    return RoleReadiness(role=role, title=reqs[0]["title"], program=program, items=tuple(items),
-                         summary={"essential": share("essential"), "optional": share("optional")})
+    return RoleReadiness(role=role, title=title, program=program, items=tuple(items),
+                         summary={"essential": share("essential"), "optional": share("optional")}, stage=stage)

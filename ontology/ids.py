@@ -71,7 +71,9 @@ class Ids:
     def role(self, rid: str) -> URIRef:
         return self._iri("role", rid)
 
-    def requirement(self, rid: str, fw: str, notation: str) -> URIRef:
+    def requirement(self, rid: str, fw: str, notation: str, stage: str | None = None) -> URIRef:
+        if stage:
+            return self._iri("role", rid, "requirement", fw, notation, stage)
         return self._iri("role", rid, "requirement", fw, notation)
 
     # Alignments and decisions

@@ -59,6 +59,13 @@ TRACKS = {
     "leadership": GM.LeadershipTrack,
 }
 
+# Career stages at which a role requirement's level is expected (gm:stage).
+STAGES = {
+    "graduation": GM.GraduationStage,
+    "end_of_residency": GM.EndOfResidencyStage,
+    "post_training": GM.PostTrainingStage,
+}
+
 # Gap statuses reported per competency (also individuals in the ontology).
 GAP_STATUSES = {
     "covered": GM.Covered,
@@ -88,6 +95,6 @@ SCHEMA_PERSON = SCHEMA.Person
 __all__ = [
     "GM", "GM_NS", "SCHEMA", "ESCO", "CASE", "SKOS", "PROV", "DCTERMS", "RDF", "RDFS", "OWL", "XSD", "SH",
     "ONTOLOGY_IRI", "PREFIXES", "SUGGESTED", "ACCEPTED", "REJECTED", "STATUSES", "ESSENTIAL", "OPTIONAL",
-    "ASSESSMENT_KINDS", "TRACKS", "GAP_STATUSES",
+    "ASSESSMENT_KINDS", "TRACKS", "GAP_STATUSES", "STAGES",
     "EVIDENCE_SOURCES", "OPPORTUNITY_KINDS", "OPPORTUNITY_FORMATS", "PERSON_KINDS", "SCHEMA_PERSON",
 ]

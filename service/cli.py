@@ -1,5 +1,5 @@
-"""The `gapmap` command: init, load, align, link, report, readiness, check, serve (and, in cli_careers:
-profile, plan, match, pipeline)."""
+"""The `gapmap` command: init, load, align, link, report, readiness, check, serve; progression, health,
+crosswalk; users, institutions, audit (and, in cli_careers: profile, plan, match, pipeline)."""
 from __future__ import annotations
 
 import gc
@@ -452,6 +452,49 @@ def audit(ctx, everything, page, per_page, as_json):
 
 from . import cli_careers  # noqa: E402,F401  (profile, plan, match, pipeline)
 
+
+
+# --- committee workbench ------------------------------------------------------------------------------
+@main.command()
+@click.argument("program")
+@click.option("--role", help="judge mastery against this role's levels")
+@click.option("--stage", default="graduation", show_default=True, help="graduation, end_of_residency, post_training, all")
+@click.option("--mastery-level", default=3, show_default=True, type=click.IntRange(1, 5))
+@click.pass_context
+def progression(ctx, program, role, stage, mastery_level):
+    """Where PROGRAM introduces, reinforces and brings each competency to the required level (JSON)."""
+    from ontology.progression import progression as run
+    ws = _ws(ctx)
+    _echo_json(run(ws.store, ws.ids, program, ws.program_framework(program), role=role, mastery_level=mastery_level,
+                   stage=None if stage == "all" else stage).to_dict())
+
+
+@main.command()
+@click.argument("program")
+@click.option("--threshold", default=0.9, show_default=True, type=click.FloatRange(0.5, 1.0),
+              help="cosine from which two objectives of different courses are near-duplicates")
+@click.option("--no-duplicates", is_flag=True, help="skip the near-duplicate check (no model needed)")
+@click.pass_context
+def health(ctx, program, threshold, no_duplicates):
+    """Curriculum health checks of PROGRAM (JSON)."""
+    from ontology.health import CHECKS, health as run
+    ws = _ws(ctx)
+    fw = ws.program_framework(program)
+    checks = tuple(c for c in CHECKS if not (no_duplicates and c == "near_duplicates"))
+    _echo_json(run(ws.store, ws.ids, program, fw, encoder=None if no_duplicates else ws.linker(fw).encoder,
+                   threshold=threshold, checks=checks).to_dict())
+
+
+@main.command()
+@click.argument("source")
+@click.argument("target")
+@click.option("--top-k", default=3, show_default=True, type=click.IntRange(1, 10))
+@click.pass_context
+def crosswalk(ctx, source, target, top_k):
+    """Suggest mappings from framework SOURCE to framework TARGET (decisions already taken are kept)."""
+    from ontology.crosswalk import run_crosswalk
+    ws = _ws(ctx)
+    _echo_json(run_crosswalk(ws.store, ws.ids, source, target, ws.linker(target), top_k=top_k).to_dict())
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -169,6 +169,10 @@ class Workspace:
         user = _check_user(user)
         self._course_for_upload(program, course_code, year)  # fail fast, before reading the file
         extracted = extract(data, filename, media_type, max_bytes=self.config.MAX_UPLOAD_BYTES)
+        if not extracted.objectives and self._course_for_upload(program, course_code, year) is None:
+            # nothing to teach: do not create an empty course (an existing course keeps its last syllabus)
+            raise LoadError(f"no learning objectives were found in {filename}; course {course_code!r} was not created",
+                            file=filename)
         with self.store.locked():
             version, delta = self._syllabus_version(program, course_code, extracted, filename, user, year, title)
             res = self._ingest(delta, f"before uploading {filename} for {course_code}")

@@ -23,9 +23,10 @@ def _framework(program: str) -> str:
 def gaps(program):
     ws = gapmap()
     fmt = negotiate()
-    report = gap_report(ws.store, ws.ids, program, _framework(program), year=arg_int("year", 1, 8),
+    from .workbench import arg_stage, report_for
+    report = report_for(program, _framework(program), year=arg_int("year", 1, 8),
                         course=request.args.get("course") or None, role=request.args.get("role") or None,
-                        include_suggestions=arg_float("include_suggestions"))
+                        include_suggestions=arg_float("include_suggestions"), stage=arg_stage())
     if fmt == "csv":
         name = f"gaps-{program}-{report.framework}.csv"
         return Response(report.to_csv(), mimetype="text/csv",
@@ -47,8 +48,9 @@ def gaps(program):
 @bp.get("/programs/<program>/readiness/<role>")
 def readiness(program, role):
     ws = gapmap()
+    from .workbench import arg_stage
     return jsonify(role_readiness(ws.store, ws.ids, program, role, framework=request.args.get("framework"),
-                                  include_suggestions=arg_float("include_suggestions")).to_dict())
+                                  include_suggestions=arg_float("include_suggestions"), stage=arg_stage()).to_dict())
 
 
 @bp.post("/programs/<program>/align")
@@ -82,7 +84,18 @@ def achievement(program):
 def program_changes(program):
     """What changed in the gap report since the last framework/curriculum reload (or a given snapshot)."""
     from ontology.changes import changes, snapshots
+    from ontology.versions import compare_saved, no_changes_yet
     ws = gapmap()
+    ws.program_framework(program)  # 404 for an unknown program
     if request.args.get("list"):
         return jsonify({"program": program, "snapshots": snapshots(ws.store, ws.ids, program)})
-    return jsonify(changes(ws.store, ws.ids, program, since=request.args.get("since")).to_dict())
+    since, until = request.args.get("since"), request.args.get("until")
+    if until:  # two saved reports side by side
+        if not since:
+            raise BadParameter("until needs since (two saved reports to compare)", field="since")
+        rep = compare_saved(ws.store, ws.ids, program, since, until).to_dict()
+        rep["until"] = until
+        return jsonify(rep)
+    if not since and not snapshots(ws.store, ws.ids, program):
+        return jsonify(no_changes_yet(program))
+    return jsonify(changes(ws.store, ws.ids, program, since=since).to_dict())

@@ -122,3 +122,4 @@ def vocabulary():
 
 from . import views_auth, views_catalog, views_program, views_sparql  # noqa: F401  (routes register on bp)
 from . import views_careers  # noqa: F401,E402  (people, plans, mentoring, pipeline)
+from . import views_workbench  # noqa: E402,F401  (progression, health, crosswalks, drafts)

@@ -1,6 +1,7 @@
 """Program pages: the gap-report dashboard (heatmap), syllabus upload and the review queue."""
 from __future__ import annotations
 
+import re
 from collections import OrderedDict, defaultdict
 from urllib.parse import urlencode
 
@@ -31,16 +32,19 @@ def _by_year(courses: list[dict]) -> list[tuple[int, list[dict]]]:
 @bp.get("/programs/<program>")
 def dashboard(program):
     """The gap report as a competency x course heatmap, with filters and downloads."""
+    from .views_workbench import heatmap_context
     ws = gapmap()
-    framework = request.args.get("framework") or ws.program_framework(program)
+    hm = heatmap_context(program)  # a draft's store when ?draft= names one; row filters (status, only gaps)
+    store = hm["store"]
+    framework = request.args.get("framework") or hm["framework"] or ws.program_framework(program)
     year, course = arg_int("year", 1, 8), request.args.get("course") or None
     role = request.args.get("role") or None
     include = arg_float("include_suggestions")
-    report = gap_report(ws.store, ws.ids, program, framework, year=year, course=course, role=role,
-                        include_suggestions=include)
-    courses = _courses(program)
+    report = gap_report(store, ws.ids, program, framework, year=year, course=course, role=role,
+                        include_suggestions=include, stage=hm["stage"])
+    courses = store.select("program_courses", pid=Literal(program))
     shown = [c for c in courses if (year is None or c["year"] == year) and (course is None or c["code"] == course)]
-    parents = {r["comp"]: r["parent"] for r in ws.store.select("framework_competencies", fw=Literal(framework))}
+    parents = {r["comp"]: r["parent"] for r in store.select("framework_competencies", fw=Literal(framework))}
 
     # cells[competency][course code] = {level, reviewed, objectives, assessed}
     cells: dict[str, dict[str, dict]] = {}
@@ -61,12 +65,15 @@ def dashboard(program):
     groups: OrderedDict[str, dict] = OrderedDict()
     summaries = {d.domain: d for d in report.domains}
     for e in report.entries:
+        if not hm["keep"](e, report):
+            continue
         g = groups.setdefault(e.domain or "", {"domain": e.domain, "label": e.domain_label,
                                                "summary": summaries.get(e.domain), "entries": []})
         g["entries"].append(e)
 
     filters = {k: v for k, v in (("framework", request.args.get("framework")), ("year", year), ("course", course),
                                  ("role", role), ("include_suggestions", include)) if v not in (None, "")}
+    filters.update(hm["filters"])
     api = url_for("api.gaps", program=program)
     downloads = {"CSV": f"{api}?{urlencode({**filters, 'format': 'csv'})}",
                  "JSON": f"{api}?{urlencode({**filters, 'format': 'json'})}"}
@@ -81,7 +88,8 @@ def dashboard(program):
     return render_template("dashboard.html", course_link=course_link, program=program, report=report, groups=list(groups.values()),
                            cells=cells, years=_by_year(shown), all_courses=courses,
                            all_years=sorted({c["year"] for c in courses}), roles=ws.store.select("roles"),
-                           parents=parents, filters=filters, downloads=downloads, ncols=len(shown))
+                           parents=parents, filters=filters, downloads=downloads, ncols=len(shown), hm=hm,
+                           counts=hm["counts"](report))
 
 
 @bp.get("/programs/<program>/upload")
@@ -124,11 +132,14 @@ def review_queue(program: str, *, course: str | None = None, status: str = "pend
     """Objectives of ``program`` with their alignments (as the review API gives them)."""
     ws = gapmap()
     objectives: OrderedDict[str, dict] = OrderedDict()
+    order = {}
     for r in ws.store.select("review_queue", program=ws.ids.program(program)):
         if course and r["code"] != course:
             continue
+        order.setdefault(r["oid"], (r["year"], r["code"], r["pos"] if r["pos"] is not None else -1, r["sid"], r["oid"]))
         o = objectives.setdefault(r["oid"], {"objective": r["oid"], "text": r["text"], "course": r["code"],
-                                             "course_title": r["ctitle"], "year": r["year"], "alignments": []})
+                                             "course_title": r["ctitle"], "year": r["year"], "level": r["olevel"],
+                                             "alignments": []})
         if r["alignment"] is None:  # an objective nothing is aligned to (yet)
             continue
         span = [r["spanStart"], r["spanEnd"]] if r["spanStart"] is not None else None
@@ -140,8 +151,14 @@ def review_queue(program: str, *, course: str | None = None, status: str = "pend
             "status": short(r["status"]).lower(), "method": short(r["method"]).replace("Method", "").lower(),
             "evidence": r["evidence"], "evidence_field": (r["field"] or "").replace("_", " "),
             "query_span": span, "segments": _segments(r["text"], span)})
+    def natural(v):  # "O2" before "O10", "S2" before "S10"
+        return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(v or ""))]
     out = []
-    for o in objectives.values():
+
+    def key(o):
+        y, c, pos, sid, oid = order[o["objective"]]
+        return (y, c, pos, natural(sid), natural(oid))
+    for o in sorted(objectives.values(), key=key):
         o["alignments"].sort(key=lambda a: (a["status"] != "suggested", -(a["score"] or 0)))
         pending = [a for a in o["alignments"] if a["status"] == "suggested" and (a["precision"] or 0) >= min_precision]
         unmapped = not any(a["status"] == "accepted" for a in o["alignments"])

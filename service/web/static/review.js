@@ -231,18 +231,32 @@
     else if (act === "add") addManual(art);
   });
 
+  /* Bulk accept acts only on the suggestions this page shows, after a preview of exactly what it will accept. */
   document.getElementById("bulk-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var t = parseFloat(document.getElementById("bulk-threshold").value);
-    if (!confirm("Accept every pending suggestion of the program with expected precision ≥ " + t + "?")) return;
-    G.api("POST", "/api/programs/" + encodeURIComponent(program) + "/review/bulk-accept", {min_precision: t})
-      .then(function (r) {
-        document.getElementById("bulk-msg").textContent = r.accepted + " suggestion(s) accepted.";
-        var done = {};
-        r.decisions.forEach(function (d) { done[d.alignment.split("/").pop()] = true; });
-        rows().forEach(function (row) { if (done[row.dataset.alignment]) setStatus(row, "accepted", "bulk"); });
-      })
-      .catch(function (e) { say(e.message, false); });
+    var msg = document.getElementById("bulk-msg");
+    var shown = rows().filter(function (r) {
+      return r.dataset.status === "suggested" && !r.classList.contains("curator") &&
+        parseFloat(r.dataset.precision || "0") >= t;
+    }).map(function (r) { return r.dataset.alignment; });
+    if (!shown.length) { msg.textContent = "No suggestion on this page has expected precision ≥ " + t + "."; return; }
+    var url = "/api/programs/" + encodeURIComponent(program) + "/review/bulk-accept-shown";
+    G.api("POST", url, {alignments: shown, min_precision: t, preview: true}).then(function (p) {
+      if (!p.accept.length) { msg.textContent = "Nothing to accept (" + p.skipped.length + " already decided)."; return null; }
+      var lines = p.accept.slice(0, 15).map(function (a) {
+        return a.objective + " → " + a.competency.split("/").pop() + " (" + Math.round(a.precision * 100) + "%)";
+      });
+      if (p.accept.length > 15) lines.push("… and " + (p.accept.length - 15) + " more");
+      if (!confirm("Accept these " + p.accept.length + " suggestion(s) shown on this page?\n\n" + lines.join("\n"))) return null;
+      return G.api("POST", url, {alignments: p.accept.map(function (a) { return a.alignment; }), min_precision: t});
+    }).then(function (r) {
+      if (!r) return;
+      msg.textContent = r.accepted + " suggestion(s) accepted" + (r.skipped.length ? ", " + r.skipped.length + " skipped" : "") + ".";
+      var done = {};
+      r.decisions.forEach(function (d) { done[d.alignment.split("/").pop()] = true; });
+      rows().forEach(function (row) { if (done[row.dataset.alignment]) setStatus(row, "accepted", "bulk"); });
+    }).catch(function (e) { say(e.message, false); });
   });
 
   var help = document.getElementById("help");

@@ -1,0 +1,391 @@
+"""The committee's workbench: progression, health checks, framework crosswalks and what-if drafts."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from service.auth import current_user, require
+
+from ..app import gapmap
+from . import bp
+from .params import BadParameter, arg_float, arg_int
+
+
+def _framework(program: str) -> str:
+    return request.args.get("framework") or gapmap().program_framework(program)
+
+
+def arg_stage(default: str | None = "graduation") -> str | None:
+    """``?stage=graduation|end_of_residency|post_training``; ``all`` (or ``final``) = the role's full levels."""
+    from ontology.vocab import STAGES
+    v = request.args.get("stage")
+    if v in (None, ""):
+        return default
+    if v in ("all", "final"):
+        return None
+    if v not in STAGES:
+        raise BadParameter(f"stage must be one of {', '.join(STAGES)} or all", field="stage")
+    return v
+
+
+def body() -> dict:
+    b = request.get_json(silent=True)
+    if b is None:
+        b = request.form.to_dict() if request.form else {}
+    if not isinstance(b, dict):
+        raise BadParameter("the body must be a JSON object", field="body")
+    return b
+
+
+def user_name() -> str:
+    u = current_user()
+    if u is None:
+        raise BadParameter("sign in first", field="user")
+    return u.name
+
+
+@bp.get("/programs/<program>/progression")
+@require("read")
+def program_progression(program):
+    from ontology.progression import progression as run
+    ws = gapmap()
+    rep = run(ws.store, ws.ids, program, _framework(program), role=request.args.get("role") or None,
+              mastery_level=arg_int("mastery_level", 1, 5) or 3,
+              include_suggestions=arg_float("include_suggestions"), stage=arg_stage())
+    return jsonify(rep.to_dict())
+
+
+@bp.get("/programs/<program>/health")
+@require("read")
+def program_health(program):
+    from ontology.health import CHECKS, health as run
+    ws = gapmap()
+    fw = _framework(program)
+    checks = tuple(c for c in (request.args.get("checks") or ",".join(CHECKS)).split(",") if c)
+    threshold = arg_float("threshold", 0.5, 1.0) or 0.9
+    encoder = ws.linker(fw).encoder if "near_duplicates" in checks else None
+    return jsonify(run(ws.store, ws.ids, program, fw, encoder=encoder, threshold=threshold,
+                       checks=checks).to_dict())
+
+
+# --- framework crosswalks --------------------------------------------------------------------------
+@bp.get("/crosswalks")
+@require("read")
+def crosswalk_list():
+    from ontology.crosswalk import crosswalks
+    return jsonify({"crosswalks": crosswalks(gapmap().store)})
+
+
+@bp.post("/crosswalks")
+@require("plan")
+def crosswalk_run():
+    """Run (or re-run) the crosswalk ``{"source": a, "target": b, "top_k": 3}``; decisions are kept."""
+    from ontology.crosswalk import run_crosswalk
+    b = body()
+    top_k = b.get("top_k", 3)
+    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= 10:
+        raise BadParameter("top_k must be a whole number from 1 to 10", field="top_k")
+    mp = b.get("min_precision", 0.0)
+    if not isinstance(mp, (int, float)) or isinstance(mp, bool) or not 0 <= mp <= 1:
+        raise BadParameter("min_precision must be a number from 0 to 1", field="min_precision")
+    for f in ("source", "target"):
+        if not isinstance(b.get(f), str) or not b.get(f):
+            raise BadParameter(f"{f} (a framework id) is required", field=f)
+    ws = gapmap()
+    from ontology.crosswalk import _check_fw
+    _check_fw(b["source"], "source")
+    _check_fw(b["target"], "target")
+    if b["source"] == b["target"]:
+        raise BadParameter("a crosswalk needs two different frameworks", field="target")
+    res = run_crosswalk(ws.store, ws.ids, b["source"], b["target"], ws.linker(b["target"]), top_k=top_k,
+                        min_precision=float(mp))
+    return jsonify(res.to_dict()), 201
+
+
+@bp.get("/crosswalks/<a>/<b>")
+@require("read")
+def crosswalk_get(a, b):
+    from ontology.crosswalk import mappings
+    ws = gapmap()
+    status = request.args.get("status") or None
+    if status not in (None, "suggested", "accepted", "rejected"):
+        raise BadParameter("status must be suggested, accepted or rejected", field="status")
+    ms = mappings(ws.store, ws.ids, a, b, status=status)
+    counts = {s: sum(m.status == s for m in ms) for s in ("suggested", "accepted", "rejected")}
+    return jsonify({"source": a, "target": b, "counts": counts, "mappings": [m.to_dict() for m in ms]})
+
+
+@bp.post("/crosswalks/<a>/<b>/mappings/<mid>/decision")
+@require("plan")
+def crosswalk_decision(a, b, mid):
+    """``{"decision": "accept"|"reject"|"reset", "relation": "exact"|"close"|"broader"|"narrower"|"related"}``"""
+    from ontology.crosswalk import decide
+    ws = gapmap()
+    bd = body()
+    return jsonify(decide(ws.store, ws.ids, a, b, mid, bd.get("decision"), user_name(),
+                          relation=bd.get("relation") or None, note=bd.get("note")))
+
+
+def report_for(program: str, framework: str, **kw):
+    """The gap report, through an accepted crosswalk when ``?via=`` names the framework the program is
+    aligned to (a report against another framework without re-aligning)."""
+    from ontology.gaps import gap_report
+    ws = gapmap()
+    via = request.args.get("via") or None
+    if via and via != framework:
+        from ontology.crosswalk import _check_fw, gap_report_via
+        _check_fw(via, "via")
+        return gap_report_via(ws.store, ws.ids, program, framework, via, **kw)
+    return gap_report(ws.store, ws.ids, program, framework, **kw)
+
+
+# --- what-if drafts ----------------------------------------------------------------------------------
+def drafts():
+    """The app's drafts (on disk beside the live store, or in memory when the store is)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from ontology.drafts import Drafts
+    ext = current_app.extensions
+    if "gapmap_drafts" not in ext:
+        with gapmap()._lock:
+            if "gapmap_drafts" not in ext:
+                path = gapmap().config.STORE_PATH
+                ext["gapmap_drafts"] = Drafts(Path(path).with_name(Path(path).name + "-drafts") if path else None)
+    return ext["gapmap_drafts"]
+
+
+def _draft_args() -> dict:
+    return dict(role=request.args.get("role") or None, year=arg_int("year", 1, 8),
+                course=request.args.get("course") or None, stage=arg_stage())
+
+
+@bp.get("/programs/<program>/drafts")
+@require("read")
+def draft_list(program):
+    gapmap().program_framework(program)
+    return jsonify({"program": program, "drafts": drafts().list(program)})
+
+
+@bp.post("/programs/<program>/drafts")
+@require("plan")
+def draft_create(program):
+    """``{"name": "move-ethics-to-year-2"}``: a draft of the program as it is now."""
+    ws = gapmap()
+    d = drafts().create(ws.store, ws.ids, body().get("name"), program, user_name())
+    return jsonify({k: v for k, v in d.meta().items()}), 201
+
+
+@bp.get("/drafts/<name>")
+@require("read")
+def draft_get(name):
+    return jsonify(drafts().get(name).meta())
+
+
+@bp.post("/drafts/<name>/edits")
+@require("plan")
+def draft_edit(name):
+    """One edit ``{"op": "add_course", ...}`` or several ``{"edits": [...]}`` (each its own transaction, in order)."""
+    ws = gapmap()
+    b = body()
+    ops = b["edits"] if isinstance(b.get("edits"), list) else [b]
+    if not 1 <= len(ops) <= 200:
+        raise BadParameter("give 1 to 200 edits", field="edits")
+    user = user_name()
+    done = [drafts().edit(ws.ids, name, op, user) for op in ops]
+    return jsonify({"draft": name, "done": done, "edits": len(drafts().get(name).edits)})
+
+
+@bp.get("/drafts/<name>/compare")
+@require("read")
+def draft_compare(name):
+    from ontology.drafts import compare
+    ws = gapmap()
+    return jsonify(compare(ws.store, drafts().get(name), ws.ids, **_draft_args()))
+
+
+@bp.get("/drafts/<name>/gaps")
+@require("read")
+def draft_gaps(name):
+    from ontology.drafts import draft_framework
+    from ontology.gaps import gap_report
+    ws = gapmap()
+    d = drafts().get(name)
+    kw = _draft_args()
+    return jsonify(gap_report(d.store, ws.ids, d.program, draft_framework(d), include_suggestions=arg_float(
+        "include_suggestions"), **kw).to_dict())
+
+
+@bp.post("/drafts/<name>/apply")
+@require("plan")
+def draft_apply(name):
+    ws = gapmap()
+    d = drafts().get(name)
+    fw = ws.program_framework(d.program)
+    return jsonify(drafts().apply(ws.store, ws.ids, name, user_name(), framework=fw))
+
+
+@bp.delete("/drafts/<name>")
+@require("plan")
+def draft_discard(name):
+    drafts().discard(name)
+    return "", 204
+
+
+def _openapi() -> None:
+    """Describe the workbench routes in the OpenAPI document (added here so openapi.py stays untouched)."""
+    from .openapi import SPEC, _get, _p, _post
+    prog = _p("program", "path")
+    stage = _p("stage", desc="graduation (default), end_of_residency, post_training or all (the role's full level)")
+    paths = {
+        "/api/programs/{program}/progression": _get("Introduced / reinforced / mastered per competency, with flags", [
+            prog, _p("role"), stage, _p("mastery_level", schema={"type": "integer"}), _p("framework"),
+            _p("include_suggestions", schema={"type": "number"})]),
+        "/api/programs/{program}/health": _get("Curriculum health checks", [
+            prog, _p("checks", desc="comma-separated: unmapped_objectives, empty_sessions, unassessed_courses, "
+                                   "suggestion_only, broken_chains, near_duplicates"),
+            _p("threshold", schema={"type": "number"}), _p("framework")]),
+        "/api/crosswalks": {**_get("Framework crosswalks"),
+                            **_post("Run a crosswalk (plan)", {"source": {"type": "string"}, "target": {"type": "string"},
+                                                               "top_k": {"type": "integer"},
+                                                               "min_precision": {"type": "number"}})},
+        "/api/crosswalks/{a}/{b}": _get("Mappings of a crosswalk", [_p("a", "path"), _p("b", "path"), _p("status")]),
+        "/api/crosswalks/{a}/{b}/mappings/{mid}/decision": _post(
+            "Accept (with a relation), reject or reset a mapping (plan)",
+            {"decision": {"type": "string"}, "relation": {"type": "string"}, "note": {"type": "string"}},
+            [_p("a", "path"), _p("b", "path"), _p("mid", "path")]),
+        "/api/programs/{program}/drafts": {**_get("Drafts of a program", [prog]),
+                                           **_post("Create a draft (plan)", {"name": {"type": "string"}}, [prog])},
+        "/api/drafts/{name}": {**_get("A draft and its edits", [_p("name", "path")]),
+                               "delete": {"summary": "Discard a draft (plan)", "parameters": [_p("name", "path")],
+                                          "responses": {"204": {"description": "Discarded"}}}},
+        "/api/drafts/{name}/edits": _post("Edit a draft (plan): one edit or {edits: [...]}",
+                                          {"op": {"type": "string"}, "edits": {"type": "array"}}, [_p("name", "path")]),
+        "/api/drafts/{name}/compare": _get("Today's gap report next to the draft's", [
+            _p("name", "path"), _p("role"), stage, _p("year", schema={"type": "integer"}), _p("course")]),
+        "/api/drafts/{name}/gaps": _get("The draft's gap report", [_p("name", "path"), _p("role"), stage]),
+        "/api/programs/{program}/review/bulk-accept-shown": _post(
+            "Accept exactly the listed suggestions at or above a precision (preview: list them only)",
+            {"alignments": {"type": "array"}, "min_precision": {"type": "number"}, "preview": {"type": "boolean"}},
+            [prog]),
+        "/api/drafts/{name}/sparql": {**_get("Read-only SPARQL over a draft's graphs", [
+            _p("name", "path"), _p("query", required=True), _p("format")]),
+            **_post("Read-only SPARQL over a draft's graphs (form field query)", {"query": {"type": "string"}},
+                    [_p("name", "path")])},
+        "/api/programs/{program}/versions": {**_get("Saved curriculum versions (years rolled over)", [prog]),
+                                             **_post("Roll over: keep the curriculum as it stands as a version (plan)",
+                                                     {"name": {"type": "string"}}, [prog])},
+        "/api/versions/{name}/compare": _get("A saved version next to today's curriculum", [
+            _p("name", "path"), _p("role"), stage, _p("year", schema={"type": "integer"}), _p("course")]),
+        "/api/drafts/{name}/apply": _post("Apply a draft to the live store in one transaction (plan)", {},
+                                          [_p("name", "path")]),
+    }
+    paths["/api/programs/{program}/courses/{code}"] = {"patch": {
+        "summary": "Change a course's title or year", "parameters": [prog, _p("code", "path")],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+            "title": {"type": "string"}, "year": {"type": "integer"}}}}}},
+        "responses": {"200": {"description": "OK"}, "400": {"description": "Problem"}, "404": {"description": "Problem"}}}}
+    paths["/api/objectives/{oid}"] = {"patch": {
+        "summary": "Change an objective's target level", "parameters": [_p("oid", "path")],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+            "level": {"type": "integer"}}}}}},
+        "responses": {"200": {"description": "OK"}, "400": {"description": "Problem"}, "404": {"description": "Problem"}}}}
+    for path, ops in paths.items():
+        SPEC["paths"].setdefault(path, {}).update(ops)
+    gaps = SPEC["paths"].get("/api/programs/{program}/gaps", {}).get("get")
+    if gaps is not None and not any(p["name"] == "via" for p in gaps["parameters"]):
+        gaps["parameters"] += [_p("via", desc="framework the program is aligned to; report through the accepted "
+                                              "crosswalk via → framework"), stage]
+
+
+_openapi()
+
+
+@bp.post("/programs/<program>/review/bulk-accept-shown")
+@require("review")
+def bulk_accept_shown(program):
+    """Accept exactly the listed suggestions (those a review page shows) at or above ``min_precision``;
+    ``{"alignments": [...], "min_precision": 0.8, "preview": true}`` lists them without writing."""
+    from ontology.review_bulk import accept_selected
+    ws = gapmap()
+    ws.program_framework(program)
+    b = body()
+    return jsonify(accept_selected(ws.store, ws.ids, program, b.get("alignments"), b.get("min_precision", 0.0),
+                                   user_name(), preview=bool(b.get("preview"))))
+
+
+@bp.route("/drafts/<name>/sparql", methods=["GET", "POST"])
+@require("read")
+def draft_sparql(name):
+    """Read-only SPARQL over a draft's graphs (public data only: drafts copy no private graph):
+    ``?query=`` (GET) or a form field ``query`` (POST); results by ``Accept`` or ``format``."""
+    from flask import Response, current_app
+
+    from ontology.errors import QueryError
+    params = request.values
+    if "update" in params or request.mimetype == "application/sparql-update":
+        raise QueryError("SPARQL Update is not allowed: a draft changes only through its edits")
+    query = params.get("query")
+    if not query or not query.strip():
+        raise QueryError("missing the 'query' parameter", parameter="query")
+    eng = drafts().get(name).sparql(current_app.config.get("SPARQL_TIMEOUT", 10.0))
+    res = eng.run(query, accept=request.headers.get("Accept"), format=params.get("format"))
+    resp = Response(res.body, mimetype=res.media_type)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+# --- versions (a curriculum year kept when rolling over) ---------------------------------------------
+@bp.get("/programs/<program>/versions")
+@require("read")
+def version_list(program):
+    gapmap().program_framework(program)
+    return jsonify({"program": program, "versions": drafts().list(program, frozen=True)})
+
+
+@bp.post("/programs/<program>/versions")
+@require("plan")
+def version_create(program):
+    """Roll over: keep the curriculum as it stands now as a named version (``{"name": "2025-26"}``); the live
+    curriculum continues as next year's, with every alignment and review decision kept."""
+    ws = gapmap()
+    d = drafts().create(ws.store, ws.ids, body().get("name"), program, user_name(), frozen=True)
+    return jsonify(d.meta()), 201
+
+
+@bp.get("/versions/<name>/compare")
+@require("read")
+def version_compare(name):
+    """The saved version (as ``draft``) next to today's curriculum (as ``today``)."""
+    from ontology.drafts import compare
+    ws = gapmap()
+    d = drafts().get(name)
+    if not d.frozen:
+        from ontology.errors import NotFound
+        raise NotFound(f"no saved version {name!r}", field="version")
+    return jsonify(compare(ws.store, d, ws.ids, **_draft_args()))
+
+
+# --- small live edits: course title / year, objective level ---------------------------------------
+@bp.patch("/programs/<program>/courses/<code>")
+def course_edit(program, code):
+    """``{"title": "...", "year": 2}`` (educators for their own courses, committee, admin)."""
+    from service.auth import check
+
+    from ontology.curriculum_edit import set_course
+    check("upload", course=code)
+    ws = gapmap()
+    b = body()
+    return jsonify(set_course(ws.store, ws.ids, program, code, user_name(), title=b.get("title"), year=b.get("year")))
+
+
+@bp.patch("/objectives/<oid>")
+def objective_edit(oid):
+    """``{"level": 3}``: an objective's target level."""
+    from service.auth import check
+
+    from ontology.curriculum_edit import set_objective_level
+    ws = gapmap()
+    rows = ws.store.select("objective_detail", objective=ws.ids.objective(oid))
+    check("upload", course=rows[0]["code"] if rows else None)
+    return jsonify(set_objective_level(ws.store, ws.ids, oid, body().get("level"), user_name()))
