@@ -14,7 +14,8 @@ def loaded(app):
     from service.app import gapmap
     with app.app_context():
         gapmap().load_manifest(MINI / "manifest.json")
-    return app.test_client()
+    from tests.conftest import signed_client
+    return signed_client(app, "viewer")  # reads as a viewer; writes send their own role's token
 
 
 def test_progression_and_health(loaded, auth):
@@ -183,7 +184,7 @@ def test_pages(loaded, auth):
 
 def test_upload_without_objectives_creates_no_course(loaded, auth):
     import io
-    r = loaded.post("/api/programs/mini/courses/NEW-999/syllabus", headers=auth("educator"),
+    r = loaded.post("/api/programs/mini/courses/NEW-999/syllabus", headers=auth("committee"),
                     data={"file": (io.BytesIO(b"Welcome to the course. Lunch is at noon."), "empty.txt"), "year": "2"},
                     content_type="multipart/form-data")
     assert 400 <= r.status_code < 500 and "no learning objectives" in r.get_json()["detail"]
