@@ -27,7 +27,7 @@ class Workspace:
     ids: Ids
     config: Config
     _linkers: dict = field(default_factory=dict)
-    _encoder: object = None
+    _encoders: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -89,9 +89,12 @@ class Workspace:
 
     # Alignment ---------------------------------------------------------------------------
     def linker(self, framework: str):
-        """A linker over the framework's competencies (curriculum profile), rebuilt when they change."""
-        from ontology.alignment.encoder import load_minilm
-        from ontology.alignment.engine import CURRICULUM, Linker
+        """A linker over the framework's competencies, rebuilt when they change.
+
+        The representation is chosen from the framework itself, by the same logic as ``gapmap link``
+        (``engine.linker_for``): labels + definitions with the stock MiniLM (the curriculum profile) when labels
+        are informative, descriptions with mpnet when they are codes ("Patient Care 1.1")."""
+        from ontology.alignment.engine import encoder_for, linker_for, profile_for
 
         with self._lock:
             comps = competency_texts(self.store, framework)
@@ -99,11 +102,12 @@ class Workspace:
             cached = self._linkers.get(framework)
             if cached is None or cached[0] != sig:
                 cache_dir = Path(self.config.CACHE_DIR) / "embeddings"
-                # Stock MiniLM, not the ESCO-tuned model `gapmap link` prefers: on curriculum objectives
-                # against framework definitions it is far better (PCRS R@5 41 vs 23, bench/EXPERIMENTS.md).
-                if self._encoder is None:
-                    self._encoder = load_minilm(cache_dir=cache_dir)
-                self._linkers[framework] = (sig, Linker(comps, config=CURRICULUM, encoder=self._encoder))
+                lead, _ = profile_for(comps, "curriculum")
+                # one encoder per kind, shared by every framework's linker (models are large)
+                if lead not in self._encoders:
+                    self._encoders[lead] = encoder_for(lead, "curriculum", cache_dir=cache_dir)
+                self._linkers[framework] = (sig, linker_for(comps, purpose="curriculum",
+                                                            encoder=self._encoders[lead]))
             return self._linkers[framework][1]
 
     def align(self, program: str, framework: str | None = None, *, top_k: int | None = None,
