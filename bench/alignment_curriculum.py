@@ -79,7 +79,7 @@ def evaluate(comps, queries, *, observations=None, **linker_kw):
             "R@5": round(100 * r5 / n, 2), "seconds": round(secs, 2), "model": linker.model_version}
 
 
-KNOTS = (0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90)
+KNOTS = (0.0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90)
 
 
 def calibration(observations):
@@ -102,6 +102,16 @@ def main():
     out["calibration_md"] = calibration(obs)
     il = ilios_set()
     out["ilios_pcrs"] = evaluate(*il, config=CURRICULUM, encoder=enc) if il else "skipped: ../shared absent"
+    # The descriptions profile (chosen for catalogues with code-like labels, e.g. PCRS) gets its calibration
+    # from the same curator links: run forced on MD -> HPC (whose labels we ignore), isotonic fit.
+    from ontology.alignment.engine import DESCRIPTIONS, encoder_for
+    denc = encoder_for("descriptions", "curriculum", cache_dir=ROOT / "var/cache/embeddings")
+    dobs = []
+    out["md_descriptions_profile"] = evaluate(*md_set(), observations=dobs, config=DESCRIPTIONS, encoder=denc)
+    out["calibration_descriptions"] = calibration(dobs)
+    out["auto"] = {"md": "labels (curriculum profile)", "ilios_pcrs": "descriptions"}
+    if il:
+        out["ilios_pcrs_descriptions_profile"] = evaluate(*il, config=DESCRIPTIONS, encoder=denc)
     print(json.dumps(out, indent=2))
     (ROOT / "bench/results").mkdir(parents=True, exist_ok=True)
     (ROOT / "bench/results/alignment_curriculum.json").write_text(json.dumps(out, indent=2) + "\n")

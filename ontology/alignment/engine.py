@@ -598,9 +598,15 @@ def choose_lead(competencies: Sequence[CompetencyText]) -> str:
 #: all-mpnet-base-v2 when installed; the whole objective is scored (clause and window units added nothing
 #: here, see bench/EXPERIMENTS.md, "Objective linking"), minus half the competency's mean score over the
 #: reference objectives.  Calibration: see DESCRIPTIONS_CALIBRATION (fitted on bundled curator links).
-DESCRIPTIONS_CALIBRATION: tuple = ((0.0, 0.05), (0.5, 0.5))  # replaced below by the fitted knots
+#: Knots: isotonic fit of "suggestion is a curator link" on score over the top-10 suggestions of the 286
+#: curator-aligned MD objectives against the bundled framework, this profile forced (labels ignored), mpnet
+#: (bench/alignment_curriculum.py, "calibration_descriptions"); never fitted on the PCRS dev set, whose
+#: reliability is measured in bench/results/calibration.json.  Top knot capped at 0.95 (few observations).
+DESCRIPTIONS_CALIBRATION: tuple = (
+    (0.10, 0.023), (0.15, 0.038), (0.20, 0.046), (0.25, 0.057), (0.30, 0.084), (0.35, 0.086), (0.40, 0.134),
+    (0.45, 0.261), (0.50, 0.321), (0.55, 0.556), (0.60, 0.90), (0.70, 0.95))
 DESCRIPTIONS = Config(lead="descriptions", alt_labels=False, segment=False, center_weight=0.5,
-                      cache_queries=True)
+                      cache_queries=True, calibration=DESCRIPTIONS_CALIBRATION)
 
 PROFILES = ("auto", "labels", "curriculum", "descriptions")
 
