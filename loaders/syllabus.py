@@ -1453,6 +1453,39 @@ _add("fr", "apply", "appliquer réaliser effectuer démontrer calculer utiliser 
 _add("fr", "analyze", "analyser comparer différencier distinguer examiner")
 _add("fr", "evaluate", "évaluer juger justifier argumenter critiquer apprécier hiérarchiser prioriser")
 _add("fr", "create", "concevoir élaborer créer développer formuler planifier proposer construire")
+# Issue 9: a fuller taxonomy (revised Bloom action-verb lists as medical schools publish them, plus the
+# psychomotor and affective verbs clinical objectives start with).  setdefault: the levels above win.
+for _lvl, _words in (
+        ("remember", "arrange duplicate order outline-list quote reproduce select-from tabulate tell "
+                     "underline memorize memorise name-the retrieve"),
+        ("understand", "convert discuss estimate express extend generalise generalize give indicate "
+                       "locate-on recognise-that rephrase translate articulate characterise characterize "
+                       "depict detail recount acknowledge"),
+        ("apply", "administer change choose compute dramatise dramatize employ interview-a modify obtain "
+                  "operate prepare-a produce-a schedule sketch treat assist act adhere advocate auscultate "
+                  "collaborate communicate comply conduct consult coordinate co-ordinate counsel deliver "
+                  "delegate disclose educate elicit engage escalate explain-to facilitate follow gather "
+                  "give handle help inform initiate insert instruct introduce lead listen maintain "
+                  "mentor model negotiate palpate participate partner perform provide record refer reconcile "
+                  "reassure respond resuscitate share speak suture support teach triage utilise utilize "
+                  "write-up empathise empathize interact collect consent apologise apologize "
+                  "accommodate abide attend contribute cooperate co-operate display exhibit greet "
+                  "incorporate intervene mobilise mobilize notify order place protect recognize-and "
+                  "respect seek serve take-part uphold volunteer"),
+        ("analyze", "audit break-down calculate-the characterise-the deduce detect diagram dissect examine-the "
+                    "explore inspect interpret-the outline-the point-out separate subdivide survey "
+                    "troubleshoot map probe scrutinise scrutinize"),
+        ("evaluate", "appraise conclude consider convince criticise criticize determine discriminate-between "
+                     "estimate-the grade interpret-and measure-the predict-the rank reframe review-and score "
+                     "summarise-and support-the triage-and validate value challenge confirm balance"),
+        ("create", "adapt anticipate arrange-for collaborate-on combine compile compose construct create "
+                   "devise facilitate-a hypothesise hypothesize initiate-a innovate modify-a negotiate-a "
+                   "organise-a originate plan-and rearrange reconstruct reorganise revise rewrite set-up "
+                   "structure tailor lead-a")):
+    for _w in _words.split():
+        if "-" in _w and _w not in ("co-ordinate", "co-operate", "write-up", "take-part", "break-down", "set-up"):
+            continue  # phrase hints kept for readers of this list, not single verbs
+        _BLOOM["en"].setdefault(_w, _lvl)
 del _BLOOM["en"]["critically"]  # an adverb, skipped before the verb
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.U)
