@@ -48,7 +48,9 @@ HELDOUT_FIRST_RUN = {
             "imed420_assessment.md": {"expected": 2, "extracted": 2, "matched": 2},
         },
         "overall": {"expected": 25, "extracted": 19, "matched": 13, "precision": 0.684, "recall": 0.52},
-        "fixed_by": "fuller Bloom verb list (issue 9); nested domain labels and the first typed item still open",
+        "fixed_by": "fuller Bloom verb list; an objectives section runs across same-level sub-headings when the "
+                    "numbering continues (or only a ':' lead-in precedes); short verb-less items over objective "
+                    "sub-items are category labels; lettered lines lazily continuing a Markdown item are sub-items",
     },
     "heldout": {
         "files": {

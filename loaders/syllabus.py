@@ -1241,7 +1241,24 @@ def _markdown_blocks(text: str) -> list[_Block]:
                 blocks.append(_Block("cell", t, table=tables, row=row, col=col))
             elif items:
                 it = items[-1]
-                if it["block"] is None:
+                lines = [x.strip() for x in (tok.content or "").split("\n") if x.strip()]
+                if it["block"] is None and len(lines) > 1 and any(_split_marker(x) for x in lines[1:]):
+                    # "a. ..." sub-items that CommonMark does not take for a list lazily continue the
+                    # item's paragraph: split them back into items one level deeper
+                    groups: list[list] = []
+                    for x in lines:
+                        mk = _split_marker(x)
+                        if mk and groups:
+                            groups.append([mk[0], mk[1]])
+                        elif groups:
+                            groups[-1][1] += " " + x
+                        else:
+                            groups.append([None, x])
+                    it["block"] = _Block("item", _norm_ws(groups[0][1]), level=it["depth"], number=it["label"])
+                    blocks.append(it["block"])
+                    for mk, x in groups[1:]:
+                        blocks.append(_Block("item", _norm_ws(x), level=it["depth"] + 1, number=mk))
+                elif it["block"] is None:
                     it["block"] = _Block("item", t, level=it["depth"], number=it["label"])
                     blocks.append(it["block"])
                 else:
@@ -1707,7 +1724,11 @@ def _objectives(blocks: list[_Block], lang: str | None) -> list[ExtractedObjecti
         nxt = blocks[i + 1] if i + 1 < n else None
         if b.kind == "heading" and _is_objective_heading(b.text):
             j = i + 1
-            while j < n and not (blocks[j].kind == "heading" and blocks[j].level <= b.level):
+            while j < n:
+                if blocks[j].kind == "heading" and blocks[j].level <= b.level:
+                    # a sub-heading set at the same level (bold body text) that the numbering runs across
+                    if not (blocks[j].level == b.level and _continues(blocks[i + 1:j], j, blocks)):
+                        break
                 j += 1
             _section(blocks[i + 1:j], take, langs)
             i = j
@@ -1772,13 +1793,40 @@ def _items(items: list[_Block], take, langs: list[str]) -> None:
         has_children = nxt is not None and nxt.level > b.level
         parent_skipped = next((skipped[lv] for lv in sorted(skipped, reverse=True) if lv < b.level), False)
         label = has_children and (_is_lead_in(b, nxt) or _is_objective_heading(b.text) or (
-            b.text.rstrip().endswith(":") and len(b.text.split()) <= 4))
+            b.text.rstrip().endswith(":") and len(b.text.split()) <= 4) or _category_label(b, nxt, langs))
         skipped = {lv: v for lv, v in skipped.items() if lv < b.level}
         skipped[b.level] = label
         if label:
             continue
         if b.level == top or parent_skipped or _objective_like_start(b.text, langs):
             take(b, "list")
+
+
+def _category_label(b: _Block, child: _Block, langs: list[str]) -> bool:
+    """A short item without an action verb or a full stop whose first sub-item is an objective: a category
+    (a numbered competency domain such as "1. Patient Care" over "a. Elicit ..."), not an objective."""
+    t = b.text.strip()
+    return (len(t.split()) <= 8 and not t.endswith((".", ";")) and _objective_like_start(t, langs) is None
+            and _objective_like_start(child.text, langs) is not None)
+
+
+def _numeric(label: str | None) -> int | None:
+    m = re.match(r"^\(?(\d{1,3})[.)]?$", (label or "").strip())
+    return int(m.group(1)) if m else None
+
+
+def _continues(sec: list[_Block], heading_at: int, blocks: list[_Block]) -> bool:
+    """Whether the list of an objectives section goes on after a sub-heading at ``blocks[heading_at]``:
+    the item right after it continues the section's numbering ("4." after "3."), or the section so far is
+    only a lead-in ending with ':' and items follow (typed numbering under bold sub-headings)."""
+    nxt = blocks[heading_at + 1] if heading_at + 1 < len(blocks) else None
+    if nxt is None or nxt.kind != "item":
+        return False
+    nums = [_numeric(b.number) for b in sec if b.kind == "item" and _numeric(b.number) is not None]
+    if nums:
+        return _numeric(nxt.number) == nums[-1] + 1
+    body = [b for b in sec if b.kind != "heading"]
+    return bool(body) and all(b.kind == "para" for b in body) and body[-1].text.rstrip().endswith(":")
 
 
 def _section(sec: list[_Block], take, langs: list[str]) -> None:

@@ -34,7 +34,7 @@ import pytest
 
 from loaders import syllabus
 from loaders.syllabus import (CorruptDocument, EmptyDocument, EncryptedDocument, NoTextLayer, SyllabusError,
-                              UnsafeDocument, bloom_level, detect_format, detect_language, extract)
+                              UnsafeDocument, BLOOM_LEVELS, bloom_level, detect_format, detect_language, extract)
 from ontology.errors import GapmapError, LoadError, PayloadTooLarge, UnsupportedFormat
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,15 +61,6 @@ def _norm(t: str) -> str:
     return re.sub(r"\s+", " ", t).strip()
 
 
-#: Issue 9 layouts not handled yet (bench/syllabus_extraction.py reports them per layout kind)
-OPEN_LAYOUTS = {
-    "famm350_nested_domains.html": "numbered domain labels above lettered objectives are still taken for objectives",
-    "famm351_nested_domains.md": "indented lettered items are folded into their numbered domain label",
-    "peds430_typed_tabs.docx": "'1.<TAB>' paragraphs across bold sub-headings are not read as one list (objectives "
-                               "come from the sentence fallback; the first one is missed)",
-}
-
-
 # ------------------------------------------------------------------ the corpus
 def test_every_fixture_is_listed_and_small():
     on_disk = {p.name for p in FIX.iterdir() if p.name != "expected.json"}
@@ -83,8 +74,6 @@ def test_every_fixture_is_listed_and_small():
 @pytest.mark.parametrize("name", GOOD)
 def test_fixture_precision_recall(name):
     exp = EXPECTED[name]
-    if name in OPEN_LAYOUTS:
-        pytest.xfail(OPEN_LAYOUTS[name])
     row = bench.score_file(name, exp, FIX)
     assert "error" not in row or row["error"] is None, row.get("message")
     detail = f"{name}: P={row['precision']:.2f} R={row['recall']:.2f} missed={row['missed']} spurious={row['spurious']}"
@@ -97,8 +86,6 @@ def test_fixture_precision_recall(name):
 @pytest.mark.parametrize("name", GOOD)
 def test_fixture_metadata_and_offsets(name):
     exp = EXPECTED[name]
-    if name in OPEN_LAYOUTS:
-        pytest.xfail(OPEN_LAYOUTS[name])
     s = extract(_read(name), name)
     assert s.format == exp["format"]
     assert s.title == exp["title"]
@@ -574,3 +561,31 @@ def test_never_imports_flask():
     names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not any(n == "flask" or n.startswith("flask.") or n.startswith("werkzeug") for n in names)
+
+
+# ------------------------------------------------------------------ issue 9 layouts
+def test_typed_tab_numbering_runs_across_bold_subheadings():
+    s = extract(_read("peds430_typed_tabs.docx"), "peds430_typed_tabs.docx")
+    assert [o.number for o in s.objectives] == [f"{i}." for i in range(1, 8)]
+    assert all(o.method == "list" for o in s.objectives)
+    assert s.objectives[-1].text.startswith("Disclose a medication error")
+
+
+@pytest.mark.parametrize("name", ["famm350_nested_domains.html", "famm351_nested_domains.md"])
+def test_numbered_domain_labels_are_not_objectives(name):
+    s = extract(_read(name), name)
+    texts = [o.text for o in s.objectives]
+    assert not {"Patient Care", "Interpersonal and Communication Skills", "Systems-Based Practice"} & set(texts)
+    assert len(texts) == 6 and all(o.bloom_level for o in s.objectives)
+
+
+def test_printed_pdf_title_beats_metadata_title():
+    s = extract(_read("emed410_meta_title.pdf"), "emed410_meta_title.pdf")
+    assert s.title == "EMED 410 Emergency Medicine Clerkship" and s.course_code == "EMED 410"
+
+
+@pytest.mark.parametrize("verb", ["Lead", "Collaborate", "Coordinate", "Give", "Disclose", "Triage", "Escalate",
+                                  "Advocate", "Negotiate", "Reconcile", "Facilitate", "Delegate", "Palpate"])
+def test_common_clinical_objective_verbs_have_a_bloom_level(verb):
+    level, v = bloom_level(f"{verb} the plan with the patient and the team.")
+    assert level in BLOOM_LEVELS and v == verb.lower()
