@@ -120,6 +120,16 @@ def load_expected(fixtures: Path = FIXTURES) -> dict:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
+def _assessment_score(s, exp: dict) -> dict:
+    """Assessment components (issue 9): matched when kind, weight and pass/fail are all equal."""
+    if "assessments" not in exp:
+        return {}
+    want = Counter((a["kind"], a.get("weight"), bool(a.get("pass_fail"))) for a in exp["assessments"])
+    got = Counter((a.kind, a.weight, a.pass_fail) for a in s.assessments)
+    return {"assessments_expected": sum(want.values()), "assessments_extracted": sum(got.values()),
+            "assessments_matched": sum((want & got).values())}
+
+
 def score_file(name: str, exp: dict, fixtures: Path = FIXTURES) -> dict:
     data = (fixtures / name).read_bytes()
     t0 = time.perf_counter()
@@ -145,8 +155,9 @@ def score_file(name: str, exp: dict, fixtures: Path = FIXTURES) -> dict:
     missed = [e for e in exp["objectives"] if normalise(e) not in {normalise(g) for g in got}]
     extra = [g for g in got if normalise(g) not in {normalise(e) for e in exp["objectives"]}]
     return {"file": name, "format": s.format, "kind": exp.get("kind"), "split": exp.get("split", "dev"),
-            "layout": exp.get("layout") if exp.get("split") == "issue9" else "earlier corpus",
             "layout": exp.get("layout"),
+            "layout_kind": exp.get("layout") if exp.get("split") == "issue9" else "earlier corpus",
+            **_assessment_score(s, exp),
             "expected": len(exp["objectives"]), "extracted": len(got), "matched": tp,
             "precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
             "methods": dict(Counter(o.method for o in s.objectives)),
@@ -174,9 +185,18 @@ def evaluate(fixtures: Path = FIXTURES) -> dict:
                  for fmt in sorted({r["format"] for r in good})}
     by_kind = {k: _micro([r for r in good if r.get("kind") == k]) for k in sorted({r.get("kind") for r in good})}
     by_split = {k: _micro([r for r in good if r.get("split") == k]) for k in sorted({r.get("split") for r in good})}
-    by_layout = {lay: _micro([r for r in good if r.get("layout") == lay])
-                 for lay in sorted({r.get("layout") or "earlier corpus" for r in good})}
+    by_layout = {lay: _micro([r for r in good if r.get("layout_kind") == lay])
+                 for lay in sorted({r.get("layout_kind") or "earlier corpus" for r in good})}
+    arows = [r for r in good if "assessments_expected" in r]
+    a_tp = sum(r["assessments_matched"] for r in arows)
+    a_n_got = sum(r["assessments_extracted"] for r in arows)
+    a_n_exp = sum(r["assessments_expected"] for r in arows)
+    ap, ar, af = prf(a_tp, a_n_got, a_n_exp)
+    assessments = {"files": len(arows), "expected": a_n_exp, "extracted": a_n_got, "matched": a_tp,
+                   "precision": round(ap, 4), "recall": round(ar, 4), "f1": round(af, 4),
+                   "match": "kind, weight and pass/fail all equal"}
     return {"files": rows, "by_format": by_format, "by_kind": by_kind, "by_split": by_split, "by_layout": by_layout,
+            "assessments": assessments,
             "heldout_first_run": HELDOUT_FIRST_RUN, "overall": _micro(good),
             "metadata": {"title": sum(r["title_ok"] for r in good),
                          "course_code": sum(r["course_code_ok"] for r in good),
@@ -199,6 +219,9 @@ def table(result: dict) -> str:
         for k, m in group.items():
             lines.append(f"{'  by ' + label + ': ' + str(k):<43} {m['expected']:>3} {m['extracted']:>3} "
                          f"{m['matched']:>3} {m['precision']:>5.2f} {m['recall']:>5.2f} {m['f1']:>5.2f}")
+    m = result["assessments"]
+    lines.append(f"{'  assessment components (kind+weight)':<43} {m['expected']:>3} {m['extracted']:>3} "
+                 f"{m['matched']:>3} {m['precision']:>5.2f} {m['recall']:>5.2f} {m['f1']:>5.2f}")
     m = result["overall"]
     lines.append(f"{'  overall (micro)':<43} {m['expected']:>3} {m['extracted']:>3} {m['matched']:>3} "
                  f"{m['precision']:>5.2f} {m['recall']:>5.2f} {m['f1']:>5.2f}")

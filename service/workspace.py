@@ -138,6 +138,8 @@ class Workspace:
                 raise NotFound(f"program {program!r} is not loaded", field="program")
             if year is None:
                 raise LoadError(f"course {course_code!r} is new: give its year to create it", column="year")
+        if course is not None and rows[0].get("year"):
+            year = int(rows[0]["year"])  # the course's own year sets the objectives' proficiency levels
         extracted = extract(data, filename, media_type, max_bytes=self.config.MAX_UPLOAD_BYTES)
         versions = self.store.select("course_syllabi", course=self.ids.course(course_code)) if course else []
         version = (max(int(v["version"]) for v in versions) + 1) if versions else 1

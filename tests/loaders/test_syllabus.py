@@ -589,3 +589,24 @@ def test_printed_pdf_title_beats_metadata_title():
 def test_common_clinical_objective_verbs_have_a_bloom_level(verb):
     level, v = bloom_level(f"{verb} the plan with the patient and the team.")
     assert level in BLOOM_LEVELS and v == verb.lower()
+
+
+def test_assessment_section_components_with_weights():
+    s = extract(_read("emed410_meta_title.pdf"), "emed410_meta_title.pdf")
+    assert [(a.kind, a.weight, a.pass_fail) for a in s.assessments] == [
+        ("workplace-based assessment", 0.2, False), ("written exam", 0.5, False), ("preceptor evaluation", 0.3, False)]
+    for a in s.assessments:
+        assert a.title.lower() in s.text[a.char_start:a.char_end].lower()
+    s = extract(_read("imed420_assessment.md"), "imed420_assessment.md")
+    assert ("professionalism", None, True) in [(a.kind, a.weight, a.pass_fail) for a in s.assessments]
+    assert abs(sum(a.weight or 0 for a in s.assessments) - 1.0) < 1e-9
+
+
+def test_no_assessments_outside_an_assessment_section():
+    text = ("# ANAT 101\n\n## Learning objectives\n\n- Perform a physical examination of the knee.\n"
+            "- Describe the written examination findings of the OSCE literature.\n\n## Reading\n\nExam tips: 50%\n")
+    s = extract(text.encode(), "anat.md")
+    assert s.assessments == ()
+    s = extract(b"COURSE X\n\nAssessment:\nFinal exam 70%\nLogbook (pass/fail)\nQuiz 30%\n\nReading:\nBook 1\n", "x.txt")
+    assert [(a.kind, a.weight, a.pass_fail) for a in s.assessments] == [
+        ("written exam", 0.7, False), ("portfolio", None, True), ("written exam", 0.3, False)]
