@@ -95,6 +95,9 @@ class Config:
     #: subtract w x (the competency's mean score over a fixed reference set of objective-like
     #: sentences): competencies whose text resembles everything (hubs) stop winning by default
     center_weight: float = 0.0
+    #: map query (objective) vectors through a linear adapter trained on the bundled curriculum's curator links
+    #: (objective -> competency description; see :func:`query_adapter`) before scoring
+    query_adapter: bool = False
     extra: dict = field(default_factory=dict, hash=False, compare=False)
 
     def tag(self) -> str:
@@ -294,6 +297,9 @@ class Linker:
         self._hub = np.zeros(n, np.float32)
         if cfg.hub_weight > 0 and n:
             self._hub = self._hubness(cfg.hub_k)
+        self._adapter = query_adapter(self.encoder) if cfg.query_adapter else None
+        if self._adapter is not None:
+            self.model_version += f"+adapter-{self._adapter_tag}"
         self._center = np.zeros(n, np.float32)
         if cfg.center_weight > 0 and n:
             self._center = cfg.center_weight * self._reference_mean()
@@ -343,8 +349,18 @@ class Linker:
         ref = reference_sentences()
         if not ref:
             return np.zeros(len(self.competencies), np.float32)
-        rv = self.encoder.encode(ref, progress=self.progress)
+        rv = self._adapt(self.encoder.encode(ref, progress=self.progress))
         return self._dense(rv).mean(axis=0).astype(np.float32)
+
+    @property
+    def _adapter_tag(self) -> str:
+        return ADAPTER_TAG
+
+    def _adapt(self, v: np.ndarray) -> np.ndarray:
+        if self._adapter is None or not len(v):
+            return v
+        a = v + v @ self._adapter
+        return (a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
     def _unit_penalty(self, kind: np.ndarray) -> np.ndarray:
         cfg = self.config
@@ -404,6 +420,7 @@ class Linker:
         uniq = list(dict.fromkeys(units))
         where = {u: i for i, u in enumerate(uniq)}
         uvecs = (self.encoder.encode(uniq) if self.config.cache_queries else self.encoder.encode_raw(uniq))
+        uvecs = self._adapt(uvecs)
         if len(uniq) < len(units):
             uvecs = uvecs[[where[u] for u in units]]
         return units, unit_span, np.asarray(owner), uvecs, np.asarray(kind)
@@ -599,14 +616,83 @@ def choose_lead(competencies: Sequence[CompetencyText]) -> str:
 #: here, see bench/EXPERIMENTS.md, "Objective linking"), minus half the competency's mean score over the
 #: reference objectives.  Calibration: see DESCRIPTIONS_CALIBRATION (fitted on bundled curator links).
 #: Knots: isotonic fit of "suggestion is a curator link" on score over the top-10 suggestions of the 286
-#: curator-aligned MD objectives against the bundled framework, this profile forced (labels ignored), mpnet
-#: (bench/alignment_curriculum.py, "calibration_descriptions"); never fitted on the PCRS dev set, whose
+#: curator-aligned MD objectives against the bundled framework, this profile forced (labels ignored), mpnet,
+#: 2-fold cross-validated (the query adapter of each fold trained on the other fold's links; see
+#: bench/alignment_curriculum.py, "calibration_descriptions"); never fitted on the PCRS dev set, whose
 #: reliability is measured in bench/results/calibration.json.  Top knot capped at 0.95 (few observations).
 DESCRIPTIONS_CALIBRATION: tuple = (
-    (0.10, 0.023), (0.15, 0.038), (0.20, 0.046), (0.25, 0.057), (0.30, 0.084), (0.35, 0.086), (0.40, 0.134),
-    (0.45, 0.261), (0.50, 0.321), (0.55, 0.556), (0.60, 0.90), (0.70, 0.95))
+    (0.10, 0.021), (0.15, 0.021), (0.20, 0.055), (0.25, 0.11), (0.30, 0.265), (0.35, 0.593), (0.45, 0.80),
+    (0.50, 0.95))
 DESCRIPTIONS = Config(lead="descriptions", alt_labels=False, segment=False, center_weight=0.5,
-                      cache_queries=True, calibration=DESCRIPTIONS_CALIBRATION)
+                      cache_queries=True, query_adapter=True, calibration=DESCRIPTIONS_CALIBRATION)
+
+# --- query adapter ----------------------------------------------------------------------------------
+#: Training pairs: each curator link of the bundled MD curriculum (data/curriculum/md.csv) as (objective text,
+#: description of the linked competency of data/framework/hpc.csv); our own authored data, no dev-set text.
+ADAPTER_PAIRS = __import__("pathlib").Path(__file__).with_name("adapter_pairs.jsonl")
+ADAPTER_RECIPE = {"steps": 100, "lr": 1e-3, "weight_decay": 1e-2, "temperature": 0.05, "seed": 0}
+ADAPTER_TAG = "v1"
+
+
+def query_adapter(encoder) -> np.ndarray | None:
+    """A (dim x dim) residual map W for objective vectors (v -> normalise(v + v W)), trained once per encoder.
+
+    Learns how curriculum objectives ("Deliver a structured handover of a ward patient") sit relative to the
+    competency descriptions curators link them to ("Transfer responsibility for patients..."), from the
+    bundled curator links only: a contrastive loss over the bundled framework's descriptions, W starting at
+    zero with weight decay (so it stays close to the identity), Adam, fixed seed and steps -- reproducible.
+    Cached as ``var/models/adapters/<encoder id>-<pairs sha1>.npy`` (written atomically); None when the
+    pairs file is missing.  ~2 s of training after encoding ~400 texts once (bench/EXPERIMENTS.md).
+    """
+    import hashlib
+    import json
+
+    from .encoder import model_root
+
+    if not ADAPTER_PAIRS.exists():
+        return None
+    raw = ADAPTER_PAIRS.read_bytes()
+    sig = hashlib.sha1(raw + json.dumps(ADAPTER_RECIPE, sort_keys=True).encode()).hexdigest()[:12]
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", str(encoder.model_id))
+    path = model_root() / "adapters" / f"{safe}-{sig}.npy"
+    if path.exists():
+        try:
+            w = np.load(path)
+            if w.shape == (encoder.dim, encoder.dim):
+                return w.astype(np.float32)
+        except (OSError, ValueError):
+            pass
+    pairs = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+    descs = list(dict.fromkeys(p["description"] for p in pairs))
+    y = np.array([descs.index(p["description"]) for p in pairs])
+    q = encoder.encode([p["objective"] for p in pairs])
+    d = encoder.encode(descs)
+    w = _train_adapter(q, d, y, **ADAPTER_RECIPE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        np.save(f, w)
+    os.replace(tmp, path)
+    return w
+
+
+def _train_adapter(q: np.ndarray, d: np.ndarray, y: np.ndarray, *, steps: int, lr: float, weight_decay: float,
+                   temperature: float, seed: int) -> np.ndarray:
+    import torch
+
+    torch.manual_seed(seed)
+    dim = q.shape[1]
+    w = torch.zeros(dim, dim, requires_grad=True)
+    opt = torch.optim.Adam([w], lr=lr)
+    qt, dt, yt = torch.tensor(q), torch.tensor(d), torch.tensor(y)
+    for _ in range(steps):
+        a = qt + qt @ w
+        a = a / a.norm(dim=1, keepdim=True)
+        loss = torch.nn.functional.cross_entropy(a @ dt.T / temperature, yt) + weight_decay * (w ** 2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return w.detach().numpy().astype(np.float32)
 
 PROFILES = ("auto", "labels", "curriculum", "descriptions")
 
