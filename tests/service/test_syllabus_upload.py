@@ -145,7 +145,9 @@ def test_assessment_section_becomes_the_course_assessments(client):
     assert all(int(r["n"]) == 2 for r in rows)  # each assesses the course's two extracted objectives
     levels = ws.store.query("""
         PREFIX gm: <https://w3id.org/gapmap/ns#>
-        SELECT ?t ?lvl WHERE { ?o gm:text ?t ; gm:targetLevel ?lvl ; gm:inCourse ?c . ?c gm:year 3 }""")
+        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        SELECT ?t ?lvl WHERE { ?o gm:text ?t ; gm:targetLevel ?lvl ; gm:inCourse ?c . ?c skos:notation "IMED-420" ;
+                               gm:year 3 }""")
     lv = {str(r["t"]): int(r["lvl"]) for r in levels}
     # "Present" (apply: 2) and "Prioritise" (evaluate: 3), one more in year 3
     assert lv == {"Present a new admission concisely on the morning ward round.": 3,
