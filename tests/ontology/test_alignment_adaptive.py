@@ -108,12 +108,7 @@ def _dev():
     return [CompetencyText(c["uri"], c["label"], (), c["description"]) for c in comps], objs
 
 
-def test_objective_linking_dev_set_quality():
-    """gapmap link's auto profile on the PCRS dev set (bench/objective_linking.py measured 0.500 / 0.738 / 0.638
-    with mpnet; 0.369 / 0.631 / 0.518 with the MiniLM fallback); thresholds slightly below."""
-    items, objs = _dev()
-    linker = linker_for(items, purpose="link", cache_dir=ROOT / "var/cache/embeddings")
-    assert linker.profile == "descriptions"
+def _dev_metrics(linker, objs):
     ranked = linker.rank([o["text"] for o in objs], top_k=10)  # only the text reaches the linker
     a1 = r3 = mrr = 0.0
     for o, ms in zip(objs, ranked):
@@ -123,27 +118,51 @@ def test_objective_linking_dev_set_quality():
         r3 += bool(r and r <= 3)
         mrr += 1 / r if r else 0
     n = len(objs)
-    floor = (0.47, 0.70, 0.60) if mpnet_available() else (0.34, 0.60, 0.49)
-    assert (a1 / n, r3 / n, mrr / n) >= (floor[0], 0, 0), (a1 / n, r3 / n, mrr / n)
-    assert r3 / n >= floor[1] and mrr / n >= floor[2], (a1 / n, r3 / n, mrr / n)
-    assert mrr / n > 0.461 + 0.05  # well above plain MiniLM objective <-> description cosine (MRR 0.461)
+    return a1 / n, r3 / n, mrr / n
 
 
-def test_query_adapter_is_reproducible_and_cached(encoder, tmp_path, monkeypatch):
-    """Trained from the bundled curator links only, deterministic, cached per encoder, and close to identity."""
-    import numpy as np
+def test_objective_linking_dev_set_quality():
+    """gapmap link's auto profile on the PCRS dev set with mpnet: bench/objective_linking.py measured
+    0.500 / 0.738 / 0.638 (acc@1 / recall@3 / MRR); thresholds slightly below.  Encoding ~1,000 texts with mpnet
+    cold takes about a minute on 2 cores, so this runs when the bench has warmed var/cache (make bench)."""
+    from ontology.alignment.encoder import load_mpnet
+    from ontology.alignment.engine import reference_sentences
 
-    from ontology.alignment.engine import query_adapter
+    items, objs = _dev()
+    if not mpnet_available():
+        pytest.skip("all-mpnet-base-v2 packages not installed (the MiniLM fallback is tested below)")
+    enc = load_mpnet(cache_dir=ROOT / "var/cache/embeddings")
+    from ontology.alignment.encoder import text_key
+    from ontology.alignment.engine import ADAPTER_PAIRS
+    pairs = [json.loads(x) for x in ADAPTER_PAIRS.read_text(encoding="utf-8").splitlines() if x.strip()]
+    texts = ([o["text"] for o in objs] + [c.description for c in items] + reference_sentences()
+             + [p["objective"] for p in pairs] + [p["description"] for p in pairs])
+    if not all(text_key(t) in enc.cache for t in texts):
+        pytest.skip("mpnet vectors of the dev set not cached yet: run bench/objective_linking.py (make bench)")
+    linker = linker_for(items, purpose="link", encoder=enc)
+    assert linker.profile == "descriptions"
+    a1, r3, mrr = _dev_metrics(linker, objs)
+    assert a1 >= 0.47 and r3 >= 0.70 and mrr >= 0.60, (a1, r3, mrr)
 
-    monkeypatch.setenv("GAPMAP_MODEL_DIR", str(tmp_path / "a"))
-    w1 = query_adapter(encoder)
-    assert w1.shape == (encoder.dim, encoder.dim)
-    assert list((tmp_path / "a" / "adapters").glob("*.npy"))
-    monkeypatch.setenv("GAPMAP_MODEL_DIR", str(tmp_path / "b"))
-    w2 = query_adapter(encoder)
-    assert np.allclose(w1, w2, atol=1e-5)  # retrained from scratch: the same map
-    v = encoder.encode(["Deliver a structured handover of a ward patient to the night team."])
-    a = v + v @ w1
-    a /= np.linalg.norm(a)
-    cos = float((a @ v.T).ravel()[0])
-    assert 0.5 < cos < 0.999, cos  # moved, but still the same sentence
+
+def test_objective_linking_dev_set_quality_minilm_fallback(encoder, tmp_path, monkeypatch):
+    """The same choice with the MiniLM fallback (no mpnet): measured 0.369 / 0.631 / 0.518; well above the plain
+    MiniLM objective <-> description cosine (0.319 / 0.544 / 0.461)."""
+    monkeypatch.setenv("GAPMAP_MODEL_DIR", str(tmp_path))
+    items, objs = _dev()
+    linker = linker_for(items, purpose="curriculum", encoder=encoder)
+    assert linker.profile == "descriptions"
+    a1, r3, mrr = _dev_metrics(linker, objs)
+    assert a1 >= 0.34 and r3 >= 0.60 and mrr >= 0.49, (a1, r3, mrr)
+    assert mrr > 0.461 + 0.04
+
+
+def test_labels_led_catalogues_keep_the_job_ad_method(encoder):
+    """ESCO-like catalogues (informative labels): linker_for builds exactly what `gapmap link` built before."""
+    items = _hpc()
+    old = Linker(items, config=Config(), encoder=encoder)
+    new = linker_for(items, purpose="link", encoder=encoder)
+    assert new.config == Config() and new.profile == "labels" and new._adapter is None and not new._center.any()
+    q = ["Take a focused history from a patient with chest pain.", "Explain options and risks in plain language."]
+    assert [[(m.uri, m.score) for m in r] for r in old.rank(q, top_k=5)] == \
+        [[(m.uri, m.score) for m in r] for r in new.rank(q, top_k=5)]
