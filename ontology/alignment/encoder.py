@@ -236,6 +236,7 @@ class Encoder:
             tok = Tokenizer.from_file(str(Path(self.model_path) / "tokenizer.json"))
             tok.no_padding()  # pad per batch, not to 128 (FACTS.md: 5x slower otherwise)
             tok.enable_truncation(self.max_seq_length)
+            self._onnx_token_types = any(i.name == "token_type_ids" for i in sess.get_inputs())
             self._ort = (sess, tok)
         return self._ort
 
@@ -260,7 +261,10 @@ class Encoder:
                 n = lens[i]
                 ids[r, :n] = encs[i].ids
                 mask[r, :n] = 1
-            h = sess.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if self._onnx_token_types:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            h = sess.run(None, feed)[0]
             v = (h * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
             out[idx] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
         return out
@@ -420,9 +424,23 @@ def mpnet_path() -> Path:
     return dest
 
 
+def _mpnet_onnx(path: Path) -> None:
+    """Export ``model.onnx`` beside the assembled mpnet once (onnxruntime is ~3x faster than torch on CPU and
+    gives the same vectors); on any failure the torch backend is used."""
+    if (path / "model.onnx").exists() or os.environ.get("GAPMAP_ENCODER_BACKEND") == "torch":
+        return
+    try:
+        from .finetune import export_onnx
+
+        export_onnx(path, token_type_ids=False)
+    except Exception as e:  # pragma: no cover - export is an optimisation
+        print(f"note: mpnet ONNX export failed ({type(e).__name__}: {e}); using torch", file=sys.stderr)
+
+
 def load_mpnet(*, cache_dir=None, **kw) -> Encoder:
-    """all-mpnet-base-v2 (768 dimensions, ~5x the cost of MiniLM per sentence) from the split packages."""
+    """all-mpnet-base-v2 (768 dimensions, ~8x the cost of MiniLM per sentence) from the split packages."""
     path = mpnet_path()
+    _mpnet_onnx(path)
     enc = Encoder(path, _package_model_id(path, MPNET_NAME, "0.0.1"), cache_dir=cache_dir, dim=768,
                   max_seq_length=384, **kw)
     enc.name = "mpnet"
