@@ -118,7 +118,6 @@ def test_assessment_section_becomes_the_course_assessments(client):
     """Issue 9: the grading section's components are stored as gm:Assessment of the course (kind + weight, or
     pass/fail), and extracted objectives get a proficiency level from Bloom level and course year."""
     from service.app import gapmap
-    from ontology.vocab import GM
 
     data = (SYL / "imed420_assessment.md").read_bytes()
     r = client.post("/api/programs/mini/courses/IMED-420/syllabus", headers=U, content_type="multipart/form-data",
