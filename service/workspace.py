@@ -94,7 +94,7 @@ class Workspace:
         The representation is chosen from the framework itself, by the same logic as ``gapmap link``
         (``engine.linker_for``): labels + definitions with the stock MiniLM (the curriculum profile) when labels
         are informative, descriptions with mpnet when they are codes ("Patient Care 1.1")."""
-        from ontology.alignment.engine import encoder_for, linker_for, profile_for
+        from ontology.alignment.engine import catalogue_stats, encoder_for, linker_for, profile_for
 
         with self._lock:
             comps = competency_texts(self.store, framework)
@@ -102,12 +102,17 @@ class Workspace:
             cached = self._linkers.get(framework)
             if cached is None or cached[0] != sig:
                 cache_dir = Path(self.config.CACHE_DIR) / "embeddings"
-                lead, _ = profile_for(comps, "curriculum")
                 # one encoder per kind, shared by every framework's linker (models are large)
-                if lead not in self._encoders:
-                    self._encoders[lead] = encoder_for(lead, "curriculum", cache_dir=cache_dir)
-                self._linkers[framework] = (sig, linker_for(comps, purpose="curriculum",
-                                                            encoder=self._encoders[lead]))
+                def enc(kind):
+                    if kind not in self._encoders:
+                        self._encoders[kind] = encoder_for(kind, "curriculum", cache_dir=cache_dir)
+                    return self._encoders[kind]
+
+                stats = catalogue_stats(comps)
+                if stats.lead == "labels" and stats.with_description >= 0.6:
+                    stats = catalogue_stats(comps, encoder=enc("labels"))  # label-description agreement
+                lead, _ = profile_for(comps, "curriculum", stats=stats)
+                self._linkers[framework] = (sig, linker_for(comps, purpose="curriculum", encoder=enc(lead)))
             return self._linkers[framework][1]
 
     def align(self, program: str, framework: str | None = None, *, top_k: int | None = None,

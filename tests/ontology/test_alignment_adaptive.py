@@ -163,6 +163,20 @@ def test_labels_led_catalogues_keep_the_job_ad_method(encoder):
     old = Linker(items, config=Config(), encoder=encoder)
     new = linker_for(items, purpose="link", encoder=encoder)
     assert new.config == Config() and new.profile == "labels" and new._adapter is None and not new._center.any()
+    assert new.stats.label_description_agreement > 0.6
     q = ["Take a focused history from a patient with chest pain.", "Explain options and risks in plain language."]
     assert [[(m.uri, m.score) for m in r] for r in old.rank(q, top_k=5)] == \
         [[(m.uri, m.score) for m in r] for r in new.rank(q, top_k=5)]
+
+
+def test_distinct_but_meaningless_labels_are_caught_by_agreement(encoder, tmp_path, monkeypatch):
+    """Labels such as "Competency A" pass the cheap checks (distinct, no codes) but do not match their own
+    descriptions: measured with the encoder, descriptions lead."""
+    monkeypatch.setenv("GAPMAP_MODEL_DIR", str(tmp_path))
+    items = [CompetencyText(c.uri, f"Competency {chr(65 + i)}", (), c.description) for i, c in enumerate(SYNTH)]
+    assert catalogue_stats(items).lead == "labels"
+    st = catalogue_stats(items, encoder=encoder)
+    assert st.lead == "descriptions" and st.label_description_agreement < 0.3, st
+    assert linker_for(items, encoder=encoder).profile == "descriptions"
+    hpc = catalogue_stats(_hpc(), encoder=encoder)
+    assert hpc.lead == "labels" and hpc.label_description_agreement > 0.6, hpc
