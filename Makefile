@@ -45,6 +45,7 @@ browsers:
 
 # Benchmarks write JSON under bench/results/ (they skip with a message when ../shared is absent).
 bench: bench-linking
+	$(BIN)/python bench/objective_linking.py
 	$(BIN)/python bench/alignment_curriculum.py
 	$(BIN)/python bench/syllabus_extraction.py
 	$(BIN)/python bench/service_timings.py

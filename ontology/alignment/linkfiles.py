@@ -18,7 +18,7 @@ from typing import Iterator
 
 from ontology.errors import LoadError
 
-from .engine import CompetencyText, Linker
+from .engine import CompetencyText, Linker, linker_for
 
 BATCH = 256
 
@@ -99,7 +99,7 @@ def read_queries(path: str | os.PathLike) -> list[tuple[object, str]]:
 
 
 def link_files(competencies_path, input_path, output_path, top: int = 10, progress: bool = True,
-               *, cache_dir=None, linker: Linker | None = None) -> dict:
+               *, cache_dir=None, linker: Linker | None = None, profile: str = "auto") -> dict:
     """Run the link command.  Returns a small summary (counts, model version)."""
     if top < 1:
         raise LoadError("--top must be at least 1")
@@ -107,8 +107,8 @@ def link_files(competencies_path, input_path, output_path, top: int = 10, progre
     if not comps:
         raise LoadError("no competencies", file=str(competencies_path))
     queries = read_queries(input_path)
-    if linker is None:
-        linker = Linker(comps, cache_dir=cache_dir, progress=progress)
+    if linker is None:  # the representation is chosen from the catalogue itself (engine.catalogue_stats)
+        linker = linker_for(comps, purpose="link", profile=profile, cache_dir=cache_dir, progress=progress)
     out = Path(output_path)
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -139,4 +139,5 @@ def link_files(competencies_path, input_path, output_path, top: int = 10, progre
             bar.close()
         if tmp.exists():
             tmp.unlink()
-    return {"competencies": len(comps), "queries": len(queries), "model_version": linker.model_version}
+    return {"competencies": len(comps), "queries": len(queries), "model_version": linker.model_version,
+            "profile": getattr(linker, "profile", None)}

@@ -34,7 +34,7 @@ import pytest
 
 from loaders import syllabus
 from loaders.syllabus import (CorruptDocument, EmptyDocument, EncryptedDocument, NoTextLayer, SyllabusError,
-                              UnsafeDocument, bloom_level, detect_format, detect_language, extract)
+                              UnsafeDocument, BLOOM_LEVELS, bloom_level, detect_format, detect_language, extract)
 from ontology.errors import GapmapError, LoadError, PayloadTooLarge, UnsupportedFormat
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -561,3 +561,52 @@ def test_never_imports_flask():
     names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not any(n == "flask" or n.startswith("flask.") or n.startswith("werkzeug") for n in names)
+
+
+# ------------------------------------------------------------------ issue 9 layouts
+def test_typed_tab_numbering_runs_across_bold_subheadings():
+    s = extract(_read("peds430_typed_tabs.docx"), "peds430_typed_tabs.docx")
+    assert [o.number for o in s.objectives] == [f"{i}." for i in range(1, 8)]
+    assert all(o.method == "list" for o in s.objectives)
+    assert s.objectives[-1].text.startswith("Disclose a medication error")
+
+
+@pytest.mark.parametrize("name", ["famm350_nested_domains.html", "famm351_nested_domains.md"])
+def test_numbered_domain_labels_are_not_objectives(name):
+    s = extract(_read(name), name)
+    texts = [o.text for o in s.objectives]
+    assert not {"Patient Care", "Interpersonal and Communication Skills", "Systems-Based Practice"} & set(texts)
+    assert len(texts) == 6 and all(o.bloom_level for o in s.objectives)
+
+
+def test_printed_pdf_title_beats_metadata_title():
+    s = extract(_read("emed410_meta_title.pdf"), "emed410_meta_title.pdf")
+    assert s.title == "EMED 410 Emergency Medicine Clerkship" and s.course_code == "EMED 410"
+
+
+@pytest.mark.parametrize("verb", ["Lead", "Collaborate", "Coordinate", "Give", "Disclose", "Triage", "Escalate",
+                                  "Advocate", "Negotiate", "Reconcile", "Facilitate", "Delegate", "Palpate"])
+def test_common_clinical_objective_verbs_have_a_bloom_level(verb):
+    level, v = bloom_level(f"{verb} the plan with the patient and the team.")
+    assert level in BLOOM_LEVELS and v == verb.lower()
+
+
+def test_assessment_section_components_with_weights():
+    s = extract(_read("emed410_meta_title.pdf"), "emed410_meta_title.pdf")
+    assert [(a.kind, a.weight, a.pass_fail) for a in s.assessments] == [
+        ("workplace-based assessment", 0.2, False), ("written exam", 0.5, False), ("preceptor evaluation", 0.3, False)]
+    for a in s.assessments:
+        assert a.title.lower() in s.text[a.char_start:a.char_end].lower()
+    s = extract(_read("imed420_assessment.md"), "imed420_assessment.md")
+    assert ("professionalism", None, True) in [(a.kind, a.weight, a.pass_fail) for a in s.assessments]
+    assert abs(sum(a.weight or 0 for a in s.assessments) - 1.0) < 1e-9
+
+
+def test_no_assessments_outside_an_assessment_section():
+    text = ("# ANAT 101\n\n## Learning objectives\n\n- Perform a physical examination of the knee.\n"
+            "- Describe the written examination findings of the OSCE literature.\n\n## Reading\n\nExam tips: 50%\n")
+    s = extract(text.encode(), "anat.md")
+    assert s.assessments == ()
+    s = extract(b"COURSE X\n\nAssessment:\nFinal exam 70%\nLogbook (pass/fail)\nQuiz 30%\n\nReading:\nBook 1\n", "x.txt")
+    assert [(a.kind, a.weight, a.pass_fail) for a in s.assessments] == [
+        ("written exam", 0.7, False), ("portfolio", None, True), ("written exam", 0.3, False)]

@@ -122,3 +122,42 @@ def test_a_new_course_needs_a_year(client):
     assert r.status_code == 201, r.get_json()
     courses = client.get("/api/programs/mini/courses").get_json()["courses"]
     assert ("SURG-301", 3) in [(c["code"], c["year"]) for c in courses]
+
+
+def test_assessment_section_becomes_the_course_assessments(client):
+    """Issue 9: the grading section's components are stored as gm:Assessment of the course (kind + weight, or
+    pass/fail), and extracted objectives get a proficiency level from Bloom level and course year."""
+    from service.app import gapmap
+
+    data = (SYL / "imed420_assessment.md").read_bytes()
+    r = client.post("/api/programs/mini/courses/IMED-420/syllabus", headers=U, content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(data), "imed420_assessment.md"), "year": "3"})
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    got = {(a["kind"], a["weight"], a["pass_fail"]) for a in body["extraction"]["assessments"]}
+    assert got == {("osce", 0.4, False), ("written exam", 0.35, False), ("portfolio", 0.1, False),
+                   ("preceptor evaluation", 0.15, False), ("professionalism", None, True)}
+    with client.application.app_context():
+        ws = gapmap()
+    rows = ws.store.query("""
+        PREFIX gm: <https://w3id.org/gapmap/ns#>
+        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        SELECT ?a ?kind ?w ?pf (COUNT(?o) AS ?n) WHERE {
+          ?a a gm:Assessment ; a ?kind ; gm:assessmentIn ?c . ?c skos:notation "IMED-420" .
+          FILTER(?kind != gm:Assessment)
+          OPTIONAL { ?a gm:gradeWeight ?w } OPTIONAL { ?a gm:passFail ?pf } OPTIONAL { ?a gm:assessesObjective ?o }
+        } GROUP BY ?a ?kind ?w ?pf""")
+    kinds = sorted((str(r["kind"]).rsplit("#", 1)[-1], float(r["w"]) if r["w"] is not None else -1.0,
+                    r["pf"] is not None and bool(r["pf"].toPython())) for r in rows)
+    assert kinds == [("OSCEStation", 0.4, False), ("Portfolio", 0.1, False), ("WorkplaceBasedAssessment", -1.0, True),
+                     ("WorkplaceBasedAssessment", 0.15, False), ("WrittenExam", 0.35, False)]
+    assert all(int(r["n"]) == 2 for r in rows)  # each assesses the course's two extracted objectives
+    levels = ws.store.query("""
+        PREFIX gm: <https://w3id.org/gapmap/ns#>
+        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        SELECT ?t ?lvl WHERE { ?o gm:text ?t ; gm:targetLevel ?lvl ; gm:inCourse ?c . ?c skos:notation "IMED-420" ;
+                               gm:year 3 }""")
+    lv = {str(r["t"]): int(r["lvl"]) for r in levels}
+    # "Present" (apply: 2) and "Prioritise" (evaluate: 3), one more in year 3
+    assert lv == {"Present a new admission concisely on the morning ward round.": 3,
+                  "Prioritise a problem list for a patient with multimorbidity.": 4}
