@@ -239,10 +239,12 @@ def _depths(rs: dict[str, RoleInfo]) -> dict[str, int]:
 
 
 def requirements(store: Store, role: str) -> dict[str, dict]:
-    """competency IRI -> requirement of ``role``."""
+    """competency IRI -> requirement of ``role``: the role's full expectation (the highest level at any stage),
+    since a person aims at the role itself, not at a program's graduation stage."""
+    from .gaps import requirements_at
     return {r["comp"]: {"competency": r["comp"], "notation": r["notation"], "label": r["label"], "fw": r["fw"],
                         "level": int(r["level"]), "relation": _local(r["relation"]).lower()}
-            for r in store.select("role_requirements", rid=Literal(role))}
+            for r in requirements_at(store.select("role_requirements", rid=Literal(role)), None)}
 
 
 def shortest_path(rs: dict[str, RoleInfo], starts, target: str) -> list[str] | None:

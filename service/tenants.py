@@ -42,7 +42,7 @@ class Tenants:
                 ws = self._ws.get(inst)
                 if ws is None:
                     ws = self._ws[inst] = Workspace.from_config(institution_config(self.cfg, inst))
-                    ws._encoder = self._ws[DEFAULT_INSTITUTION]._encoder  # share the model once loaded
+                    ws._encoders = self._ws[DEFAULT_INSTITUTION]._encoders  # one model per kind for all institutions
         return ws
 
     def open(self) -> dict[str, Workspace]:

@@ -40,6 +40,7 @@ class FakeLinker:
     """
 
     model_version = "fake-linker/1"
+    encoder = None  # no sentence encoder: checks that need one (near-duplicates) say they did not run
 
     def __init__(self, store, framework: str = "mini", delay: float = 0.0):
         self.competencies = competency_texts(store, framework)

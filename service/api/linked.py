@@ -67,8 +67,9 @@ def objective_resource(oid):
     return linked_response([gapmap().ids.objective(oid)], f"objective {oid}")
 
 
-@bp.get("/alignments/<key>")
-def alignment_resource(key):
+def alignment_resource(key) -> Response:
+    """An alignment as linked data (``GET /api/alignments/{key}`` with an RDF format; plain JSON there is its
+    review state, see ``review.alignment``)."""
     return linked_response([gapmap().ids._iri("alignment", key)], f"alignment {key}")
 
 
@@ -83,7 +84,6 @@ def _document():
                                                   [_p("fw", "path"), _p("notation", "path"), fmt, ctx], ld),
         "/api/courses/{code}": _get("One course as linked data", [_p("code", "path"), fmt, ctx], ld),
         "/api/objectives/{oid}": _get("One learning objective as linked data", [_p("oid", "path"), fmt, ctx], ld),
-        "/api/alignments/{key}": _get("One alignment as linked data", [_p("key", "path"), fmt, ctx], ld),
     })
 
 

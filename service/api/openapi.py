@@ -106,8 +106,11 @@ SPEC = {
             _p("course"), _p("year", schema={"type": "integer"}), _p("min_precision", schema={"type": "number"}),
             _p("limit", schema={"type": "integer"})]),
         "/api/alignments/{key}": {"get": {
-            "summary": "One alignment's review state, with its ETag", "parameters": [_p("key", "path")],
-            "responses": {"200": {"description": "OK", "headers": _ETAG, "content": _JSON}, **_problems(406)}}},
+            "summary": "One alignment's review state, with its ETag; as linked data with an RDF format",
+            "parameters": [_p("key", "path"), _p("format", schema={"enum": ["json", "jsonld", "ttl", "nt"]})],
+            "responses": {"200": {"description": "OK", "headers": _ETAG, "content": {
+                **_JSON, "application/ld+json": {}, "text/turtle": {}, "application/n-triples": {}}},
+                **_problems(406)}}},
         "/api/alignments/{key}/decision": {"post": {
             "summary": "Accept, reject, reset or replace a suggestion. Conditional: send the status you saw "
                        "(expected_status) and/or the alignment's ETag (If-Match); 409 if it changed meanwhile",

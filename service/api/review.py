@@ -16,7 +16,7 @@ from ontology.errors import NotFound
 from ..app import gapmap
 from ..auth import check, require, who
 from . import bp
-from .params import BadParameter, arg_float, arg_int
+from .params import BadParameter, arg_float, arg_int, negotiate
 
 
 def _body() -> dict:
@@ -123,10 +123,13 @@ def _expected(body: dict) -> tuple[str | None, str | None]:
 
 @bp.get("/alignments/<key>")
 def alignment(key):
-    """One alignment's review state with its ETag (send it back as If-Match with a decision)."""
+    """One alignment's review state with its ETag (send it back as If-Match with a decision); asked for as
+    JSON-LD, Turtle or N-Triples (``Accept`` or ``?format=jsonld|ttl|nt``), the alignment as linked data."""
+    from .linked import alignment_resource
     ws = gapmap()
     state = review.alignment_state(ws.store, _alignment_iri(key))
-    resp = jsonify(state)
+    fmt = negotiate(("json", "jsonld", "ttl", "nt"))
+    resp = jsonify(state) if fmt == "json" else alignment_resource(key)
     resp.headers["ETag"] = state["etag"]
     return resp
 

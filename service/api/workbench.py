@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from service.auth import current_user, require
+from service.auth import declares, require, who
 
 from ..app import gapmap
 from . import bp
@@ -36,11 +36,7 @@ def body() -> dict:
     return b
 
 
-def user_name() -> str:
-    u = current_user()
-    if u is None:
-        raise BadParameter("sign in first", field="user")
-    return u.name
+user_name = who  # the PROV "who" of a write: the authenticated user
 
 
 @bp.get("/programs/<program>/progression")
@@ -121,6 +117,9 @@ def crosswalk_decision(a, b, mid):
     from ontology.crosswalk import decide
     ws = gapmap()
     bd = body()
+    for k in ("decision", "relation", "note"):
+        if bd.get(k) is not None and not isinstance(bd[k], str):
+            raise BadParameter(f"{k} must be text", field=k)
     return jsonify(decide(ws.store, ws.ids, a, b, mid, bd.get("decision"), user_name(),
                           relation=bd.get("relation") or None, note=bd.get("note")))
 
@@ -234,7 +233,7 @@ def draft_discard(name):
 
 def _openapi() -> None:
     """Describe the workbench routes in the OpenAPI document (added here so openapi.py stays untouched)."""
-    from .openapi import SPEC, _get, _p, _post
+    from .openapi import SPEC, _get, _p, _post, _problems
     prog = _p("program", "path")
     stage = _p("stage", desc="graduation (default), end_of_residency, post_training or all (the role's full level)")
     paths = {
@@ -258,7 +257,7 @@ def _openapi() -> None:
                                            **_post("Create a draft (plan)", {"name": {"type": "string"}}, [prog])},
         "/api/drafts/{name}": {**_get("A draft and its edits", [_p("name", "path")]),
                                "delete": {"summary": "Discard a draft (plan)", "parameters": [_p("name", "path")],
-                                          "responses": {"204": {"description": "Discarded"}}}},
+                                          "responses": {"204": {"description": "Discarded"}, **_problems()}}},
         "/api/drafts/{name}/edits": _post("Edit a draft (plan): one edit or {edits: [...]}",
                                           {"op": {"type": "string"}, "edits": {"type": "array"}}, [_p("name", "path")]),
         "/api/drafts/{name}/compare": _get("Today's gap report next to the draft's", [
@@ -368,6 +367,7 @@ def version_compare(name):
 
 # --- small live edits: course title / year, objective level ---------------------------------------
 @bp.patch("/programs/<program>/courses/<code>")
+@declares("upload")  # checked inside, for the course (educators: their own courses)
 def course_edit(program, code):
     """``{"title": "...", "year": 2}`` (educators for their own courses, committee, admin)."""
     from service.auth import check
@@ -380,6 +380,7 @@ def course_edit(program, code):
 
 
 @bp.patch("/objectives/<oid>")
+@declares("upload")  # checked inside, for the objective's course
 def objective_edit(oid):
     """``{"level": 3}``: an objective's target level."""
     from service.auth import check
@@ -387,5 +388,5 @@ def objective_edit(oid):
     from ontology.curriculum_edit import set_objective_level
     ws = gapmap()
     rows = ws.store.select("objective_detail", objective=ws.ids.objective(oid))
-    check("upload", course=rows[0]["code"] if rows else None)
+    check("upload", course=rows[0]["code"] if rows else "")  # an unknown objective is no educator's course
     return jsonify(set_objective_level(ws.store, ws.ids, oid, body().get("level"), user_name()))

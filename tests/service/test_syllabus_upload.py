@@ -130,7 +130,8 @@ def test_assessment_section_becomes_the_course_assessments(client):
     from service.app import gapmap
 
     data = (SYL / "imed420_assessment.md").read_bytes()
-    r = client.post("/api/programs/mini/courses/IMED-420/syllabus", headers=U, content_type="multipart/form-data",
+    chair = bearer(client.application, "committee", "dr.chair")  # a new course: not an educator's to create
+    r = client.post("/api/programs/mini/courses/IMED-420/syllabus", headers=chair, content_type="multipart/form-data",
                     data={"file": (io.BytesIO(data), "imed420_assessment.md"), "year": "3"})
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
