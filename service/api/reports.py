@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 
-from ontology.gaps import gap_report, role_readiness
+from ontology.gaps import cached_gap_report, report_cache, role_readiness
 
 from ..app import gapmap
 from . import bp
@@ -22,18 +22,29 @@ def _framework(program: str) -> str:
 def gaps(program):
     ws = gapmap()
     fmt = negotiate()
-    report = gap_report(ws.store, ws.ids, program, _framework(program), year=arg_int("year", 1, 8),
-                        course=request.args.get("course") or None, role=request.args.get("role") or None,
-                        include_suggestions=arg_float("include_suggestions"))
+    args = (program, request.args.get("framework") or None, arg_int("year", 1, 8),
+            request.args.get("course") or None, request.args.get("role") or None, arg_float("include_suggestions"))
+    # Repeat requests are served from memory: the rendered body is cached on (store generation,
+    # arguments, format), so no query runs and nothing is serialised again until the next write.
+    # (RDF output carries the time it was generated, so it is rendered afresh.)
+    if fmt in RDF_FORMATS:
+        return _render(ws, fmt, *args)
+    body, mimetype, headers = report_cache(ws.store).get_or_compute(
+        ws.store, ("gaps-http", ws.ids.base, fmt) + args, lambda: _render(ws, fmt, *args))
+    return Response(body, mimetype=mimetype, headers=headers)
+
+
+def _render(ws, fmt, program, framework, year, course, role, include_suggestions):
+    report = cached_gap_report(ws.store, ws.ids, program, framework or ws.program_framework(program), year=year,
+                               course=course, role=role, include_suggestions=include_suggestions)
     if fmt == "csv":
         name = f"gaps-{program}-{report.framework}.csv"
-        return Response(report.to_csv(), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return report.to_csv(), "text/csv", {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt in RDF_FORMATS:
         rdf_fmt, mt = RDF_FORMATS[fmt]
         g = report.to_graph(ws.ids, when=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         return Response(g.serialize(format=rdf_fmt), mimetype=mt)
-    return jsonify(report.to_dict())
+    return current_app.json.dumps(report.to_dict()), "application/json", {}
 
 
 @bp.get("/programs/<program>/readiness/<role>")
