@@ -3,5 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from . import catalog, loading, reports, review  # noqa: E402,F401  (routes register on bp)
+from . import catalog, jobs, loading, reports, review  # noqa: E402,F401  (routes register on bp)
 from .openapi import openapi  # noqa: E402,F401

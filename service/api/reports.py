@@ -9,6 +9,7 @@ from ontology.gaps import cached_gap_report, report_cache, role_readiness
 
 from ..app import gapmap
 from . import bp
+from .jobs import accepted, wants_async
 from .params import BadParameter, arg_float, arg_int, negotiate
 
 RDF_FORMATS = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json")}
@@ -65,7 +66,14 @@ def align(program):
     mp = body.get("min_precision")
     if mp is not None and (not isinstance(mp, (int, float)) or not 0 <= mp <= 1):
         raise BadParameter("min_precision must be a number from 0 to 1", field="min_precision")
-    res = gapmap().align(program, body.get("framework"), top_k=top_k, min_precision=mp)
+    ws = gapmap()
+    if wants_async():  # 202 + Location: /api/jobs/{id}; the default stays synchronous
+        fw = body.get("framework")
+        ws.program_framework(program) if not fw else None  # a 404 now, not a failed job later
+        return accepted(ws.jobs.submit("align", lambda progress: ws.align(
+            program, fw, top_k=top_k, min_precision=mp, progress=progress).to_dict(),
+            params={"program": program, "framework": fw, "top_k": top_k, "min_precision": mp}))
+    res = ws.align(program, body.get("framework"), top_k=top_k, min_precision=mp)
     return jsonify(res.to_dict())
 
 
