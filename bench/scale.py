@@ -409,9 +409,11 @@ def main(argv=None):
             proc = start_server(tmp / "store", tmp / "cache", args.port)
             try:
                 path = "/api/programs/md/gaps"
+                first = http_latencies(args.port, path, 1)  # computed (cache empty in the new process)
                 one = http_latencies(args.port, path, 100)
-                rows["gap_report_http_1_client"] = {"p50_ms": ms(pct(one, 50)), "p99_ms": ms(pct(one, 99)),
-                                                    "requests": len(one), "target_p50_ms": 20}
+                rows["gap_report_http_1_client"] = {"first_request_ms": ms(first[0]), "p50_ms": ms(pct(one, 50)),
+                                                    "p99_ms": ms(pct(one, 99)), "requests": len(one),
+                                                    "target_p50_ms": 20}
                 print("HTTP 1 client:", rows["gap_report_http_1_client"], flush=True)
                 rows["gap_report_http_8_clients"] = dict(http_load(args.port, path, 8, args.seconds),
                                                          target_req_per_s=300, target_p99_ms=100)

@@ -325,6 +325,7 @@ def open_store(path: str | Path | None) -> Store:
 # ------------------------------------------------------------------------------------------------
 _META = "urn:gapmap:meta"
 _GEN_S, _GEN_P = "urn:gapmap:store", "urn:gapmap:generation"
+_STATE = "urn:gapmap:state"
 
 
 class StoreUnavailable(QueryError):
@@ -479,8 +480,24 @@ class RemoteStore(Store):
     def flush(self):
         pass
 
+    # Small shared state (job status, …) for several service processes: kept in graph
+    # urn:gapmap:state, one JSON text per key; not data, so it does not bump the generation.
+    def put_state(self, key: str, value: str | None) -> None:
+        s = ox.NamedNode("urn:gapmap:state:" + uuid.uuid5(uuid.NAMESPACE_URL, key).hex)
+        ops = [f"DELETE WHERE {{ GRAPH <{_STATE}> {{ {s} ?p ?o }} }}"]
+        if value is not None:
+            ops.append(f"INSERT DATA {{ GRAPH <{_STATE}> {{ {s} <urn:gapmap:key> {ox.Literal(key)} ; "
+                       f"<urn:gapmap:value> {ox.Literal(value)} }} }}")
+        self._post(self.update_url, " ;\n".join(ops).encode("utf-8"), "application/sparql-update")
+
+    def get_state(self, key: str) -> str | None:
+        s = ox.NamedNode("urn:gapmap:state:" + uuid.uuid5(uuid.NAMESPACE_URL, key).hex)
+        d = self._select_json(f"SELECT ?v WHERE {{ GRAPH <{_STATE}> {{ {s} <urn:gapmap:value> ?v }} }}")
+        b = d["results"]["bindings"]
+        return b[0]["v"]["value"] if b else None
+
     def __len__(self):
-        d = self._select_json(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{_META}>) }}")
+        d = self._select_json(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(!STRSTARTS(STR(?g), 'urn:gapmap:')) }}")
         return int(d["results"]["bindings"][0]["n"]["value"])
 
 

@@ -14,6 +14,7 @@ any other exception a generic 500 problem (logged, never its text: it may hold i
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -80,6 +81,34 @@ class MemoryJobStates(JobStates):
     def list(self, owner=None):
         with self._lock:
             return [dict(j) for j in self._jobs.values() if owner is None or j.get("owner") == owner]
+
+
+class StoreJobStates(JobStates):
+    """Job state in the shared store (``put_state``/``get_state`` of :class:`ontology.store.RemoteStore`),
+    so every replica answers ``GET /api/jobs/{id}`` for a job another replica runs. The work itself
+    runs in the replica that accepted it (a job whose replica dies stays "running": a real queue, e.g.
+    Redis + a worker pool, is the next step when that matters)."""
+
+    def __init__(self, store):
+        self.store = store
+        self._local = MemoryJobStates()  # this replica's jobs, to merge progress updates
+
+    def create(self, job):
+        self._local.create(job)
+        self.store.put_state(f"job:{job['id']}", json.dumps(job))
+
+    def update(self, job_id, **fields):
+        self._local.update(job_id, **fields)
+        j = self._local.get(job_id)
+        if j is not None:
+            self.store.put_state(f"job:{job_id}", json.dumps(j))
+
+    def get(self, job_id):
+        raw = self.store.get_state(f"job:{job_id}")
+        return json.loads(raw) if raw else None
+
+    def list(self, owner=None):
+        return self._local.list(owner)
 
 
 class Jobs:

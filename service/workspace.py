@@ -37,8 +37,10 @@ class Workspace:
         if self._jobs is None:
             with self._lock:
                 if self._jobs is None:
-                    from .jobs import Jobs
-                    self._jobs = Jobs()
+                    from .jobs import Jobs, StoreJobStates
+                    # several processes over a shared (remote) store share job state through it
+                    shared = hasattr(self.store, "put_state")
+                    self._jobs = Jobs(StoreJobStates(self.store) if shared else None)
         return self._jobs
 
     @classmethod

@@ -39,3 +39,18 @@ def test_api_over_a_remote_store(oxigraph_server, tmp_path):
                      (a, GM.method, GM.ManualMethod, g)])
     after = {e["notation"]: e["status"] for e in c.get("/api/programs/mini/gaps?role=intern").get_json()["competencies"]}
     assert after[not_taught[0]["notation"]] != "not_taught"
+
+
+def test_job_state_is_shared_through_the_remote_store(oxigraph_server):
+    from ontology.store import RemoteStore
+    from service.jobs import Jobs, StoreJobStates
+    a = Jobs(StoreJobStates(RemoteStore(oxigraph_server)), workers=1)
+    other_replica = StoreJobStates(RemoteStore(oxigraph_server))
+    gen = RemoteStore(oxigraph_server).generation
+    job = a.submit("x", lambda progress: (progress(1, 2, "half"), {"ok": 1})[1])
+    a.wait(job["id"], timeout=20)
+    seen = other_replica.get(job["id"])
+    assert seen["status"] == "succeeded" and seen["result"] == {"ok": 1} and seen["kind"] == "x"
+    assert RemoteStore(oxigraph_server).generation == gen  # job state is not data: caches stay valid
+    assert other_replica.get("nope") is None
+    a.shutdown()
