@@ -335,11 +335,18 @@ def main(argv=None):
         delta = get_loader("curriculum-csv").load(Source.from_path(cur0),
                                                   Context(ids=ws.ids, store=ws.store, options={"framework": "hpc"}))
         nq = "".join(f"{s.n3()} {p.n3()} {o.n3()} <{g}> .\n" for g, gr in delta.graphs.items() for s, p, o in gr)
-        raw = ox.Store()
+        quads = list(ox.parse(nq.encode(), format=ox.RdfFormat.N_QUADS))
+        raw = ox.Store(str(tmp / "raw-disk"))  # same kind of store as ours (on disk)
         t0 = time.perf_counter()
-        raw.bulk_load(nq.encode(), format=ox.RdfFormat.N_QUADS)
+        raw.extend(quads)  # one transaction, as our writes
+        raw_extend = time.perf_counter() - t0
+        raw2 = ox.Store(str(tmp / "raw-bulk"))
+        t0 = time.perf_counter()
+        raw2.bulk_load(nq.encode(), format=ox.RdfFormat.N_QUADS)  # no transaction
         raw_load = time.perf_counter() - t0
+        del raw, raw2, quads
         rows["load_curriculum_3530"] = {"seconds": round(load_s, 2), "triples": res.triples,
+                                        "raw_oxigraph_disk_transaction_s": round(raw_extend, 3),
                                         "raw_oxigraph_bulk_load_s": round(raw_load, 3), "target_s": 3.0}
         print("load 3,530-row curriculum:", rows["load_curriculum_3530"], flush=True)
 
@@ -392,8 +399,12 @@ def main(argv=None):
             ox.Variable("program"): ox.NamedNode(str(ws.ids.program("md")))})), n=15)
         raw_big = timed(lambda: list(store.ox.query(text, use_default_graph_as_union=True, substitutions={
             ox.Variable("program"): ox.NamedNode(str(ws.ids.program(prog0)))})), n=7)
+        from ontology.gaps import cached_gap_report
+        md_c = timed(lambda: cached_gap_report(store, ws.ids, "md", "hpc"), n=50)
+        big_c = timed(lambda: cached_gap_report(store, ws.ids, prog0, "hpc"), n=50)
         rows["gap_report_in_process"] = {
-            "md_353_ms": ms(md), f"{prog0}_3530_ms": ms(big), "raw_oxigraph_program_teaching_md_ms": ms(raw_md),
+            "md_353_ms": ms(md), f"{prog0}_3530_ms": ms(big), "md_353_cached_ms": ms(md_c),
+            f"{prog0}_3530_cached_ms": ms(big_c), "raw_oxigraph_program_teaching_md_ms": ms(raw_md),
             f"raw_oxigraph_program_teaching_{prog0}_ms": ms(raw_big), "target_3530_ms": 50}
         print("gap report in-process:", rows["gap_report_in_process"], flush=True)
         out["bench_process_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -460,7 +471,9 @@ def markdown(out: dict) -> str:
     if g:
         big = next(k for k in g if k.endswith("_3530_ms"))
         rawbig = next(k for k in g if k.startswith("raw_oxigraph_program_teaching_s"))
-        add("gap report, 3,530-objective program, in-process", f"{g[big]} ms (353-objective: {g['md_353_ms']} ms)",
+        add("gap report, 3,530-objective program, in-process",
+            f"{g[big]} ms computed, {g.get(big.replace('_ms', '_cached_ms'))} ms cached "
+            f"(353-objective: {g['md_353_ms']} ms computed)",
             f"Oxigraph teaching query {g[rawbig]} ms", "≤ 50 ms")
     a = r.get("align_3530_warm")
     if a:
@@ -469,14 +482,16 @@ def markdown(out: dict) -> str:
     x = r.get("load_curriculum_3530")
     if x:
         add("load a 3,530-row curriculum CSV with validation", f"{x['seconds']} s ({x['triples']} triples)",
-            f"Oxigraph bulk load {x['raw_oxigraph_bulk_load_s']} s", "≤ 3 s")
+            f"Oxigraph on disk: one-transaction insert {x.get('raw_oxigraph_disk_transaction_s')} s, "
+            f"bulk load {x['raw_oxigraph_bulk_load_s']} s", "≤ 3 s")
     x = r.get("framework_listing")
     if x:
         add(f"framework listing ({x.get('frameworks')} frameworks, ~17.5k competencies)",
             f"{x['seconds']} s" if x.get("seconds") is not None else x.get("error"), "", "≤ 0.1 s")
     x = r.get("service_rss")
     if x:
-        add(f"service RSS, {x['triples']:,}-triple store (no model loaded)", f"{x['rss_mib']} MiB", "", "≤ 1 GiB")
+        add(f"service RSS, {x['triples']:,}-triple store", f"{x['rss_mib']} MiB (gunicorn worker, no model); "
+            f"{out.get('bench_process_peak_rss_mib')} MiB peak with the model loaded (bench process)", "", "≤ 1 GiB")
     return "\n".join(lines)
 
 

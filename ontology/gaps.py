@@ -256,7 +256,10 @@ def gap_report(store: Store, ids, program: str, framework: str, *, year: int | N
     if not comps:
         raise NotFound(f"framework {framework!r} is not loaded", field="framework")
     pid = ids.program(program)
-    teaching_rows = store.select("program_teaching", program=pid)
+    # Without include_suggestions only accepted alignments count: ask only for those (a program's
+    # suggestions usually outnumber its accepted alignments several times).
+    teaching_rows = store.select("program_teaching", program=pid,
+                                 status=ACCEPTED if include_suggestions is None else None)
     if not teaching_rows and not store.select("program_objectives", program=pid):
         raise NotFound(f"program {program!r} is not loaded", field="program")
     if course is not None and not any(r["code"] == course for r in store.select("program_courses",
