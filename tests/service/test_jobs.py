@@ -85,3 +85,18 @@ def test_jobs_record_failures_without_internals_and_progress_linker_keeps_rankin
     assert pl.rank(["a", "b", "c"], top_k=1) == [["A"], ["B"], ["C"]] and pl.model_version == "m"
     assert seen == [(2, 3), (3, 3)]
     jobs.shutdown()
+
+
+def test_async_syllabus_upload_is_a_job(loaded, auth):
+    import io
+    text = ("# MED-201 syllabus\n\n## Learning objectives\n\nBy the end of this course students will be able to:\n\n"
+            "1. Deliver a structured handover of a ward patient to the night team.\n"
+            "2. Discuss goals of care with a seriously ill patient and their family.\n").encode()
+    r = loaded.post("/api/programs/mini/courses/MED-201/syllabus?async=1",
+                    data={"file": (io.BytesIO(text), "med201.md"), "align": "false"},
+                    headers=auth("educator"), content_type="multipart/form-data")
+    assert r.status_code == 202, r.get_json()
+    j = _wait(loaded, r.headers["Location"])
+    assert j["status"] == "succeeded", j
+    assert j["kind"] == "syllabus" and j["result"]["version"] == 1
+    assert len(j["result"]["extraction"]["objectives"]) == 2
