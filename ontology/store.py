@@ -165,12 +165,21 @@ class EmbeddedStore(Store):
         """
         with self._write_lock:
             staged, deletes, inserts, drops = {}, [], [], []
+            iris: dict = {}  # rdflib IRIs repeat (predicates, classes, subjects): convert each once
+
+            def conv(t):
+                if type(t) is URIRef:
+                    o = iris.get(t)
+                    if o is None:
+                        o = iris[t] = ox.NamedNode(t)
+                    return o
+                return to_ox(t)
             try:
                 for name, g in graphs.items():
                     if not g_is_iri(name):
                         continue
                     gname = ox.NamedNode(str(name))
-                    new = {(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in g}
+                    new = {(conv(s), conv(p), conv(o)) for s, p, o in g}
                     if not new:  # an empty graph is dropped (not kept as an empty named graph)
                         if self.ox.contains_named_graph(gname):
                             drops.append(gname)
