@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run init serve test bench bench-linking browsers clean fuzz
+.PHONY: install run init serve test bench bench-linking bench-scale browsers clean fuzz
 
 $(STAMP): setup.cfg pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -53,6 +53,12 @@ bench: bench-linking
 # Builds the ESCO-tuned MiniLM first if missing (python -m ontology.alignment.finetune, ~7-13 min on 2 cores).
 bench-linking: install
 	$(BIN)/python bench/linking.py
+
+# Issue 12's table at institution scale (~35k objectives, ESCO, 5k learners; ~15-30 min on 2 cores):
+# bench/results/scale.json and a markdown table; then req/s as gunicorn workers grow over an Oxigraph server.
+bench-scale: install
+	nice -n 10 $(BIN)/python bench/scale.py
+	nice -n 10 $(BIN)/python bench/scale_workers.py
 
 clean:
 	rm -rf var/store var/cache

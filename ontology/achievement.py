@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from rdflib import Literal
 
 from .errors import NotFound
+from .gaps import assessing_rows
 from .store import Store
 
 
@@ -81,7 +82,7 @@ def cohort_achievement(store: Store, ids, program: str, framework: str, cohort: 
     for r in results:
         by_assessment[r["assessment"]].append(r)
     assessing = defaultdict(set)
-    for r in store.select("program_assessing", program=pid):
+    for r in assessing_rows(store, pid):
         if r["comp"] in comps:
             assessing[r["comp"]].add(r["assessment"])
     out, no_results, suppressed = [], set(), []

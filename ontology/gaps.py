@@ -8,7 +8,9 @@ assessment of the program assesses it directly or assesses an objective aligned 
 from __future__ import annotations
 
 import io
-from collections import defaultdict
+import threading
+import weakref
+from collections import OrderedDict, defaultdict
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -156,6 +158,82 @@ class GapReport:
         return g
 
 
+def assessing_rows(store: Store, pid) -> list[dict]:
+    """Every (competency, assessment) pair of a program, ``via`` "direct" or "objective".
+
+    The same rows as ``program_assessing.rq``, from two flat queries anchored on the program
+    (that query's UNION makes Oxigraph evaluate the objective branch over the whole store).
+    """
+    rows = [dict(r, via="direct") for r in store.select("program_assessing_direct", program=pid)]
+    rows += [dict(r, via="objective") for r in store.select("program_assessing_objective", program=pid)]
+    return rows
+
+
+class ReportCache:
+    """Computed results keyed on (store generation, arguments), least recently used first out.
+
+    Every write bumps the store's generation, so an entry computed before a write is never served
+    after it: the key it was stored under no longer matches.  A report computed while a write
+    lands is stored under the generation read *before* computing, so it is never served as newer
+    than it is.  Thread-safe; two threads missing the same key both compute (no lock held while
+    computing), which is harmless.
+    """
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get_or_compute(self, store, key: tuple, compute):
+        full = (store_generation(store),) + key
+        with self._lock:
+            if full in self._items:
+                self._items.move_to_end(full)
+                self.hits += 1
+                return self._items[full]
+            self.misses += 1
+        value = compute()
+        with self._lock:
+            self._items[full] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self):
+        with self._lock:
+            self._items.clear()
+
+
+_caches: "weakref.WeakKeyDictionary[Store, ReportCache]" = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def store_generation(store) -> object:
+    """The store's write generation (a counter for the embedded store; read from the server for a
+    remote one, so several processes agree)."""
+    return store.generation
+
+
+def report_cache(store: Store) -> ReportCache:
+    """The cache of results over ``store`` (one per store object)."""
+    with _caches_lock:
+        c = _caches.get(store)
+        if c is None:
+            c = _caches[store] = ReportCache()
+        return c
+
+
+def cached_gap_report(store: Store, ids, program: str, framework: str, *, year: int | None = None,
+                      course: str | None = None, role: str | None = None,
+                      include_suggestions: float | None = None, stage: str | None = "graduation") -> GapReport:
+    """:func:`gap_report`, served from :func:`report_cache` while the store has not changed."""
+    key = ("gap_report", ids.base, program, framework, year, course, role, include_suggestions, stage)
+    return report_cache(store).get_or_compute(store, key, lambda: gap_report(
+        store, ids, program, framework, year=year, course=course, role=role,
+        include_suggestions=include_suggestions, stage=stage))
+
+
 def _status(taught: bool, assessed: bool, reached: int | None, required: int | None) -> str:
     if not taught and not assessed:
         return "not_taught"
@@ -209,7 +287,10 @@ def gap_report(store: Store, ids, program: str, framework: str, *, year: int | N
     if not comps:
         raise NotFound(f"framework {framework!r} is not loaded", field="framework")
     pid = ids.program(program)
-    teaching_rows = store.select("program_teaching", program=pid)
+    # Without include_suggestions only accepted alignments count: ask only for those (a program's
+    # suggestions usually outnumber its accepted alignments several times).
+    teaching_rows = store.select("program_teaching", program=pid,
+                                 status=ACCEPTED if include_suggestions is None else None)
     if not teaching_rows and not store.select("program_objectives", program=pid):
         raise NotFound(f"program {program!r} is not loaded", field="program")
     if course is not None and not any(r["code"] == course for r in store.select("program_courses",
@@ -240,7 +321,7 @@ def gap_report(store: Store, ids, program: str, framework: str, *, year: int | N
             level=r["level"], score=float(r["score"]) if r["score"] is not None else None,
             method=str(r["method"]).rsplit("#", 1)[-1], reviewed=reviewed))
     assessed = defaultdict(list)
-    for r in store.select("program_assessing", program=pid):
+    for r in assessing_rows(store, pid):
         if keep(r["code"], r["year"]):
             assessed[r["comp"]].append(Assessing(
                 assessment=r["assessment"], assessment_id=r["aid"], title=r["title"], course=r["code"],
@@ -327,7 +408,8 @@ def role_readiness(store: Store, ids, program: str, role: str, framework: str | 
     fws = [framework] if framework else sorted({r["fw"] for r in reqs})
     entries = {}
     for fw in fws:
-        rep = gap_report(store, ids, program, fw, role=role, include_suggestions=include_suggestions, stage=stage)
+        rep = cached_gap_report(store, ids, program, fw, role=role, include_suggestions=include_suggestions,
+                                stage=stage)
         entries.update({e.competency: e for e in rep.entries})
     items = []
     for r in reqs:

@@ -34,9 +34,13 @@ def ingest(store: Store, delta, *, validate: bool = True, extra: dict | None = N
 
     t0 = time.perf_counter()
     if validate:
-        union = Graph()
-        for g in delta.graphs.values():
-            union += g
+        graphs = list(delta.graphs.values())
+        if len(graphs) == 1:
+            union = graphs[0]  # no copy (validation only reads it)
+        else:
+            union = Graph()
+            for g in graphs:
+                union += g
         violations = shacl_validate(union, origin=delta.origin, columns=delta.columns)
         if violations:
             raise ValidationError(violations)

@@ -7,6 +7,9 @@ source) in a single Oxigraph transaction.
 """
 from __future__ import annotations
 
+import io
+import json
+import re
 import threading
 import uuid
 from abc import ABC, abstractmethod
@@ -35,7 +38,38 @@ def load_query(name: str) -> str:
         raise NotFound(f"no query named {name!r}") from None
 
 
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def values_block(query: str, subs: Mapping) -> str:
+    """``query`` with its bindings as a ``VALUES`` block opening the WHERE clause.
+
+    Used for queries marked ``# bind: values``: Oxigraph's optimiser does not see substituted
+    variables as bound, so it may plan a join from the other end (scanning the store); a VALUES
+    block makes it start from the bound term.  The terms are serialised by pyoxigraph (N-Triples
+    escaping of an already-built ``NamedNode``/``Literal``), never by formatting raw input.
+    """
+    if not subs:
+        return query
+    names = " ".join(f"?{v.value}" for v in subs)
+    row = " ".join(str(t) for t in subs.values())
+    m = _WHERE.search(_strip_comments(query))
+    if m is None:
+        raise QueryError("a '# bind: values' query needs a WHERE clause")
+    return f"{query[:m.end()]} VALUES ({names}) {{ ({row}) }}{query[m.end():]}"
+
+
+def _strip_comments(query: str) -> str:
+    # same length as the input, so positions match; only whole-line comments are used in our .rq files
+    return "\n".join(" " * len(line) if line.lstrip().startswith("#") else line for line in query.split("\n"))
+
+
+_OX_TERMS = (ox.NamedNode, ox.BlankNode, ox.Literal)
+
+
 def to_ox(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, _OX_TERMS):
+        return term
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -110,8 +144,8 @@ class Store(ABC):
         return lock
 
     @abstractmethod
-    def graph(self, name: URIRef) -> Graph:
-        """A copy of one named graph."""
+    def graph(self, name: URIRef, subjects: Iterable | None = None) -> Graph:
+        """A copy of one named graph (only the triples of ``subjects`` when given)."""
 
     @abstractmethod
     def __len__(self) -> int: ...
@@ -160,17 +194,59 @@ class EmbeddedStore(Store):
             raise QueryError(f"query failed: {e}") from None
 
     def replace_graphs(self, graphs):
+        """Replace each named graph, all in one transaction, writing only what changed.
+
+        Each graph's new triples (an rdflib ``Graph`` or any iterable of ``(s, p, o)`` in rdflib or
+        pyoxigraph terms) are compared with what the store holds; one update then deletes the triples
+        that went and inserts those that came (a re-alignment rewrites a few thousand triples, not
+        ~100k, and an on-disk store pays per written quad).  A graph with blank nodes cannot be
+        diffed (DELETE DATA takes no blank nodes): it is staged and MOVEd in the same update.
+        """
         with self._write_lock:
-            staged = {}
+            staged, deletes, inserts, drops = {}, [], [], []
+            iris: dict = {}  # rdflib IRIs repeat (predicates, classes, subjects): convert each once
+
+            def conv(t):
+                try:
+                    if type(t) is URIRef:
+                        o = iris.get(t)
+                        if o is None:
+                            o = iris[t] = ox.NamedNode(t)
+                        return o
+                    return to_ox(t)
+                except (ValueError, TypeError) as e:  # a term Oxigraph refuses (an IRI with a space, ...)
+                    raise LoadError(f"cannot store {str(t)[:200]!r}: {e}") from None
             try:
                 for name, g in graphs.items():
-                    tmp = ox.NamedNode(_STAGING + uuid.uuid4().hex)
-                    staged[name] = tmp
-                    self.ox.extend(_ox_quad(s, p, o, tmp) for s, p, o in g)
-                # MOVE of every staged graph in one update: one transaction, all or nothing.
-                ops = [f"MOVE SILENT GRAPH <{tmp.value}> TO GRAPH <{name}>" for name, tmp in staged.items()
-                       if g_is_iri(name)]
-                if ops:
+                    if not g_is_iri(name):
+                        continue
+                    gname = ox.NamedNode(str(name))
+                    new = {(conv(s), conv(p), conv(o)) for s, p, o in g}
+                    if not new:  # an empty graph is dropped (not kept as an empty named graph)
+                        if self.ox.contains_named_graph(gname):
+                            drops.append(gname)
+                        continue
+                    old = {(q.subject, q.predicate, q.object)
+                           for q in self.ox.quads_for_pattern(None, None, None, gname)}
+                    if any(isinstance(t, ox.BlankNode) for tr in (new, old) for x in tr for t in (x[0], x[2])):
+                        tmp = ox.NamedNode(_STAGING + uuid.uuid4().hex)
+                        staged[name] = tmp
+                        self.ox.extend(ox.Quad(s, p, o, tmp) for s, p, o in new)
+                        continue
+                    deletes += [ox.Quad(s, p, o, gname) for s, p, o in old - new]
+                    inserts += [ox.Quad(s, p, o, gname) for s, p, o in new - old]
+                if not deletes and not staged and not drops:
+                    if inserts:
+                        self.ox.extend(inserts)  # one transaction
+                else:
+                    # MOVE of staged graphs, deletes and inserts in one update: all or nothing.
+                    ops = [f"MOVE SILENT GRAPH <{tmp.value}> TO GRAPH <{name}>" for name, tmp in staged.items()
+                           if g_is_iri(name)]
+                    ops += [f"DROP SILENT GRAPH {g}" for g in drops]
+                    if deletes:
+                        ops.append("DELETE DATA { " + _quad_block(deletes) + " }")
+                    if inserts:
+                        ops.append("INSERT DATA { " + _quad_block(inserts) + " }")
                     self.ox.update(" ;\n".join(ops))
             finally:
                 for tmp in staged.values():
@@ -210,17 +286,20 @@ class EmbeddedStore(Store):
         # Same binding mechanism as query()'s initBindings (Oxigraph substitutions), minus rdflib's
         # per-cell Result wrapping, which costs ~8x on report-sized answers (21 ms vs 2.6 ms).
         subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items() if v is not None}
+        text = load_query(name)
+        if text.startswith("# bind: values"):
+            text, subs = values_block(text, subs), {}
         # Reads made while a write holds the lock (possibly this very thread) stay in-process.
         if self.read_executor is not None and not _held(self._write_lock):
             from .sparql import QueryAborted
             try:
-                return self.read_executor(load_query(name), subs)
+                return self.read_executor(text, subs)
             except QueryAborted as e:
                 if "could not start" not in str(e):
                     raise
                 # no worker process could be started: answer in-process rather than not at all
         try:
-            res = self.ox.query(load_query(name), use_default_graph_as_union=True, substitutions=subs)
+            res = self.ox.query(text, use_default_graph_as_union=True, substitutions=subs)
         except (SyntaxError, RuntimeError) as e:
             raise QueryError(f"query {name} failed: {e}") from None
         names = [v.value for v in res.variables]
@@ -230,9 +309,14 @@ class EmbeddedStore(Store):
         return sorted(g.value for g in self.ox.named_graphs()
                       if isinstance(g, ox.NamedNode) and not g.value.startswith(_STAGING))
 
-    def graph(self, name):
+    def graph(self, name, subjects=None):
         g = Graph()
-        for q in self.ox.quads_for_pattern(None, None, None, ox.NamedNode(str(name))):
+        gname = ox.NamedNode(str(name))
+        if subjects is None:
+            quads = self.ox.quads_for_pattern(None, None, None, gname)
+        else:
+            quads = (q for s in subjects for q in self.ox.quads_for_pattern(to_ox(s), None, None, gname))
+        for q in quads:
             g.add((_from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object)))
         return g
 
@@ -258,6 +342,14 @@ def _held(lock) -> bool:
         lock.release()
         return False
     return True
+
+
+def _quad_block(quads) -> str:
+    """Quads as SPARQL data (pyoxigraph's N-Triples serialisation of each term)."""
+    by_graph: dict = {}
+    for q in quads:
+        by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
+    return " ".join(f"GRAPH {g} {{ {' '.join(lines)} }}" for g, lines in by_graph.items())
 
 
 def g_is_iri(name) -> bool:
@@ -298,5 +390,218 @@ def _from_ox(t):
 
 
 def open_store(path: str | Path | None) -> Store:
-    """The default store: embedded Oxigraph at ``path`` (in memory when ``None``)."""
+    """The store ``GAPMAP_STORE`` names: a SPARQL server when it is an ``http(s)://`` URL
+    (:class:`RemoteStore`), else embedded Oxigraph at ``path`` (in memory when empty/``None``)."""
+    if isinstance(path, str) and path.startswith(("http://", "https://")):
+        return RemoteStore(path)
     return EmbeddedStore(path)
+
+
+# ------------------------------------------------------------------------------------------------
+# Remote store: any SPARQL 1.1 Query/Update + Graph Store Protocol server
+# ------------------------------------------------------------------------------------------------
+_META = "urn:gapmap:meta"
+_GEN_S, _GEN_P = "urn:gapmap:store", "urn:gapmap:generation"
+_STATE = "urn:gapmap:state"
+
+
+class StoreUnavailable(QueryError):
+    status = 503
+    title = "Store unavailable"
+
+
+class RemoteStore(Store):
+    """A store on a SPARQL server (Oxigraph server, Virtuoso, Fuseki, …), over SPARQL 1.1 Query,
+    Update and the Graph Store Protocol; several service processes can share it.
+
+    - Reads: every named query is sent with its bindings as a ``VALUES`` block (standard SPARQL:
+      servers have no substitution API); the server must answer over the union of the named graphs
+      (``oxigraph serve --union-default-graph``; Virtuoso and Fuseki's ``unionDefaultGraph``).
+    - Writes: one SPARQL Update request per write (a server applies one request as one
+      transaction), which also replaces the store's generation token in the graph ``urn:gapmap:meta``;
+      :attr:`generation` reads that token, so caches in every process see every write.
+
+    ``RemoteStore("http://host:7878")`` uses Oxigraph's layout (``/query``, ``/update``, ``/store``);
+    a URL ending in ``/sparql`` uses it for query and update and ``…/sparql-graph-crud`` (Virtuoso).
+    """
+
+    def __init__(self, url: str, *, update_url: str | None = None, gsp_url: str | None = None,
+                 timeout: float = 60.0):
+        url = url.rstrip("/")
+        if url.endswith("/sparql"):
+            self.query_url, self.update_url = url, update_url or url
+            self.gsp_url = gsp_url or url + "-graph-crud"
+        elif url.endswith("/query"):
+            base = url[: -len("/query")]
+            self.query_url, self.update_url, self.gsp_url = url, update_url or base + "/update", gsp_url or base + "/store"
+        else:
+            self.query_url, self.update_url, self.gsp_url = url + "/query", update_url or url + "/update", \
+                gsp_url or url + "/store"
+        self.url, self.timeout = url, timeout
+        self._write_lock = threading.Lock()
+
+    # HTTP -------------------------------------------------------------------------------------
+    def _post(self, url: str, data: bytes, content_type: str, accept: str | None = None) -> bytes:
+        import urllib.error
+        import urllib.request
+        headers = {"Content-Type": content_type}
+        if accept:
+            headers["Accept"] = accept
+        req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as r:
+                return r.read()
+        except urllib.error.HTTPError as e:
+            body = e.read()[:500].decode("utf-8", "replace")
+            if e.code >= 500:
+                raise StoreUnavailable(f"the store at {self.url} answered {e.code}: {body}") from None
+            raise QueryError(f"the store at {self.url} refused the request ({e.code}): {body}") from None
+        except (urllib.error.URLError, OSError) as e:
+            raise StoreUnavailable(f"the store at {self.url} is unreachable: {e}") from None
+
+    def _select_json(self, sparql: str) -> dict:
+        raw = self._post(self.query_url, sparql.encode("utf-8"), "application/sparql-query",
+                         "application/sparql-results+json")
+        return json.loads(raw)
+
+    def _update(self, ops: list[str]) -> None:
+        gen = uuid.uuid4().hex
+        ops = list(ops) + [
+            f"DELETE WHERE {{ GRAPH <{_META}> {{ <{_GEN_S}> <{_GEN_P}> ?g }} }}",
+            f"INSERT DATA {{ GRAPH <{_META}> {{ <{_GEN_S}> <{_GEN_P}> \"{gen}\" }} }}"]
+        with self._write_lock:
+            self._post(self.update_url, " ;\n".join(ops).encode("utf-8"), "application/sparql-update")
+
+    # Store contract ---------------------------------------------------------------------------
+    @property
+    def generation(self):
+        rows = self._select_json(f"SELECT ?g WHERE {{ GRAPH <{_META}> {{ <{_GEN_S}> <{_GEN_P}> ?g }} }}")
+        b = rows["results"]["bindings"]
+        return b[0]["g"]["value"] if b else None
+
+    def query(self, sparql, bindings=None):
+        from rdflib.query import Result as _Result
+        subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items() if v is not None}
+        text = _with_prefixes(values_block(sparql, subs) if subs else sparql)
+        kind = _query_kind(text)
+        if kind in ("CONSTRUCT", "DESCRIBE"):
+            raw = self._post(self.query_url, text.encode("utf-8"), "application/sparql-query", "application/n-triples")
+            g = Graph()
+            g.parse(data=raw.decode("utf-8"), format="nt")
+            res = _Result("CONSTRUCT")
+            res.graph = g
+            return res
+        raw = self._post(self.query_url, text.encode("utf-8"), "application/sparql-query",
+                         "application/sparql-results+json")
+        return _Result.parse(io.BytesIO(raw), format="json")
+
+    def select(self, name, **bindings):
+        subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items() if v is not None}
+        data = self._select_json(values_block(load_query(name), subs))
+        names = data["head"]["vars"]
+        return [{n: _json_py(b.get(n)) for n in names} for b in data["results"]["bindings"]]
+
+    def ask(self, name, **bindings):
+        subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items() if v is not None}
+        return bool(self._select_json(values_block(load_query(name), subs)).get("boolean"))
+
+    def replace_graphs(self, graphs):
+        ops = []
+        for name, g in graphs.items():
+            if not g_is_iri(name):
+                continue
+            gname = ox.NamedNode(str(name))
+            ops.append(f"DROP SILENT GRAPH {gname}")
+            quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), gname) for s, p, o in g]
+            if quads:
+                ops.append("INSERT DATA { " + _quad_block(quads) + " }")
+        if ops:
+            self._update(ops)
+
+    def apply(self, delete, insert):
+        delete = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g))) for s, p, o, g in delete]
+        insert = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g))) for s, p, o, g in insert]
+        ops = []
+        if delete:
+            ops.append("DELETE DATA { " + _quad_block(delete) + " }")
+        if insert:
+            ops.append("INSERT DATA { " + _quad_block(insert) + " }")
+        if ops:
+            self._update(ops)
+
+    def graph_names(self):
+        data = self._select_json("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return sorted(b["g"]["value"] for b in data["results"]["bindings"]
+                      if b["g"]["type"] == "uri" and not b["g"]["value"].startswith(("urn:gapmap:", _STAGING)))
+
+    def graph(self, name, subjects=None):
+        gname = ox.NamedNode(str(name))
+        text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {gname} {{ ?s ?p ?o }} }}"
+        if subjects is not None:
+            subjects = [to_ox(s) for s in subjects]
+            if not subjects:
+                return Graph()
+            text = (f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {' '.join(str(s) for s in subjects)} }} "
+                    f"GRAPH {gname} {{ ?s ?p ?o }} }}")
+        raw = self._post(self.query_url, text.encode("utf-8"), "application/sparql-query", "application/n-triples")
+        g = Graph()
+        for t in ox.parse(raw, format=ox.RdfFormat.N_TRIPLES):
+            g.add((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object)))
+        return g
+
+    def graph_size(self, name) -> int:
+        gname = ox.NamedNode(str(name))
+        d = self._select_json(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {gname} {{ ?s ?p ?o }} }}")
+        return int(d["results"]["bindings"][0]["n"]["value"])
+
+    def flush(self):
+        pass
+
+    # Small shared state (job status, …) for several service processes: kept in graph
+    # urn:gapmap:state, one JSON text per key; not data, so it does not bump the generation.
+    def put_state(self, key: str, value: str | None) -> None:
+        s = ox.NamedNode("urn:gapmap:state:" + uuid.uuid5(uuid.NAMESPACE_URL, key).hex)
+        ops = [f"DELETE WHERE {{ GRAPH <{_STATE}> {{ {s} ?p ?o }} }}"]
+        if value is not None:
+            ops.append(f"INSERT DATA {{ GRAPH <{_STATE}> {{ {s} <urn:gapmap:key> {ox.Literal(key)} ; "
+                       f"<urn:gapmap:value> {ox.Literal(value)} }} }}")
+        self._post(self.update_url, " ;\n".join(ops).encode("utf-8"), "application/sparql-update")
+
+    def get_state(self, key: str) -> str | None:
+        s = ox.NamedNode("urn:gapmap:state:" + uuid.uuid5(uuid.NAMESPACE_URL, key).hex)
+        d = self._select_json(f"SELECT ?v WHERE {{ GRAPH <{_STATE}> {{ {s} <urn:gapmap:value> ?v }} }}")
+        b = d["results"]["bindings"]
+        return b[0]["v"]["value"] if b else None
+
+    def __len__(self):
+        d = self._select_json(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(!STRSTARTS(STR(?g), 'urn:gapmap:')) }}")
+        return int(d["results"]["bindings"][0]["n"]["value"])
+
+
+def _with_prefixes(text: str) -> str:
+    """The usual prefixes declared before a free query (the embedded store passes them as initNs)."""
+    declared = {m.group(1) for m in re.finditer(r"PREFIX\s+([\w-]*):", text, re.I)}
+    head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items() if p not in declared)
+    return head + text
+
+
+def _query_kind(text: str) -> str:
+    m = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", _strip_comments(text), re.I)
+    return m.group(1).upper() if m else "SELECT"
+
+
+def _json_py(cell):
+    """A plain Python value for a SPARQL JSON result cell (the same as for an Oxigraph cell)."""
+    if cell is None:
+        return None
+    if cell["type"] == "uri":
+        return cell["value"]
+    if cell["type"] == "bnode":
+        return f"_:{cell['value']}"
+    cast = _CASTS.get(cell.get("datatype", ""))
+    if cast is not None:
+        try:
+            return cast(cell["value"])
+        except ValueError:
+            return cell["value"]
+    return cell["value"]

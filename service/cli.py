@@ -161,9 +161,30 @@ def list_loaders():
 @click.option("--framework", help="default: the program's framework")
 @click.option("--top", "top_k", type=int, help="suggestions per objective")
 @click.pass_context
-def align(ctx, program, framework, top_k):
+@click.option("--progress/--no-progress", default=None, help="progress bar on stderr (default: when a terminal)")
+def align(ctx, program, framework, top_k, progress):
     """Suggest competencies for every objective of PROGRAM."""
-    _echo_json(_ws(ctx).align(program, framework, top_k=top_k).to_dict())
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        _echo_json(_ws(ctx).align(program, framework, top_k=top_k).to_dict())
+        _audit(ctx, f"align {program}")
+        return
+    bar = None
+
+    def report(done, total=None, message=""):
+        nonlocal bar
+        if bar is None and total:
+            bar = click.progressbar(length=total, label=f"aligning {program}", file=sys.stderr,
+                                    show_pos=True, show_eta=True).__enter__()
+        if bar is not None:
+            bar.update(done - bar.pos)
+    try:
+        res = _ws(ctx).align(program, framework, top_k=top_k, progress=report)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    _echo_json(res.to_dict())
     _audit(ctx, f"align {program}")
 
 

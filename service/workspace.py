@@ -50,11 +50,25 @@ class Workspace:
     _linkers: dict = field(default_factory=dict)
     _encoders: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _jobs: object = None
+
+    @property
+    def jobs(self):
+        """Long work with progress (service/jobs.py); in-process thread pool, created on first use."""
+        if self._jobs is None:
+            with self._lock:
+                if self._jobs is None:
+                    from .jobs import Jobs, StoreJobStates
+                    # several processes over a shared (remote) store share job state through it
+                    shared = hasattr(self.store, "put_state")
+                    self._jobs = Jobs(StoreJobStates(self.store) if shared else None)
+        return self._jobs
 
     @classmethod
     def from_config(cls, cfg: Config | None = None, store: Store | None = None) -> "Workspace":
         cfg = cfg or Config()
-        return cls(store=store or open_store(cfg.STORE_PATH or None), ids=Ids(cfg.BASE), config=cfg)
+        return cls(store=store if store is not None else open_store(cfg.STORE_PATH or None), ids=Ids(cfg.BASE),
+                   config=cfg)
 
     # Loading -----------------------------------------------------------------------------
     #: loaders whose sources change what a gap report says; a report is saved before each such reload
@@ -153,9 +167,13 @@ class Workspace:
             return self._linkers[framework][1]
 
     def align(self, program: str, framework: str | None = None, *, top_k: int | None = None,
-              min_precision: float | None = None) -> AlignResult:
+              min_precision: float | None = None, progress=None) -> AlignResult:
         framework = framework or self.program_framework(program)
-        return align_program(self.store, self.ids, program, framework, self.linker(framework),
+        linker = self.linker(framework)
+        if progress is not None:  # scale: ranking in chunks, reporting progress (service/jobs.py)
+            from .jobs import ProgressLinker
+            linker = ProgressLinker(linker, progress)
+        return align_program(self.store, self.ids, program, framework, linker,
                              top_k=top_k or self.config.ALIGN_TOP_K,
                              min_precision=self.config.ALIGN_MIN_PRECISION if min_precision is None
                              else min_precision)

@@ -3,7 +3,7 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from . import accounts, catalog, exports, linked, loading, reports, review  # noqa: E402,F401  (routes register on bp)
+from . import accounts, catalog, exports, jobs, linked, loading, reports, review  # noqa: E402,F401  (routes register on bp)
 from . import careers  # noqa: E402,F401  (people, plans, mentoring, pipeline)
 from . import workbench  # noqa: E402,F401  (progression, health, crosswalks, drafts)
 from .openapi import openapi  # noqa: E402,F401

@@ -10,6 +10,7 @@ from loaders import Source, available
 from ..app import gapmap
 from ..auth import require
 from . import bp
+from .jobs import accepted, wants_async
 from .params import BadParameter
 
 
@@ -35,5 +36,12 @@ def load(loader):
         if not isinstance(extra, dict):
             raise BadParameter("options must be a JSON object", field="options")
         options.update(extra)
-    res = gapmap().load(loader, Source(name=f.filename, data=f.read()), options)
+    ws = gapmap()
+    source = Source(name=f.filename, data=f.read())
+    if wants_async():  # large loads: 202 + Location: /api/jobs/{id}
+        from loaders import get as get_loader
+        get_loader(loader)  # an unknown loader is a 404 now, not a failed job
+        return accepted(ws.jobs.submit("load", lambda progress: ws.load(loader, source, options).to_dict(),
+                                       params={"loader": loader, "file": f.filename}))
+    res = ws.load(loader, source, options)
     return jsonify(res.to_dict()), 201

@@ -95,12 +95,16 @@ SPEC = {
             _p("include_suggestions", schema={"type": "number"})]),
         "/api/programs/{program}/align": {"post": {
             "summary": "Suggest competencies for every objective of the program (embedding alignment)",
-            "parameters": [_p("program", "path")],
+            "parameters": [_p("program", "path"), _p("async", schema={"type": "boolean"})],
             "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
                 "framework": {"type": "string"}, "top_k": {"type": "integer", "minimum": 1, "maximum": 50},
                 "min_precision": {"type": "number", "minimum": 0, "maximum": 1}}}}}},
             "responses": {"200": {"description": "alignment summary", "content": _JSON},
+                          "202": {"description": "with ?async=1 or Prefer: respond-async: a job; Location: /api/jobs/{id}",
+                                  "content": _JSON},
                           **_problems(*_WRITE)}}},
+        "/api/jobs/{job_id}": _get("A job (long work started with ?async=1): status, progress, result or error",
+                                   [_p("job_id", "path")]),
         "/api/programs/{program}/review": _get("Review queue: objectives with their suggestions", [
             _p("program", "path"), _p("status", schema={"enum": ["pending", "suggested", "accepted", "rejected", "unmapped", "all"]}),
             _p("course"), _p("year", schema={"type": "integer"}), _p("min_precision", schema={"type": "number"}),

@@ -5,11 +5,12 @@ from datetime import datetime, timezone
 
 from flask import Response, current_app, jsonify, request
 
-from ontology.gaps import gap_report, role_readiness
+from ontology.gaps import cached_gap_report, report_cache, role_readiness
 
 from ..app import gapmap
 from ..auth import require
 from . import bp
+from .jobs import accepted, wants_async
 from .params import BadParameter, arg_float, arg_int, negotiate
 
 RDF_FORMATS = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json")}
@@ -23,14 +24,27 @@ def _framework(program: str) -> str:
 def gaps(program):
     ws = gapmap()
     fmt = negotiate()
-    from .workbench import arg_stage, report_for
-    report = report_for(program, _framework(program), year=arg_int("year", 1, 8),
-                        course=request.args.get("course") or None, role=request.args.get("role") or None,
-                        include_suggestions=arg_float("include_suggestions"), stage=arg_stage())
+    from .workbench import arg_stage
+    args = (program, request.args.get("framework") or None, arg_int("year", 1, 8),
+            request.args.get("course") or None, request.args.get("role") or None, arg_float("include_suggestions"),
+            arg_stage(), request.args.get("via") or None)
+    # Repeat requests are served from memory: the rendered body is cached on (store generation,
+    # arguments, format), so no query runs and nothing is serialised again until the next write.
+    # (RDF output carries the time it was generated, so it is rendered afresh.)
+    if fmt in RDF_FORMATS:
+        return _render(ws, fmt, *args)
+    body, mimetype, headers = report_cache(ws.store).get_or_compute(
+        ws.store, ("gaps-http", ws.ids.base, fmt) + args, lambda: _render(ws, fmt, *args))
+    return Response(body, mimetype=mimetype, headers=headers)
+
+
+def _render(ws, fmt, program, framework, year, course, role, include_suggestions, stage, via):
+    from .workbench import report_for
+    report = report_for(program, framework or ws.program_framework(program), via=via, year=year, course=course,
+                        role=role, include_suggestions=include_suggestions, stage=stage)
     if fmt == "csv":
         name = f"gaps-{program}-{report.framework}.csv"
-        return Response(report.to_csv(), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return report.to_csv(), "text/csv", {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt in RDF_FORMATS:
         rdf_fmt, mt = RDF_FORMATS[fmt]
         g = report.to_graph(ws.ids, when=datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -42,7 +56,7 @@ def gaps(program):
             return Response(to_jsonld(g, url if request.args.get("context") == "url" else None), mimetype=mt,
                             headers={"Link": f'<{url}>; rel="http://www.w3.org/ns/json-ld#context"'})
         return Response(g.serialize(format=rdf_fmt), mimetype=mt)
-    return jsonify(report.to_dict())
+    return current_app.json.dumps(report.to_dict()), "application/json", {}
 
 
 @bp.get("/programs/<program>/readiness/<role>")
@@ -65,7 +79,14 @@ def align(program):
     mp = body.get("min_precision")
     if mp is not None and (not isinstance(mp, (int, float)) or not 0 <= mp <= 1):
         raise BadParameter("min_precision must be a number from 0 to 1", field="min_precision")
-    res = gapmap().align(program, body.get("framework"), top_k=top_k, min_precision=mp)
+    ws = gapmap()
+    if wants_async():  # 202 + Location: /api/jobs/{id}; the default stays synchronous
+        fw = body.get("framework")
+        ws.program_framework(program) if not fw else None  # a 404 now, not a failed job later
+        return accepted(ws.jobs.submit("align", lambda progress: ws.align(
+            program, fw, top_k=top_k, min_precision=mp, progress=progress).to_dict(),
+            params={"program": program, "framework": fw, "top_k": top_k, "min_precision": mp}))
+    res = ws.align(program, body.get("framework"), top_k=top_k, min_precision=mp)
     return jsonify(res.to_dict())
 
 

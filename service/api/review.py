@@ -227,9 +227,14 @@ def upload_syllabus(program, code):
         except ValueError:
             raise BadParameter("year must be a whole number", field="year") from None
     ws = gapmap()
-    res = ws.upload_syllabus(program, code, f.filename, f.read(), who(),
-                             media_type=f.mimetype, year=year or None, title=request.form.get("title"),
-                             align=request.form.get("align", "true") != "false")
+    args = (program, code, f.filename, f.read(), who())
+    kw = dict(media_type=f.mimetype, year=year or None, title=request.form.get("title"),
+              align=request.form.get("align", "true") != "false")
+    from .jobs import accepted, wants_async
+    if wants_async():  # extraction + alignment as a job: 202 + Location: /api/jobs/{id}
+        return accepted(ws.jobs.submit("syllabus", lambda progress: ws.upload_syllabus(*args, **kw),
+                                       params={"program": program, "course": code, "file": f.filename}))
+    res = ws.upload_syllabus(*args, **kw)
     return jsonify(res), 201
 
 

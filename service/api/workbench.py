@@ -124,17 +124,18 @@ def crosswalk_decision(a, b, mid):
                           relation=bd.get("relation") or None, note=bd.get("note")))
 
 
-def report_for(program: str, framework: str, **kw):
-    """The gap report, through an accepted crosswalk when ``?via=`` names the framework the program is
-    aligned to (a report against another framework without re-aligning)."""
-    from ontology.gaps import gap_report
+def report_for(program: str, framework: str, *, via: str | None = None, **kw):
+    """The gap report (cached while the store is unchanged), through an accepted crosswalk when ``via``
+    (default ``?via=``) names the framework the program is aligned to (a report against another framework
+    without re-aligning)."""
+    from ontology.gaps import cached_gap_report
     ws = gapmap()
-    via = request.args.get("via") or None
+    via = via or request.args.get("via") or None
     if via and via != framework:
         from ontology.crosswalk import _check_fw, gap_report_via
         _check_fw(via, "via")
         return gap_report_via(ws.store, ws.ids, program, framework, via, **kw)
-    return gap_report(ws.store, ws.ids, program, framework, **kw)
+    return cached_gap_report(ws.store, ws.ids, program, framework, **kw)
 
 
 # --- what-if drafts ----------------------------------------------------------------------------------

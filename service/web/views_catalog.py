@@ -7,7 +7,7 @@ from flask import render_template, request
 from rdflib import Literal, URIRef
 
 from ontology.errors import NotFound
-from ontology.gaps import gap_report, role_readiness
+from ontology.gaps import cached_gap_report as gap_report, role_readiness
 
 from ..api.params import arg_float
 from ..app import gapmap

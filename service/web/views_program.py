@@ -9,7 +9,7 @@ from flask import render_template, request, url_for
 from rdflib import Literal
 
 from ontology.errors import NotFound
-from ontology.gaps import gap_report
+from ontology.gaps import cached_gap_report as gap_report
 
 from ..api.params import BadParameter, arg_float, arg_int
 from ..app import gapmap

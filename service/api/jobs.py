@@ -1,0 +1,33 @@
+"""Job resources: long work started with ``?async=1`` (or ``Prefer: respond-async``) answers 202 with
+``Location: /api/jobs/{id}``; the client (UI, CLI) polls that resource for status and progress."""
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+
+from ontology.errors import NotFound
+
+from ..app import gapmap
+from . import bp
+
+
+def wants_async() -> bool:
+    return (request.args.get("async", "").lower() in ("1", "true", "yes")
+            or "respond-async" in request.headers.get("Prefer", "").lower())
+
+
+def accepted(job: dict):
+    """The 202 answer for a submitted job."""
+    loc = url_for("api.job", job_id=job["id"])
+    resp = jsonify(dict(job, href=loc))
+    resp.status_code = 202
+    resp.headers["Location"] = loc
+    resp.headers["Retry-After"] = "1"
+    return resp
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id):
+    j = gapmap().jobs.get(job_id)
+    if j is None:
+        raise NotFound(f"no job {job_id!r} (jobs are kept for a while after they end)", field="job")
+    return jsonify(dict(j, href=url_for("api.job", job_id=job_id)))
