@@ -438,7 +438,7 @@ class RemoteStore(Store):
             self.query_url, self.update_url, self.gsp_url = url + "/query", update_url or url + "/update", \
                 gsp_url or url + "/store"
         self.url, self.timeout = url, timeout
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()  # re-entrant: writers hold locked() around their reads and writes
 
     # HTTP -------------------------------------------------------------------------------------
     def _post(self, url: str, data: bytes, content_type: str, accept: str | None = None) -> bytes:

@@ -17,7 +17,8 @@ def test_api_over_a_remote_store(oxigraph_server, tmp_path):
         assert isinstance(ws.store, RemoteStore)
         ws.store._update(["DROP SILENT ALL"])
         ws.load_manifest(MINI / "manifest.json")
-    c = app.test_client()
+    from tests.conftest import signed_client
+    c = signed_client(app, "viewer")
     progs = c.get("/api/programs").get_json()["programs"]
     assert [(p["id"], p["objectives"]) for p in progs] == [("mini", 5)]
     r1 = c.get("/api/programs/mini/gaps?role=intern")
