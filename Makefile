@@ -22,8 +22,8 @@ init: install
 	$(BIN)/gapmap init
 
 serve: install
-	@echo "Gapmap: http://127.0.0.1:5000/   e.g.  curl 'http://127.0.0.1:5000/api/programs/md/gaps?role=intern'"
-	@echo "       SPARQL: curl --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 5' http://127.0.0.1:5000/sparql"
+	@echo "Gapmap: http://127.0.0.1:5000/  (sign in; API clients send Authorization: Bearer TOKEN, see README)"
+	@echo "  e.g.  curl -H \"Authorization: Bearer \$$TOKEN\" 'http://127.0.0.1:5000/api/programs/md/gaps?role=intern'"
 	$(BIN)/gapmap serve --host 127.0.0.1 --port 5000
 
 run: init serve

@@ -21,9 +21,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from rdflib import Literal, URIRef
 
-from .errors import NotFound
+from .errors import GapmapError, NotFound
 from .store import Store
 from .vocab import ACCEPTED, SUGGESTED
+
+class BadCheck(GapmapError):
+    status = 400
+    title = "Bad parameter"
+
 
 CHECKS = ("unmapped_objectives", "empty_sessions", "unassessed_courses", "suggestion_only", "broken_chains",
           "near_duplicates")
@@ -94,7 +99,7 @@ def health(store: Store, ids, program: str, framework: str | None = None, *, enc
     """Run the health ``checks`` over ``program`` (competencies of ``framework`` when given)."""
     unknown = [c for c in checks if c not in CHECKS]
     if unknown:
-        raise NotFound(f"no health check {unknown[0]!r}; checks are {', '.join(CHECKS)}", field="checks")
+        raise BadCheck(f"no health check {unknown[0]!r}; checks are {', '.join(CHECKS)}", field="checks")
     pid = ids.program(program)
     if not any(r["id"] == program for r in store.select("programs")):
         raise NotFound(f"program {program!r} is not loaded", field="program")

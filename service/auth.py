@@ -167,6 +167,8 @@ def _authenticate():
     if sid:
         acc = db.session_user(sid)
         if acc is not None and acc.name == session.get("uid") and acc.institution == session.get("inst"):
+            from flask import g
+            g.must_change = bool(acc.must_change)  # a one-time password: nothing but /account until changed
             return User.of(acc), "session"
     return None, None
 
@@ -292,7 +294,15 @@ def _gate():
         raise NotAuthenticated("sign in, or send Authorization: Bearer <token>")
     if request.method not in SAFE_METHODS and (g.auth_via in AMBIENT or ep == "web.signin"):
         _check_csrf()
+    if g.get("must_change") and ep not in _WHILE_CHANGING and ep not in PUBLIC_ENDPOINTS:
+        if request.blueprint == "web" and request.method in SAFE_METHODS:
+            return redirect(url_for("web.account", next=request.full_path.rstrip("?")))
+        raise Forbidden("change your one-time password first (/account)")
     return None
+
+
+#: what a web session may do before its one-time password is changed
+_WHILE_CHANGING = frozenset({"web.account", "web.signout", "static"})
 
 
 SECURITY_HEADERS = {

@@ -3,7 +3,7 @@
 * ``GET /sparql?query=...`` and ``POST /sparql`` with ``application/x-www-form-urlencoded``
   (``query=...``) or ``application/sparql-query`` (the query as the body).
 * ``default-graph-uri`` / ``named-graph-uri`` (repeatable) define the dataset; without them the
-  default graph is the union of all graphs.
+  default graph is the union of all graphs the caller may see.
 * Results by ``Accept`` or ``format`` (``json``, ``xml``, ``csv``, ``tsv``, ``turtle``, ``nt``,
   ``rdfxml``, ``jsonld`` or a media type).
 * Updates (``update=`` or ``application/sparql-update``), LOAD and SERVICE: 400.  A query that

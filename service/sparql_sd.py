@@ -45,7 +45,7 @@ def service_description(store, ids, endpoint: str) -> Graph:
         g.add((ng, RDF.type, SD.NamedGraph))
         g.add((ng, SD.name, URIRef(name)))
     g.add((svc, URIRef("http://purl.org/dc/terms/description"),
-           Literal("Gapmap read-only SPARQL 1.1 endpoint: the default graph is the union of the named graphs; "
+           Literal("Gapmap read-only SPARQL 1.1 endpoint: the default graph is the union of the named graphs the caller may see (listed here); "
                    "SPARQL Update, LOAD and SERVICE are refused.", lang="en")))
     return g
 

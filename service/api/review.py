@@ -142,8 +142,8 @@ def decide(key):
     body = _body()
     ws = gapmap()
     decision = body.get("decision")
-    if decision is not None and not isinstance(decision, str):
-        raise BadParameter("decision must be accept, reject, reset or replace", field="decision")
+    if decision not in ("accept", "reject", "reset", "replace"):
+        raise BadParameter("decision must be one of accept, reject, reset, replace", field="decision")
     expected, if_match = _expected(body)
     if decision == "replace":
         a = _alignment_iri(key)

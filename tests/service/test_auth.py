@@ -249,12 +249,17 @@ def test_one_time_password_must_be_changed(app):
     r = c.post("/signin", data={"name": "dr.once", "password": made.password, "csrf_token": tok, "next": "/roles"})
     assert r.status_code == 302 and r.headers["Location"].startswith("/account")
     assert c.get("/account").status_code == 200
+    # nothing else until the one-time password is changed: pages send to /account, the API refuses
+    r = c.get("/programs/mini")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/account")
+    assert c.get("/api/programs").status_code == 403
     csrf = csrf_of(c)
     r = c.post("/account", data={"password": made.password, "new_password": "a new long password",
                                  "new_password2": "a new long password", "csrf_token": csrf, "next": "/roles"})
     assert r.status_code == 302 and r.headers["Location"] == "/roles"
     assert users_db(app).verify_password("dr.once", "a new long password") is not None
     assert not users_db(app).get("dr.once").must_change
+    assert c.get("/api/programs").status_code == 200
     c2 = app.test_client()
     web_sign_in(c2, "dr.once", "a new long password")
     assert c2.get("/roles").status_code == 200

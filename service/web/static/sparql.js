@@ -128,8 +128,10 @@
 
   // ---------------------------------------------------------------- running (POST) and results
   function post(accept) {
-    return fetch("/sparql", {method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
+    var headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept};
+    // a cookie-authenticated POST carries the session's CSRF token, like every page script's
+    if (window.Gapmap && Gapmap.csrf()) headers["X-CSRF-Token"] = Gapmap.csrf();
+    return fetch("/sparql", {method: "POST", credentials: "same-origin", headers: headers,
       body: new URLSearchParams({query: q.value}).toString()});
   }
 
