@@ -10,6 +10,7 @@ skips it.  ``tests/ontology/test_shacl_fast.py`` checks both answers agree on va
 """
 from __future__ import annotations
 
+import re
 import threading
 from decimal import Decimal
 
@@ -22,7 +23,7 @@ _S = {k: URIRef(SH + k) for k in (
     "NodeShape", "PropertyShape", "targetClass", "property", "path", "message", "severity", "minCount",
     "maxCount", "nodeKind", "datatype", "minLength", "minInclusive", "maxInclusive", "in", "class",
     "uniqueLang", "or", "qualifiedValueShape", "qualifiedMinCount", "qualifiedMaxCount", "lessThan",
-    "IRI", "Literal", "BlankNodeOrIRI", "name", "description", "order", "group")}
+    "IRI", "Literal", "BlankNodeOrIRI", "name", "description", "order", "group", "pattern", "flags")}
 #: shape predicates that do not constrain
 _INERT = {RDF.type, _S["message"], _S["severity"], _S["name"], _S["description"], _S["order"], _S["group"],
           RDFS.comment, RDFS.label}
@@ -95,6 +96,12 @@ class _Checker:
                 per_value.append(lambda d, v, _t=o: _has_datatype(v, _t))
             elif p == _S["minLength"]:
                 per_value.append(lambda d, v, _m=int(o): not isinstance(v, BNode) and len(str(v)) >= _m)
+            elif p == _S["pattern"]:
+                if (ps, _S["flags"], None) in sg:
+                    raise Unsupported("sh:pattern with sh:flags")
+                # SPARQL REGEX semantics (XPath): a search, not a full match; blank nodes never match
+                rx = re.compile(str(o))
+                per_value.append(lambda d, v, _r=rx: not isinstance(v, BNode) and _r.search(str(v)) is not None)
             elif p == _S["minInclusive"]:
                 per_value.append(lambda d, v, _b=o: _cmp(v, _b, lambda a, b: a >= b))
             elif p == _S["maxInclusive"]:

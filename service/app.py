@@ -23,19 +23,25 @@ def gapmap() -> Workspace:
     return tenants.get(current_institution())
 
 
-def _read_deadline(app: Flask, cfg) -> None:
+def read_deadline(store, cfg):
     """On-disk stores: the read layer's named queries run in killable worker processes with a
     deadline (QUERY_DEADLINE), so one pathological query cannot hold a request thread for minutes.
-    (In-memory stores, i.e. tests and throwaway runs, keep evaluating in-process.)"""
+    (In-memory stores, i.e. tests and throwaway runs, keep evaluating in-process.)  Returns the
+    engine (to close), or None."""
     deadline = float(getattr(cfg, "QUERY_DEADLINE", 0) or 0)
-    store = app.extensions["gapmap"].store
     if deadline <= 0 or not getattr(store, "path", None) or not hasattr(store, "read_executor"):
-        return
+        return None
     from ontology.sparql import SparqlEngine
     eng = SparqlEngine(store, timeout=deadline, workers=int(getattr(cfg, "QUERY_WORKERS", 4) or 4),
                        max_result_bytes=None)
-    app.extensions["gapmap_reads"] = eng
     store.read_executor = eng.select
+    return eng
+
+
+def _read_deadline(app: Flask, cfg) -> None:
+    eng = read_deadline(app.extensions["gapmap"].store, cfg)
+    if eng is not None:
+        app.extensions["gapmap_reads"] = eng
 
 
 def create_app(config: Config | dict | None = None, *, store: Store | None = None) -> Flask:

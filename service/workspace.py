@@ -20,6 +20,7 @@ open, see ``StoreLocked``):
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
@@ -38,6 +39,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from .config import Config
+
+
+#: course codes a syllabus upload may create or name (they become IRIs, file names and page titles)
+COURSE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 
 
 @dataclass
@@ -216,6 +221,11 @@ class Workspace:
 
     def _course_for_upload(self, program: str, course_code: str, year: int | None) -> URIRef | None:
         """The course's IRI (None: a new course, which needs a year); errors name the field."""
+        if not COURSE_CODE.fullmatch(course_code or ""):
+            raise LoadError(f"course code {course_code[:60]!r} is not valid: letters, digits, '.', '_' or '-', "
+                            "at most 40, starting with a letter or digit", column="course")
+        if year is not None and not 1 <= year <= 8:
+            raise LoadError("year must be from 1 to 8", column="year")
         rows = self.store.select("course_detail", code=Literal(course_code))
         if rows and rows[0]["pid"] != program:
             raise LoadError(f"course {course_code!r} belongs to program {rows[0]['pid']!r}", column="course")

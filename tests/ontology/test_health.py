@@ -8,6 +8,7 @@ from rdflib import Literal
 from rdflib.namespace import XSD
 
 from ontology.errors import NotFound
+from ontology.health import BadCheck
 from ontology.health import CHECKS, health
 from ontology.vocab import ACCEPTED, DCTERMS, GM, RDF, SKOS, SUGGESTED
 from service.config import Config
@@ -124,7 +125,7 @@ def test_errors():
     ws = _mini()
     with pytest.raises(NotFound):
         health(ws.store, ws.ids, "nope")
-    with pytest.raises(NotFound) as e:
+    with pytest.raises(BadCheck) as e:
         health(ws.store, ws.ids, "mini", checks=("vibes",))
-    assert e.value.details["field"] == "checks"
+    assert e.value.details["field"] == "checks" and e.value.status == 400
     assert set(CHECKS) == {c.name for c in health(ws.store, ws.ids, "mini").checks}

@@ -16,7 +16,8 @@ def loaded(app):
     from service.app import gapmap
     with app.app_context():
         gapmap().load_manifest(MINI / "manifest.json")
-    return app.test_client()
+    from tests.conftest import signed_client
+    return signed_client(app, "viewer")  # reads (job status) as a viewer; writes send their own token
 
 
 def _wait(client, href, timeout=60):
@@ -30,7 +31,7 @@ def _wait(client, href, timeout=60):
 
 
 def test_async_align_is_a_job_with_progress_and_the_same_result(loaded, auth):
-    r = loaded.post("/api/programs/mini/align?async=1", json={"top_k": 2}, headers=auth("committee"))
+    r = loaded.post("/api/programs/mini/align?async=1", json={"top_k": 2}, headers=auth("admin"))
     assert r.status_code == 202
     href = r.headers["Location"]
     assert href.startswith("/api/jobs/") and r.get_json()["status"] in ("queued", "running", "succeeded")
@@ -41,7 +42,7 @@ def test_async_align_is_a_job_with_progress_and_the_same_result(loaded, auth):
     # the suggestions are in the store, as with the synchronous call
     review = loaded.get("/api/programs/mini/review?status=all").get_json()
     assert any(s for o in review.get("objectives", []) for s in o.get("suggestions", [])) or review
-    sync = loaded.post("/api/programs/mini/align", json={"top_k": 2}, headers=auth("committee"))
+    sync = loaded.post("/api/programs/mini/align", json={"top_k": 2}, headers=auth("admin"))
     assert sync.status_code == 200 and sync.get_json()["suggestions"] == j["result"]["suggestions"]
 
 
@@ -60,7 +61,7 @@ def test_prefer_respond_async_starts_a_load_job_and_a_bad_file_fails_with_a_prob
 
 def test_unknown_job_is_404_and_unknown_program_is_404_before_any_job(loaded, auth):
     assert loaded.get("/api/jobs/nope").status_code == 404
-    r = loaded.post("/api/programs/nope/align?async=1", json={}, headers=auth("committee"))
+    r = loaded.post("/api/programs/nope/align?async=1", json={}, headers=auth("admin"))
     assert r.status_code == 404
 
 
@@ -94,7 +95,7 @@ def test_async_syllabus_upload_is_a_job(loaded, auth):
             "2. Discuss goals of care with a seriously ill patient and their family.\n").encode()
     r = loaded.post("/api/programs/mini/courses/MED-201/syllabus?async=1",
                     data={"file": (io.BytesIO(text), "med201.md"), "align": "false"},
-                    headers=auth("educator"), content_type="multipart/form-data")
+                    headers=auth("educator", courses=["MED-201"]), content_type="multipart/form-data")
     assert r.status_code == 202, r.get_json()
     j = _wait(loaded, r.headers["Location"])
     assert j["status"] == "succeeded", j

@@ -162,3 +162,16 @@ def test_assessment_section_becomes_the_course_assessments(client):
     # "Present" (apply: 2) and "Prioritise" (evaluate: 3), one more in year 3
     assert lv == {"Present a new admission concisely on the morning ward round.": 3,
                   "Prioritise a problem list for a patient with multimorbidity.": 4}
+
+
+@pytest.mark.parametrize("code", ["..%2F..%2Fetc", "<script>", "A" * 41, "-lead", "a b"])
+def test_course_codes_in_upload_urls_are_validated(client, code):
+    chair = bearer(client.application, "committee", "dr.chair")
+    data = (SYL / "imed420_assessment.md").read_bytes()
+    r = client.post(f"/api/programs/mini/courses/{code}/syllabus", headers=chair, content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(data), "x.md"), "year": "2"})
+    assert r.status_code in (404, 422), r.status_code  # 404: the router refuses a decoded '/'
+    if r.status_code == 422:
+        assert r.get_json()["column"] == "course" or "course" in r.get_json()["detail"]
+    courses = [c["code"] for c in client.get("/api/programs/mini/courses").get_json()["courses"]]
+    assert code not in courses

@@ -35,7 +35,7 @@ def test_progression_and_health(loaded, auth):
     assert [f["objective"] for f in checks["unmapped_objectives"]["findings"]] == ["O5"]
     assert checks["broken_chains"]["count"] == 0
     bad = loaded.get("/api/programs/mini/health?checks=vibes")
-    assert bad.status_code == 404 and bad.mimetype == "application/problem+json"
+    assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
 
 
 def test_readiness_and_gaps_by_stage(loaded, auth):
