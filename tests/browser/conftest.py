@@ -83,3 +83,23 @@ def browser(live_server):
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def sign_in(d, base: str, app, user: str, role: str = "viewer", next: str = "/") -> None:
+    """Sign ``user`` in through the sign-in form in a fresh browser session (the account is created with
+    ``role`` and a password in ``app`` on first use); lands on ``next``."""
+    from selenium.webdriver.common.by import By
+
+    from service.auth import users_db
+
+    from .test_browser import wait
+    password = f"{user}-password-1"
+    db = users_db(app)
+    if db.get(user) is None:
+        db.add_user(user, role, password=password)
+    d.delete_all_cookies()
+    d.get(f"{base}/signin?next={next}")
+    d.find_element(By.ID, "name").send_keys(user)
+    d.find_element(By.ID, "password").send_keys(password)
+    d.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+    wait(d, lambda d: "/signin" not in d.current_url, what="sign-in")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from .conftest import PASSWORD, ROOT, SHOTS, USER
+from .conftest import PASSWORD, ROOT, SHOTS, USER, sign_in
 from .syllabus_docx import make_docx
 
 COURSE = "CCM-403"
@@ -265,24 +265,17 @@ def test_competency_role_and_sparql_pages(live_server, browser, tmp_path):
     assert not js_errors(d)
 
 
-def _sign_in(d, base, user):
-    By = _by()
-    d.get(f"{base}/signin")
-    field = d.find_element(By.ID, "user")
-    field.clear()
-    field.send_keys(user)
-    d.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
-    wait(d, lambda d: "/signin" not in d.current_url, what="sign-in")
-
+def _sign_in(d, base, app, user, role="viewer"):
+    sign_in(d, base, app, user, role)
 
 def test_careers_profile_plan_mentoring_pipeline(live_server, browser):
     """A clinician opens her profile, picks a target role, gets a plan and a mentor; a workforce lead
     sees the mentor matching and the pipeline report."""
     from selenium.webdriver.support.ui import Select
     By = _by()
-    base, _app = live_server
+    base, app = live_server
     d = browser
-    _sign_in(d, base, "r.reyes")  # Dr. Rosa Reyes (p030) herself
+    _sign_in(d, base, app, "r.reyes")  # Dr. Rosa Reyes (p030) herself
     d.get(f"{base}/people/p030")
     assert "Dr. Rosa Reyes" in d.find_element(By.TAG_NAME, "h1").text
     assert d.find_elements(By.CSS_SELECTOR, "#competencies tbody tr[data-competency]")
@@ -303,7 +296,7 @@ def test_careers_profile_plan_mentoring_pipeline(live_server, browser):
     assert d.find_element(By.CSS_SELECTOR, "#plan-summary .card:nth-child(2) .n").text.endswith("h")
     shot(d, "32-plan-cost")
     assert hours
-    _sign_in(d, base, "dr.chair")  # a workforce lead (committee)
+    _sign_in(d, base, app, "dr.chair", "committee")  # a workforce lead (committee)
     d.get(f"{base}/mentoring?mode=full")
     assert len(d.find_elements(By.CSS_SELECTOR, "#matches tr[data-mentee]")) >= 10
     Select(d.find_element(By.CSS_SELECTOR, "select[name=department]")).select_by_value("same")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CHROMEDRIVER, CHROMIUM, _missing
+from .conftest import CHROMEDRIVER, CHROMIUM, _missing, sign_in
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 
@@ -31,7 +31,7 @@ def server(tmp_path_factory):
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     try:
-        yield f"http://127.0.0.1:{srv.server_port}"
+        yield f"http://127.0.0.1:{srv.server_port}", app
     finally:
         srv.shutdown()
         t.join(10)
@@ -65,6 +65,8 @@ def wait(d, cond, timeout=20):
 
 
 def test_sparql_page(server, driver):
+    server, app = server
+    sign_in(driver, server, app, "dr.sparql")
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     d = driver

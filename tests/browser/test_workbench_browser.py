@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from .conftest import DATA, ROOT, _missing
+from .conftest import DATA, ROOT, _missing, sign_in
 from .test_browser import js_errors, row_status, shot, wait
 
 USER = "dr.committee"
@@ -41,20 +41,16 @@ def live_server(tmp_path_factory):
         thread.join(10)
 
 
-def _sign_in(d, base):
-    from selenium.webdriver.common.by import By
-    d.get(f"{base}/signin?next=/programs/md/drafts")
-    d.find_element(By.ID, "user").send_keys(USER)
-    d.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+def _sign_in(d, base, app):
+    sign_in(d, base, app, USER, "committee", next="/programs/md/drafts")
     wait(d, lambda d: d.current_url.endswith("/programs/md/drafts"), what="the drafts page after sign-in")
-
 
 def test_draft_from_creation_to_apply(live_server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
-    base, _ = live_server
+    base, app = live_server
     d = browser
-    _sign_in(d, base)
+    _sign_in(d, base, app)
     d.find_element(By.CSS_SELECTOR, '#draft-create input[name="name"]').send_keys("qi-in-year-2")
     d.find_element(By.CSS_SELECTOR, "#draft-create button[type=submit]").click()
     wait(d, lambda d: d.current_url.endswith("/drafts/qi-in-year-2"), what="the new draft's page")
@@ -92,8 +88,9 @@ def test_draft_from_creation_to_apply(live_server, browser):
 def test_heatmap_cells_open_their_objectives_from_the_keyboard(live_server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    base, _ = live_server
+    base, app = live_server
     d = browser
+    _sign_in(d, base, app)
     d.get(f"{base}/programs/md")
     cell = d.find_element(By.CSS_SELECTOR, 'tr.comp-row[data-competency="CS1"] td.cell[tabindex="0"]')
     cell.send_keys(Keys.ENTER)
@@ -113,8 +110,9 @@ def test_heatmap_cells_open_their_objectives_from_the_keyboard(live_server, brow
 def test_crosswalk_run_and_review(live_server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
-    base, _ = live_server
+    base, app = live_server
     d = browser
+    _sign_in(d, base, app)
     d.get(f"{base}/crosswalks")
     form = d.find_element(By.ID, "crosswalk-run")
     Select(form.find_element(By.NAME, "source")).select_by_value("hpc")
@@ -145,9 +143,9 @@ def test_no_serious_accessibility_violations_and_readable_widths(live_server, br
         from axe_selenium_python import Axe
     except ImportError:
         pytest.skip("axe-selenium-python is not installed")
-    base, _ = live_server
+    base, app = live_server
     d = browser
-    _sign_in(d, base)
+    _sign_in(d, base, app)
     problems = []
     for width in (1280, 1024):
         d.set_window_size(width, 900)
