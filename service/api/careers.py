@@ -21,7 +21,7 @@ from ..app import gapmap
 from ..auth import Forbidden, NotAuthenticated as NotSignedIn, check, current_user, declares, require
 from . import bp
 from .openapi import _JSON, _WRITE, SPEC, _get, _p, _post, _problems
-from .params import BadParameter, arg_int
+from .params import BadParameter, arg_int, json_body
 
 
 def need(permission: str):
@@ -83,13 +83,7 @@ def _bool_arg(name: str, default: bool) -> bool:
     raise BadParameter(f"{name} must be true or false", field=name)
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if body is None:
-        body = request.form.to_dict() if request.form else {}
-    if not isinstance(body, dict):
-        raise BadParameter("the body must be a JSON object", field="body")
-    return body
+_body = json_body  # the request's JSON object (params.json_body)
 
 
 def _now() -> str:

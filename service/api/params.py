@@ -50,3 +50,13 @@ def negotiate(allowed: tuple[str, ...] = ("json", "csv", "ttl", "jsonld")) -> st
         return fmt
     best = request.accept_mimetypes.best_match([FORMATS[f] for f in allowed], default="application/json")
     return next(f for f in allowed if FORMATS[f] == best)
+
+
+def json_body() -> dict:
+    """The request's JSON object (or its form fields); anything else is a 400 naming the body."""
+    body = request.get_json(silent=True)
+    if body is None:
+        body = request.form.to_dict() if request.form else {}
+    if not isinstance(body, dict):
+        raise BadParameter("the body must be a JSON object", field="body")
+    return body

@@ -16,16 +16,10 @@ from ontology.errors import NotFound
 from ..app import gapmap
 from ..auth import check, require, who
 from . import bp
-from .params import BadParameter, arg_float, arg_int, negotiate
+from .params import BadParameter, arg_float, arg_int, negotiate, json_body
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if body is None:
-        body = request.form.to_dict() if request.form else {}
-    if not isinstance(body, dict):
-        raise BadParameter("the body must be a JSON object", field="body")
-    return body
+_body = json_body  # the request's JSON object (params.json_body)
 
 
 def _objective_course(objective: URIRef) -> str:

@@ -7,7 +7,7 @@ from service.auth import declares, require, who
 
 from ..app import gapmap
 from . import bp
-from .params import BadParameter, arg_float, arg_int
+from .params import BadParameter, arg_float, arg_int, json_body
 
 
 def _framework(program: str) -> str:
@@ -27,13 +27,7 @@ def arg_stage(default: str | None = "graduation") -> str | None:
     return v
 
 
-def body() -> dict:
-    b = request.get_json(silent=True)
-    if b is None:
-        b = request.form.to_dict() if request.form else {}
-    if not isinstance(b, dict):
-        raise BadParameter("the body must be a JSON object", field="body")
-    return b
+body = json_body  # the request's JSON object (params.json_body)
 
 
 user_name = who  # the PROV "who" of a write: the authenticated user

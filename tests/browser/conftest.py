@@ -1,9 +1,11 @@
 """A real headless Chromium (Debian ``chromium`` + ``chromium-driver``) against the real app on a free port."""
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,8 +36,6 @@ def live_server(tmp_path_factory):
     why = _missing()
     if why:
         pytest.skip(why)
-    from werkzeug.serving import make_server
-
     from service.app import create_app, gapmap
 
     tmp = tmp_path_factory.mktemp("browser")
@@ -47,11 +47,19 @@ def live_server(tmp_path_factory):
         ws.align("md")  # loads the MiniLM model once for the module
     from service.auth import users_db
     users_db(app).add_user(USER, "committee", password=PASSWORD)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    with serve(app) as base:
+        yield base, app
+
+
+@contextmanager
+def serve(app):
+    """``app`` served by werkzeug on a free loopback port (threads), for a browser; yields its base URL."""
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", int(os.environ.get("GAPMAP_BROWSER_PORT", "0")), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="gapmap-live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", app
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(10)

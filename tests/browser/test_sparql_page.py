@@ -2,15 +2,13 @@
 downloads, and nothing fetched from another origin (works offline)."""
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
 
-from .conftest import CHROMEDRIVER, CHROMIUM, _missing, sign_in
+from .conftest import CHROMEDRIVER, CHROMIUM, _missing, serve, sign_in
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 
@@ -20,24 +18,13 @@ def server(tmp_path_factory):
     why = _missing()
     if why:
         pytest.skip(why)
-    from werkzeug.serving import make_server
-
     from service.app import create_app, gapmap
     tmp = tmp_path_factory.mktemp("sparql-page")
     app = create_app({"STORE_PATH": "", "CACHE_DIR": str(tmp / "cache"), "SECRET_KEY": "t", "SPARQL_TIMEOUT": 10.0})
     with app.app_context():
         gapmap().load_manifest(MINI / "manifest.json")
-    srv = make_server("127.0.0.1", int(os.environ.get("GAPMAP_BROWSER_PORT", "0")), app, threaded=True)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}", app
-    finally:
-        srv.shutdown()
-        t.join(10)
-        eng = app.extensions.get("gapmap_sparql")
-        if eng is not None:
-            eng.close()
+    with serve(app) as base:
+        yield base, app
 
 
 @pytest.fixture(scope="module")

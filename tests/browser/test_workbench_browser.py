@@ -2,11 +2,10 @@
 crosswalk run and reviewed, and keyboard access to the heatmap's cells.  Screenshots go to build/screenshots/."""
 from __future__ import annotations
 
-import threading
 
 import pytest
 
-from .conftest import DATA, ROOT, _missing, sign_in
+from .conftest import DATA, ROOT, _missing, serve, sign_in
 from .test_browser import js_errors, row_status, shot, wait
 
 USER = "dr.committee"
@@ -18,8 +17,6 @@ def live_server(tmp_path_factory):
     why = _missing()
     if why:
         pytest.skip(why)
-    from werkzeug.serving import make_server
-
     from loaders import Source
     from service.app import create_app, gapmap
 
@@ -31,14 +28,8 @@ def live_server(tmp_path_factory):
         ws.load_manifest(DATA / "manifest.json")
         ws.load("framework-csv", Source.from_path(ROOT / "tests" / "fixtures" / "crosswalk" / "framework-b.csv"),
                 {"id": "xb", "title": "Framework B", "version": "1"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="gapmap-workbench-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", app
-    finally:
-        server.shutdown()
-        thread.join(10)
+    with serve(app) as base:
+        yield base, app
 
 
 def _sign_in(d, base, app):
