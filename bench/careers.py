@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ontology import careers as C  # noqa: E402
+from ontology import mentoring as M  # noqa: E402
 
 
 def bench_plans() -> dict:
@@ -96,19 +97,19 @@ def synthetic_pool(n=1000, m=300, comps=60, seed=2026):
     for _ in range(500):  # declared conflicts
         feasible[rng.integers(n), rng.integers(m)] = False
     track_ok = rng.random((n, m)) < 0.3
-    return C.Pool(gap_w, gap_req, mentor_lvl, capacity, track_ok, feasible), dept_e, dept_m
+    return M.Pool(gap_w, gap_req, mentor_lvl, capacity, track_ok, feasible), dept_e, dept_m
 
 
 def bench_matching() -> dict:
     pool, dept_e, dept_m = synthetic_pool()
-    cfg = C.MatchConfig()
+    cfg = M.MatchConfig()
     total_w = pool.gap_w.sum()
     out = {"mentees": int(pool.gap_w.shape[0]), "mentors": int(pool.mentor_lvl.shape[0]),
            "capacity": int(pool.capacity.sum()), "feasible_pairs_pct": round(100.0 * pool.feasible.mean(), 1)}
     for rule in ("none", "same_department"):
         p = pool
         if rule == "same_department":
-            p = C.Pool(pool.gap_w, pool.gap_req, pool.mentor_lvl, pool.capacity, pool.track_ok,
+            p = M.Pool(pool.gap_w, pool.gap_req, pool.mentor_lvl, pool.capacity, pool.track_ok,
                        pool.feasible & (dept_e[:, None] == dept_m[None, :]))
         cov = p.coverage()
         for mode in ("best", "full"):
@@ -116,7 +117,7 @@ def bench_matching() -> dict:
                 runs = []
                 for _ in range(3):
                     t0 = time.perf_counter()
-                    pairs, score = C.assign(p, cfg, mode, method)
+                    pairs, score = M.assign(p, cfg, mode, method)
                     runs.append(time.perf_counter() - t0)
                 covered_w = sum(cov[i, j] * p.gap_w[i].sum() for i, j in pairs)
                 out[f"{rule}/{mode}/{method}"] = {

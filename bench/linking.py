@@ -10,7 +10,6 @@ runs below are warm (competency embeddings cached; query sentences are never cac
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import platform

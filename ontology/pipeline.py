@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
-from rdflib import URIRef
 
 from .careers import _notation_key, catalogue
 from .errors import NotFound

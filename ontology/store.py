@@ -574,7 +574,7 @@ class RemoteStore(Store):
         return b[0]["v"]["value"] if b else None
 
     def __len__(self):
-        d = self._select_json(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(!STRSTARTS(STR(?g), 'urn:gapmap:')) }}")
+        d = self._select_json("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER(!STRSTARTS(STR(?g), 'urn:gapmap:')) }")
         return int(d["results"]["bindings"][0]["n"]["value"])
 
 

@@ -339,7 +339,7 @@ def _summary() -> str:
 
 
 def _after(resp):
-    from flask import current_app, g, request
+    from flask import g, request
     for k, v in SECURITY_HEADERS.items():
         resp.headers.setdefault(k, v)
     if resp.status_code == 401:

@@ -59,7 +59,7 @@ def plan(ctx, person, role, objective, essential_only, as_json):
 @click.pass_context
 def match(ctx, mode, department, conflicts, require_track, as_json):
     """Match mentees to mentors over the whole pool."""
-    from ontology.careers import MatchConfig, match_mentors
+    from ontology.mentoring import MatchConfig, match_mentors
     pairs = set()
     for c in conflicts:
         a, _, b = c.partition(":")

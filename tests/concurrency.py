@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import os
 import threading
 import time
 from pathlib import Path

@@ -1,10 +1,10 @@
 """Query-side linear adapter on frozen sentence embeddings, trained on the repo's own curriculum pairs
 (bundled MD objectives -> descriptions of their curator-linked HPC competencies). Evaluated on PCRS dev."""
-import sys, csv, os
+import sys, csv
 import numpy as np
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]; sys.path.insert(0, str(ROOT))
-from bench.exp.objdev import load, metrics
+from bench.exp.objdev import metrics
 from bench.exp.objdev2 import encs, comps, objs, qt
 import torch
 ref = [l.strip() for l in open(ROOT / "ontology/alignment/reference_objectives.txt") if l.strip()]

@@ -1,5 +1,5 @@
 """Adapter variants (issue 9): data, temperature, both sides, ensemble.  PCRS dev, scored only."""
-import sys, csv
+import sys
 import numpy as np
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]; sys.path.insert(0, str(ROOT))

@@ -5,7 +5,7 @@ PCRS dev set with the descriptions profile.  Nothing from PCRS or the dev set is
 
     ENC=minilm|mpnet STEPS=60 LR=2e-5 BS=16 OUT=/tmp/x bench/exp/ft_curriculum.py
 """
-import csv, json, os, random, sys, time
+import csv, os, random, sys, time
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]; sys.path.insert(0, str(ROOT))
 
@@ -77,7 +77,6 @@ def train(enc_name, steps, lr, bs, out_dir, seed=13):
 
 
 def evaluate(model_dir, dim):
-    import numpy as np
     from ontology.alignment.encoder import Encoder
     from ontology.alignment.engine import DESCRIPTIONS, CompetencyText, Linker
     from bench.objective_linking import load_dev, metrics

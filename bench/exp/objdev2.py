@@ -1,10 +1,9 @@
-import os, sys, re, time, json
+import sys, re
 import numpy as np
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]; sys.path.insert(0, str(ROOT))
 from bench.exp.objdev import load, metrics
 from ontology.alignment.encoder import load_minilm, Encoder, EmbeddingCache
-from ontology.alignment.engine import segments
 
 def mpnet():
     e = Encoder("/tmp/align_dl/models/all-mpnet-base-v2", "mpnet-exp", use_cache=False)

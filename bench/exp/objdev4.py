@@ -1,9 +1,9 @@
-import os, sys, re, time, json, csv
+import sys, csv
 import numpy as np
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]; sys.path.insert(0, str(ROOT))
-from bench.exp.objdev import load, metrics
-from bench.exp.objdev2 import mpnet, encs, comps, objs, qt, gi
+from bench.exp.objdev import metrics
+from bench.exp.objdev2 import encs, comps, objs, qt
 ref = [r["objective_text"] for r in csv.DictReader(open(ROOT / "data/curriculum/md.csv"))]
 res = {}
 for name, enc in encs.items():

@@ -1,9 +1,9 @@
 """Embedding-space centring and sibling contrast (issue 9 experiments)."""
-import sys, re, csv
+import sys
 import numpy as np
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]; sys.path.insert(0, str(ROOT))
-from bench.exp.objdev import load, metrics
+from bench.exp.objdev import metrics
 from bench.exp.objdev2 import encs, comps, objs, qt, gi
 ref = [l.strip() for l in open(ROOT / "ontology/alignment/reference_objectives.txt") if l.strip()]
 nrm = lambda X: X / np.linalg.norm(X, axis=1, keepdims=True)

@@ -13,8 +13,9 @@ from flask import jsonify, request
 from rdflib import URIRef
 
 from ontology import careers as C
+from ontology import mentoring as M
 from ontology import evidence as E
-from ontology.errors import GapmapError, NotFound
+from ontology.errors import NotFound
 from ontology.pipeline import pipeline_report
 
 from ..app import gapmap
@@ -166,10 +167,10 @@ def person_mentor(pid):
     may_see(p)
     mode = request.args.get("mode") or "full"
     role = request.args.get("role")
-    res = C.match_mentors(ws.store, ws.ids, mode=mode, role=role) if not role else None
+    res = M.match_mentors(ws.store, ws.ids, mode=mode, role=role) if not role else None
     if res is None or not any(m.mentee == pid for m in res.matches):
         # a goal other than the pool's, or not in the pool: match this person against the mentors' capacity
-        res = C.match_mentors(ws.store, ws.ids, mode=mode, mentees=[pid], role=role or _target(p))
+        res = M.match_mentors(ws.store, ws.ids, mode=mode, mentees=[pid], role=role or _target(p))
     mine = [m.to_dict() for m in res.matches if m.mentee == pid]
     why = [u for u in res.unmatched if u["mentee"] == pid]
     return jsonify({"person": pid, "mode": mode, "match": mine[0] if mine else None,
@@ -240,7 +241,7 @@ def cv_decision(pid, key):
 
 
 # ----------------------------------------------------------------------------------------- mentoring
-def match_config_from(args) -> C.MatchConfig:
+def match_config_from(args) -> M.MatchConfig:
     def num(name, default):
         v = args.get(name)
         if v in (None, ""):
@@ -266,7 +267,7 @@ def match_config_from(args) -> C.MatchConfig:
         conflicts.add(frozenset(parts))
     req_track = args.get("require_track")
     req_track = str(req_track).lower() in ("1", "true", "yes") if req_track not in (None, "") else False
-    return C.MatchConfig(coverage_weight=num("coverage_weight", 1.0), track_weight=num("track_weight", 0.3),
+    return M.MatchConfig(coverage_weight=num("coverage_weight", 1.0), track_weight=num("track_weight", 0.3),
                          department=dept, conflicts=frozenset(conflicts), require_track=req_track)
 
 
@@ -288,7 +289,7 @@ def mentoring_match():
     method = request.args.get("method") or "lsa"
     if method not in ("lsa", "greedy"):
         raise BadParameter("method must be lsa or greedy", field="method")
-    res = C.match_mentors(ws.store, ws.ids, mode=mode, cfg=match_config_from(request.args),
+    res = M.match_mentors(ws.store, ws.ids, mode=mode, cfg=match_config_from(request.args),
                           mentees=_mentees(request.args), role=request.args.get("role") or None, method=method)
     return jsonify(res.to_dict())
 
@@ -301,7 +302,7 @@ def mentoring_match_save():
     ws = gapmap()
     body = _body()
     mode = body.get("mode") or "best"
-    res = C.match_mentors(ws.store, ws.ids, mode=mode, cfg=match_config_from(body), mentees=_mentees(body),
+    res = M.match_mentors(ws.store, ws.ids, mode=mode, cfg=match_config_from(body), mentees=_mentees(body),
                           role=body.get("role") or None)
     name = ws.ids.graph("matches", mode)
     ws.store.replace_graphs({name: res.to_graph(ws.ids, u.name, _now())})

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from flask import Response, current_app, jsonify, request
 
-from ontology.gaps import cached_gap_report, report_cache, role_readiness
+from ontology.gaps import report_cache, role_readiness
 
 from ..app import gapmap
 from ..auth import require

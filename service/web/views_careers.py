@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 
 from ontology import careers as C
+from ontology import mentoring as M
 from ontology import evidence as E
 from ontology.pipeline import pipeline_report
 
@@ -56,7 +57,7 @@ def plan_page(pid):
         raise BadParameter(f"objective must be one of {', '.join(C.OBJECTIVES)}", field="objective")
     gap = C.role_gap(ws.store, ws.ids, pid, role)
     plan = C.development_plan(ws.store, ws.ids, pid, role, objective=objective, gap=gap)
-    mentor = C.match_mentors(ws.store, ws.ids, mode="full", mentees=[pid], role=role)
+    mentor = M.match_mentors(ws.store, ws.ids, mode="full", mentees=[pid], role=role)
     return render_template("plan.html", person=person, gap=gap, plan=plan, role=role, roles=_roles(),
                            objective=objective, mentor=mentor.matches[0] if mentor.matches else None,
                            mentor_why=mentor.unmatched[0] if mentor.unmatched else None, GAP_BADGE=GAP_BADGE)
@@ -103,7 +104,7 @@ def mentoring_page():
     mode = request.args.get("mode") or "best"
     if mode not in ("best", "full"):
         abort(400, "mode must be best or full")
-    res = C.match_mentors(ws.store, ws.ids, mode=mode, cfg=match_config_from(request.args))
+    res = M.match_mentors(ws.store, ws.ids, mode=mode, cfg=match_config_from(request.args))
     return render_template("mentoring.html", res=res, mode=mode, department=request.args.get("department") or "")
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from loaders import Source
 from ontology import careers as C
+from ontology import mentoring as M
 from service.config import Config
 from service.workspace import Workspace
 
@@ -158,7 +159,7 @@ def _pool(n=6, m=3, cap=(1, 1, 1), seed=0):
     gap_w = (rng.random((n, 5)) < 0.6).astype(float)
     gap_req = np.where(gap_w > 0, rng.integers(2, 5, (n, 5)), 0)
     mentor_lvl = rng.integers(1, 6, (m, 5))
-    return C.Pool(gap_w, gap_req, mentor_lvl, np.array(cap), np.zeros((n, m), bool), np.ones((n, m), bool))
+    return M.Pool(gap_w, gap_req, mentor_lvl, np.array(cap), np.zeros((n, m), bool), np.ones((n, m), bool))
 
 
 def _brute_best(pool, cfg, mode):
@@ -184,9 +185,9 @@ def _brute_best(pool, cfg, mode):
 def test_assignment_is_optimal_and_respects_capacity(seed):
     pool = _pool(n=5, m=3, cap=(2, 1, 1), seed=seed)
     pool.feasible[0, 0] = False  # a conflict pair
-    cfg = C.MatchConfig()
+    cfg = M.MatchConfig()
     for mode in ("best", "full"):
-        pairs, score = C.assign(pool, cfg, mode)
+        pairs, score = M.assign(pool, cfg, mode)
         load = np.bincount([j for _, j in pairs], minlength=3)
         assert (load <= pool.capacity).all()
         assert len({i for i, _ in pairs}) == len(pairs)
@@ -196,27 +197,27 @@ def test_assignment_is_optimal_and_respects_capacity(seed):
         assert total == pytest.approx(bt)
         if mode == "full":
             assert len(pairs) == matched
-        greedy, _ = C.assign(pool, cfg, mode, method="greedy")
+        greedy, _ = M.assign(pool, cfg, mode, method="greedy")
         assert total >= sum(score[i, j] for i, j in greedy) - 1e-9
 
 
 def test_full_mode_gives_everyone_a_mentor_when_capacity_allows():
     pool = _pool(n=6, m=3, cap=(2, 2, 2), seed=3)
     pool.gap_w[5] = 0  # a mentee no mentor can help: best mode leaves them out, full mode does not
-    cfg = C.MatchConfig()
-    best, _ = C.assign(pool, cfg, "best")
-    full, _ = C.assign(pool, cfg, "full")
+    cfg = M.MatchConfig()
+    best, _ = M.assign(pool, cfg, "best")
+    full, _ = M.assign(pool, cfg, "full")
     assert 5 not in {i for i, _ in best}
     assert {i for i, _ in full} == set(range(6))
 
 
 def test_match_config_rejects_unknown_rules():
     with pytest.raises(C.CareersError):
-        C.MatchConfig(department="nearby")
+        M.MatchConfig(department="nearby")
 
 
 def test_match_mentors_explains_and_applies_rules(ws):
-    res = C.match_mentors(ws.store, ws.ids, mode="full", today=TODAY)
+    res = M.match_mentors(ws.store, ws.ids, mode="full", today=TODAY)
     by = {m.mentee: m for m in res.matches}
     assert set(by) | {u["mentee"] for u in res.unmatched} == {"a1", "n1", "r1"}
     assert len(res.matches) == 1  # m1 has capacity 1; m2 cannot meet anyone (other site, no remote)
@@ -228,23 +229,23 @@ def test_match_mentors_explains_and_applies_rules(ws):
     # m2 is at another site and does not accept remote: never matched to anyone at North
     assert all(m.mentor != "m2" for m in res.matches)
     # a conflict pair is never matched
-    cfg = C.MatchConfig(conflicts=frozenset({frozenset({"a1", "m1"})}))
-    res2 = C.match_mentors(ws.store, ws.ids, mode="full", cfg=cfg, mentees=["a1"], today=TODAY)
+    cfg = M.MatchConfig(conflicts=frozenset({frozenset({"a1", "m1"})}))
+    res2 = M.match_mentors(ws.store, ws.ids, mode="full", cfg=cfg, mentees=["a1"], today=TODAY)
     assert not res2.matches and "rules" in res2.unmatched[0]["reason"]
-    same = C.match_mentors(ws.store, ws.ids, mode="full", cfg=C.MatchConfig(department="different"),
+    same = M.match_mentors(ws.store, ws.ids, mode="full", cfg=M.MatchConfig(department="different"),
                            mentees=["a1"], today=TODAY)
     assert not same.matches
 
 
 def test_empty_pools_and_catalogues():
-    empty_mentors = C.Pool(np.ones((3, 2)), np.full((3, 2), 3), np.zeros((0, 2), int), np.array([], int),
+    empty_mentors = M.Pool(np.ones((3, 2)), np.full((3, 2), 3), np.zeros((0, 2), int), np.array([], int),
                            np.zeros((3, 0), bool), np.ones((3, 0), bool))
     for mode in ("best", "full"):
         for method in ("lsa", "greedy"):
-            assert C.assign(empty_mentors, C.MatchConfig(), mode, method)[0] == []
-    no_mentees = C.Pool(np.zeros((0, 2)), np.zeros((0, 2), int), np.ones((2, 2), int), np.array([1, 1]),
+            assert M.assign(empty_mentors, M.MatchConfig(), mode, method)[0] == []
+    no_mentees = M.Pool(np.zeros((0, 2)), np.zeros((0, 2), int), np.ones((2, 2), int), np.array([1, 1]),
                         np.zeros((0, 2), bool), np.ones((0, 2), bool))
-    assert C.assign(no_mentees, C.MatchConfig(), "full")[0] == []
+    assert M.assign(no_mentees, M.MatchConfig(), "full")[0] == []
     gaps = [C.GapItem("c1", "X1", "x", "hpc", "essential", 3, 1, "below")]
     sol, chosen, open_gaps = C.plan_for_gaps(gaps, [], "hours")
     assert not chosen and [g.notation for g in open_gaps] == ["X1"]

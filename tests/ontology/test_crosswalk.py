@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import URIRef
 
 from loaders import Source
 from ontology.crosswalk import (CrosswalkError, decide, gap_report_via, graph_name, mappings, precision_recall,

@@ -265,7 +265,7 @@ PRIVATE_PROBES = [
     f"PREFIX r: <{str(RESULTS_G)[:-5]}> SELECT ?o FROM r:exam1 WHERE {{ ?s ?p ?o }}",
     f"SELECT ?o FROM <{RESULTS_G}> FROM NAMED <{RESULTS_G}> WHERE {{ {{ ?s ?p ?o }} UNION {{ GRAPH ?g {{ ?s ?p ?o }} }} }}",
     f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{RESULTS_G}> {{ ?s ?p ?o }} }}",
-    f"DESCRIBE <https://example.edu/gapmap/assessment/exam1/result/l42>",
+    "DESCRIBE <https://example.edu/gapmap/assessment/exam1/result/l42>",
 ]
 
 
