@@ -376,3 +376,10 @@ def test_cli_profile_plan_match_pipeline(tmp_path):
     assert r.exit_code == 0 and "intern" in r.output
     r = runner.invoke(main, [*store, "plan", DEMO, "astronaut"])
     assert r.exit_code == 4 and "not loaded" in r.output
+
+
+def test_nav_offers_only_the_pages_a_role_may_open(client, auth):
+    viewer = client.get("/roles", headers=auth("viewer")).get_data(as_text=True)
+    chair = client.get("/roles", headers=auth("committee")).get_data(as_text=True)
+    for href in ('href="/people"', 'href="/mentoring"', 'href="/pipeline"'):
+        assert href not in viewer and href in chair, href
