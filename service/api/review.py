@@ -87,7 +87,7 @@ def queue(program):
             "year": r["year"], "alignments": []})
         if r["alignment"] is None:
             continue
-        o["alignments"].append({
+        o["alignments"].append({"etag": review.etag(r["alignment"], r["status"], [r["last"]]),
             "id": r["alignment"].rsplit("/", 1)[-1], "iri": r["alignment"], "competency": r["comp"],
             "notation": r["notation"], "label": r["label"], "score": r["score"], "precision": r["precision"],
             "status": review._short(r["status"]), "method": review._short(r["method"]),

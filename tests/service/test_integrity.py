@@ -340,3 +340,15 @@ def test_a_term_the_store_refuses_is_a_422_and_nothing_is_written(client, auth):
     assert r.status_code == 422 and r.mimetype == "application/problem+json", r.get_json()
     assert "a b" in r.get_json()["detail"]
     assert client.get("/api/health").get_json()["triples"] == before
+
+
+def test_review_queue_etags_match_the_alignment(client, auth):
+    q = client.get("/api/programs/mini/review?status=all").get_json()
+    a = next(a for o in q["objectives"] for a in o["alignments"] if a["status"] == "suggested")
+    assert a["etag"] == client.get(f"/api/alignments/{a['id']}").headers["ETag"]
+    r = client.post(f"/api/alignments/{a['id']}/decision", json={"decision": "reject"},
+                    headers={**auth("committee"), "If-Match": a["etag"]})
+    assert r.status_code == 200
+    q = client.get("/api/programs/mini/review?status=all").get_json()
+    b = next(b for o in q["objectives"] for b in o["alignments"] if b["id"] == a["id"])
+    assert b["etag"] == r.headers["ETag"] != a["etag"]
