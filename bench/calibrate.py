@@ -35,7 +35,7 @@ def main() -> int:
     linker = Linker(read_competencies(DATA / "esco_skills.jsonl"))
     xs, ys, rank1 = [], [], []
     for s in ("house", "tech"):
-        rows = [json.loads(l) for l in open(DATA / f"{s}.jsonl", encoding="utf-8") if l.strip()]
+        rows = [json.loads(line) for line in open(DATA / f"{s}.jsonl", encoding="utf-8") if line.strip()]
         res = linker.rank([r["text"] for r in rows], top_k=10)
         for r, ms in zip(rows, res):
             g = set(r["gold"])

@@ -88,7 +88,7 @@ def speed_queries(n: int) -> list[str]:
     """n distinct job-ad-like sentences made from the dev texts (phrasing varied so none repeats)."""
     base = []
     for s in SETS:
-        base += [json.loads(l)["text"] for l in open(DATA / f"{s}.jsonl", encoding="utf-8") if l.strip()]
+        base += [json.loads(line)["text"] for line in open(DATA / f"{s}.jsonl", encoding="utf-8") if line.strip()]
     frames = ["{}", "We are looking for someone who can {}", "{} This is essential for the role.",
               "Requirement: {}", "Ideally you {}"]
     out, seen = [], set()

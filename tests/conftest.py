@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.remote import oxigraph_server  # noqa: F401  (fixture: an Oxigraph server for the remote store)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

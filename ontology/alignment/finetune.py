@@ -113,7 +113,7 @@ def train(competencies_path: str, out_dir: str, *, recipe: dict | None = None, t
     np.random.seed(recipe["seed"])
     rng = random.Random(recipe["seed"])
     torch.set_num_threads(threads or free_cores())
-    comps = [json.loads(l) for l in open(competencies_path, encoding="utf-8") if l.strip()]
+    comps = [json.loads(line) for line in open(competencies_path, encoding="utf-8") if line.strip()]
     pairs = build_pairs(comps, recipe, rng)
     model = SentenceTransformer(str(minilm_path()), device="cpu", local_files_only=True)
     base_max_len = model.max_seq_length

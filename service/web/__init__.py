@@ -120,6 +120,6 @@ def vocabulary():
     return Response(g.serialize(format=types[best]), mimetype=best, headers={"Vary": "Accept"})
 
 
-from . import views_auth, views_catalog, views_program, views_sparql  # noqa: F401  (routes register on bp)
+from . import views_auth, views_catalog, views_program, views_sparql  # noqa: E402,F401  (routes register on bp)
 from . import views_careers  # noqa: F401,E402  (people, plans, mentoring, pipeline)
 from . import views_workbench  # noqa: E402,F401  (progression, health, crosswalks, drafts)

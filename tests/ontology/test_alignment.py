@@ -86,7 +86,7 @@ def test_link_files_contract(tmp_path, comp_file, linker, monkeypatch):
     summary = link_files(comp_file, q, out, top=3, progress=False, linker=linker)
     monkeypatch.undo()
     assert summary["queries"] == 4 and summary["model_version"] == linker.model_version
-    rows = [json.loads(l) for l in out.read_text().splitlines()]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["q1", 2, "q3", "q4"]  # input order, ids kept as given
     uris = {c["uri"] for c in COMPETENCIES}
     for r in rows:
@@ -107,7 +107,7 @@ def test_queries_without_gold_and_blank_lines(tmp_path, comp_file, linker):
                                             {"id": "b", "text": ""}])
     out = tmp_path / "pred.jsonl"
     link_files(comp_file, q, out, top=10, progress=False, linker=linker)
-    rows = [json.loads(l) for l in out.read_text().splitlines()]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a", "b"]
     assert len(rows[0]["ranked"]) == len(COMPETENCIES)  # top is capped by the list size
 

@@ -8,7 +8,6 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from ontology.errors import QueryError
 from ontology.store import EmbeddedStore, RemoteStore, open_store
-from tests.remote import oxigraph_server  # noqa: F401  (fixture)
 
 EX = "https://ex.org/"
 G1, G2 = URIRef("https://example.edu/gapmap/graph/framework/t1"), URIRef("https://example.edu/gapmap/graph/framework/t2")

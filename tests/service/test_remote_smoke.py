@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.remote import oxigraph_server  # noqa: F401  (fixture)
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 
