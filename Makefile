@@ -51,7 +51,7 @@ bench: bench-linking
 	$(BIN)/python bench/syllabus_extraction.py
 	$(BIN)/python bench/service_timings.py
 
-# Builds the ESCO-tuned MiniLM first if missing (python -m ontology.alignment.finetune, ~7-13 min on 2 cores).
+# Builds the ESCO-tuned MiniLM first if missing (python -m linking.finetune, ~7-13 min on 2 cores).
 bench-linking: install
 	$(BIN)/python bench/linking.py
 

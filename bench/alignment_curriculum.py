@@ -58,7 +58,7 @@ def ilios_set():
 
 
 def evaluate(comps, queries, *, observations=None, **linker_kw):
-    from ontology.alignment.engine import CompetencyText, Linker
+    from linking.engine import CompetencyText, Linker
     items = [CompetencyText(uri=k, label=v[0], alt_labels=v[1], description=v[2]) for k, v in comps.items()]
     linker_kw.setdefault("cache_dir", ROOT / "var/cache/embeddings")
     linker = Linker(items, **linker_kw)
@@ -99,7 +99,7 @@ def descriptions_calibration_cv(enc, folds: int = 2):
     pairs and the fold is scored; the (score, is a curator link) observations of all folds are pooled."""
     import numpy as np
     from dataclasses import replace
-    from ontology.alignment.engine import ADAPTER_RECIPE, DESCRIPTIONS, CompetencyText, Linker, _train_adapter
+    from linking.engine import ADAPTER_RECIPE, DESCRIPTIONS, CompetencyText, Linker, _train_adapter
     comps, queries = md_set()
     items = [CompetencyText(uri=k, label=v[0], alt_labels=v[1], description=v[2]) for k, v in comps.items()]
     obs, mrr, r1, r5 = [], 0.0, 0, 0
@@ -126,8 +126,8 @@ def descriptions_calibration_cv(enc, folds: int = 2):
 
 
 def main():
-    from ontology.alignment.encoder import load_minilm
-    from ontology.alignment.engine import CURRICULUM
+    from linking.encoder import load_minilm
+    from linking.engine import CURRICULUM
     enc = load_minilm(cache_dir=ROOT / "var/cache/embeddings")  # the service's encoder (see service/workspace.py)
     obs = []
     out = {"profile": CURRICULUM.tag(), "md": evaluate(*md_set(), observations=obs, config=CURRICULUM, encoder=enc)}
@@ -136,7 +136,7 @@ def main():
     out["ilios_pcrs"] = evaluate(*il, config=CURRICULUM, encoder=enc) if il else "skipped: ../shared absent"
     # The descriptions profile (chosen for catalogues with code-like labels, e.g. PCRS) gets its calibration
     # from the same curator links: run forced on MD -> HPC (whose labels we ignore), isotonic fit.
-    from ontology.alignment.engine import DESCRIPTIONS, encoder_for
+    from linking.engine import DESCRIPTIONS, encoder_for
     denc = encoder_for("descriptions", "curriculum", cache_dir=ROOT / "var/cache/embeddings")
     out["md_descriptions_profile"] = evaluate(*md_set(), config=DESCRIPTIONS, encoder=denc)
     out["md_descriptions_profile"]["note"] = "in-sample: the query adapter is trained on these curator links"

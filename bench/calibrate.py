@@ -29,8 +29,8 @@ def main() -> int:
         return 0
     from sklearn.isotonic import IsotonicRegression
 
-    from ontology.alignment.engine import Linker, expected_precision
-    from ontology.alignment.linkfiles import read_competencies
+    from linking.engine import Linker, expected_precision
+    from loaders.linkfiles import read_competencies
 
     linker = Linker(read_competencies(DATA / "esco_skills.jsonl"))
     xs, ys, rank1 = [], [], []

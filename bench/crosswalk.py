@@ -28,8 +28,8 @@ SHARED = ROOT.parent / "shared" / "frameworks"
 
 def main() -> int:
     from loaders import Source
-    from ontology.alignment.encoder import load_minilm
-    from ontology.alignment.engine import CURRICULUM, CompetencyText, Config, Linker
+    from linking.encoder import load_minilm
+    from linking.engine import CURRICULUM, CompetencyText, Config, Linker
     from ontology.crosswalk import precision_recall, query_text
     from service.config import Config as AppConfig
     from service.workspace import Workspace

@@ -52,7 +52,7 @@ def link_command() -> list[str]:
         ok = subprocess.run([gap, "link", "--help"], cwd=ROOT, capture_output=True, text=True)
         if ok.returncode == 0 and "--competencies" in ok.stdout:
             return [gap, "link"]
-    code = ("import sys; from ontology.alignment.linkfiles import link_files; a = sys.argv[1:]; "
+    code = ("import sys; from loaders.linkfiles import link_files; a = sys.argv[1:]; "
             "link_files(a[0], a[1], a[3], top=int(a[2]))")
     return [python(), "-c", code, "__fallback__"]
 
@@ -107,8 +107,8 @@ def speed_queries(n: int) -> list[str]:
 def in_process_timings(texts: list[str]) -> dict:
     """Warm linker build + rank time vs raw model encoding of the same sentences, in one process."""
     sys.path.insert(0, str(ROOT))
-    from ontology.alignment.linkfiles import read_competencies
-    from ontology.alignment.engine import Linker
+    from loaders.linkfiles import read_competencies
+    from linking.engine import Linker
 
     comps = read_competencies(DATA / "esco_skills.jsonl")
     t0 = time.perf_counter()
@@ -150,7 +150,7 @@ def main() -> int:
                  "sets": {}, "published": PUBLISHED, "targets": TARGETS}
     # the ESCO-fine-tuned MiniLM (reproducible build step; skipped when already built with this recipe)
     t0 = time.perf_counter()
-    build = subprocess.run([python(), "-m", "ontology.alignment.finetune", "--competencies", str(comp), "--if-missing"],
+    build = subprocess.run([python(), "-m", "linking.finetune", "--competencies", str(comp), "--if-missing"],
                            cwd=ROOT, capture_output=True, text=True)
     if build.returncode != 0:
         sys.stderr.write(build.stderr[-4000:])

@@ -103,9 +103,9 @@ def main() -> int:
     if not DEV.exists():
         print(f"skipped: {DEV} absent (../shared is on team machines and CI only)")
         return 0
-    from ontology.alignment.encoder import load_minilm, mpnet_available
-    from ontology.alignment.engine import CompetencyText, catalogue_stats, linker_for
-    from ontology.alignment.linkfiles import link_files
+    from linking.encoder import load_minilm, mpnet_available
+    from linking.engine import CompetencyText, catalogue_stats, linker_for
+    from loaders.linkfiles import link_files
 
     comps, objs = load_dev()
     items = [CompetencyText(c["uri"], c["label"], tuple(c.get("alt_labels") or ()), c.get("description") or "")
@@ -152,7 +152,7 @@ def main() -> int:
     out["methods"].append(report("plain all-MiniLM-L6-v2 cosine, objective <-> description", ranked, objs))
 
     # cost per sentence, cold (no cache): raw encoding of the 160 objectives by each encoder
-    from ontology.alignment.encoder import load_mpnet
+    from linking.encoder import load_mpnet
     cost = {}
     for name, e in [("all-MiniLM-L6-v2", enc)] + ([("all-mpnet-base-v2", load_mpnet(cache_dir=CACHE))]
                                                    if mpnet_available() else []):

@@ -46,7 +46,7 @@ class AlignResult:
 
 def competency_texts(store: Store, framework: str):
     """The framework's competencies as linker input (label, alt labels, definition)."""
-    from .alignment.engine import CompetencyText
+    from linking.engine import CompetencyText
 
     rows = store.select("framework_competencies", fw=Literal(framework))
     if not rows:

@@ -1,7 +1,7 @@
 """Framework crosswalks: map one framework's competencies onto another's, review, and reuse the mappings.
 
 A crosswalk from framework ``a`` (source) to ``b`` (target) is computed by the alignment engine: a
-:class:`~ontology.alignment.engine.Linker` over ``b``'s competencies ranks them for each ``a`` competency's
+:class:`~linking.engine.Linker` over ``b``'s competencies ranks them for each ``a`` competency's
 label and definition.  Each suggestion is a ``gm:CompetencyMapping`` (a kind of ``gm:Alignment``) with
 ``gm:mappingSource`` / ``gm:mappingTarget``, a proposed SKOS relation (``gm:mappingRelation``: exact, close,
 broader, narrower, related = ``skos:exactMatch`` … ``skos:relatedMatch``), score, calibrated precision,

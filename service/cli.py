@@ -225,7 +225,7 @@ def syllabus(ctx, program, course, path, user, year, title, align):
               help="auto: chosen from the catalogue (descriptions lead when labels carry little meaning)")
 def link(competencies, input_path, output, top, profile):
     """Rank competencies for each query line (the linking command contract)."""
-    from ontology.alignment.linkfiles import link_files
+    from loaders.linkfiles import link_files
     link_files(competencies, input_path, output, top=top, progress=True, profile=profile)
 
 

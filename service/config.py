@@ -77,4 +77,8 @@ def _flag(v: str) -> bool:
 
 def var_dir(cfg: Config) -> Path | None:
     """The folder beside the store holding users.sqlite, secret_key and institutions/ (None: in memory)."""
-    return Path(cfg.STORE_PATH).resolve().parent if cfg.STORE_PATH else None
+    if not cfg.STORE_PATH:
+        return None
+    if "://" in cfg.STORE_PATH:  # a remote SPARQL store: the local state stays in this checkout's var/
+        return ROOT / "var"
+    return Path(cfg.STORE_PATH).resolve().parent

@@ -29,7 +29,7 @@ from ontology.access import visible_graphs
 from ontology.errors import GapmapError, QueryError, UnsupportedFormat
 from ontology.sparql import SparqlEngine
 
-from .app import gapmap
+from .extensions import gapmap
 from .auth import check, current_user
 
 bp = Blueprint("sparql", __name__)

@@ -51,7 +51,7 @@ def service_description(store, ids, endpoint: str) -> Graph:
 
 
 def description_response() -> Response:
-    from .app import gapmap
+    from .extensions import gapmap
     ws = gapmap()
     best = request.accept_mimetypes.best_match(list(SD_TYPES), default="text/turtle")
     g = service_description(ws.store, ws.ids, request.base_url)

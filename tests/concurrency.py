@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from ontology.align import competency_texts
-from ontology.alignment.engine import Evidence, Match
+from linking.engine import Evidence, Match
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 

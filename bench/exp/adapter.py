@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parents[2]; sys.path.insert(0, str(ROOT))
 from bench.exp.objdev import metrics
 from bench.exp.objdev2 import encs, comps, objs, qt
 import torch
-ref = [l.strip() for l in open(ROOT / "ontology/alignment/reference_objectives.txt") if l.strip()]
+ref = [l.strip() for l in open(ROOT / "linking/reference_objectives.txt") if l.strip()]
 hpc = {r["id"]: r for r in csv.DictReader(open(ROOT / "data/framework/hpc.csv")) if r["type"] in ("competency", "subcompetency")}
 hids = [k for k in hpc if hpc[k]["description"]]
 pairs = []

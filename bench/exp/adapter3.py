@@ -4,13 +4,13 @@ import numpy as np
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]; sys.path.insert(0, str(ROOT))
 from bench.exp.objdev import metrics, load
-from ontology.alignment.encoder import load_mpnet
-from ontology.alignment.engine import segments
+from linking.encoder import load_mpnet
+from linking.engine import segments
 import json, torch
 comps, objs = load(); qt = [o["text"] for o in objs]
 enc = load_mpnet(cache_dir=ROOT / "var/cache/embeddings")
-ref = [l.strip() for l in open(ROOT / "ontology/alignment/reference_objectives.txt") if l.strip()]
-pairs = [json.loads(l) for l in open(ROOT / "ontology/alignment/adapter_pairs.jsonl")]
+ref = [l.strip() for l in open(ROOT / "linking/reference_objectives.txt") if l.strip()]
+pairs = [json.loads(l) for l in open(ROOT / "linking/adapter_pairs.jsonl")]
 nrm = lambda X: X / np.linalg.norm(X, axis=1, keepdims=True)
 descs_h = list(dict.fromkeys(p["description"] for p in pairs))
 Qh = enc.encode([p["objective"] for p in pairs]); Dh = enc.encode(descs_h); yh = np.array([descs_h.index(p["description"]) for p in pairs])

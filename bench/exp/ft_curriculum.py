@@ -32,7 +32,7 @@ def pairs():
 def train(enc_name, steps, lr, bs, out_dir, seed=13):
     import numpy as np, torch
     from sentence_transformers import SentenceTransformer
-    from ontology.alignment.encoder import minilm_path, mpnet_path
+    from linking.encoder import minilm_path, mpnet_path
     torch.manual_seed(seed); np.random.seed(seed); rng = random.Random(seed)
     torch.set_num_threads(2)
     path = mpnet_path() if enc_name == "mpnet" else minilm_path()
@@ -77,8 +77,8 @@ def train(enc_name, steps, lr, bs, out_dir, seed=13):
 
 
 def evaluate(model_dir, dim):
-    from ontology.alignment.encoder import Encoder
-    from ontology.alignment.engine import DESCRIPTIONS, CompetencyText, Linker
+    from linking.encoder import Encoder
+    from linking.engine import DESCRIPTIONS, CompetencyText, Linker
     from bench.objective_linking import load_dev, metrics
     comps, objs = load_dev()
     items = [CompetencyText(c["uri"], c["label"], (), c["description"]) for c in comps]

@@ -47,7 +47,7 @@ def metrics(S, comps, objs):
 
 
 if __name__ == "__main__" and not os.environ.get("V2"):
-    from ontology.alignment.encoder import load_minilm
+    from linking.encoder import load_minilm
     comps, objs = load()
     enc = load_minilm(cache_dir=ROOT / "var/cache/embeddings")
     Q = enc.encode([o["text"] for o in objs])
@@ -57,7 +57,7 @@ if __name__ == "__main__" and not os.environ.get("V2"):
 
 def variants(enc, comps, objs, tag):
     import re
-    from ontology.alignment.engine import segments
+    from linking.engine import segments
     qt = [o["text"] for o in objs]
     Q = enc.encode(qt)
     D = enc.encode([c["description"] for c in comps])
@@ -95,7 +95,7 @@ def variants(enc, comps, objs, tag):
 
 
 def main2():
-    from ontology.alignment.encoder import load_minilm, load_local
+    from linking.encoder import load_minilm, load_local
     comps, objs = load()
     res = {}
     m = load_minilm(cache_dir=ROOT / "var/cache/embeddings")

@@ -3,7 +3,7 @@ import numpy as np
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]; sys.path.insert(0, str(ROOT))
 from bench.exp.objdev import load, metrics
-from ontology.alignment.encoder import load_minilm, Encoder, EmbeddingCache
+from linking.encoder import load_minilm, Encoder, EmbeddingCache
 
 def mpnet():
     e = Encoder("/tmp/align_dl/models/all-mpnet-base-v2", "mpnet-exp", use_cache=False)

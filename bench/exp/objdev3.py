@@ -4,7 +4,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]; sys.path.insert(0, str(ROOT))
 from bench.exp.objdev import metrics
 from bench.exp.objdev2 import encs, comps, objs, qt
-from ontology.alignment.engine import segments
+from linking.engine import segments
 ref = [r["objective_text"] for r in csv.DictReader(open(ROOT / "data/curriculum/md.csv"))]
 stem = re.compile(r"^\s*(?:by the end of [^,]*,\s*)?(?:the\s+)?(?:students?|learners?|participants?)\s+(?:will|should|must|can)\s+(?:be\s+able\s+to\s+)?", re.I)
 res = {}

@@ -5,7 +5,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]; sys.path.insert(0, str(ROOT))
 from bench.exp.objdev import metrics
 from bench.exp.objdev2 import encs, comps, objs, qt, gi
-ref = [l.strip() for l in open(ROOT / "ontology/alignment/reference_objectives.txt") if l.strip()]
+ref = [l.strip() for l in open(ROOT / "linking/reference_objectives.txt") if l.strip()]
 nrm = lambda X: X / np.linalg.norm(X, axis=1, keepdims=True)
 for name, enc in encs.items():
     Q = enc.encode(qt); D = enc.encode([c["description"] for c in comps]); R = enc.encode(ref)

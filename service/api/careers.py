@@ -18,7 +18,7 @@ from ontology import evidence as E
 from ontology.errors import NotFound
 from ontology.pipeline import pipeline_report
 
-from ..app import gapmap
+from ..extensions import gapmap
 from ..auth import Forbidden, NotAuthenticated as NotSignedIn, check, current_user, declares, require
 from . import bp
 from .openapi import _JSON, _WRITE, SPEC, _get, _p, _post, _problems

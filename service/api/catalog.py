@@ -6,7 +6,7 @@ from rdflib import Literal, URIRef
 
 from ontology.errors import NotFound
 
-from ..app import gapmap
+from ..extensions import gapmap
 from . import bp
 from .params import BadParameter
 

@@ -5,7 +5,7 @@ import json
 
 from flask import Response, current_app
 
-from ..app import gapmap
+from ..extensions import gapmap
 from ..auth import require
 from . import bp
 

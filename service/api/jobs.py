@@ -6,7 +6,7 @@ from flask import jsonify, request, url_for
 
 from ontology.errors import NotFound
 
-from ..app import gapmap
+from ..extensions import gapmap
 from . import bp
 
 

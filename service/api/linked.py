@@ -14,7 +14,7 @@ from flask import Blueprint, Response, request, url_for
 from ontology.errors import NotFound
 from ontology.jsonld import context, describe, to_jsonld
 
-from ..app import gapmap
+from ..extensions import gapmap
 from . import bp
 from .params import negotiate
 

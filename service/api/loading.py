@@ -7,7 +7,7 @@ from flask import jsonify, request
 
 from loaders import Source, available
 
-from ..app import gapmap
+from ..extensions import gapmap
 from ..auth import require
 from . import bp
 from .jobs import accepted, wants_async

@@ -7,7 +7,7 @@ from flask import Response, current_app, jsonify, request
 
 from ontology.gaps import report_cache, role_readiness
 
-from ..app import gapmap
+from ..extensions import gapmap
 from ..auth import require
 from . import bp
 from .jobs import accepted, wants_async

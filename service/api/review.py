@@ -13,7 +13,7 @@ from rdflib import URIRef
 from ontology import review
 from ontology.errors import NotFound
 
-from ..app import gapmap
+from ..extensions import gapmap
 from ..auth import check, require, who
 from . import bp
 from .params import BadParameter, arg_float, arg_int, negotiate, json_body

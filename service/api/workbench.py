@@ -5,7 +5,7 @@ from flask import jsonify, request
 
 from service.auth import declares, require, who
 
-from ..app import gapmap
+from ..extensions import gapmap
 from . import bp
 from .params import BadParameter, arg_float, arg_int, json_body
 

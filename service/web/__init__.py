@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ontology.errors import GapmapError
 
-from ..app import gapmap
+from ..extensions import gapmap
 
 bp = Blueprint("web", __name__)
 

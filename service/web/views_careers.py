@@ -11,7 +11,7 @@ from ontology.pipeline import pipeline_report
 
 from ..api.careers import Forbidden, NotSignedIn, is_self, match_config_from, may_see, need
 from ..api.params import BadParameter
-from ..app import gapmap
+from ..extensions import gapmap
 from ..auth import current_user, declares
 from . import bp
 

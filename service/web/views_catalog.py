@@ -10,7 +10,7 @@ from ontology.errors import NotFound
 from ontology.gaps import cached_gap_report as gap_report, role_readiness
 
 from ..api.params import arg_float
-from ..app import gapmap
+from ..extensions import gapmap
 from . import bp, short
 
 

@@ -12,7 +12,7 @@ from ontology.errors import NotFound
 from ontology.gaps import cached_gap_report as gap_report
 
 from ..api.params import BadParameter, arg_float, arg_int
-from ..app import gapmap
+from ..extensions import gapmap
 from ..auth import check
 from . import bp, short
 from .views_auth import signin_required

@@ -11,7 +11,7 @@ from ontology.errors import NotFound
 
 from ..api.params import arg_float, arg_int
 from ..api.workbench import arg_stage, drafts
-from ..app import gapmap
+from ..extensions import gapmap
 from . import bp
 
 

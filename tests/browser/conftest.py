@@ -36,7 +36,8 @@ def live_server(tmp_path_factory):
     why = _missing()
     if why:
         pytest.skip(why)
-    from service.app import create_app, gapmap
+    from service.app import create_app
+    from service.extensions import gapmap
 
     tmp = tmp_path_factory.mktemp("browser")
     app = create_app({"STORE_PATH": str(tmp / "store"), "CACHE_DIR": str(tmp / "cache"),

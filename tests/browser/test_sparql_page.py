@@ -18,7 +18,8 @@ def server(tmp_path_factory):
     why = _missing()
     if why:
         pytest.skip(why)
-    from service.app import create_app, gapmap
+    from service.app import create_app
+    from service.extensions import gapmap
     tmp = tmp_path_factory.mktemp("sparql-page")
     app = create_app({"STORE_PATH": "", "CACHE_DIR": str(tmp / "cache"), "SECRET_KEY": "t", "SPARQL_TIMEOUT": 10.0})
     with app.app_context():

@@ -18,7 +18,8 @@ def live_server(tmp_path_factory):
     if why:
         pytest.skip(why)
     from loaders import Source
-    from service.app import create_app, gapmap
+    from service.app import create_app
+    from service.extensions import gapmap
 
     tmp = tmp_path_factory.mktemp("workbench-browser")
     app = create_app({"STORE_PATH": str(tmp / "store"), "CACHE_DIR": str(tmp / "cache"),

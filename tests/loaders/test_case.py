@@ -255,7 +255,7 @@ def test_bad_json_names_the_line(tmp_path):
 
 
 def test_bad_upload_writes_nothing(app, auth, sample):
-    from service.app import gapmap
+    from service.extensions import gapmap
     client = app.test_client()
     with app.app_context():
         before = len(gapmap().store)
@@ -299,7 +299,7 @@ def test_opensalt_spreadsheet_bad_parent(tmp_path):
 def test_api_and_cli_export(app, tmp_path, sample, schema):
     from click.testing import CliRunner
 
-    from service.app import gapmap
+    from service.extensions import gapmap
     from service.cli import main
     with app.app_context():
         gapmap().load("case", Source(name="p.json", data=json.dumps(sample).encode()), {"id": FW})

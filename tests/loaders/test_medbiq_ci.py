@@ -193,7 +193,7 @@ def test_wrong_root():
 
 
 def test_bad_upload_writes_nothing(app, auth, sample_bytes):
-    from service.app import gapmap
+    from service.extensions import gapmap
     client = app.test_client()
     with app.app_context():
         before = len(gapmap().store)

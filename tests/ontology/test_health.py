@@ -111,7 +111,7 @@ def test_every_planted_problem_is_found():
 
 
 def test_near_duplicates_with_the_real_encoder(tmp_path):
-    from ontology.alignment.encoder import load_minilm
+    from linking.encoder import load_minilm
     from ontology.health import near_duplicates
     rows = [{"oid": "A1", "code": "C1", "text": "Take a complete medical history from a standardized patient."},
             {"oid": "B1", "code": "C2", "text": "Take a complete medical history from a standardised patient."},

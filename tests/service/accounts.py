@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ontology.alignment.engine import Evidence, Match
+from linking.engine import Evidence, Match
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 PASSWORD = "correct horse battery"

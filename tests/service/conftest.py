@@ -47,7 +47,8 @@ def _make_app(config: dict, role: str = "viewer"):
     """The app with a few triples; its test clients are signed in (bearer token) as a user of ``role``."""
     from flask.testing import FlaskClient
 
-    from service.app import create_app, gapmap
+    from service.app import create_app
+    from service.extensions import gapmap
     from tests.conftest import bearer
     # PUBLIC_READ: some tests query anonymously, as the public may when GAPMAP_PUBLIC_READ=1
     app = create_app({"TESTING": True, "SPARQL_TIMEOUT": 1.0, "PUBLIC_READ": True, **config})

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def app(tmp_path):
-    from service.app import gapmap
+    from service.extensions import gapmap
     app = make_app(tmp_path)
     with app.app_context():
         load_mini(gapmap())

@@ -13,7 +13,7 @@ IDS = Ids()
 
 @pytest.fixture
 def client(app):
-    from service.app import gapmap
+    from service.extensions import gapmap
     with app.app_context():
         gapmap().load_manifest(MINI / "manifest.json")
     return app.test_client()

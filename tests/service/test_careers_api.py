@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ontology.alignment.engine import Evidence, Match
+from linking.engine import Evidence, Match
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = "p030"  # Dr. Rosa Reyes, attending, goal clinician-educator (data/people/make_people.py)
@@ -19,7 +19,8 @@ DEMO_USER = "r.reyes"
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """One app over the whole bundled dataset (overrides conftest's per-test app; ``auth`` uses it)."""
-    from service.app import create_app, gapmap
+    from service.app import create_app
+    from service.extensions import gapmap
     app = create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})
     with app.app_context():
         gapmap().load_manifest(ROOT / "data" / "manifest.json")
@@ -48,7 +49,7 @@ def test_profile_is_private(app, client, auth):
 
 def test_person_graphs_are_not_public(app):
     from ontology.access import graph_kind, visible_graphs
-    from service.app import gapmap
+    from service.extensions import gapmap
     with app.app_context():
         ws = gapmap()
         public = visible_graphs(ws.store, ws.ids, private=False)
@@ -213,7 +214,7 @@ class WordLinker:
 @pytest.fixture
 def word_linker(app, monkeypatch):
     from ontology.align import competency_texts
-    from service.app import gapmap
+    from service.extensions import gapmap
     with app.app_context():
         ws = gapmap()
         linker = WordLinker(competency_texts(ws.store, "hpc"))
@@ -272,7 +273,7 @@ def test_two_cv_uploads_at_once_both_stay(app, auth, word_linker):
 
 
 def test_concurrent_cv_decisions_leave_one_status(app, client, auth):
-    from service.app import gapmap
+    from service.extensions import gapmap
     h = auth("committee")
     listed = client.get(f"/api/people/{DEMO}/cv", headers=h).get_json()["suggestions"]
     if not listed:
@@ -328,7 +329,7 @@ def test_matched_mentor_may_read_the_mentee(app, client, auth):
     saved = client.post("/api/mentoring/match", headers=h, json={"mode": "full"}).get_json()
     m = saved["matches"][0]
     people = {p["id"]: p for p in client.get("/api/people", headers=h).get_json()["people"]}
-    from service.app import gapmap
+    from service.extensions import gapmap
     with app.app_context():
         from ontology.careers import people as all_people
         usernames = {p.id: p.username for p in all_people(gapmap().store).values()}

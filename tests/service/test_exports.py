@@ -16,7 +16,7 @@ MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 
 
 def loaded_app(app, folder=MINI):
-    from service.app import gapmap
+    from service.extensions import gapmap
     with app.app_context():
         gapmap().load_manifest(folder / "manifest.json")
     from tests.conftest import signed_client

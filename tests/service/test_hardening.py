@@ -17,7 +17,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "service" / "web" / "templates
 
 
 def _app(tmp_path, **config):
-    from service.app import gapmap
+    from service.extensions import gapmap
     app = make_app(tmp_path, **config)
     with app.app_context():
         load_mini(gapmap())

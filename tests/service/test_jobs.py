@@ -13,7 +13,7 @@ MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 
 @pytest.fixture
 def loaded(app):
-    from service.app import gapmap
+    from service.extensions import gapmap
     with app.app_context():
         gapmap().load_manifest(MINI / "manifest.json")
     from tests.conftest import signed_client

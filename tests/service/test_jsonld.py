@@ -19,7 +19,7 @@ IDS = Ids()
 
 @pytest.fixture
 def client(app):
-    from service.app import gapmap
+    from service.extensions import gapmap
     with app.app_context():
         gapmap().load_manifest(MINI / "manifest.json")
     from tests.conftest import signed_client

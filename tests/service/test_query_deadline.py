@@ -7,7 +7,8 @@ import pytest
 
 import ontology.store as store_mod
 from ontology.errors import QueryTimeout
-from service.app import create_app, gapmap
+from service.app import create_app
+from service.extensions import gapmap
 
 from .conftest import BULK_G, bulk_graph
 

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def bundled_client(tmp_path_factory):
-    from service.app import create_app, gapmap
+    from service.app import create_app
+    from service.extensions import gapmap
     app = create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path_factory.mktemp("c"))})
     with app.app_context():
         gapmap().load_manifest(ROOT / "data" / "manifest.json")

@@ -8,7 +8,8 @@ MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 
 
 def test_api_over_a_remote_store(oxigraph_server, tmp_path):
-    from service.app import create_app, gapmap
+    from service.app import create_app
+    from service.extensions import gapmap
     from ontology.store import RemoteStore
     app = create_app({"STORE_PATH": oxigraph_server, "TESTING": True, "CACHE_DIR": str(tmp_path / "cache"),
                       "USERS_DB": str(tmp_path / "users.sqlite")})

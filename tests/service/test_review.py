@@ -21,7 +21,7 @@ def client(tmp_path_factory):
     U.clear()
     U.update(bearer(app, "committee", "dr.adams"))
     with app.app_context():
-        from service.app import gapmap
+        from service.extensions import gapmap
         gapmap().load_manifest(MINI / "manifest.json")
     r = c.post("/api/programs/mini/align", json={"top_k": 3, "min_precision": 0}, headers=bearer(app, "admin"))
     assert r.status_code == 200, r.get_json()

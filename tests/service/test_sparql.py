@@ -13,7 +13,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from ontology.ids import Ids
-from service.app import gapmap
+from service.extensions import gapmap
 
 from .conftest import BULK_G, CURRICULUM_G, EX, FRAMEWORK_G, bulk_graph
 

@@ -223,7 +223,7 @@ def test_service_description_lists_public_graphs_only(app):
     """Named graphs of the description: the public ones (a results graph is private)."""
     from pathlib import Path
 
-    from service.app import gapmap
+    from service.extensions import gapmap
     mini = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
     with app.app_context():
         gapmap().load_manifest(mini / "manifest.json")

@@ -18,7 +18,7 @@ from ontology.errors import QueryError
 from ontology.ids import Ids
 from ontology.sparql import SparqlEngine, inspect_query
 from ontology.store import open_store
-from service.app import gapmap
+from service.extensions import gapmap
 
 from .conftest import BULK_G, EX, FRAMEWORK_G, bulk_graph
 from .ssrf_corpus import bypasses, corpus

@@ -39,7 +39,7 @@ def client(tmp_path_factory):
     app = create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
                       "MAX_UPLOAD_BYTES": 2 * 2**20})
     with app.app_context():
-        from service.app import gapmap
+        from service.extensions import gapmap
         gapmap().load_manifest(MINI / "manifest.json")
     U.clear()
     U.update(bearer(app, "educator", "dr.chen", courses=["MED-201", "SURG-301"]))
@@ -127,7 +127,7 @@ def test_a_new_course_needs_a_year(client):
 def test_assessment_section_becomes_the_course_assessments(client):
     """Issue 9: the grading section's components are stored as gm:Assessment of the course (kind + weight, or
     pass/fail), and extracted objectives get a proficiency level from Bloom level and course year."""
-    from service.app import gapmap
+    from service.extensions import gapmap
 
     data = (SYL / "imed420_assessment.md").read_bytes()
     chair = bearer(client.application, "committee", "dr.chair")  # a new course: not an educator's to create

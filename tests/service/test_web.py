@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ontology.alignment.engine import Evidence, Match
+from linking.engine import Evidence, Match
 from tests.conftest import web_sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,8 @@ class WordLinker:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     from ontology.align import align_program, competency_texts
-    from service.app import create_app, gapmap
+    from service.app import create_app
+    from service.extensions import gapmap
 
     app = create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
                       "SPARQL_TIMEOUT": 5.0, "SECRET_KEY": "test"})

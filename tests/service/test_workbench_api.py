@@ -11,7 +11,7 @@ MINI = TESTS / "fixtures" / "mini"
 
 @pytest.fixture
 def loaded(app):
-    from service.app import gapmap
+    from service.extensions import gapmap
     with app.app_context():
         gapmap().load_manifest(MINI / "manifest.json")
     from tests.conftest import signed_client
@@ -119,7 +119,7 @@ def test_draft_flow(loaded, auth):
 
 def test_crosswalk_flow(loaded, auth, app):
     from loaders import Source
-    from service.app import gapmap
+    from service.extensions import gapmap
     with app.app_context():
         gapmap().load("framework-csv", Source.from_path(TESTS / "fixtures" / "crosswalk" / "framework-b.csv"),
                       {"id": "xb", "title": "Framework B", "version": "1"})
@@ -197,7 +197,7 @@ def test_bulk_accept_acts_only_on_the_shown_suggestions(loaded, auth, app):
     from rdflib.namespace import XSD
 
     from ontology.vocab import GM, RDF, SUGGESTED
-    from service.app import gapmap
+    from service.extensions import gapmap
     with app.app_context():
         ws = gapmap()
         g = ws.ids.graph("alignments", "mini")

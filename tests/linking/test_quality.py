@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ontology.alignment.encoder import load_minilm
-from ontology.alignment.engine import CURRICULUM, CompetencyText, Linker
+from linking.encoder import load_minilm
+from linking.engine import CURRICULUM, CompetencyText, Linker
 from tests.conftest import need_shared
 
 ROOT = Path(__file__).resolve().parents[2]

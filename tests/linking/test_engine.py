@@ -6,11 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from ontology.alignment import linkfiles
-from ontology.alignment.encoder import load_minilm
-from ontology.alignment.engine import (FIELDS, CompetencyText, Linker, expected_precision, keyword_units,
+from loaders import linkfiles
+from linking.encoder import load_minilm
+from linking.engine import (FIELDS, CompetencyText, Linker, expected_precision, keyword_units,
                                        segments)
-from ontology.alignment.linkfiles import link_files
+from loaders.linkfiles import link_files
 from ontology.errors import LoadError
 
 COMPETENCIES = [

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ontology.alignment.encoder import load_minilm, mpnet_available
-from ontology.alignment.engine import (CURRICULUM, DESCRIPTIONS, CompetencyText, Config, Linker, catalogue_stats,
+from linking.encoder import load_minilm, mpnet_available
+from linking.engine import (CURRICULUM, DESCRIPTIONS, CompetencyText, Config, Linker, catalogue_stats,
                                        is_acronym, linker_for, phrase_bounded, profile_for)
 from tests.conftest import need_shared
-from tests.ontology.test_alignment_quality import _hpc
+from tests.linking.test_quality import _hpc
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,15 +125,15 @@ def test_objective_linking_dev_set_quality():
     """gapmap link's auto profile on the PCRS dev set with mpnet: bench/objective_linking.py measured
     0.500 / 0.738 / 0.638 (acc@1 / recall@3 / MRR); thresholds slightly below.  Encoding ~1,000 texts with mpnet
     cold takes about a minute on 2 cores, so this runs when the bench has warmed var/cache (make bench)."""
-    from ontology.alignment.encoder import load_mpnet
-    from ontology.alignment.engine import reference_sentences
+    from linking.encoder import load_mpnet
+    from linking.engine import reference_sentences
 
     items, objs = _dev()
     if not mpnet_available():
         pytest.skip("all-mpnet-base-v2 packages not installed (the MiniLM fallback is tested below)")
     enc = load_mpnet(cache_dir=ROOT / "var/cache/embeddings")
-    from ontology.alignment.encoder import text_key
-    from ontology.alignment.engine import ADAPTER_PAIRS
+    from linking.encoder import text_key
+    from linking.engine import ADAPTER_PAIRS
     pairs = [json.loads(x) for x in ADAPTER_PAIRS.read_text(encoding="utf-8").splitlines() if x.strip()]
     texts = ([o["text"] for o in objs] + [c.description for c in items] + reference_sentences()
              + [p["objective"] for p in pairs] + [p["description"] for p in pairs])

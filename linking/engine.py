@@ -3,7 +3,7 @@
 Method (bench/EXPERIMENTS.md says how each part was chosen and what it is worth):
 
 * encoder: all-MiniLM-L6-v2 (shipped by a PyPI package), fine-tuned offline on the ESCO catalogue
-  when that build step has been run (``ontology.alignment.finetune``; run with onnxruntime from
+  when that build step has been run (``linking.finetune``; run with onnxruntime from
   the exported ``model.onnx``), else the stock model (torch);
 * every competency has several vectors: its label and each alt label (alt labels count 0.03 less,
   so the label wins ties); its name score is the max cosine over them;

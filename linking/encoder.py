@@ -339,7 +339,7 @@ def iter_batches(items: Iterable, n: int):
 
 
 def load_local(model_dir: str | os.PathLike, *, cache_dir=None, **kw) -> Encoder:
-    """A sentence-transformers model saved on disk (e.g. built by ``ontology.alignment.finetune``)."""
+    """A sentence-transformers model saved on disk (e.g. built by ``linking.finetune``)."""
     d = Path(model_dir)
     recipe = d / "gapmap_recipe.json"
     tag = hashlib.sha1(recipe.read_bytes()).hexdigest()[:10] if recipe.exists() else "norecipe"
@@ -463,7 +463,7 @@ def default_encoder(*, cache_dir=None, **kw) -> Encoder:
     """The linking encoder: ``$GAPMAP_LINK_MODEL`` (``auto`` | ``base`` | a model directory).
 
     ``auto`` (default) takes the ESCO-fine-tuned MiniLM when it has been built
-    (``python -m ontology.alignment.finetune``, see bench/EXPERIMENTS.md), else the stock MiniLM.
+    (``python -m linking.finetune``, see bench/EXPERIMENTS.md), else the stock MiniLM.
     """
     choice = os.environ.get("GAPMAP_LINK_MODEL", "auto")
     if choice == "base":

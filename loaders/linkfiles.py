@@ -18,7 +18,7 @@ from typing import Iterator
 
 from ontology.errors import LoadError
 
-from .engine import CompetencyText, Linker, linker_for
+from linking.engine import CompetencyText, Linker, linker_for
 
 BATCH = 256
 

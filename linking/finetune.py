@@ -5,7 +5,7 @@ Commission Decision 2011/833/EU, with attribution); never from benchmark sentenc
 Pairs: (alt label -> label), (description -> label), contrastive with in-batch negatives
 (MultipleNegativesRanking loss), each batch holding distinct competencies.
 
-    python -m ontology.alignment.finetune --competencies esco_skills.jsonl --out var/models/X
+    python -m linking.finetune --competencies esco_skills.jsonl --out var/models/X
 """
 from __future__ import annotations
 
