@@ -60,6 +60,7 @@ def test_gap_report_csv_by_accept_and_param(loaded):
 
 def test_gap_report_rdf(loaded):
     r = loaded.get("/api/programs/mini/gaps?format=ttl")
+    assert "@prefix gm: <https://w3id.org/gapmap/ns#>" in r.get_data(as_text=True)  # not ns1:
     g = Graph().parse(data=r.get_data(as_text=True), format="turtle")
     assert len(set(g.subjects(None, GM.GapEntry))) == 6
     r = loaded.get("/api/programs/mini/gaps", headers={"Accept": "application/ld+json"})
