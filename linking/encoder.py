@@ -431,7 +431,7 @@ def _mpnet_onnx(path: Path) -> None:
     if (path / "model.onnx").exists() or settings.current().encoder_backend == "torch":
         return
     try:
-        from .finetune import export_onnx
+        from .onnx_export import export_onnx
 
         export_onnx(path, token_type_ids=False)
     except Exception as e:  # pragma: no cover - export is an optimisation

@@ -13,30 +13,11 @@ import click
 
 from ontology.errors import GapmapError
 
+from .cli_common import echo_json as _echo_json, users_of as _users, ws_of as _ws
 from .config import Config
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-
-def _ws(ctx) -> "Workspace":  # noqa: F821
-    """The workspace of the institution chosen with --institution (default: the default institution)."""
-    from .tenants import institution_config
-    from .workspace import Workspace
-    if "ws" not in ctx.obj:
-        inst = ctx.obj["institution"]
-        if inst != "default" and not _users(ctx).has_institution(inst):
-            raise click.UsageError(f"no institution {inst!r}: create it with `gapmap institution add {inst}`")
-        ctx.obj["ws"] = Workspace.from_config(institution_config(ctx.obj["config"], inst))
-    return ctx.obj["ws"]
-
-
-def _users(ctx):
-    """The account database beside the store (never opens the store: safe while the server runs)."""
-    from .auth import open_users
-    if "users" not in ctx.obj:
-        ctx.obj["users"] = open_users(ctx.obj["config"])
-    return ctx.obj["users"]
 
 
 def _audit(ctx, summary: str) -> None:
@@ -62,10 +43,6 @@ def _first_admin(ctx) -> None:
         click.echo(f"  one-time password:  {made.password}")
         click.echo(f"  API token:          {made.token}")
         click.echo("")
-
-
-def _echo_json(obj):
-    click.echo(json.dumps(obj, indent=2, default=str))
 
 
 class GapmapGroup(click.Group):
@@ -474,7 +451,10 @@ def audit(ctx, everything, page, per_page, as_json):
     click.echo(f"({len(rows['entries'])} of {rows['total']}, page {page})", err=True)
 
 
-from . import cli_careers  # noqa: E402,F401  (profile, plan, match, pipeline)
+from .cli_careers import COMMANDS as _CAREERS  # noqa: E402  (profile, plan, match, pipeline)
+
+for _c in _CAREERS:
+    main.add_command(_c)
 
 
 

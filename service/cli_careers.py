@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import click
 
-from .cli import _echo_json, _ws, main
+from .cli_common import echo_json as _echo_json, ws_of as _ws
 
 
-@main.command()
+@click.command()
 @click.argument("person")
 @click.option("--json", "as_json", is_flag=True, help="the whole profile as JSON")
 @click.pass_context
@@ -24,7 +24,7 @@ def profile(ctx, person, as_json):
         click.echo(f"  {h.notation:<7} {h.level}  {'fresh' if h.fresh else 'STALE'}  {h.latest or '':<10}  {sources}")
 
 
-@main.command()
+@click.command()
 @click.argument("person")
 @click.argument("role")
 @click.option("--objective", type=click.Choice(["hours", "cost"]), default="hours", show_default=True)
@@ -50,7 +50,7 @@ def plan(ctx, person, role, objective, essential_only, as_json):
         click.echo("  nothing in the catalogue closes: " + ", ".join(g.notation for g in pl.open_gaps))
 
 
-@main.command()
+@click.command()
 @click.option("--mode", type=click.Choice(["best", "full"]), default="best", show_default=True)
 @click.option("--department", type=click.Choice(["same", "different"]))
 @click.option("--conflict", "conflicts", multiple=True, metavar="A:B", help="a pair never to match")
@@ -78,7 +78,7 @@ def match(ctx, mode, department, conflicts, require_track, as_json):
                f"mean coverage {s['mean_coverage_pct']}%")
 
 
-@main.command()
+@click.command()
 @click.option("--demand", help="demand set id (default: all)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -94,3 +94,6 @@ def pipeline(ctx, demand, as_json):
         click.echo(f"{r.role:<20} {r.headcount:>4} needed  ready: "
                    + ", ".join(f"{p} {v}%" for p, v in r.readiness.items())
                    + (f"  no partner covers: {', '.join(unc)}" if unc else ""))
+
+
+COMMANDS = (profile, plan, match, pipeline)
