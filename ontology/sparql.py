@@ -1,7 +1,11 @@
-"""Read-only SPARQL 1.1 query evaluation with a hard timeout (no Flask here).
+"""Read-only SPARQL 1.1 query evaluation with a hard timeout (no Flask, no HTTP here).
 
-:class:`SparqlEngine` takes a query string, checks it, picks the result format by content
-negotiation and evaluates it with Oxigraph, returning ``(body bytes, media type)``.
+:class:`SparqlEngine` takes a query string and the result formats to use (chosen by the caller:
+the service negotiates them from ``Accept``/``format`` in :mod:`service.negotiation`), checks the
+query and evaluates it with Oxigraph, returning ``(body bytes, media type)``.  It reads the store
+only through the :class:`~ontology.store.Store` contract: ``store.capabilities.workers`` says
+whether it can, and ``store.worker_access()`` gives what worker processes need (a fork point with
+no write half-done, or a read-only checkpoint).
 
 Checks before evaluation
     The query text is cut into tokens where Oxigraph's parser cuts them, or more conservatively (:func:`tokenize`:
@@ -47,19 +51,19 @@ Why evaluation runs in another process
       read-only while the main process writes to it (pyoxigraph documents that as undefined
       behaviour, and here a ``Store.read_only()`` racing a background compaction failed with
       "No such file or directory: .../000022.sst ... MANIFEST may be corrupted").  So the main
-      process makes a RocksDB checkpoint (``Store.backup``: a memtable flush + hard links), under
-      the store's write lock so a half-done ``replace_graphs`` is never captured, and workers
+      process makes a RocksDB checkpoint (``WorkerAccess.checkpoint``: a memtable flush + hard links),
+      under the store's write lock so a half-done ``replace_graphs`` is never captured, and workers
       open that immutable snapshot with ``Store.read_only``.  A new snapshot is made lazily, at
-      the first query after the store changed, detected by the store's ``generation`` counter
-      *or* a file stamp (names and sizes of the WAL/MANIFEST/CURRENT files, which also change on
-      writes that bypass ``EmbeddedStore``); a worker reopens when its job names a newer
+      the first query after the store changed, detected by ``WorkerAccess.key()`` (the store's
+      ``generation`` *and* a stamp of its WAL/MANIFEST/CURRENT files, which also change on writes
+      that bypass ``EmbeddedStore``); a worker reopens when its job names a newer
       snapshot.  Old snapshots are deleted once no worker has them open; a crashed process's
       snapshots are deleted by the next engine on the same store.
     * In-memory store (tests, ``STORE_PATH=""``): workers are ``os.fork()``ed from the main
       process (under the store's write lock) and evaluate on the store they inherited
       copy-on-write.  A worker forked before the last write (``generation`` changed) is retired
       and a fresh one forked, so results are always current for writes made through
-      ``EmbeddedStore``; code writing to ``store.ox`` directly must bump ``store.generation``.
+      ``EmbeddedStore`` (``WorkerAccess.fork`` forks under the write lock).
 
 Overhead measured (2-core VM, Python 3.11; median of 200; ``SELECT * { ?s ?p ?o } LIMIT 3`` as
 SPARQL JSON; direct ``Store.query`` + ``serialize`` in-process takes ~0.015-0.02 ms):
@@ -90,20 +94,18 @@ import time
 import uuid
 import weakref
 from collections import Counter
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from .errors import GapmapError, QueryError, QueryTimeout
-from .sparql_formats import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, NotAcceptable, negotiate  # noqa: F401
+from .sparql_formats import DEFAULT_FORMATS, GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, NotAcceptable
 from .sparql_inspect import _FORMS, QueryInfo, inspect_query, tokenize  # noqa: F401  (re-exported)
+from .store import WorkerAccess, open_checkpoint, to_python
 
 __all__ = ["SparqlEngine", "SparqlResult", "NotAcceptable", "QueryAborted", "inspect_query",
-           "negotiate", "RESULTS_MEDIA_TYPES", "GRAPH_MEDIA_TYPES"]
-
-
+           "RESULTS_MEDIA_TYPES", "GRAPH_MEDIA_TYPES"]
 
 
 class QueryAborted(GapmapError):
@@ -113,10 +115,6 @@ class QueryAborted(GapmapError):
     exit_code = 5
     title = "Query aborted"
 
-
-# --------------------------------------------------------------------------- formats: ontology/sparql_formats.py
-
-# --------------------------------------------------------------------------- inspection: ontology/sparql_inspect.py
 
 # --------------------------------------------------------------------------- evaluation (any process)
 class _CappedBuffer:
@@ -161,12 +159,11 @@ def _term_in(t: tuple):
 
 def _execute_select(store: ox.Store, job: dict) -> tuple:
     """A named query of the read layer (``Store.select``): rows of plain Python values."""
-    from .store import _ox_py
     subs = {ox.Variable(k): _term_in(v) for k, v in job["substitutions"]}
     try:
         res = store.query(job["query"], use_default_graph_as_union=True, substitutions=subs)
         names = [v.value for v in res.variables]
-        rows = [{n: _ox_py(t) for n, t in zip(names, row)} for row in res]
+        rows = [{n: to_python(t) for n, t in zip(names, row)} for row in res]
     except SyntaxError as e:
         return ("error", "SyntaxError", str(e))
     except Exception as e:  # noqa: BLE001
@@ -261,8 +258,7 @@ def _serve(cin, cout, open_store, idle_exit: float = IDLE_EXIT, sandbox: bool = 
 def _worker_main(rfd: int, wfd: int, idle_exit: float = IDLE_EXIT, sandbox: bool = True) -> None:
     """Entry point of a snapshot worker process (started with ``python -c``)."""
     from multiprocessing.connection import Connection
-    _serve(Connection(rfd, writable=False), Connection(wfd, readable=False), ox.Store.read_only, idle_exit,
-           sandbox)
+    _serve(Connection(rfd, writable=False), Connection(wfd, readable=False), open_checkpoint, idle_exit, sandbox)
     os._exit(0)
 
 
@@ -319,7 +315,8 @@ def _raise_error(kind: str, message: str, timeout: float | None, max_bytes: int 
 
 
 class SparqlEngine:
-    """Evaluates read-only SPARQL queries on an ``EmbeddedStore`` with a hard timeout.
+    """Evaluates read-only SPARQL queries on a store whose ``capabilities.workers`` is true (embedded
+    Oxigraph) with a hard timeout; any other store is a :class:`~ontology.store.StoreUnsupported`.
 
     ``timeout`` in seconds (None or 0: no limit, evaluated in-process); ``workers`` bounds the
     queries evaluated at once; ``max_result_bytes`` caps a serialised result (None: no cap);
@@ -343,11 +340,12 @@ class SparqlEngine:
         self.sandbox = supported() if sandbox is None else bool(sandbox)
         #: counters for tests and monitoring: queries, timeouts, snapshots, spawned, killed
         self.stats: Counter = Counter()
-        path = getattr(store, "path", None)
+        #: what worker processes need to read the store (the store's side of the contract)
+        self.access: WorkerAccess = store.worker_access()
         if self.timeout is None:
             self._executor = _InlineExecutor(self)
-        elif path:
-            self._executor = _SnapshotPool(self, Path(path))
+        elif self.access.mode == "snapshot":
+            self._executor = _SnapshotPool(self, Path(store.path))
         elif hasattr(os, "fork"):
             self._executor = _ForkPool(self)
         else:  # no fork (Windows) and no on-disk store: no way to stop a query
@@ -362,9 +360,14 @@ class SparqlEngine:
         """True when queries run in sandboxed worker processes (no network, killable)."""
         return self._executor.mode != "inline" and self.sandbox
 
-    def run(self, query: str, *, accept: str | None = None, format: str | None = None,
-            default_graph_uris=(), named_graph_uris=(), visible_graphs=None) -> SparqlResult:
-        """Check, negotiate and evaluate ``query``; raises a :class:`GapmapError` on any failure.
+    def run(self, query: str, *, formats=None, default_graph_uris=(), named_graph_uris=(),
+            visible_graphs=None) -> SparqlResult:
+        """Check and evaluate ``query``; raises a :class:`GapmapError` on any failure.
+
+        ``formats``: ``(results format, graph format)`` (member names of ``pyoxigraph.QueryResultsFormat``
+        and ``pyoxigraph.RdfFormat``, e.g. ``("JSON", "TURTLE")``, the default), or a function of the
+        query form ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE" or None) returning that pair, called once
+        the query is checked (the service passes its Accept negotiation this way).
 
         ``visible_graphs`` (IRIs) is the whole world the query may see: the default graph is
         their union (or the ones of them named by ``FROM`` / ``default-graph-uri``), and ``GRAPH``
@@ -372,7 +375,9 @@ class SparqlEngine:
         A graph named but not visible is an empty graph, exactly like one that does not exist.
         None: every graph of the store (library use)."""
         info = inspect_query(query, self.prefixes)
-        results_fmt, graph_fmt = negotiate(info.form, accept, format)
+        if callable(formats):
+            formats = formats(info.form)
+        results_fmt, graph_fmt = formats or DEFAULT_FORMATS
         dg, ng = list(default_graph_uris or ()), list(named_graph_uris or ())
         for iri in dg + ng:
             try:
@@ -440,10 +445,6 @@ class SparqlEngine:
         self.close()
 
 
-def _write_lock(store):
-    return getattr(store, "_write_lock", None) or nullcontext()
-
-
 class _InlineExecutor:
     mode = "inline"
 
@@ -451,7 +452,7 @@ class _InlineExecutor:
         self.engine = engine
 
     def run(self, job):
-        return _execute(self.engine.store.ox, job)
+        return _execute(self.engine.access.engine(), job)
 
     def close(self):
         pass
@@ -621,14 +622,12 @@ class _ForkPool(_Pool):
 
     def _spawn(self) -> _Worker:
         from multiprocessing.connection import Connection
-        store = self.engine.store
+        access = self.engine.access
         r1, w1 = os.pipe()
         r2, w2 = os.pipe()
         with self._cond:
             others = [fd for w in self._all for fd in (w.cin.fileno(), w.cout.fileno())]
-        with _write_lock(store):  # never fork in the middle of a replace_graphs
-            generation = getattr(store, "generation", None)
-            pid = os.fork()
+        pid, generation = access.fork()  # never in the middle of a write
         if pid == 0:  # child
             try:
                 for fd in (w1, r2, *others):
@@ -636,7 +635,7 @@ class _ForkPool(_Pool):
                         os.close(fd)
                     except OSError:
                         pass
-                _serve(Connection(r1, writable=False), Connection(w2, readable=False), lambda _snap: store.ox,
+                _serve(Connection(r1, writable=False), Connection(w2, readable=False), lambda _snap: access.engine(),
                        self.engine.idle_exit, self.engine.sandbox)
             finally:
                 os._exit(0)
@@ -650,7 +649,7 @@ class _ForkPool(_Pool):
         return w
 
     def run(self, job):
-        gen = getattr(self.engine.store, "generation", None)
+        gen = self.engine.access.key()
         return self._exchange(dict(job, snapshot=None), lambda w: w.generation == gen)
 
 
@@ -658,7 +657,6 @@ class _SnapshotPool(_Pool):
     """On-disk store: worker processes evaluating on read-only checkpoints of the store."""
 
     mode = "pool"
-    _STAMPED = re.compile(r"^(\d+\.log|MANIFEST-\d+|CURRENT)$")
 
     def __init__(self, engine: SparqlEngine, path: Path):
         self.path = path
@@ -677,24 +675,15 @@ class _SnapshotPool(_Pool):
         super().__init__(engine)
 
     # snapshots ------------------------------------------------------------
-    def _stamp(self):
-        try:
-            return tuple(sorted((e.name, e.stat().st_size) for e in os.scandir(self.path)
-                                if self._STAMPED.match(e.name)))
-        except OSError:
-            return None
-
     def _snapshot(self) -> str:
         """The current snapshot (made now if the store changed), counted as in use until
         :meth:`_done` is called with it."""
-        store = self.engine.store
+        access = self.engine.access
         with self._snap_lock:
-            if self._snap_dir is None or self._snap_key != (store.generation, self._stamp()):
+            if self._snap_dir is None or self._snap_key != access.key():
                 target = self.root / f"snap-{uuid.uuid4().hex[:12]}"
                 try:
-                    with _write_lock(store):
-                        store.ox.backup(str(target))
-                        self._snap_key = (store.generation, self._stamp())
+                    self._snap_key = access.checkpoint(target)
                 except (OSError, RuntimeError) as e:
                     shutil.rmtree(target, ignore_errors=True)
                     raise QueryAborted(f"could not snapshot the store for querying: {e}") from None
