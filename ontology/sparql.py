@@ -102,7 +102,7 @@ import pyoxigraph as ox
 from .errors import GapmapError, QueryError, QueryTimeout
 from .sparql_formats import DEFAULT_FORMATS, GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, NotAcceptable
 from .sparql_inspect import _FORMS, QueryInfo, inspect_query, tokenize  # noqa: F401  (re-exported)
-from .store import WorkerAccess, open_checkpoint, to_python
+from .store import WorkerAccess, _pid_alive, open_checkpoint, to_python
 
 __all__ = ["SparqlEngine", "SparqlResult", "NotAcceptable", "QueryAborted", "inspect_query",
            "RESULTS_MEDIA_TYPES", "GRAPH_MEDIA_TYPES"]
@@ -518,16 +518,6 @@ def _shutdown(workers: set, root: Path | None) -> None:
     workers.clear()
     if root is not None:
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _Pool:

@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -713,7 +714,11 @@ class EmbeddedStore(Store):
                 return _Snapshot(copy, gen, self.location)
             base = self.path.parent / f".{self.path.name}.snapshots"
             base.mkdir(parents=True, exist_ok=True)
-            target = Path(tempfile.mkdtemp(prefix="snap-", dir=base))
+            for d in base.iterdir():  # snapshots left by a process that is gone
+                pid = d.name.split("-", 1)[0]
+                if pid.isdigit() and not _pid_alive(int(pid)):
+                    shutil.rmtree(d, ignore_errors=True)
+            target = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
             target.rmdir()  # backup() creates it
             store.backup(str(target))
         return _Snapshot(ox.Store.read_only(str(target)), gen, self.location, folder=target)
@@ -735,6 +740,8 @@ class _Snapshot(EmbeddedStore):
         self._ds = Dataset(store=OxigraphStore(store=store), default_union=True)
         self._generation = generation
         self.read_executor = None
+        if folder is not None:  # a snapshot dropped without close() still leaves no checkpoint behind
+            weakref.finalize(self, shutil.rmtree, folder, True)
 
     @property
     def location(self) -> str:
@@ -760,6 +767,16 @@ class _Snapshot(EmbeddedStore):
         self._ox = self._ds = None
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _held(lock) -> bool:
