@@ -567,7 +567,7 @@ class EmbeddedStore(Store):
             text, subs = values_block(text, subs), {}
         # Reads made while a write holds the lock (possibly this very thread) stay in-process.
         if self.read_executor is not None and not _held(self._write_lock):
-            from .sparql import QueryAborted
+            from .sparql_workers import QueryAborted
             try:
                 return self.read_executor(text, subs)
             except QueryAborted as e:
