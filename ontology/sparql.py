@@ -47,7 +47,6 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -145,7 +144,7 @@ class SparqlEngine:
         if self.timeout is None:
             self._executor = _InlineExecutor(self)
         elif self.access.mode == "snapshot":
-            self._executor = _SnapshotPool(self, Path(store.path))
+            self._executor = _SnapshotPool(self, self.access.folder)
         elif hasattr(os, "fork"):
             self._executor = _ForkPool(self)
         else:  # no fork (Windows) and no on-disk store: no way to stop a query

@@ -254,8 +254,9 @@ class Store(ABC):
 
     Lifecycle
         A store is open once constructed (:func:`open_store`); :meth:`close` releases it (an on-disk
-        store's lock, so another process can open it).  After ``close()`` every method raises
-        :class:`StoreClosed`; ``close()`` itself may be called again.  A store is a context manager
+        store's lock, so another process can open it).  After ``close()`` every read, write,
+        ``generation``, ``transaction()``, ``snapshot()`` and ``worker_access()`` raises :class:`StoreClosed`
+        (``close()`` may be called again; ``closed`` and ``capabilities`` still answer).  A store is a context manager
         (``with open_store(path) as store: ...`` closes it).
 
     Reads
@@ -419,11 +420,13 @@ class Store(ABC):
     def snapshot(self) -> Store:
         """A consistent read-only view of the store now (a :class:`Store` whose writes raise
         :class:`StoreUnsupported`); close it when done.  Needs ``capabilities.snapshots``."""
+        self._check_open()
         raise StoreUnsupported(f"{type(self).__name__} has no snapshots")
 
     def worker_access(self) -> WorkerAccess:
         """What the process-pool SPARQL engine needs to evaluate on this store in worker processes
         (:class:`WorkerAccess`).  Needs ``capabilities.workers``."""
+        self._check_open()
         raise StoreUnsupported(f"{type(self).__name__} cannot be opened by SPARQL worker processes; "
                                "query the SPARQL server directly")
 
@@ -445,6 +448,8 @@ class WorkerAccess:
     def __init__(self, store: EmbeddedStore):
         self._store = store
         self.mode = "snapshot" if store.path else "fork"
+        #: the on-disk store's folder (checkpoints go beside it), None in fork mode
+        self.folder: Path | None = store.path
 
     def key(self) -> object:
         """Changes whenever the data may have changed: the generation, and for an on-disk store also a

@@ -300,7 +300,7 @@ class StoreContract:
         assert store.closed
         for use in (lambda: store.select("framework_competencies", fw=Literal("t")),
                     lambda: store.query("ASK {}"), lambda: store.graph(G1), store.graph_names,
-                    lambda: len(store), lambda: store.generation,
+                    lambda: len(store), lambda: store.generation, store.snapshot, store.worker_access,
                     lambda: store.replace_graphs({G1: Graph()}), lambda: store.apply([], [(S, P, Literal(1), G1)])):
             with pytest.raises(StoreClosed, match="closed"):
                 use()
