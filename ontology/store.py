@@ -214,7 +214,8 @@ class StoreUnsupported(GapmapError):
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a store can do beyond the base contract (each flag is checked by the contract suite).
+    """What a store can do beyond the base contract (the contract suite checks each flag both ways,
+    except ``cheap_snapshots``: a cost, measured by bench/store_contract.py).
 
     ``workers``: :meth:`Store.worker_access` works, so the SPARQL engine can evaluate queries in
     killable, sandboxed worker processes (the /sparql endpoint and ``QUERY_DEADLINE`` need it).
@@ -223,7 +224,7 @@ class Capabilities:
     generation (else one process owns it: a second one gets :class:`StoreLocked`).
     ``gsp``: the store is a SPARQL 1.1 Graph Store Protocol server (``graph()`` fetches over it).
     ``snapshots``: :meth:`Store.snapshot` is supported.  ``cheap_snapshots``: a snapshot costs about
-    a checkpoint or a fork, not a copy of the whole store.
+    a checkpoint (constant time), not a copy of the whole store.
     """
 
     workers: bool
@@ -399,10 +400,6 @@ class Store(ABC):
                         self._commit(tx.ops)
                     finally:
                         self._drop_staged(tx.staged)
-
-    def _pending(self) -> _Tx | None:
-        """The open transaction, when the caller is inside it (call with the write lock held)."""
-        return self._tx
 
     @abstractmethod
     def _commit(self, ops: list[str]) -> None:
