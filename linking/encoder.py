@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -328,17 +328,6 @@ def load_minilm(*, cache_dir=None, **kw) -> Encoder:
     return enc
 
 
-def iter_batches(items: Iterable, n: int):
-    batch = []
-    for it in items:
-        batch.append(it)
-        if len(batch) == n:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def load_local(model_dir: str | os.PathLike, *, cache_dir=None, **kw) -> Encoder:
     """A sentence-transformers model saved on disk (e.g. built by ``linking.finetune``)."""
     d = Path(model_dir)
@@ -474,28 +463,3 @@ def default_encoder(*, cache_dir=None, **kw) -> Encoder:
     if (d / "model.safetensors").exists() and (d / "gapmap_recipe.json").exists():
         return load_local(d, cache_dir=cache_dir, **kw)
     return load_minilm(cache_dir=cache_dir, **kw)
-
-
-class ConcatEncoder:
-    """Ensemble of encoders: concatenated unit vectors scaled so a dot product is the mean cosine."""
-
-    def __init__(self, encoders: Sequence[Encoder], weights: Sequence[float] | None = None):
-        self.encoders = list(encoders)
-        w = np.asarray(weights or [1.0] * len(self.encoders), dtype=np.float32)
-        self.scales = np.sqrt(w / w.sum())
-        self.model_id = "+".join(e.model_id for e in self.encoders)
-        self.name = "+".join(e.name for e in self.encoders)
-
-    @property
-    def dim(self) -> int:
-        return sum(e.dim for e in self.encoders)
-
-    @property
-    def encoded_count(self) -> int:
-        return sum(e.encoded_count for e in self.encoders)
-
-    def encode(self, texts, *, progress=False):
-        return np.hstack([s * e.encode(texts, progress=progress) for s, e in zip(self.scales, self.encoders)])
-
-    def encode_raw(self, texts, *, progress=False):
-        return np.hstack([s * e.encode_raw(texts, progress=progress) for s, e in zip(self.scales, self.encoders)])

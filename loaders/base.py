@@ -135,15 +135,6 @@ class Delta:
             self.graphs[name] = Graph()
         return self.graphs[name]
 
-    def merge(self, other: "Delta") -> "Delta":
-        for name, g in other.graphs.items():
-            self.graph(name).__iadd__(g)
-        self.origin.update(other.origin)
-        self.columns.update(other.columns)
-        for k, v in other.summary.items():
-            self.summary[k] = self.summary.get(k, 0) + v
-        return self
-
     def __len__(self) -> int:
         return sum(len(g) for g in self.graphs.values())
 

@@ -6,7 +6,6 @@ reload produces the same IRIs and replaces exactly what it should.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -27,10 +26,6 @@ class Ids:
     def __post_init__(self):
         if not self.base.endswith("/"):
             object.__setattr__(self, "base", self.base + "/")
-
-    @classmethod
-    def from_env(cls) -> "Ids":
-        return cls(os.environ.get("GAPMAP_BASE", DEFAULT_BASE))
 
     def _iri(self, *parts: str) -> URIRef:
         return URIRef(self.base + "/".join(_seg(p) for p in parts))

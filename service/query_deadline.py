@@ -8,7 +8,8 @@ def read_deadline(store, cfg):
     (In-memory stores, i.e. tests and throwaway runs, keep evaluating in-process.)  Returns the
     engine (to close), or None."""
     deadline = float(getattr(cfg, "QUERY_DEADLINE", 0) or 0)
-    if deadline <= 0 or not getattr(store, "path", None) or not hasattr(store, "read_executor"):
+    caps = store.capabilities
+    if deadline <= 0 or not (caps.workers and caps.persistent):
         return None
     from ontology.sparql import SparqlEngine
     eng = SparqlEngine(store, timeout=deadline, workers=int(getattr(cfg, "QUERY_WORKERS", 4) or 4),

@@ -323,7 +323,8 @@ def draft_sparql(name):
     if not query or not query.strip():
         raise QueryError("missing the 'query' parameter", parameter="query")
     eng = drafts().get(name).sparql(current_app.config.get("SPARQL_TIMEOUT", 10.0))
-    res = eng.run(query, accept=request.headers.get("Accept"), format=params.get("format"))
+    from service.negotiation import sparql_formats_for
+    res = eng.run(query, formats=sparql_formats_for(request.headers.get("Accept"), params.get("format")))
     resp = Response(res.body, mimetype=res.media_type)
     resp.headers["Cache-Control"] = "no-store"
     return resp

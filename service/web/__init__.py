@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ontology.errors import GapmapError
 
 from ..extensions import gapmap
+from ..negotiation import best_match
 
 bp = Blueprint("web", __name__)
 
@@ -101,7 +102,7 @@ def vocabulary():
     """The vocabulary: Turtle / RDF-XML / JSON-LD for machines, an HTML page for people."""
     types = {"text/turtle": "turtle", "application/rdf+xml": "xml", "application/ld+json": "json-ld",
              "application/n-triples": "nt", "text/html": None}
-    best = request.accept_mimetypes.best_match(list(types), default="text/turtle")
+    best = best_match(request.headers.get("Accept"), list(types), default="text/turtle")
     if request.args.get("format") in ("ttl", "turtle"):
         best = "text/turtle"
     g = _ontology()
