@@ -62,20 +62,12 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from .errors import GapmapError
+from .errors import GapmapError, QueryAborted  # noqa: F401  (QueryAborted re-exported)
 from .sparql_formats import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES
 from .store import _pid_alive, open_checkpoint, to_python
 
 if TYPE_CHECKING:
     from .sparql import SparqlEngine
-
-
-class QueryAborted(GapmapError):
-    """The evaluating process died (e.g. out of memory) or could not open the store."""
-
-    status = 503
-    exit_code = 5
-    title = "Query aborted"
 
 
 # --------------------------------------------------------------------------- evaluation (any process)

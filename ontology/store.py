@@ -37,7 +37,7 @@ from oxrdflib import OxigraphStore
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.query import Result
 
-from .errors import GapmapError, LoadError, NotFound, QueryError, StoreLocked
+from .errors import GapmapError, LoadError, NotFound, QueryAborted, QueryError, StoreLocked
 from .vocab import PREFIXES
 
 _STAGING = "urn:gapmap:staging:"
@@ -569,7 +569,6 @@ class EmbeddedStore(Store):
             text, subs = values_block(text, subs), {}
         # Reads made while a write holds the lock (possibly this very thread) stay in-process.
         if self.read_executor is not None and not _held(self._write_lock):
-            from .sparql_workers import QueryAborted
             try:
                 return self.read_executor(text, subs)
             except QueryAborted as e:
