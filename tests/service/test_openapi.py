@@ -1,0 +1,243 @@
+"""The OpenAPI document is generated from the app (service/api/openapi.py): every route is in it and nothing
+else, it is valid OpenAPI 3.1, it names permissions and security, and real answers match its schemas."""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jsonschema
+import pytest
+from flask import Flask
+
+from tests.concurrency import FakeLinker
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAM, PERSON = "md", "p030"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """The bundled data (curricula, people, catalogue), aligned by a stand-in linker (named `app` for `auth`)."""
+    from service.app import create_app
+    app = create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})
+    ws = app.extensions["gapmap"]
+    ws.load_manifest(ROOT / "data" / "manifest.json")
+    fake = FakeLinker(ws.store, framework=ws.program_framework(PROGRAM))
+    ws.linker = lambda framework: fake
+    ws.align(PROGRAM, top_k=2, min_precision=0)
+    yield app
+    ws.jobs.shutdown()
+
+
+@pytest.fixture(scope="module")
+def spec(app):
+    r = app.test_client().get("/api/openapi.json")
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    return r.get_json()
+
+
+def _operations(spec) -> set[tuple[str, str]]:
+    return {(path, m) for path, ops in spec["paths"].items() for m in ops
+            if m in ("get", "post", "put", "patch", "delete")}
+
+
+def test_every_route_is_in_the_document_and_nothing_else(app, spec):
+    from service.api.openapi import undocumented
+    routes = {(re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", r.rule), m.lower())
+              for r in app.url_map.iter_rules()
+              if (r.rule.startswith("/api/") or r.rule == "/sparql") and not r.endpoint.endswith(".static")
+              for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert len(routes) > 70
+    assert routes - _operations(spec) == set(), "routes missing from the document"
+    assert _operations(spec) - routes == set(), "operations the app does not serve"
+    # every view has a docstring (the summary) and an entry in OPERATIONS (its parameters and answers)
+    assert undocumented(app) == []
+
+
+def test_a_new_undocumented_route_is_reported(tmp_path):
+    from service.api.openapi import undocumented
+    from service.app import create_app
+    app = create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path)})
+    app.add_url_rule("/api/made-up/<int:n>", "api.made_up", lambda n: {"n": n})
+    assert undocumented(app) == ["api.made_up (/api/made-up/<int:n>): not in OPERATIONS",
+                                 "api.made_up (/api/made-up/<int:n>): the view has no docstring"]
+
+
+def test_the_document_is_valid_openapi_3_1(spec):
+    from openapi_spec_validator import validate
+    assert spec["openapi"].startswith("3.1")
+    validate(spec)
+
+
+def test_path_parameters_are_typed_from_the_rule():
+    from service.api.openapi import Op, _path_params, openapi_path
+    app = Flask(__name__)
+    app.add_url_rule("/api/x/<int:n>/<path:rest>/<name>", "x", lambda **kw: "")
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "x")
+    assert openapi_path(rule) == "/api/x/{n}/{rest}/{name}"
+    params = {p["name"]: p for p in _path_params(rule, Op())}
+    assert params["n"]["schema"] == {"type": "integer"} and params["n"]["required"]
+    assert params["rest"]["schema"] == params["name"]["schema"] == {"type": "string"}
+
+
+def test_summaries_permissions_and_security(spec):
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearer"] == {"type": "http", "scheme": "bearer", "description": schemes["bearer"]["description"]}
+    assert schemes["session"]["in"] == "cookie" and schemes["session"]["name"] == "gapmap_session"
+    assert spec["security"] == [{"bearer": []}, {"session": []}]
+    for path, m in _operations(spec):
+        op = spec["paths"][path][m]
+        assert op["summary"], (path, m)
+        if op.get("security") == []:  # public: never 401/403
+            assert not {"401", "403"} & set(op["responses"]), (path, m)
+        else:
+            assert op["x-permission"] and op["x-roles"] and "401" in op["responses"], (path, m)
+    users = spec["paths"]["/api/users"]["post"]
+    assert users["x-permission"] == "admin" and users["x-roles"] == ["admin"]
+    assert "Requires the `admin` permission (admin)" in users["description"]
+    assert spec["paths"]["/api/programs/{program}/review/bulk-accept"]["post"]["x-roles"] == ["committee", "admin"]
+    assert spec["paths"]["/api/programs"]["get"]["x-roles"] == ["viewer", "educator", "committee", "admin"]
+    assert spec["paths"]["/api/health"]["get"]["security"] == []
+    assert spec["paths"]["/api/docs"]["get"]["security"] == []
+    # the summary is the view's docstring
+    from service.api.review import queue
+    assert spec["paths"]["/api/programs/{program}/review"]["get"]["summary"] == queue.__doc__.split("\n")[0].strip()
+
+
+def test_request_bodies_have_real_schemas(spec):
+    schemas = spec["components"]["schemas"]
+
+    def body(path, m="post", mt="application/json"):
+        ref = spec["paths"][path][m]["requestBody"]["content"][mt]["schema"]["$ref"]
+        return schemas[ref.rsplit("/", 1)[-1]]
+    decision = body("/api/alignments/{key}/decision")
+    assert decision["properties"]["decision"]["enum"] == ["accept", "reject", "reset", "replace"]
+    assert body("/api/users")["required"] == ["name", "role"]
+    assert body("/api/programs/{program}/align")["properties"]["top_k"]["maximum"] == 50
+    upload = body("/api/programs/{program}/courses/{code}/syllabus", mt="multipart/form-data")
+    assert upload["properties"]["file"] == {"format": "binary", "title": "File", "type": "string"}
+    for path, m in _operations(spec):
+        op = spec["paths"][path][m]
+        for content in op.get("requestBody", {}).get("content", {}).values():
+            assert content["schema"] != {"type": "object"}, (path, m)
+
+
+def _answer_schema(spec, path, method, status, mimetype):
+    resp = spec["paths"][path][method]["responses"][str(status)]
+    if "$ref" in resp:
+        resp = spec["components"]["responses"][resp["$ref"].rsplit("/", 1)[-1]]
+    return {**resp["content"][mimetype]["schema"], "components": spec["components"]}
+
+
+#: (method, URL, path template in the document, role, JSON body, expected status)
+ANSWERS = [
+    ("get", "/api/health", "/api/health", None, None, 200),
+    ("get", "/api/me", "/api/me", "educator", None, 200),
+    ("get", "/api/frameworks", "/api/frameworks", "viewer", None, 200),
+    ("get", "/api/frameworks/hpc/competencies?q=a", "/api/frameworks/{fw}/competencies", "viewer", None, 200),
+    ("get", "/api/competencies?q=communic", "/api/competencies", "viewer", None, 200),
+    ("get", "/api/programs", "/api/programs", "viewer", None, 200),
+    ("get", f"/api/programs/{PROGRAM}/courses", "/api/programs/{program}/courses", "viewer", None, 200),
+    ("get", f"/api/programs/{PROGRAM}/assessments", "/api/programs/{program}/assessments", "viewer", None, 200),
+    ("get", "/api/roles", "/api/roles", "viewer", None, 200),
+    ("get", "/api/loaders", "/api/loaders", "viewer", None, 200),
+    ("get", f"/api/programs/{PROGRAM}/gaps", "/api/programs/{program}/gaps", "viewer", None, 200),
+    ("get", f"/api/programs/{PROGRAM}/gaps?include_suggestions=0.5&year=2", "/api/programs/{program}/gaps",
+     "viewer", None, 200),
+    ("get", f"/api/programs/{PROGRAM}/review?status=all&limit=20", "/api/programs/{program}/review", "viewer",
+     None, 200),
+    ("get", f"/api/people/{PERSON}", "/api/people/{pid}", "committee", None, 200),
+    ("get", f"/api/people/{PERSON}/gap", "/api/people/{pid}/gap", "committee", None, 200),
+    ("get", f"/api/people/{PERSON}/plan", "/api/people/{pid}/plan", "committee", None, 200),
+    ("post", f"/api/people/{PERSON}/plan", "/api/people/{pid}/plan", "committee", {"objective": "cost"}, 201),
+    ("get", "/api/people?q=reyes", "/api/people", "committee", None, 200),
+    ("get", "/api/users", "/api/users", "admin", None, 200),
+    # problems
+    ("get", "/api/programs/nope/courses", "/api/programs/{program}/courses", "viewer", None, 404),
+    ("get", f"/api/programs/{PROGRAM}/gaps?year=x", "/api/programs/{program}/gaps", "viewer", None, 400),
+    ("get", "/api/users", "/api/users", "viewer", None, 403),
+    ("get", "/api/programs", "/api/programs", None, None, 401),
+    ("post", "/api/alignments/nope/decision", "/api/alignments/{key}/decision", "committee",
+     {"decision": "maybe"}, 400),
+]
+
+
+@pytest.mark.parametrize("method,url,path,role,body,status", ANSWERS, ids=[f"{a[0]} {a[1]} {a[5]}" for a in ANSWERS])
+def test_real_answers_match_the_document(app, spec, auth, method, url, path, role, body, status):
+    c = app.test_client()
+    r = getattr(c, method)(url, headers=auth(role) if role else {}, json=body)
+    assert r.status_code == status, r.get_data(as_text=True)[:300]
+    jsonschema.Draft202012Validator(_answer_schema(spec, path, method, status, r.mimetype)).validate(r.get_json())
+
+
+def test_review_roundtrip_and_job_match_the_document(app, spec, auth):
+    """An alignment's state, a decision on it, its history and an async job, against their schemas."""
+    c = app.test_client()
+    head = auth("committee")
+
+    def check(path, method, r, status=200):
+        assert r.status_code == status, r.get_data(as_text=True)[:300]
+        jsonschema.Draft202012Validator(_answer_schema(spec, path, method, status, r.mimetype)).validate(r.get_json())
+        return r.get_json()
+    queue = check("/api/programs/{program}/review", "get", c.get(f"/api/programs/{PROGRAM}/review?status=suggested",
+                                                                    headers=head))
+    a = next(a for o in queue["objectives"] for a in o["alignments"] if a["status"] == "suggested")
+    state = check("/api/alignments/{key}", "get", c.get(f"/api/alignments/{a['id']}", headers=head))
+    done = check("/api/alignments/{key}/decision", "post", c.post(
+        f"/api/alignments/{a['id']}/decision", json={"decision": "accept"}, headers={**head, "If-Match": state["etag"]}))
+    assert done["new"] == "accepted"
+    check("/api/alignments/{key}/history", "get", c.get(f"/api/alignments/{a['id']}/history", headers=head))
+    oid = queue["objectives"][0]["objective"]
+    check("/api/objectives/{oid}/alignments", "get", c.get(f"/api/objectives/{oid}/alignments", headers=head))
+    # conflict: the ETag of before the decision
+    check("/api/alignments/{key}/decision", "post", c.post(
+        f"/api/alignments/{a['id']}/decision", json={"decision": "reject"},
+        headers={**head, "If-Match": state["etag"]}), 409)
+    admin = auth("admin")
+    job = check("/api/programs/{program}/align", "post",
+                c.post(f"/api/programs/{PROGRAM}/align?async=1", json={"top_k": 2}, headers=admin), 202)
+    app.extensions["gapmap"].jobs.wait(job["id"], 30)
+    done = check("/api/jobs/{job_id}", "get", c.get(job["href"], headers=admin))
+    assert done["status"] == "succeeded", done
+    jsonschema.Draft202012Validator({"$ref": "#/components/schemas/AlignRun", "components": spec["components"]}
+                                    ).validate(done["result"])
+    check("/api/programs/{program}/readiness/{role}", "get",
+          c.get(f"/api/programs/{PROGRAM}/readiness/intern", headers=head))
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.scripts, self.inline, self.links = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "script":
+            (self.scripts if a.get("src") else self.inline).append(a.get("src"))
+        if tag == "link":
+            self.links.append(a["href"])
+
+    def handle_data(self, data):
+        if self.lasttag == "script" and data.strip():
+            self.inline.append(data)
+
+
+def test_docs_page_works_offline_under_the_csp(app):
+    """/api/docs (public) loads only files this app serves, has no inline script, and the CSP stays strict."""
+    c = app.test_client()
+    r = c.get("/api/docs")
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    page = _Page()
+    page.feed(r.get_data(as_text=True))
+    assert page.inline == [] and len(page.scripts) == 2
+    for url in page.scripts + page.links:
+        assert url.startswith("/"), url  # same origin: no CDN
+        asset = c.get(url)
+        assert asset.status_code == 200, url
+        assert asset.mimetype in ("text/javascript", "application/javascript", "text/css", "image/png"), url
+        assert len(asset.get_data()) > 100
+    assert b"SwaggerUIBundle" in c.get("/static/apidocs.js").get_data()
+    assert c.get("/api/docs/package.json").status_code == 404  # only the listed files of the dist
