@@ -282,8 +282,10 @@ def _operation(app, rule, method: str, view, op: Op) -> dict:
     if op.can_defer:
         responses["202"] = {"description": "accepted as a job (with ?async=1); Location: /api/jobs/{id}",
                             "content": {"application/json": {"schema": "Job"}}}
-    write = method not in ("get",)
-    for code in WRITE_ERRORS if write else READ_ERRORS:
+    codes = set(WRITE_ERRORS if method != "get" else READ_ERRORS)
+    if op.media or any(p["name"] == "format" for p in op.query):
+        codes.add(406)  # an answer in several media types: none of them acceptable
+    for code in sorted(codes):
         if perm is None and code in (401, 403):
             continue  # public: never asks for a sign-in
         responses[str(code)] = "Problem"
