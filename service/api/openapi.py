@@ -237,7 +237,10 @@ def _docstring(view) -> tuple[str, str]:
     """(summary, description) of a view: its docstring's first paragraph, and the rest."""
     doc = inspect.getdoc(view) or ""
     first, _, rest = doc.replace("``", "`").partition("\n\n")
-    return " ".join(first.split()), rest.strip()
+    first = " ".join(first.split())
+    if len(first) > 120 and (m := re.search(r"[.;:] ", first)):  # a long first paragraph: its first sentence
+        return first[:m.start()], f"{first}\n\n{rest}".strip()
+    return first, rest.strip()
 
 
 _CONVERTERS = {"IntegerConverter": {"type": "integer"}, "FloatConverter": {"type": "number"},
