@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter
-from typing_extensions import NotRequired, TypedDict
+from pydantic import ConfigDict, Field, TypeAdapter
+from typing_extensions import NotRequired, TypedDict, is_typeddict
 
 from ontology.careers import Addition, EvidenceItem, GapItem, Person
+from ontology.ingest import IngestResult
 from ontology.gaps import Assessing, DomainSummary, ReadinessItem, Teaching
 from ontology.review import Decision
 
@@ -31,8 +32,8 @@ class Problem(TypedDict):
     status: int
     detail: str
     instance: NotRequired[str]
-    #: the request field, parameter or header at fault
     field: NotRequired[str]
+    """The request field, parameter or header at fault."""
 
 
 # --------------------------------------------------------------------------------------- catalog
@@ -229,8 +230,8 @@ class GapEntry(TypedDict):
     level_reached: int | None
     required_level: int | None
     relation: str | None
-    #: codes of the courses that teach it
     courses: list[str]
+    """Codes of the courses that teach it."""
 
 
 class GapReport(TypedDict):
@@ -244,7 +245,7 @@ class GapReport(TypedDict):
 
 
 class RoleReadiness(TypedDict):
-    """``ontology.gaps.RoleReadiness.to_dict``"""
+    """Which of a role's competencies a program's graduates reach (`ontology.gaps.RoleReadiness.to_dict`)."""
     role: str
     title: str
     program: str
@@ -282,10 +283,10 @@ class Job(TypedDict):
     created: str
     started: str | None
     finished: str | None
-    #: what the synchronous call would have answered, once succeeded
     result: Any
-    #: a problem (title, status, detail), once failed
+    """What the synchronous call would have answered, once succeeded."""
     error: dict[str, Any] | None
+    """A problem (title, status, detail), once failed."""
     href: str
 
 
@@ -303,8 +304,8 @@ class QueueAlignment(TypedDict):
     method: str | None
     evidence: str | None
     evidence_field: str | None
-    #: the characters of the objective's text the evidence matched (start, end)
     query_span: list[int] | None
+    """The characters of the objective's text the evidence matched (start, end)."""
 
 
 class QueueObjective(TypedDict):
@@ -344,6 +345,20 @@ class BulkAccepted(TypedDict):
     decisions: list[Decision]
 
 
+class SyllabusUploaded(TypedDict):
+    """A syllabus stored as a new version of the course: what was extracted, stored and aligned."""
+    program: str
+    course: str
+    version: int
+    file: str
+    extraction: dict[str, Any]
+    """The objectives found (text, position, Bloom level, verb), warnings and assessments."""
+    stored: IngestResult
+    objective_ids: list[str]
+    alignment: NotRequired[AlignRun]
+    """The program's alignment run afterwards (unless align=false)."""
+
+
 class SyllabusVersion(TypedDict):
     version: Any
     file: str | None
@@ -370,9 +385,44 @@ class Me(TypedDict):
     anonymous: NotRequired[bool]
 
 
+class Account(TypedDict):
+    name: str
+    role: Literal["viewer", "educator", "committee", "admin"]
+    institution: str
+    courses: list[str]
+    has_password: bool
+    must_change_password: bool
+    created: str
+
+
+class CreatedUser(Account):
+    """A new user; its API token and one-time password are shown here only."""
+    token: str
+    password: NotRequired[str]
+    """Generated when none was given: to be changed at the first sign-in."""
+
+
 class UserList(TypedDict):
     institution: str
-    users: list[dict[str, Any]]
+    users: list[Account]
+
+
+class AuditEntry(TypedDict):
+    id: int
+    at: str
+    user: str | None
+    institution: str | None
+    method: str
+    path: str
+    status: int | None
+    summary: str | None
+
+
+class AuditPage(TypedDict):
+    total: int
+    page: int
+    per_page: int
+    entries: list[AuditEntry]
 
 
 # --------------------------------------------------------------------------------------- careers
@@ -434,14 +484,46 @@ class RoleGap(TypedDict):
     requirements: list[GapItem]
 
 
+class Draft(TypedDict):
+    """A what-if draft of a program (or, ``frozen``, a saved curriculum version)."""
+    name: str
+    program: str
+    created_by: str
+    created_at: str
+    framework: str | None
+    frozen: bool
+    edits: list[dict[str, Any]]
+
+
+class DraftSummary(TypedDict):
+    name: str
+    program: str
+    created_by: str
+    created_at: str
+    framework: str | None
+    frozen: bool
+    edits: int
+    """How many edits."""
+
+
+class Drafts(TypedDict):
+    program: str
+    drafts: list[DraftSummary]
+
+
+class Versions(TypedDict):
+    program: str
+    versions: list[DraftSummary]
+
+
 class Develops(TypedDict):
     competency: str
     notation: str
     level: Level
 
 
-class PlanItem(TypedDict):
-    """A catalogue item chosen by the plan, with the gaps it closes."""
+class Opportunity(TypedDict):
+    """An item of the development catalogue and what it develops."""
     id: str
     iri: str
     title: str
@@ -454,8 +536,22 @@ class PlanItem(TypedDict):
     url: str | None
     source: str | None
     develops: list[Develops]
+
+
+class PlanItem(Opportunity):
+    """A catalogue item chosen by the plan, with the gaps it closes."""
     closes: list[str]
     closes_only: list[str]
+
+
+class CatalogueItem(Opportunity):
+    suggested: NotRequired[list[Any]]
+    """With suggest=true: competencies the description suggests (unreviewed)."""
+
+
+class Catalogue(TypedDict):
+    count: int
+    items: list[CatalogueItem]
 
 
 class Plan(TypedDict):
@@ -474,27 +570,27 @@ class Plan(TypedDict):
     gap_items: list[GapItem]
     greedy: dict[str, Any] | None
     seconds: float
-    #: the named graph the plan was saved in (POST only)
     saved: NotRequired[str]
+    """The named graph the plan was saved in (POST only)."""
 
 
 # --------------------------------------------------------------------------------------- request bodies
 class AlignBody(TypedDict, total=False):
-    #: default: the program's framework
     framework: str
-    #: suggestions kept per objective
+    """Default: the program's framework."""
     top_k: Annotated[int, Field(ge=1, le=50)]
-    #: keep only suggestions with at least this expected precision
+    """Suggestions kept per objective."""
     min_precision: Fraction
+    """Keep only suggestions with at least this expected precision."""
 
 
 class DecisionBody(TypedDict, total=False):
     """``replace`` adds the named competency as an accepted manual alignment in place of this one."""
     decision: Literal["accept", "reject", "reset", "replace"]
-    #: the status you saw: 409 when it is no longer that
     expected_status: Literal["suggested", "accepted", "rejected"]
-    #: with framework: the competency's notation (for replace)
+    """The status you saw: 409 when it is no longer that."""
     competency: str
+    """With framework: the competency's notation (for replace)."""
     framework: str
     competency_iri: str
     note: str
@@ -519,16 +615,16 @@ class BulkAcceptBody(TypedDict):
 class BulkAcceptShownBody(TypedDict, total=False):
     alignments: list[str]
     min_precision: Fraction
-    #: list what would be accepted without writing
     preview: bool
+    """List what would be accepted without writing."""
 
 
 class NewUserBody(TypedDict):
     name: str
     role: Literal["viewer", "educator", "committee", "admin"]
     courses: NotRequired[list[str]]
-    #: a one-time password is generated when absent
     password: NotRequired[Annotated[str, Field(min_length=10)]]
+    """A one-time password is generated when absent."""
 
 
 class PlanBody(TypedDict, total=False):
@@ -539,20 +635,20 @@ class PlanBody(TypedDict, total=False):
 
 class CvDecisionBody(TypedDict, total=False):
     decision: Literal["accept", "reject", "reset"]
-    #: accept at another level than suggested
     level: Annotated[int, Field(ge=1, le=5)]
+    """Accept at another level than suggested."""
 
 
 class MatchBody(TypedDict, total=False):
     mode: Literal["best", "full"]
     role: str
-    #: person ids, or comma-separated
     mentees: list[str] | str
+    """Person ids, or comma-separated."""
     coverage_weight: Annotated[float, Field(ge=0, le=10)]
     track_weight: Annotated[float, Field(ge=0, le=10)]
     department: Literal["same", "different"]
-    #: PERSON:PERSON pairs never matched (comma-separated, or a list of pairs)
     conflicts: str | list[list[str]]
+    """PERSON:PERSON pairs never matched (comma-separated, or a list of pairs)."""
     require_track: bool
 
 
@@ -590,17 +686,17 @@ class ObjectiveEditBody(TypedDict):
 
 class SyllabusUpload(TypedDict):
     file: bytes
-    #: required when the course is new
     year: NotRequired[int]
+    """Required when the course is new."""
     title: NotRequired[str]
-    #: align the extracted objectives (default true)
     align: NotRequired[bool]
+    """Align the extracted objectives (default true)."""
 
 
 class FileUpload(TypedDict):
     file: bytes
-    #: loader options as a JSON object (or give each as its own form field)
     options: NotRequired[str]
+    """Loader options as a JSON object (or give each as its own form field)."""
 
 
 class CvUpload(TypedDict):
@@ -613,12 +709,19 @@ class SparqlForm(TypedDict):
 
 
 # --------------------------------------------------------------------------------------- JSON Schema
+for _t in list(globals().values()):  # a field's docstring is its description
+    if is_typeddict(_t) and _t.__module__ == __name__:
+        _t.__pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+
 def json_schema(t) -> tuple[dict, dict[str, dict]]:
     """``t``'s JSON Schema (references to ``#/components/schemas/…``) and the named schemas it refers to."""
     s = TypeAdapter(t).json_schema(mode="serialization", ref_template=REF)
     defs = s.pop("$defs", {})
     for d in (s, *defs.values()):
         _binary(d)
+        if "description" in d:
+            d["description"] = d["description"].replace("``", "`")
     return s, defs
 
 

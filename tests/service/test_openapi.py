@@ -2,6 +2,7 @@
 else, it is valid OpenAPI 3.1, it names permissions and security, and real answers match its schemas."""
 from __future__ import annotations
 
+import io
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -153,6 +154,16 @@ ANSWERS = [
     ("post", f"/api/people/{PERSON}/plan", "/api/people/{pid}/plan", "committee", {"objective": "cost"}, 201),
     ("get", "/api/people?q=reyes", "/api/people", "committee", None, 200),
     ("get", "/api/users", "/api/users", "admin", None, 200),
+    ("post", "/api/users", "/api/users", "admin", {"name": "new.viewer", "role": "viewer"}, 201),
+    ("get", "/api/audit?per_page=5", "/api/audit", "admin", None, 200),
+    ("get", "/api/catalogue", "/api/catalogue", "viewer", None, 200),
+    ("post", f"/api/programs/{PROGRAM}/drafts", "/api/programs/{program}/drafts", "committee", {"name": "what-if"}, 201),
+    ("get", f"/api/programs/{PROGRAM}/drafts", "/api/programs/{program}/drafts", "viewer", None, 200),
+    ("get", "/api/drafts/what-if", "/api/drafts/{name}", "viewer", None, 200),
+    ("get", "/api/drafts/what-if/gaps", "/api/drafts/{name}/gaps", "viewer", None, 200),
+    ("post", f"/api/programs/{PROGRAM}/versions", "/api/programs/{program}/versions", "committee",
+     {"name": "2025-26"}, 201),
+    ("get", f"/api/programs/{PROGRAM}/versions", "/api/programs/{program}/versions", "viewer", None, 200),
     # problems
     ("get", "/api/programs/nope/courses", "/api/programs/{program}/courses", "viewer", None, 404),
     ("get", f"/api/programs/{PROGRAM}/gaps?year=x", "/api/programs/{program}/gaps", "viewer", None, 400),
@@ -169,6 +180,19 @@ def test_real_answers_match_the_document(app, spec, auth, method, url, path, rol
     r = getattr(c, method)(url, headers=auth(role) if role else {}, json=body)
     assert r.status_code == status, r.get_data(as_text=True)[:300]
     jsonschema.Draft202012Validator(_answer_schema(spec, path, method, status, r.mimetype)).validate(r.get_json())
+
+
+def test_an_answer_that_drifts_from_its_schema_fails(app, spec, auth):
+    """The schemas are strict enough to notice: a missing key, a wrong type, an unknown status."""
+    report = app.test_client().get(f"/api/programs/{PROGRAM}/gaps", headers=auth("viewer")).get_json()
+    v = jsonschema.Draft202012Validator(_answer_schema(spec, "/api/programs/{program}/gaps", "get", 200,
+                                                       "application/json"))
+    assert v.is_valid(report)
+    entry = report["competencies"][0]
+    for broken in ({k: x for k, x in entry.items() if k != "status"}, {**entry, "status": "fine"},
+                   {**entry, "taught_by": [{"objective": 1}]}, {**entry, "courses": "MED-101"}):
+        assert not v.is_valid({**report, "competencies": [broken]}), broken
+    assert not v.is_valid({**report, "filters": {**report["filters"], "year": "two"}})
 
 
 def test_review_roundtrip_and_job_match_the_document(app, spec, auth):
@@ -204,6 +228,29 @@ def test_review_roundtrip_and_job_match_the_document(app, spec, auth):
                                     ).validate(done["result"])
     check("/api/programs/{program}/readiness/{role}", "get",
           c.get(f"/api/programs/{PROGRAM}/readiness/intern", headers=head))
+
+
+def test_uploads_match_the_document(app, spec, auth):
+    """A loader upload and a syllabus upload (multipart), against their answers' schemas."""
+    c = app.test_client()
+    csv = (ROOT / "tests" / "fixtures" / "mini" / "framework.csv").read_bytes()
+    r = c.post("/api/load/framework-csv", data={"file": (io.BytesIO(csv), "fw.csv"), "id": "mini-copy"},
+               headers=auth("admin"), content_type="multipart/form-data")
+    assert r.status_code == 201, r.get_data(as_text=True)
+    jsonschema.Draft202012Validator(_answer_schema(spec, "/api/load/{loader}", "post", 201, r.mimetype)
+                                    ).validate(r.get_json())
+    code = app.test_client().get(f"/api/programs/{PROGRAM}/courses", headers=auth("viewer")).get_json()[
+        "courses"][0]["code"]
+    md = b"# Objectives\n\n- Explain the principles of informed consent.\n- Perform a focused cardiac examination.\n"
+    path = "/api/programs/{program}/courses/{code}/syllabus"
+    r = c.post(f"/api/programs/{PROGRAM}/courses/{code}/syllabus", data={"file": (io.BytesIO(md), "s.md")},
+               headers=auth("committee"), content_type="multipart/form-data")
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert r.get_json()["alignment"]["objectives"] > 0
+    jsonschema.Draft202012Validator(_answer_schema(spec, path, "post", 201, r.mimetype)).validate(r.get_json())
+    r = c.get(f"/api/programs/{PROGRAM}/courses/{code}/syllabus", headers=auth("viewer"))
+    assert r.get_json()["versions"]
+    jsonschema.Draft202012Validator(_answer_schema(spec, path, "get", 200, r.mimetype)).validate(r.get_json())
 
 
 class _Page(HTMLParser):
