@@ -105,16 +105,24 @@ def people_list():
 
 
 @bp.get("/people/<pid>")
+@declares("read_private")  # or the person themself, or their matched mentor (checked inside)
 def person_profile(pid):
-    """A person's competency profile: level, evidence and freshness per competency."""
+    """A person's competency profile: level, evidence and freshness per competency.
+
+    Also readable by the person themself and by their mentor in a saved matching.
+    """
     ws = gapmap()
     may_see(_person(pid))
     return jsonify(C.profile(ws.store, ws.ids, pid).to_dict())
 
 
 @bp.get("/people/<pid>/gap")
+@declares("read_private")  # or the person themself, or their matched mentor (checked inside)
 def person_gap(pid):
-    """A person's gap to a target role along the career pathway."""
+    """A person's gap to a target role along the career pathway.
+
+    Also readable by the person themself and by their mentor in a saved matching.
+    """
     ws = gapmap()
     p = _person(pid)
     may_see(p)
@@ -127,8 +135,12 @@ def _plan(pid, p, role, objective, include_optional):
 
 
 @bp.get("/people/<pid>/plan")
+@declares("read_private")  # or the person themself, or their matched mentor (checked inside)
 def person_plan(pid):
-    """Development plan: catalogue items closing the gap at least hours or cost (MILP)."""
+    """Development plan: catalogue items closing the gap at least hours or cost (MILP).
+
+    Also readable by the person themself and by their mentor in a saved matching.
+    """
     p = _person(pid)
     may_see(p)
     objective = request.args.get("objective") or "hours"
@@ -140,7 +152,10 @@ def person_plan(pid):
 @bp.post("/people/<pid>/plan")
 @declares("plan")  # or the person themself
 def save_plan(pid):
-    """Compute and keep a plan in the person's private plans graph (with PROV: who, when)."""
+    """Compute and keep a plan in the person's private plans graph (with PROV: who, when).
+
+    The person themself may save their own plan too.
+    """
     ws = gapmap()
     p = _person(pid)
     u = current_user()
@@ -163,8 +178,12 @@ def save_plan(pid):
 
 
 @bp.get("/people/<pid>/mentor")
+@declares("read_private")  # or the person themself, or their matched mentor (checked inside)
 def person_mentor(pid):
-    """This person's mentor in a whole-pool matching (``mode`` best or full)."""
+    """This person's mentor in a whole-pool matching (``mode`` best or full).
+
+    Also readable by the person themself and by their mentor in a saved matching.
+    """
     ws = gapmap()
     p = _person(pid)
     may_see(p)
@@ -196,7 +215,10 @@ def _framework() -> str:
 @bp.post("/people/<pid>/cv")
 @declares("read_private")  # a supervisor, or the person themself
 def upload_cv(pid):
-    """Upload a CV or portfolio (multipart ``file``): competencies are suggested with evidence spans."""
+    """Upload a CV or portfolio (multipart ``file``): competencies are suggested with evidence spans.
+
+    The person themself may upload their own CV; others need ``upload`` as well.
+    """
     from loaders.syllabus import extract
 
     ws = gapmap()
@@ -217,8 +239,12 @@ def upload_cv(pid):
 
 
 @bp.get("/people/<pid>/cv")
+@declares("read_private")  # or the person themself, or their matched mentor (checked inside)
 def cv_suggestions(pid):
-    """Competency suggestions from the person's CVs."""
+    """Competency suggestions from the person's CVs.
+
+    Also readable by the person themself and by their mentor in a saved matching.
+    """
     ws = gapmap()
     may_see(_person(pid))
     status = request.args.get("status")
@@ -231,7 +257,10 @@ def cv_suggestions(pid):
 @bp.post("/people/<pid>/cv/<key>/decision")
 @declares("read_private")  # a supervisor, or the person themself
 def cv_decision(pid, key):
-    """Accept (optionally at another ``level``), reject or reset a suggestion: the person or a supervisor."""
+    """Accept (optionally at another ``level``), reject or reset a suggestion: the person or a supervisor.
+
+    The person themself may decide on their own suggestions too.
+    """
     ws = gapmap()
     u = may_see(_person(pid), mentors=False)
     body = _body()

@@ -257,8 +257,7 @@ def _path_params(rule, op: Op) -> list[dict]:
 
 def _permission(app, endpoint: str, view) -> tuple[str | None, list[str]]:
     """(permission, roles holding it); (None, []) for public endpoints."""
-    from service.auth import PERMISSIONS, PUBLIC_ENDPOINTS
-    from service.users import ROLES
+    from service.auth import PERMISSIONS, PUBLIC_ENDPOINTS, ROLES
     if endpoint in PUBLIC_ENDPOINTS:
         return None, []
     perm = getattr(view, "gapmap_permission", None) or "read"
@@ -271,13 +270,14 @@ def _content(schema, op: Op) -> dict:
 
 
 def _operation(app, rule, method: str, view, op: Op) -> dict:
+    from service.auth import COURSE_SCOPED
     summary, description = _docstring(view)
     perm, roles = _permission(app, rule.endpoint, view)
     if perm:
         holders = ", ".join(roles) + ("; anonymous too when GAPMAP_PUBLIC_READ=1" if perm == "read" else "")
         note = f"Requires the `{perm}` permission ({holders})."
-        if rule.endpoint in _SELF_SERVICE:
-            note += " A person may also act on their own record."
+        if perm in COURSE_SCOPED:
+            note += " Educators: for their own courses only."
         description = f"{description}\n\n{note}".strip()
     ok = _ref(op.ok)
     responses: dict = {str(op.status): {"description": _STATUS_TEXT.get(op.status, "OK"), **(
@@ -320,8 +320,6 @@ def _operation(app, rule, method: str, view, op: Op) -> dict:
     return out
 
 
-_SELF_SERVICE = frozenset({"api.save_plan", "api.upload_cv", "api.cv_decision", "api.person_profile",
-                           "api.person_gap", "api.person_plan", "api.person_mentor", "api.cv_suggestions"})
 _STATUS_TEXT = {200: "OK", 201: "Created", 204: "No content"}
 
 
