@@ -127,12 +127,12 @@ OPERATIONS: dict[str, Op] = {
                                                                        "context")),
                media=("text/csv", "text/turtle", "application/ld+json")),
     "readiness": Op(S.RoleReadiness, query=(FW, INCL, STAGE)),
-    "achievement": Op(query=(FW, q("cohort"))),
+    "achievement": Op(S.Achievement, query=(FW, q("cohort"))),
     "program_changes": Op(query=(q("since", desc="a saved report (default: the latest)"),
                                  q("until", desc="a later saved report: compare two saved reports"),
                                  q("list", desc="any value: list the saved reports instead"))),
-    "program_progression": Op(query=(ROLE, STAGE, q("mastery_level", integer()), FW, INCL)),
-    "program_health": Op(query=(
+    "program_progression": Op(S.ProgressionReport, query=(ROLE, STAGE, q("mastery_level", integer()), FW, INCL)),
+    "program_health": Op(S.HealthReport, query=(
         q("checks", desc="comma-separated: unmapped_objectives, empty_sessions, unassessed_courses, "
                          "suggestion_only, broken_chains, near_duplicates"), q("threshold", {"type": "number"}), FW)),
     "align": Op(S.AlignRun, body=S.AlignBody, query=(ASYNC,), can_defer=True),
@@ -154,7 +154,7 @@ OPERATIONS: dict[str, Op] = {
     "syllabus_versions": Op(S.SyllabusVersions),
     # loading
     "loaders": Op(S.Loaders),
-    "load": Op(S.IngestResult, 201, form=S.FileUpload, query=(ASYNC,), can_defer=True),
+    "load": Op(S.Loaded, 201, form=S.FileUpload, query=(ASYNC,), can_defer=True),
     # accounts
     "me": Op(S.Me),
     "list_users": Op(S.UserList),

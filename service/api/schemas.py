@@ -15,8 +15,9 @@ from pydantic import ConfigDict, Field, TypeAdapter
 from typing_extensions import NotRequired, TypedDict, is_typeddict
 
 from ontology.careers import Addition, EvidenceItem, GapItem, Person
-from ontology.ingest import IngestResult
+from ontology.achievement import AssessmentOutcome
 from ontology.gaps import Assessing, DomainSummary, ReadinessItem, Teaching
+from ontology.progression import Step as ProgressionStep
 from ontology.review import Decision
 
 Level = Annotated[int, Field(ge=0, le=5)]  # a proficiency level (0: not held)
@@ -183,7 +184,20 @@ class Loader(TypedDict):
     name: str
     description: str
     media_types: list[str]
+    extensions: NotRequired[list[str]]
+    """File name extensions it reads (used to choose a loader when none is named)."""
     options: dict[str, str]
+    """Its options (form fields of an upload), with what each means."""
+
+
+class Loaded(TypedDict):
+    """What a load wrote: the named graphs replaced, their triples, a summary by kind."""
+    loader: NotRequired[str]
+    """The loader that read the file (when it was chosen by the file)."""
+    graphs: list[str]
+    triples: int
+    summary: dict[str, Any]
+    seconds: float
 
 
 class Loaders(TypedDict):
@@ -252,6 +266,79 @@ class RoleReadiness(TypedDict):
     stage: str | None
     summary: dict[str, Any]
     requirements: list[ReadinessItem]
+
+
+class Where(TypedDict):
+    course: str
+    year: int
+    level: int | None
+
+
+class CompetencyProgression(TypedDict):
+    competency: str
+    notation: str
+    label: str
+    domain: str | None
+    required_level: int | None
+    introduced: Where | None
+    reinforced: list[Where]
+    mastered: Where | None
+    flags: list[Literal["taught_once", "lower_after_higher", "mastered_before_introduced", "never_mastered"]]
+    steps: list[ProgressionStep]
+
+
+class ProgressionReport(TypedDict):
+    """Where each competency is introduced, reinforced and mastered (`ontology.progression`)."""
+    program: str
+    framework: str
+    role: str | None
+    mastery_level: int
+    summary: dict[str, Any]
+    competencies: list[CompetencyProgression]
+
+
+class HealthCheck(TypedDict):
+    name: str
+    title: str
+    count: int
+    note: str | None
+    """Why a check did not run, or what limited it."""
+    findings: list[dict[str, Any]]
+
+
+class HealthReport(TypedDict):
+    """Curriculum health checks and what each found (`ontology.health`)."""
+    program: str
+    framework: str
+    summary: dict[str, int]
+    checks: list[HealthCheck]
+
+
+class CompetencyAchievement(TypedDict):
+    competency: str
+    notation: str
+    label: str
+    cohort: str
+    learners: int
+    pass_rate: float
+    mean_score: float
+    assessments: list[AssessmentOutcome]
+
+
+class Suppressed(TypedDict):
+    competency: str
+    cohort: str
+
+
+class Achievement(TypedDict):
+    """Pass rate and mean score per competency and cohort (groups under `min_group` are suppressed)."""
+    program: str
+    framework: str
+    cohorts: list[str]
+    no_results: list[str]
+    min_group: int
+    suppressed: list[Suppressed]
+    competencies: list[CompetencyAchievement]
 
 
 class AlignRun(TypedDict):
@@ -353,7 +440,7 @@ class SyllabusUploaded(TypedDict):
     file: str
     extraction: dict[str, Any]
     """The objectives found (text, position, Bloom level, verb), warnings and assessments."""
-    stored: IngestResult
+    stored: Loaded
     objective_ids: list[str]
     alignment: NotRequired[AlignRun]
     """The program's alignment run afterwards (unless align=false)."""
@@ -460,7 +547,7 @@ class Profile(TypedDict):
     competencies: list[Held]
 
 
-class Step(TypedDict):
+class PathwayStep(TypedDict):
     from_role: str | None
     to_role: str
     title: str
@@ -480,7 +567,7 @@ class RoleGap(TypedDict):
     path: list[str]
     direct: bool
     summary: dict[str, Any]
-    steps: list[Step]
+    steps: list[PathwayStep]
     requirements: list[GapItem]
 
 
