@@ -292,3 +292,46 @@ def test_docs_page_works_offline_under_the_csp(app):
         assert len(asset.get_data()) > 100
     assert b"SwaggerUIBundle" in c.get("/static/apidocs.js").get_data()
     assert c.get("/api/docs/package.json").status_code == 404  # only the listed files of the dist
+
+
+def test_fuzzed_reads_of_real_records_match_the_document(app, auth):
+    """Schemathesis over every GET whose path names a loaded record (the bundled program, framework, a person,
+    a course, an objective, an alignment, a draft): the path is real, the query parameters fuzzed, so the
+    success answers (not only 404s) are checked against their schemas."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
+                                                   status_code_conformance)
+    c = app.test_client()
+    admin = auth("admin", "fuzz")
+    queue = c.get(f"/api/programs/{PROGRAM}/review?status=all&limit=5", headers=admin).get_json()["objectives"]
+    c.post(f"/api/programs/{PROGRAM}/drafts", json={"name": "fuzzed"}, headers=admin)
+    real = {"program": PROGRAM, "fw": "hpc", "pid": PERSON, "role": "intern", "oid": queue[0]["objective"],
+            "code": queue[0]["course"], "key": queue[0]["alignments"][0]["id"], "name": "fuzzed",
+            "notation": c.get("/api/frameworks/hpc/competencies", headers=admin).get_json()["competencies"][0][
+                "notation"]}
+    slow = {"/api/people/{pid}/plan", "/api/people/{pid}/mentor", "/api/programs/{program}/committee.{fmt}",
+            "/api/programs/{program}/curriculum-inventory"}  # seconds each: checked once above, not fuzzed
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    ops = [r.ok() for r in schema.get_all_operations()]
+    ops = [op for op in ops if op.method == "get" and op.path not in slow and op.path_parameters and all(
+        p.name in real for p in op.path_parameters)]
+    assert len(ops) > 25
+    ok, failures = [0], []
+    for op in ops:
+        @given(case=op.as_strategy(generation_mode=GenerationMode.POSITIVE))
+        @settings(max_examples=3, deadline=None, derandomize=True, database=None,
+                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        def run(case):
+            case.path_parameters = {k: real[k] for k in case.path_parameters}
+            r = case.call_and_validate(headers=admin, checks=checks)
+            ok[0] += r.status_code == 200
+        try:
+            run()
+        except (Exception, BaseExceptionGroup) as e:  # noqa: BLE001 - collected, reported together below
+            failures.append(f"GET {op.path}: {str(e).strip()[:1500]}")
+    assert not failures, "\n\n".join(failures)
+    assert ok[0] > len(ops)  # most operations answered 200 at least once: their schemas were exercised
