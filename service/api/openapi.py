@@ -81,6 +81,7 @@ class Op:
     #: the success answer's JSON shape (a type of service/api/schemas.py or a dataclass); None: a JSON object
     ok: Any = None
     status: int = 200
+    #: query (and header) parameters
     query: tuple[dict, ...] = ()
     #: the JSON body's shape (also accepted as form fields)
     body: Any = None
@@ -96,6 +97,8 @@ class Op:
     headers: dict[str, dict] = field(default_factory=dict)
 
 
+IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+            "description": "the ETag of the alignment as last read (409 if it changed meanwhile)"}
 ETAG = {"ETag": {"description": "the alignment's review state; send it back as If-Match",
                  "schema": {"type": "string"}}}
 #: by endpoint (without the blueprint's "api." prefix)
@@ -144,7 +147,7 @@ OPERATIONS: dict[str, Op] = {
         q("limit", integer(1, 5000), "at most this many objectives (default 200)"))),
     "alignment": Op(S.AlignmentState, query=(q("format", enum("json", "jsonld", "ttl", "nt"), "or by Accept"),),
                     media=RDF, headers=ETAG),
-    "decide": Op(S.Decision, body=S.DecisionBody, headers=ETAG),
+    "decide": Op(S.Decision, body=S.DecisionBody, query=(IF_MATCH,), headers=ETAG),
     "history": Op(S.AlignmentHistory),
     "add_alignment": Op(S.Decision, 201, body=S.ManualAlignmentBody),
     "assessed_by": Op(S.Decision, 201, body=S.AssessedByBody),
@@ -313,10 +316,6 @@ def _operation(app, rule, method: str, view, op: Op) -> dict:
                 body = {"application/x-www-form-urlencoded": {"schema": _ref(op.form)},
                         "application/sparql-query": {"schema": {"type": "string"}}}
         out["requestBody"] = {"required": bool(op.form), "content": body}
-    if rule.endpoint == "api.decide":
-        out["parameters"].append({"name": "If-Match", "in": "header", "required": False,
-                                  "description": "the ETag of the alignment as last read (409 if it changed)",
-                                  "schema": {"type": "string"}})
     return out
 
 

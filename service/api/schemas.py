@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
 from typing_extensions import NotRequired, TypedDict, is_typeddict
 
 from ontology.careers import Addition, EvidenceItem, GapItem, Person
@@ -801,9 +802,16 @@ for _t in list(globals().values()):  # a field's docstring is its description
         _t.__pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
 
 
+class _Untitled(GenerateJsonSchema):
+    """No ``title`` on every property (pydantic's default): the property's name says it."""
+
+    def field_title_should_be_set(self, schema) -> bool:
+        return False
+
+
 def json_schema(t) -> tuple[dict, dict[str, dict]]:
     """``t``'s JSON Schema (references to ``#/components/schemas/…``) and the named schemas it refers to."""
-    s = TypeAdapter(t).json_schema(mode="serialization", ref_template=REF)
+    s = TypeAdapter(t).json_schema(mode="serialization", ref_template=REF, schema_generator=_Untitled)
     defs = s.pop("$defs", {})
     for d in (s, *defs.values()):
         _binary(d)
