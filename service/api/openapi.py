@@ -258,7 +258,7 @@ def _path_params(rule, op: Op) -> list[dict]:
     return out
 
 
-def _permission(app, endpoint: str, view) -> tuple[str | None, list[str]]:
+def _permission(endpoint: str, view) -> tuple[str | None, list[str]]:
     """(permission, roles holding it); (None, []) for public endpoints."""
     from service.auth import PERMISSIONS, PUBLIC_ENDPOINTS, ROLES
     if endpoint in PUBLIC_ENDPOINTS:
@@ -272,10 +272,10 @@ def _content(schema, op: Op) -> dict:
     return {**c, **{mt: {} for mt in op.media}}
 
 
-def _operation(app, rule, method: str, view, op: Op) -> dict:
+def _operation(rule, method: str, view, op: Op) -> dict:
     from service.auth import COURSE_SCOPED
     summary, description = _docstring(view)
-    perm, roles = _permission(app, rule.endpoint, view)
+    perm, roles = _permission(rule.endpoint, view)
     if perm:
         holders = ", ".join(roles) + ("; anonymous too when GAPMAP_PUBLIC_READ=1" if perm == "read" else "")
         note = f"Requires the `{perm}` permission ({holders})."
@@ -327,12 +327,9 @@ def _tag(rule) -> str:
     return parts[2] if rule.rule.startswith("/api/") else parts[1]
 
 
-_NAMES: dict[Any, str] = {}
-
-
-def _ref(t) -> Any:
-    """A registered schema's name (apispec turns it into a $ref), or None."""
-    return None if t is None else _NAMES[t]
+def _ref(t) -> str | None:
+    """The name of a shape's schema in components/schemas (apispec turns it into a $ref), or None."""
+    return None if t is None else t.__name__
 
 
 def _components(spec: APISpec) -> None:
@@ -345,7 +342,6 @@ def _components(spec: APISpec) -> None:
             if name in seen and seen[name] != d:
                 raise ValueError(f"two API schemas are named {name}")
             seen[name] = d
-        _NAMES[t] = t.__name__
     for name, d in sorted(seen.items()):
         spec.components.schema(name, d)
 
@@ -376,7 +372,7 @@ def build(app) -> dict:
             continue  # reported by undocumented()
         view = app.view_functions[rule.endpoint]
         for m in methods(rule):
-            paths.setdefault(openapi_path(rule), {})[m] = _operation(app, rule, m, view, op)
+            paths.setdefault(openapi_path(rule), {})[m] = _operation(rule, m, view, op)
     for path, ops in paths.items():
         spec.path(path=path, operations=ops)
     for t in sorted({_tag(r) for r in api_rules(app)}):
