@@ -308,7 +308,7 @@ def serve(ctx, host, port, threads, dev):
     ctx.obj.pop("users").close()  # no SQLite connection across gunicorn's fork: the app opens its own
     # SPARQL may hold at most half the request threads, so slow queries never starve the pages.
     cfg.SPARQL_MAX_CONCURRENT = max(1, min(int(getattr(cfg, "SPARQL_MAX_CONCURRENT", 4)), threads // 2))
-    click.echo(f"Gapmap on http://{host}:{port}/  (API: /api/openapi.json, SPARQL: /sparql, vocabulary: /ns)")
+    click.echo(f"Gapmap on http://{host}:{port}/  (API: /api/docs, /api/openapi.json, SPARQL: /sparql, vocabulary: /ns)")
     if dev:
         create_app(cfg).run(host=host, port=port, threaded=True)
         return

@@ -160,6 +160,7 @@ def _headers(resp: Response) -> Response:
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql():
+    """SPARQL 1.1 query over the public graphs (read-only; GET ?query= or POST form / application/sparql-query)."""
     if request.method == "GET":
         params = request.args
         query = params.get("query")

@@ -17,17 +17,20 @@ def _short(iri):
 
 @bp.get("/health")
 def health():
+    """Store status: triples and named graphs."""
     s = gapmap().store
     return jsonify({"status": "ok", "triples": len(s), "graphs": len(s.graph_names())})
 
 
 @bp.get("/frameworks")
 def frameworks():
+    """Loaded competency frameworks."""
     return jsonify({"frameworks": gapmap().store.select("frameworks")})
 
 
 @bp.get("/frameworks/<fw>/competencies")
 def framework_competencies(fw):
+    """Competencies of a framework."""
     rows = gapmap().store.select("framework_competencies", fw=Literal(fw))
     if not rows:
         raise NotFound(f"framework {fw!r} is not loaded", field="framework")
@@ -43,6 +46,7 @@ def framework_competencies(fw):
 
 @bp.get("/competencies")
 def search_competencies():
+    """Search competencies in every framework (text in notation, label or definition)."""
     q = (request.args.get("q") or "").strip()
     if not q:
         raise BadParameter("give a search text in q", field="q")
@@ -56,11 +60,13 @@ def search_competencies():
 
 @bp.get("/programs")
 def programs():
+    """Loaded programs."""
     return jsonify({"programs": gapmap().store.select("programs")})
 
 
 @bp.get("/programs/<program>/courses")
 def program_courses(program):
+    """Courses of a program."""
     rows = gapmap().store.select("program_courses", pid=Literal(program))
     if not rows:
         raise NotFound(f"program {program!r} is not loaded", field="program")
@@ -70,6 +76,7 @@ def program_courses(program):
 
 @bp.get("/programs/<program>/assessments")
 def program_assessments(program):
+    """Assessments of a program."""
     ws = gapmap()
     rows = ws.store.select("program_assessments", program=ws.ids.program(program))
     return jsonify({"program": program, "assessments": [
@@ -79,6 +86,7 @@ def program_assessments(program):
 
 @bp.get("/roles")
 def roles():
+    """Job roles and career pathway steps."""
     return jsonify({"roles": [
         {**r, "track": _short(r["track"]), "next": [n for n in (r["next"] or "").split(";") if n]}
         for r in gapmap().store.select("roles")]})
@@ -86,6 +94,7 @@ def roles():
 
 @bp.get("/roles/<role>")
 def role(role):
+    """Requirements of a role: competencies and required levels."""
     rows = gapmap().store.select("role_requirements", rid=Literal(role))
     if not rows:
         raise NotFound(f"role {role!r} is not loaded", field="role")
@@ -106,6 +115,7 @@ def _etag(store, alignment: str) -> str | None:
 
 @bp.get("/objectives/<oid>/alignments")
 def objective_alignments(oid):
+    """Alignments of one objective, best first, each with its ETag."""
     ws = gapmap()
     rows = ws.store.select("objective_alignments", objective=ws.ids.objective(oid))
     etags = {a: _etag(ws.store, a) for a in {r["alignment"] for r in rows}}

@@ -16,6 +16,7 @@ from .params import BadParameter
 
 @bp.get("/loaders")
 def loaders():
+    """Available loaders and their options."""
     return jsonify({"loaders": [{"name": n, "description": c.description, "media_types": list(c.media_types),
                                  "options": c.options} for n, c in available().items()]})
 

@@ -22,6 +22,7 @@ def _framework(program: str) -> str:
 
 @bp.get("/programs/<program>/gaps")
 def gaps(program):
+    """Gap report of a program against a framework: each competency taught, assessed, at which level (JSON, CSV, Turtle, JSON-LD)."""
     ws = gapmap()
     fmt = negotiate()
     from .workbench import arg_stage
@@ -61,6 +62,7 @@ def _render(ws, fmt, program, framework, year, course, role, include_suggestions
 
 @bp.get("/programs/<program>/readiness/<role>")
 def readiness(program, role):
+    """Role readiness of a program: which of the role's competencies graduates reach, at which level."""
     ws = gapmap()
     from .workbench import arg_stage
     return jsonify(role_readiness(ws.store, ws.ids, program, role, framework=request.args.get("framework"),
@@ -70,6 +72,7 @@ def readiness(program, role):
 @bp.post("/programs/<program>/align")
 @require("load")
 def align(program):
+    """Suggest competencies for every objective of the program (embedding alignment); with ?async=1 a job."""
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise BadParameter("the body must be a JSON object", field="body")
@@ -92,6 +95,7 @@ def align(program):
 
 @bp.get("/programs/<program>/achievement")
 def achievement(program):
+    """How each cohort achieves each competency (assessment results; groups smaller than the minimum are withheld)."""
     from ontology.achievement import cohort_achievement
     from service.auth import check
     check("read")

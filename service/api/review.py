@@ -165,6 +165,7 @@ def _note(body: dict) -> str | None:
 @bp.get("/alignments/<key>/history")
 @require("read")
 def history(key):
+    """Every decision on an alignment, with who and when."""
     ws = gapmap()
     a = _alignment_iri(key)
     if not ws.store.select("alignment_detail", alignment=a):
@@ -175,6 +176,7 @@ def history(key):
 @bp.post("/objectives/<oid>/alignments")
 @require("review")
 def add_alignment(oid):
+    """Add a manual alignment of an objective to a competency (accepted)."""
     _check_objective("review", oid)
     body = _body()
     ws = gapmap()
@@ -185,6 +187,7 @@ def add_alignment(oid):
 @bp.post("/objectives/<oid>/assessed-by")
 @require("review")
 def assessed_by(oid):
+    """Mark an objective as assessed by an assessment."""
     _check_objective("review", oid)
     body = _body()
     if not body.get("assessment") or not isinstance(body["assessment"], str):
@@ -196,6 +199,7 @@ def assessed_by(oid):
 @bp.post("/programs/<program>/review/bulk-accept")
 @require("review_all")
 def bulk_accept(program):
+    """Accept every suggestion of the program at or above a calibrated precision."""
     body = _body()
     mp = body.get("min_precision")
     try:
@@ -235,6 +239,7 @@ def upload_syllabus(program, code):
 @bp.get("/programs/<program>/courses/<code>/syllabus")
 @require("read")
 def syllabus_versions(program, code):
+    """Syllabus versions of a course, and every upload ever made."""
     ws = gapmap()
     rows = ws.store.select("course_syllabi", course=ws.ids.course(code))
     return jsonify({"program": program, "course": code, "versions": [

@@ -36,6 +36,7 @@ user_name = who  # the PROV "who" of a write: the authenticated user
 @bp.get("/programs/<program>/progression")
 @require("read")
 def program_progression(program):
+    """Introduced / reinforced / mastered per competency across the years, with flags."""
     from ontology.progression import progression as run
     ws = gapmap()
     rep = run(ws.store, ws.ids, program, _framework(program), role=request.args.get("role") or None,
@@ -47,6 +48,7 @@ def program_progression(program):
 @bp.get("/programs/<program>/health")
 @require("read")
 def program_health(program):
+    """Curriculum health checks (unmapped objectives, empty sessions, unassessed courses…)."""
     from ontology.health import CHECKS, health as run
     ws = gapmap()
     fw = _framework(program)
@@ -61,6 +63,7 @@ def program_health(program):
 @bp.get("/crosswalks")
 @require("read")
 def crosswalk_list():
+    """Framework crosswalks."""
     from ontology.crosswalk import crosswalks
     return jsonify({"crosswalks": crosswalks(gapmap().store)})
 
@@ -94,6 +97,7 @@ def crosswalk_run():
 @bp.get("/crosswalks/<a>/<b>")
 @require("read")
 def crosswalk_get(a, b):
+    """Mappings of a crosswalk, with counts by status."""
     from ontology.crosswalk import mappings
     ws = gapmap()
     status = request.args.get("status") or None
@@ -157,6 +161,7 @@ def _draft_args() -> dict:
 @bp.get("/programs/<program>/drafts")
 @require("read")
 def draft_list(program):
+    """Drafts of a program."""
     gapmap().program_framework(program)
     return jsonify({"program": program, "drafts": drafts().list(program)})
 
@@ -173,6 +178,7 @@ def draft_create(program):
 @bp.get("/drafts/<name>")
 @require("read")
 def draft_get(name):
+    """A draft and its edits."""
     return jsonify(drafts().get(name).meta())
 
 
@@ -193,6 +199,7 @@ def draft_edit(name):
 @bp.get("/drafts/<name>/compare")
 @require("read")
 def draft_compare(name):
+    """Today's gap report next to the draft's."""
     from ontology.drafts import compare
     ws = gapmap()
     return jsonify(compare(ws.store, drafts().get(name), ws.ids, **_draft_args()))
@@ -201,6 +208,7 @@ def draft_compare(name):
 @bp.get("/drafts/<name>/gaps")
 @require("read")
 def draft_gaps(name):
+    """The draft's gap report."""
     from ontology.drafts import draft_framework
     from ontology.gaps import gap_report
     ws = gapmap()
@@ -213,6 +221,7 @@ def draft_gaps(name):
 @bp.post("/drafts/<name>/apply")
 @require("plan")
 def draft_apply(name):
+    """Apply a draft to the live store in one transaction."""
     ws = gapmap()
     d = drafts().get(name)
     fw = ws.program_framework(d.program)
@@ -222,77 +231,9 @@ def draft_apply(name):
 @bp.delete("/drafts/<name>")
 @require("plan")
 def draft_discard(name):
+    """Discard a draft."""
     drafts().discard(name)
     return "", 204
-
-
-def _openapi() -> None:
-    """Describe the workbench routes in the OpenAPI document (added here so openapi.py stays untouched)."""
-    from .openapi import SPEC, _get, _p, _post, _problems
-    prog = _p("program", "path")
-    stage = _p("stage", desc="graduation (default), end_of_residency, post_training or all (the role's full level)")
-    paths = {
-        "/api/programs/{program}/progression": _get("Introduced / reinforced / mastered per competency, with flags", [
-            prog, _p("role"), stage, _p("mastery_level", schema={"type": "integer"}), _p("framework"),
-            _p("include_suggestions", schema={"type": "number"})]),
-        "/api/programs/{program}/health": _get("Curriculum health checks", [
-            prog, _p("checks", desc="comma-separated: unmapped_objectives, empty_sessions, unassessed_courses, "
-                                   "suggestion_only, broken_chains, near_duplicates"),
-            _p("threshold", schema={"type": "number"}), _p("framework")]),
-        "/api/crosswalks": {**_get("Framework crosswalks"),
-                            **_post("Run a crosswalk (plan)", {"source": {"type": "string"}, "target": {"type": "string"},
-                                                               "top_k": {"type": "integer"},
-                                                               "min_precision": {"type": "number"}})},
-        "/api/crosswalks/{a}/{b}": _get("Mappings of a crosswalk", [_p("a", "path"), _p("b", "path"), _p("status")]),
-        "/api/crosswalks/{a}/{b}/mappings/{mid}/decision": _post(
-            "Accept (with a relation), reject or reset a mapping (plan)",
-            {"decision": {"type": "string"}, "relation": {"type": "string"}, "note": {"type": "string"}},
-            [_p("a", "path"), _p("b", "path"), _p("mid", "path")]),
-        "/api/programs/{program}/drafts": {**_get("Drafts of a program", [prog]),
-                                           **_post("Create a draft (plan)", {"name": {"type": "string"}}, [prog])},
-        "/api/drafts/{name}": {**_get("A draft and its edits", [_p("name", "path")]),
-                               "delete": {"summary": "Discard a draft (plan)", "parameters": [_p("name", "path")],
-                                          "responses": {"204": {"description": "Discarded"}, **_problems()}}},
-        "/api/drafts/{name}/edits": _post("Edit a draft (plan): one edit or {edits: [...]}",
-                                          {"op": {"type": "string"}, "edits": {"type": "array"}}, [_p("name", "path")]),
-        "/api/drafts/{name}/compare": _get("Today's gap report next to the draft's", [
-            _p("name", "path"), _p("role"), stage, _p("year", schema={"type": "integer"}), _p("course")]),
-        "/api/drafts/{name}/gaps": _get("The draft's gap report", [_p("name", "path"), _p("role"), stage]),
-        "/api/programs/{program}/review/bulk-accept-shown": _post(
-            "Accept exactly the listed suggestions at or above a precision (preview: list them only)",
-            {"alignments": {"type": "array"}, "min_precision": {"type": "number"}, "preview": {"type": "boolean"}},
-            [prog]),
-        "/api/drafts/{name}/sparql": {**_get("Read-only SPARQL over a draft's graphs", [
-            _p("name", "path"), _p("query", required=True), _p("format")]),
-            **_post("Read-only SPARQL over a draft's graphs (form field query)", {"query": {"type": "string"}},
-                    [_p("name", "path")])},
-        "/api/programs/{program}/versions": {**_get("Saved curriculum versions (years rolled over)", [prog]),
-                                             **_post("Roll over: keep the curriculum as it stands as a version (plan)",
-                                                     {"name": {"type": "string"}}, [prog])},
-        "/api/versions/{name}/compare": _get("A saved version next to today's curriculum", [
-            _p("name", "path"), _p("role"), stage, _p("year", schema={"type": "integer"}), _p("course")]),
-        "/api/drafts/{name}/apply": _post("Apply a draft to the live store in one transaction (plan)", {},
-                                          [_p("name", "path")]),
-    }
-    paths["/api/programs/{program}/courses/{code}"] = {"patch": {
-        "summary": "Change a course's title or year", "parameters": [prog, _p("code", "path")],
-        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-            "title": {"type": "string"}, "year": {"type": "integer"}}}}}},
-        "responses": {"200": {"description": "OK"}, "400": {"description": "Problem"}, "404": {"description": "Problem"}}}}
-    paths["/api/objectives/{oid}"] = {"patch": {
-        "summary": "Change an objective's target level", "parameters": [_p("oid", "path")],
-        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-            "level": {"type": "integer"}}}}}},
-        "responses": {"200": {"description": "OK"}, "400": {"description": "Problem"}, "404": {"description": "Problem"}}}}
-    for path, ops in paths.items():
-        SPEC["paths"].setdefault(path, {}).update(ops)
-    gaps = SPEC["paths"].get("/api/programs/{program}/gaps", {}).get("get")
-    if gaps is not None and not any(p["name"] == "via" for p in gaps["parameters"]):
-        gaps["parameters"] += [_p("via", desc="framework the program is aligned to; report through the accepted "
-                                              "crosswalk via → framework"), stage]
-
-
-_openapi()
 
 
 @bp.post("/programs/<program>/review/bulk-accept-shown")
@@ -334,6 +275,7 @@ def draft_sparql(name):
 @bp.get("/programs/<program>/versions")
 @require("read")
 def version_list(program):
+    """Saved curriculum versions (years rolled over)."""
     gapmap().program_framework(program)
     return jsonify({"program": program, "versions": drafts().list(program, frozen=True)})
 
