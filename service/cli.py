@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def _ws(ctx) -> "Workspace":  # noqa: F821
+def workspace_for(ctx) -> "Workspace":  # noqa: F821
     """The workspace of the institution chosen with --institution (default: the default institution)."""
     from .tenants import institution_config
     from .workspace import Workspace
@@ -64,7 +64,7 @@ def _first_admin(ctx) -> None:
         click.echo("")
 
 
-def _echo_json(obj):
+def echo_json(obj):
     click.echo(json.dumps(obj, indent=2, default=str))
 
 
@@ -112,7 +112,7 @@ def main(ctx, store, institution):
 @click.pass_context
 def init(ctx, data_dir, align):
     """Load the bundled data (data/manifest.json) and align it. Safe to run again: sources are replaced."""
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     data = Path(data_dir or ws.config.DATA_DIR)
     t0 = time.perf_counter()
     for r in ws.load_manifest(data / "manifest.json"):
@@ -142,7 +142,7 @@ def load(ctx, loader, path, options):
             raise click.BadParameter(f"{o!r} is not KEY=VALUE", param_hint="--option")
         k, v = o.split("=", 1)
         opts[k] = v
-    _echo_json(_ws(ctx).load(loader, Source.from_path(path), opts).to_dict())
+    echo_json(workspace_for(ctx).load(loader, Source.from_path(path), opts).to_dict())
     _audit(ctx, f"load {loader} {Path(path).name}")
 
 
@@ -167,7 +167,7 @@ def align(ctx, program, framework, top_k, progress):
     if progress is None:
         progress = sys.stderr.isatty()
     if not progress:
-        _echo_json(_ws(ctx).align(program, framework, top_k=top_k).to_dict())
+        echo_json(workspace_for(ctx).align(program, framework, top_k=top_k).to_dict())
         _audit(ctx, f"align {program}")
         return
     bar = None
@@ -180,11 +180,11 @@ def align(ctx, program, framework, top_k, progress):
         if bar is not None:
             bar.update(done - bar.pos)
     try:
-        res = _ws(ctx).align(program, framework, top_k=top_k, progress=report)
+        res = workspace_for(ctx).align(program, framework, top_k=top_k, progress=report)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    _echo_json(res.to_dict())
+    echo_json(res.to_dict())
     _audit(ctx, f"align {program}")
 
 
@@ -200,7 +200,7 @@ def align(ctx, program, framework, top_k, progress):
 def syllabus(ctx, program, course, path, user, year, title, align):
     """Extract learning objectives from a syllabus (PDF, DOCX, HTML, Markdown, text) into COURSE."""
     p = Path(path)
-    res = _ws(ctx).upload_syllabus(program, course, p.name, p.read_bytes(), user, year=year, title=title,
+    res = workspace_for(ctx).upload_syllabus(program, course, p.name, p.read_bytes(), user, year=year, title=title,
                                    align=align)
     ex = res["extraction"]
     click.echo(f"{course} syllabus version {res['version']}: {len(ex['objectives'])} objectives from {p.name} "
@@ -241,11 +241,11 @@ def link(competencies, input_path, output, top, profile):
 def report(ctx, program, framework, year, course, role, include_suggestions, fmt):
     """Gap report of PROGRAM against a framework."""
     from ontology.gaps import gap_report
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     rep = gap_report(ws.store, ws.ids, program, framework or ws.program_framework(program), year=year,
                      course=course, role=role, include_suggestions=include_suggestions)
     if fmt == "json":
-        _echo_json(rep.to_dict())
+        echo_json(rep.to_dict())
     elif fmt == "csv":
         click.echo(rep.to_csv(), nl=False)
     elif fmt == "ttl":
@@ -266,8 +266,8 @@ def report(ctx, program, framework, year, course, role, include_suggestions, fmt
 def readiness(ctx, program, role):
     """How ready PROGRAM's graduates are for ROLE."""
     from ontology.gaps import role_readiness
-    ws = _ws(ctx)
-    _echo_json(role_readiness(ws.store, ws.ids, program, role).to_dict())
+    ws = workspace_for(ctx)
+    echo_json(role_readiness(ws.store, ws.ids, program, role).to_dict())
 
 
 @main.group()
@@ -282,7 +282,7 @@ def export():
 def export_case(ctx, framework, output):
     """FRAMEWORK as a 1EdTech CASE CFPackage (JSON)."""
     from loaders.case import export_package
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     _write(json.dumps(export_package(ws.store, ws.ids, framework), indent=2, ensure_ascii=False), output)
 
 
@@ -293,7 +293,7 @@ def export_case(ctx, framework, output):
 def export_ci_cmd(ctx, program, output):
     """PROGRAM as MedBiquitous Curriculum Inventory v1 XML."""
     from loaders.medbiq_ci import export_ci
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     _write(export_ci(ws.store, ws.ids, program), output)
 
 
@@ -310,9 +310,9 @@ def _write(text: str | bytes, output: str | None):
 def check(ctx):
     """OWL consistency and classification check (HermiT) of the ontology and all data."""
     from ontology.reasoning import check_consistency
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     rep = check_consistency([ws.store.graph(g) for g in ws.store.graph_names()])
-    _echo_json(rep.to_dict())
+    echo_json(rep.to_dict())
     if not rep.consistent:
         ctx.exit(6)
 
@@ -466,7 +466,7 @@ def audit(ctx, everything, page, per_page, as_json):
     rows = _users(ctx).audit_rows(institution=None if everything else ctx.obj["institution"], page=page,
                                   per_page=per_page)
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     for r in rows["entries"]:
         click.echo(f"{r['at']}  {r['user'] or '-':<20} {r['institution'] or '-':<12} {r['method']:<6} "
@@ -488,8 +488,8 @@ from . import cli_careers  # noqa: E402,F401  (profile, plan, match, pipeline)
 def progression(ctx, program, role, stage, mastery_level):
     """Where PROGRAM introduces, reinforces and brings each competency to the required level (JSON)."""
     from ontology.progression import progression as run
-    ws = _ws(ctx)
-    _echo_json(run(ws.store, ws.ids, program, ws.program_framework(program), role=role, mastery_level=mastery_level,
+    ws = workspace_for(ctx)
+    echo_json(run(ws.store, ws.ids, program, ws.program_framework(program), role=role, mastery_level=mastery_level,
                    stage=None if stage == "all" else stage).to_dict())
 
 
@@ -502,10 +502,10 @@ def progression(ctx, program, role, stage, mastery_level):
 def health(ctx, program, threshold, no_duplicates):
     """Curriculum health checks of PROGRAM (JSON)."""
     from ontology.health import CHECKS, health as run
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     fw = ws.program_framework(program)
     checks = tuple(c for c in CHECKS if not (no_duplicates and c == "near_duplicates"))
-    _echo_json(run(ws.store, ws.ids, program, fw, encoder=None if no_duplicates else ws.linker(fw).encoder,
+    echo_json(run(ws.store, ws.ids, program, fw, encoder=None if no_duplicates else ws.linker(fw).encoder,
                    threshold=threshold, checks=checks).to_dict())
 
 
@@ -517,8 +517,8 @@ def health(ctx, program, threshold, no_duplicates):
 def crosswalk(ctx, source, target, top_k):
     """Suggest mappings from framework SOURCE to framework TARGET (decisions already taken are kept)."""
     from ontology.crosswalk import run_crosswalk
-    ws = _ws(ctx)
-    _echo_json(run_crosswalk(ws.store, ws.ids, source, target, ws.linker(target), top_k=top_k).to_dict())
+    ws = workspace_for(ctx)
+    echo_json(run_crosswalk(ws.store, ws.ids, source, target, ws.linker(target), top_k=top_k).to_dict())
 
 if __name__ == "__main__":
     sys.exit(main())

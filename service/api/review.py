@@ -40,7 +40,7 @@ def _check_alignment(key: str) -> None:
 
 
 def _alignment_iri(key: str) -> URIRef:
-    return gapmap().ids._iri("alignment", key)
+    return gapmap().ids.iri("alignment", key)
 
 
 def _competency(body: dict) -> URIRef:

@@ -81,9 +81,9 @@ def crosswalk_run():
         if not isinstance(b.get(f), str) or not b.get(f):
             raise BadParameter(f"{f} (a framework id) is required", field=f)
     ws = gapmap()
-    from ontology.crosswalk import _check_fw
-    _check_fw(b["source"], "source")
-    _check_fw(b["target"], "target")
+    from ontology.crosswalk import check_framework
+    check_framework(b["source"], "source")
+    check_framework(b["target"], "target")
     if b["source"] == b["target"]:
         raise BadParameter("a crosswalk needs two different frameworks", field="target")
     res = run_crosswalk(ws.store, ws.ids, b["source"], b["target"], ws.linker(b["target"]), top_k=top_k,
@@ -126,8 +126,8 @@ def report_for(program: str, framework: str, *, via: str | None = None, **kw):
     ws = gapmap()
     via = via or request.args.get("via") or None
     if via and via != framework:
-        from ontology.crosswalk import _check_fw, gap_report_via
-        _check_fw(via, "via")
+        from ontology.crosswalk import check_framework, gap_report_via
+        check_framework(via, "via")
         return gap_report_via(ws.store, ws.ids, program, framework, via, **kw)
     return cached_gap_report(ws.store, ws.ids, program, framework, **kw)
 

@@ -88,7 +88,7 @@ def home():
 _ONT = None
 
 
-def _ontology() -> Graph:
+def vocabulary_graph() -> Graph:
     global _ONT
     if _ONT is None:
         _ONT = Graph().parse(data=resources.files("ontology").joinpath("gapmap.ttl").read_text("utf-8"),
@@ -104,7 +104,7 @@ def vocabulary():
     best = request.accept_mimetypes.best_match(list(types), default="text/turtle")
     if request.args.get("format") in ("ttl", "turtle"):
         best = "text/turtle"
-    g = _ontology()
+    g = vocabulary_graph()
     if best == "text/html":
         from rdflib.namespace import OWL, RDF, RDFS
 
