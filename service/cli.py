@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from ontology.errors import GapmapError
+from ontology.read import catalog
 
 from .config import Config
 
@@ -118,9 +119,9 @@ def init(ctx, data_dir, align):
     for r in ws.load_manifest(data / "manifest.json"):
         click.echo(f"loaded {r['path']:<32} {r['triples']:>7} triples in {r['seconds']:.2f}s  {r['summary']}")
     if align:
-        for p in ws.store.select("programs"):
-            res = ws.align(p["id"])
-            click.echo(f"aligned {p['id']}: {res.suggestions} suggestions for {res.objectives} objectives "
+        for p in catalog.programs(ws.store):
+            res = ws.align(p.id)
+            click.echo(f"aligned {p.id}: {res.suggestions} suggestions for {res.objectives} objectives "
                        f"in {res.seconds:.1f}s ({res.model_version})")
     click.echo(f"store: {len(ws.store)} triples in {len(ws.store.graph_names())} graphs ({time.perf_counter() - t0:.1f}s)")
     _audit(ctx, f"init from {data / 'manifest.json'}")
@@ -236,14 +237,15 @@ def link(competencies, input_path, output, top, profile):
 @click.option("--course")
 @click.option("--role")
 @click.option("--include-suggestions", type=click.FloatRange(0, 1), help="count unreviewed suggestions at this precision")
+@click.option("--via", help="the framework the program is aligned to (report through the accepted crosswalk)")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "ttl"]), default="table")
 @click.pass_context
-def report(ctx, program, framework, year, course, role, include_suggestions, fmt):
+def report(ctx, program, framework, year, course, role, include_suggestions, via, fmt):
     """Gap report of PROGRAM against a framework."""
-    from ontology.gaps import gap_report
+    from ontology.read import reports
     ws = workspace_for(ctx)
-    rep = gap_report(ws.store, ws.ids, program, framework or ws.program_framework(program), year=year,
-                     course=course, role=role, include_suggestions=include_suggestions)
+    rep = reports.gap_report(ws.store, ws.ids, program, framework, via=via, year=year, course=course, role=role,
+                             include_suggestions=include_suggestions)
     if fmt == "json":
         echo_json(rep.to_dict())
     elif fmt == "csv":

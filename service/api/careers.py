@@ -17,6 +17,8 @@ from ontology import mentoring as M
 from ontology import evidence as E
 from ontology.errors import NotFound
 from ontology.pipeline import pipeline_report
+from ontology.read import catalog
+from ontology.read.careers import saved_matches
 
 from ..extensions import gapmap
 from ..auth import Forbidden, NotAuthenticated as NotSignedIn, check, current_user, declares, require
@@ -44,11 +46,11 @@ def is_matched_mentor(user, person: C.Person) -> bool:
     """True when the user is a mentor matched to ``person`` in a saved matching."""
     if not user:
         return False
-    rows = gapmap().store.select("saved_matches", mentee=URIRef(person.iri))
+    rows = saved_matches(gapmap().store, URIRef(person.iri))
     if not rows:
         return False
     me = {p.id for p in C.people(gapmap().store).values() if user.name in {p.id, p.username}}
-    return any(r["mentorId"] in me for r in rows)
+    return any(r.mentorId in me for r in rows)
 
 
 def may_see(person: C.Person, permission: str = "read_private", *, mentors: bool = True):
@@ -180,7 +182,7 @@ def person_mentor(pid):
 # ----------------------------------------------------------------------------------------- CV evidence
 def _framework() -> str:
     fw = request.args.get("framework") or (request.form.get("framework") if request.form else None)
-    fws = [f["id"] for f in gapmap().store.select("frameworks")]
+    fws = [f.id for f in catalog.frameworks(gapmap().store)]
     if fw:
         if fw not in fws:
             raise NotFound(f"framework {fw!r} is not loaded", field="framework")

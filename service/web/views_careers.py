@@ -8,6 +8,7 @@ from ontology import careers as C
 from ontology import mentoring as M
 from ontology import evidence as E
 from ontology.pipeline import pipeline_report
+from ontology.read import catalog
 
 from ..api.careers import Forbidden, NotSignedIn, is_self, match_config_from, may_see, need
 from ..api.params import BadParameter
@@ -79,7 +80,7 @@ def person_cv_upload(pid):
     if f is None or not f.filename:
         raise BadParameter("choose a file", field="file")
     doc = extract(f.read(), f.filename, f.mimetype, max_bytes=ws.config.MAX_UPLOAD_BYTES)
-    fws = [x["id"] for x in ws.store.select("frameworks")]
+    fws = [x.id for x in catalog.frameworks(ws.store)]
     if not fws:
         raise BadParameter("no framework is loaded", field="framework")
     fw = "hpc" if "hpc" in fws else fws[0]
