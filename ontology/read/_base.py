@@ -6,7 +6,7 @@ of ``ontology/queries/``, parameters bound, never formatted in) and returns froz
 """
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 Row = dict[str, Any]
@@ -18,16 +18,13 @@ class Selecting(Protocol):
     def select(self, name: str, **bindings: Any) -> list[dict[str, Any]]: ...
 
 
+@dataclass(frozen=True)
 class Record:
-    """Base of the row types: ``to_dict()`` gives every field (a subclass may shape its JSON)."""
+    """Base of the row types (frozen dataclasses): ``to_dict()`` gives every field (a subclass may shape
+    its JSON)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]  # every subclass is a dataclass
-
-
-def pick(cls: type, row: Row) -> dict[str, Any]:
-    """The row's values for the fields of dataclass ``cls`` (absent variables are None)."""
-    return {f.name: row.get(f.name) for f in fields(cls)}
+        return asdict(self)
 
 
 def text(v: object) -> str:

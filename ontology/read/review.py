@@ -14,8 +14,8 @@ from typing import Any
 
 from rdflib import URIRef
 
-from ..errors import GapmapError, NotFound
-from ..review import alignment_state, etag as alignment_etag
+from ..errors import GapmapError
+from ..review import etag as alignment_etag
 from ._base import Record, Row, Selecting, opt_float, opt_int, opt_text, term_name, text
 
 #: which objectives the queue shows (``status``), with what each means
@@ -248,20 +248,21 @@ class ObjectiveAlignment(Record):
                 "rank": self.rank, "generated_at": self.generatedAt}
 
 
-def _current_etag(store: Selecting, alignment_iri: URIRef) -> str | None:
-    """The alignment's ETag (as ``GET /api/alignments/{id}`` gives it); None when it is not reviewable."""
-    try:
-        state: dict[str, Any] = alignment_state(store, alignment_iri)
-    except NotFound:
+def current_etag(store: Selecting, alignment_iri: URIRef) -> str | None:
+    """The alignment's ETag now (as ``GET /api/alignments/{id}`` gives it: its status and the last decisions
+    in the graph that holds it); None when it is in no reviewable graph."""
+    rows = store.select("alignment_detail", alignment=alignment_iri)
+    if not rows:
         return None
-    return str(state["etag"])
+    g = rows[0]["g"]
+    return alignment_etag(alignment_iri, rows[0]["status"], sorted({r["last"] for r in rows if r["g"] == g and r["last"]}))
 
 
 def objective_alignments(store: Selecting, objective_iri: URIRef) -> list[ObjectiveAlignment]:
     """Every alignment of an objective, best score first, each with its current ETag (None when the
     alignment is in no reviewable graph)."""
     rows = store.select("objective_alignments", objective=objective_iri)
-    etags = {a: _current_etag(store, URIRef(a)) for a in {text(r["alignment"]) for r in rows}}
+    etags = {a: current_etag(store, URIRef(a)) for a in {text(r["alignment"]) for r in rows}}
     return [ObjectiveAlignment(text(r["objective"]), text(r["alignment"]), etags[text(r["alignment"])],
                                text(r["comp"]), text(r["notation"]), text(r["label"]), opt_float(r.get("score")),
                                opt_float(r.get("precision")), text(r["status"]), text(r["method"]),
