@@ -230,6 +230,32 @@ def link(competencies, input_path, output, top, profile):
     link_files(competencies, input_path, output, top=top, progress=True, profile=profile)
 
 
+@main.command("review-queue")
+@click.argument("program")
+@click.option("--course", help="only this course")
+@click.option("--year", type=click.IntRange(1, 8), help="only this year's courses")
+@click.option("--status", type=click.Choice(["pending", "suggested", "unmapped", "accepted", "rejected", "all"]),
+              default="pending", show_default=True, help="which objectives")
+@click.option("--min-precision", type=click.FloatRange(0, 1), default=0.0, help="suggestions at or above this")
+@click.option("--limit", type=click.IntRange(1), default=200, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_context
+def review_queue(ctx, program, course, year, status, min_precision, limit, fmt):
+    """The review queue of PROGRAM (the same list, order and filters as the API and the review page)."""
+    from ontology.read import review as queue_read
+    ws = workspace_for(ctx)
+    ws.program_framework(program)  # an unknown program is an error, not an empty queue
+    items = queue_read.review_queue(ws.store, ws.ids.program(program), course=course, year=year, status=status,
+                                    min_precision=min_precision)
+    if fmt == "json":
+        return echo_json({"program": program, "count": len(items), "objectives": [o.to_dict() for o in items[:limit]]})
+    for o in items[:limit]:
+        top = next((a for a in o.alignments if a.status == "suggested"), None)
+        best = f"{top.notation} p={top.precision:.2f}" if top and top.precision is not None else "-"
+        click.echo(f"{o.course:<10} Y{o.year} {o.objective:<14} {o.pending:>2} pending  {best:<16} {o.text[:60]}")
+    click.echo(f"{len(items)} objective(s)" + (f", first {limit} shown" if len(items) > limit else ""))
+
+
 @main.command()
 @click.argument("program")
 @click.option("--framework")

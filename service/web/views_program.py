@@ -9,7 +9,6 @@ from flask import render_template, request, url_for
 from ontology.errors import NotFound
 from ontology.read import catalog, reports
 from ontology.read import review as queue_read
-from ontology.read.catalog import courses_by_year as _by_year
 
 from ..api.params import BadParameter, arg_float, arg_int
 from ..extensions import gapmap
@@ -79,7 +78,7 @@ def dashboard(program):
                                                            "course": code})
 
     return render_template("dashboard.html", course_link=course_link, program=program, report=report, groups=list(groups.values()),
-                           cells=cells, years=_by_year(shown), all_courses=courses,
+                           cells=cells, years=catalog.courses_by_year(shown), all_courses=courses,
                            all_years=sorted({c.year for c in courses}), roles=catalog.roles(ws.store),
                            parents=parents, filters=filters, downloads=downloads, ncols=len(shown), hm=hm,
                            counts=hm["counts"](report))
@@ -97,7 +96,7 @@ def upload(program):
     courses = _courses(program)
     if user.role == "educator":  # the courses they may upload for
         courses = [c for c in courses if c.code in user.courses]
-    return render_template("upload.html", program=program, courses=_by_year(courses),
+    return render_template("upload.html", program=program, courses=catalog.courses_by_year(courses),
                            selected=request.args.get("course", ""),
                            max_bytes=ws.config.MAX_UPLOAD_BYTES)
 
@@ -137,4 +136,4 @@ def review(program):
     return render_template("review.html", program=program, framework=framework, filters=QUEUE_FILTERS,
                            items=shown.items, total=shown.total, start=shown.start, page=shown.page,
                            pages=shown.pages, page_link=page_link, course=course, year=year, status=status,
-                           min_precision=min_p, courses=_by_year(courses), assessments=assessments)
+                           min_precision=min_p, courses=catalog.courses_by_year(courses), assessments=assessments)

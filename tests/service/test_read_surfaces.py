@@ -88,3 +88,23 @@ def test_year_filter_and_order_on_both_surfaces(app):
     api_courses = {o["course"] for o in client.get("/api/programs/md/review?year=2&status=all&limit=5000")
                    .get_json()["objectives"]}
     assert courses <= api_courses
+
+
+def test_cli_lists_the_same_queue(app):
+    import json
+
+    from click.testing import CliRunner
+
+    from service.cli import main
+    from service.extensions import gapmap
+    with app.app_context():
+        ws = gapmap()
+    expected = _read_layer(app, year=2, status="all")
+    r = CliRunner().invoke(main, ["review-queue", "md", "--year", "2", "--status", "all", "--format", "json",
+                                  "--limit", "5000"], obj={"ws": ws})
+    assert r.exit_code == 0, r.output
+    assert [o["objective"] for o in json.loads(r.output)["objectives"]] == expected
+    r = CliRunner().invoke(main, ["review-queue", "md", "--year", "2", "--limit", "3"], obj={"ws": ws})
+    assert r.exit_code == 0 and "objective(s)" in r.output and len(r.output.splitlines()) == 4
+    r = CliRunner().invoke(main, ["review-queue", "nope"], obj={"ws": ws})
+    assert r.exit_code != 0 and "nope" in r.output
