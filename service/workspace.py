@@ -50,6 +50,11 @@ from rdflib.namespace import XSD
 from .config import Config
 
 
+def _stamp() -> str:
+    """Now, in UTC, to the second (the PROV time of kept plans and matchings)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 #: course codes a syllabus upload may create or name (they become IRIs, file names and page titles)
 COURSE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 
@@ -345,6 +350,35 @@ class Workspace:
 
         with self.store.locked():
             return set_objective_level(self.store, self.ids, objective_id, level, user)
+
+    # People's private graphs (CV evidence, plans, mentor matches) ------------------------------------------
+    def add_cv(self, pid: str, text: str, framework: str, filename: str, user: str):
+        """Suggest competencies from a CV's text and add the CV with its suggestions to the person's ``cv``
+        graph (one transaction; earlier CVs and their decisions kept)."""
+        from ontology import evidence
+
+        return evidence.add_cv(self.store, self.ids, pid, text, self.linker(framework), framework=framework,
+                               filename=filename, user=user)
+
+    def decide_cv(self, pid: str, key: str, decision: str, user: str, *, level: int | None = None) -> dict:
+        """Accept (optionally at another level), reject or reset a CV suggestion; status read and decision
+        written under the store's lock."""
+        from ontology import evidence
+
+        with self.store.locked():
+            return evidence.decide(self.store, self.ids, pid, key, decision, user, level=level)
+
+    def keep_plan(self, pid: str, role: str, objective: str, plan, user: str) -> URIRef:
+        """Keep a development plan in the person's private plans graph (replacing that role's and objective's)."""
+        name = self.ids.graph("plans", f"{pid}.{role}.{objective}")
+        self.store.replace_graphs({name: plan.to_graph(self.ids, user, _stamp())})
+        return name
+
+    def keep_matches(self, mode: str, result, user: str) -> URIRef:
+        """Keep a mentor matching (private ``matches`` graph of the mode)."""
+        name = self.ids.graph("matches", mode)
+        self.store.replace_graphs({name: result.to_graph(self.ids, user, _stamp())})
+        return name
 
     def run_crosswalk(self, source: str, target: str, *, top_k: int = 3, min_precision: float = 0.0):
         """Map framework ``source`` onto ``target`` (decisions kept)."""

@@ -7,8 +7,6 @@ pool and the pipeline report need ``plan``; the catalogue is public (``read``).
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import jsonify, request
 from rdflib import URIRef
 
@@ -89,10 +87,6 @@ def _bool_arg(name: str, default: bool) -> bool:
 _body = json_body  # the request's JSON object (params.json_body)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 # ----------------------------------------------------------------------------------------- people
 @bp.get("/people")
 @require("read_private")
@@ -155,9 +149,7 @@ def save_plan(pid):
     if objective not in C.OBJECTIVES:
         raise BadParameter(f"objective must be one of {', '.join(C.OBJECTIVES)}", field="objective")
     plan = _plan(pid, p, role, objective, bool(body.get("include_optional", True)))
-    g = plan.to_graph(ws.ids, u.name, _now())
-    name = ws.ids.graph("plans", f"{pid}.{role}.{objective}")
-    ws.store.replace_graphs({name: g})
+    name = ws.keep_plan(pid, role, objective, plan, u.name)
     return jsonify({**plan.to_dict(), "saved": str(name)}), 201
 
 
@@ -211,7 +203,7 @@ def upload_cv(pid):
     data = f.read()
     doc = extract(data, f.filename, f.mimetype, max_bytes=ws.config.MAX_UPLOAD_BYTES)
     fw = _framework()
-    res = E.add_cv(ws.store, ws.ids, pid, doc.text, ws.linker(fw), framework=fw, filename=f.filename, user=u.name)
+    res = ws.add_cv(pid, doc.text, fw, f.filename, u.name)
     return jsonify({**res.to_dict(), "warnings": list(doc.warnings), "format": doc.format}), 201
 
 
@@ -239,7 +231,7 @@ def cv_decision(pid, key):
             level = int(level)
         except (TypeError, ValueError):
             raise BadParameter("level must be a whole number between 1 and 5", field="level") from None
-    return jsonify(E.decide(ws.store, ws.ids, pid, key, str(body.get("decision") or ""), u.name, level=level))
+    return jsonify(ws.decide_cv(pid, key, str(body.get("decision") or ""), u.name, level=level))
 
 
 # ----------------------------------------------------------------------------------------- mentoring
@@ -306,8 +298,7 @@ def mentoring_match_save():
     mode = body.get("mode") or "best"
     res = M.match_mentors(ws.store, ws.ids, mode=mode, cfg=match_config_from(body), mentees=_mentees(body),
                           role=body.get("role") or None)
-    name = ws.ids.graph("matches", mode)
-    ws.store.replace_graphs({name: res.to_graph(ws.ids, u.name, _now())})
+    name = ws.keep_matches(mode, res, u.name)
     return jsonify({**res.to_dict(), "saved": str(name)}), 201
 
 

@@ -84,7 +84,7 @@ def person_cv_upload(pid):
     if not fws:
         raise BadParameter("no framework is loaded", field="framework")
     fw = "hpc" if "hpc" in fws else fws[0]
-    E.add_cv(ws.store, ws.ids, pid, doc.text, ws.linker(fw), framework=fw, filename=f.filename, user=u.name)
+    ws.add_cv(pid, doc.text, fw, f.filename, u.name)
     return redirect(url_for("web.person_page", pid=pid, role=request.form.get("role") or None) + "#cv")
 
 
@@ -94,7 +94,7 @@ def person_cv_decide(pid, key):
     ws = gapmap()
     u = may_see(C.get_person(ws.store, pid), mentors=False)
     decision = request.form.get("decision") or ""
-    E.decide(ws.store, ws.ids, pid, key, decision, u.name)
+    ws.decide_cv(pid, key, decision, u.name)
     return redirect(url_for("web.person_page", pid=pid, role=request.form.get("role") or None) + "#cv")
 
 
