@@ -293,9 +293,9 @@ def report(ctx, program, framework, year, course, role, include_suggestions, via
 @click.pass_context
 def readiness(ctx, program, role):
     """How ready PROGRAM's graduates are for ROLE."""
-    from ontology.gaps import role_readiness
+    from ontology.read import reports
     ws = workspace_for(ctx)
-    echo_json(role_readiness(ws.store, ws.ids, program, role).to_dict())
+    echo_json(reports.readiness(ws.store, ws.ids, program, role).to_dict())
 
 
 @main.group()

@@ -6,11 +6,16 @@ the store's report cache while the store has not changed.
 """
 from __future__ import annotations
 
+from typing import Any
+
+from ..changes import changes, snapshots
 from ..crosswalk import check_framework, gap_report_via
+from ..errors import GapmapError
 from ..gaps import GapEntry, GapReport, RoleReadiness, cached_gap_report, role_readiness
 from ..gaps import gap_report as compute_gap_report
 from ..ids import Ids
 from ..store import Store
+from ..versions import compare_saved, no_changes_yet
 from .catalog import Program, program_framework, programs
 
 
@@ -50,3 +55,31 @@ def competency_statuses(store: Store, ids: Ids, fw: str, comp: str) -> list[tupl
             if entry is not None:
                 out.append((p, entry))
     return out
+
+
+def saved_reports(store: Store, ids: Ids, program: str) -> list[dict[str, Any]]:
+    """The gap reports saved before each reload that changed the program's report, newest first."""
+    program_framework(store, program)  # NotFound for an unknown program
+    return snapshots(store, ids, program)
+
+
+def report_changes(store: Store, ids: Ids, program: str, *, since: str | None = None,
+                   until: str | None = None) -> dict[str, Any]:
+    """What changed in the program's gap report: since the last reload that changed it (or since the saved
+    report ``since``), or between two saved reports (``since`` and ``until``)."""
+    program_framework(store, program)  # NotFound for an unknown program
+    if until:
+        if not since:
+            raise ChangesError("until needs since (two saved reports to compare)", field="since")
+        rep: dict[str, Any] = compare_saved(store, ids, program, since, until).to_dict()
+        rep["until"] = until
+        return rep
+    if not since and not snapshots(store, ids, program):
+        return no_changes_yet(program)
+    out: dict[str, Any] = changes(store, ids, program, since=since).to_dict()
+    return out
+
+
+class ChangesError(GapmapError):
+    status = 400
+    title = "Bad parameter"

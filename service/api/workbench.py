@@ -192,12 +192,12 @@ def draft_compare(name):
 @require("read")
 def draft_gaps(name):
     from ontology.drafts import draft_framework
-    from ontology.gaps import gap_report
+    from ontology.read import reports
     ws = gapmap()
     d = drafts().get(name)
     kw = _draft_args()
-    return jsonify(gap_report(d.store, ws.ids, d.program, draft_framework(d), include_suggestions=arg_float(
-        "include_suggestions"), **kw).to_dict())
+    return jsonify(reports.gap_report(d.store, ws.ids, d.program, draft_framework(d), cached=False,
+                                      include_suggestions=arg_float("include_suggestions"), **kw).to_dict())
 
 
 @bp.post("/drafts/<name>/apply")

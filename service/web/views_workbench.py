@@ -104,7 +104,7 @@ def heatmap_context(program: str) -> dict:
     names one, with today's statuses to highlight differences), and the row filters ``status`` (a summary
     tile), ``gaps=1`` (only competencies that are not covered) and, with a role, ``all=1`` to show every
     competency rather than only the role's requirements."""
-    from ontology.gaps import gap_report
+    from ontology.read import reports
     from ontology.vocab import GAP_STATUSES
     ws = gapmap()
     name = request.args.get("draft") or None
@@ -125,8 +125,8 @@ def heatmap_context(program: str) -> dict:
     all_rows = request.args.get("all") == "1"
     if draft is not None:
         try:
-            today = gap_report(ws.store, ws.ids, program, ws.program_framework(program), year=arg_int("year", 1, 8),
-                               course=request.args.get("course") or None, role=role, stage=stage)
+            today = reports.gap_report(ws.store, ws.ids, program, year=arg_int("year", 1, 8),
+                                       course=request.args.get("course") or None, role=role, stage=stage)
             live = {e.notation: e.status for e in today.entries}
         except NotFound:
             live = {}
