@@ -97,3 +97,18 @@ def test_one_report_path(ws):
     assert getattr(e.value, "status", None) == 400
     statuses = reports.competency_statuses(ws.store, ws.ids, "hpc", catalog.competency(ws.store, "hpc", "PC1").comp)
     assert [p.id for p, _ in statuses] == ["md"] and statuses[0][1].notation == "PC1"
+
+
+def test_report_changes_entry_points(ws):
+    assert reports.saved_reports(ws.store, ws.ids, "md") == []  # one load: nothing saved before a reload yet
+    first = reports.report_changes(ws.store, ws.ids, "md")
+    assert first["program"] == "md"
+    with pytest.raises(reports.ChangesError) as e:
+        reports.report_changes(ws.store, ws.ids, "md", until="x")
+    assert e.value.status == 400
+    with pytest.raises(NotFound):
+        reports.report_changes(ws.store, ws.ids, "nope")
+    with pytest.raises(NotFound):
+        reports.saved_reports(ws.store, ws.ids, "nope")
+    rd = reports.readiness(ws.store, ws.ids, "md", "intern")
+    assert rd.to_dict()["role"] == "intern" and rd.items
