@@ -20,7 +20,11 @@ open, see ``StoreLocked``):
   or mapping) and the write happen under the lock (:meth:`Workspace.accept_shown`, :meth:`edit_course`,
   :meth:`edit_objective_level`, :meth:`decide_mapping`).
 
-Views and the CLI write only through the methods here; they read through ``ontology.read``.
+- **CV evidence, kept plans and matchings**: a CV is added in one transaction; a CV decision reads the
+  suggestion's status and writes the decision under the lock; a plan or a matching replaces its own graph.
+
+Views and the CLI write only through the methods here (drafts through their ``Drafts`` object); they read
+through ``ontology.read``.
 """
 from __future__ import annotations
 
