@@ -286,10 +286,9 @@ def bulk_accept(store: Store, ids, program: str, min_precision: float, user: str
 
 
 def history(store: Store, alignment: URIRef) -> list[dict]:
-    return [{"decision": r["decision"], "user": r["user"], "at": str(r["at"]),
-             "previous": _short(r["previous"]) if r["previous"] else None, "new": _short(r["new"]),
-             "score": r["score"], "model": r["model"], "note": r["note"]}
-            for r in store.select("alignment_history", alignment=alignment)]
+    """Every decision on an alignment, oldest first (the read layer's rows, as dicts)."""
+    from .read.review import alignment_history  # the read layer imports this module
+    return [h.to_dict() for h in alignment_history(store, alignment)]
 
 
 __all__ = ["decide", "add_manual", "alignment_state", "etag", "mark_assessed", "bulk_accept", "history", "Decision", "ReviewError", "STATUSES"]
