@@ -109,9 +109,8 @@ def _alignment(store: Store, iri: URIRef) -> dict:
 
 def alignment_state(store: Store, iri: URIRef) -> dict:
     """Status, method and ETag of one alignment (what a client sends back as If-Match)."""
-    a = _alignment(store, iri)
-    return {"alignment": str(iri), "status": _short(a["status"]), "method": _short(a["method"]),
-            "objective": a["oid"], "competency": a["comp"], "program": a["program"], "etag": a["etag"]}
+    from .read.review import alignment_state as read_state  # the read layer imports this module
+    return read_state(store, iri).to_dict()
 
 
 def _etag_matches(header: str, current: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 from rdflib import URIRef
 
-from ..errors import GapmapError
+from ..errors import GapmapError, NotFound
 from ..review import etag as alignment_etag
 from ._base import Record, Row, Selecting, opt_float, opt_int, opt_text, term_name, text
 
@@ -222,6 +222,35 @@ def alignment(store: Selecting, alignment_iri: URIRef) -> AlignmentDetail | None
 
 
 @dataclass(frozen=True)
+class AlignmentState(Record):
+    """An alignment's review state and ETag (what a client sends back as If-Match with a decision)."""
+
+    alignment: str
+    status: str
+    method: str
+    objective: str
+    competency: str
+    program: str
+    etag: str
+
+
+def alignment_state(store: Selecting, alignment_iri: URIRef) -> AlignmentState:
+    """The review state of one alignment (NotFound: no such alignment)."""
+    rows = store.select("alignment_detail", alignment=alignment_iri)
+    if not rows:
+        raise NotFound(f"no alignment {alignment_iri}", field="alignment")
+    r = rows[0]
+    return AlignmentState(str(alignment_iri), term_name(r["status"]), term_name(r["method"]), text(r["oid"]),
+                          text(r["comp"]), text(r["program"]), _etag_of(alignment_iri, rows))
+
+
+def _etag_of(alignment_iri: URIRef, rows: list[Row]) -> str:
+    """The ETag from an alignment's ``alignment_detail`` rows: its status and the last decisions in its graph."""
+    g = rows[0]["g"]
+    return alignment_etag(alignment_iri, rows[0]["status"], sorted({r["last"] for r in rows if r["g"] == g and r["last"]}))
+
+
+@dataclass(frozen=True)
 class ObjectiveAlignment(Record):
     """An alignment of one objective (any status), with its ETag when it is reviewable."""
 
@@ -252,10 +281,7 @@ def current_etag(store: Selecting, alignment_iri: URIRef) -> str | None:
     """The alignment's ETag now (as ``GET /api/alignments/{id}`` gives it: its status and the last decisions
     in the graph that holds it); None when it is in no reviewable graph."""
     rows = store.select("alignment_detail", alignment=alignment_iri)
-    if not rows:
-        return None
-    g = rows[0]["g"]
-    return alignment_etag(alignment_iri, rows[0]["status"], sorted({r["last"] for r in rows if r["g"] == g and r["last"]}))
+    return _etag_of(alignment_iri, rows) if rows else None
 
 
 def objective_alignments(store: Selecting, objective_iri: URIRef) -> list[ObjectiveAlignment]:

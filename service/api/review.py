@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import jsonify, request
 from rdflib import URIRef
 
-from ontology import review
 from ontology.errors import NotFound
 from ontology.read import catalog
 from ontology.read import review as queue_read
@@ -94,10 +93,10 @@ def alignment(key):
     JSON-LD, Turtle or N-Triples (``Accept`` or ``?format=jsonld|ttl|nt``), the alignment as linked data."""
     from .linked import alignment_resource
     ws = gapmap()
-    state = review.alignment_state(ws.store, _alignment_iri(key))
+    state = queue_read.alignment_state(ws.store, _alignment_iri(key))
     fmt = negotiate(("json", "jsonld", "ttl", "nt"))
-    resp = jsonify(state) if fmt == "json" else alignment_resource(key)
-    resp.headers["ETag"] = state["etag"]
+    resp = jsonify(state.to_dict()) if fmt == "json" else alignment_resource(key)
+    resp.headers["ETag"] = state.etag
     return resp
 
 
