@@ -8,6 +8,7 @@ import pytest
 from rdflib import URIRef
 
 from ontology import review
+from ontology.errors import NotFound
 from ontology.read import catalog
 from ontology.read import review as rq
 from service.config import Config
@@ -73,6 +74,11 @@ def test_a_decision_through_the_workspace_shows_in_the_queue(ws):
     a = next(a for a in o.alignments if a.status == "suggested")
     # the queue's ETag is the alignment's current ETag
     assert a.etag == review.alignment_state(ws.store, URIRef(a.iri))["etag"] == rq.current_etag(ws.store, URIRef(a.iri))
+    st = rq.alignment_state(ws.store, URIRef(a.iri))
+    assert (st.status, st.objective, st.program, st.to_dict()["etag"]) == ("suggested", o.objective, "md", a.etag)
+    with pytest.raises(NotFound):
+        rq.alignment_state(ws.store, ws.ids.alignment_ref("0" * 16))
+    assert rq.current_etag(ws.store, ws.ids.alignment_ref("0" * 16)) is None
     d = ws.decide(a.id, "accept", "dr.read", expected="suggested", if_match=a.etag)
     assert (d.previous, d.new) == ("suggested", "accepted")
     after = {x.objective: x for x in rq.review_queue(ws.store, pid, course="BMS-120", status="accepted")}
