@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from ontology.errors import GapmapError
+from ontology.read import catalog
 
-from .cli_common import echo_json as _echo_json, users_of as _users, ws_of as _ws
+from .cli_common import echo_json, users_for as _users, workspace_for
 from .config import Config
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -89,15 +90,15 @@ def main(ctx, store, institution):
 @click.pass_context
 def init(ctx, data_dir, align):
     """Load the bundled data (data/manifest.json) and align it. Safe to run again: sources are replaced."""
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     data = Path(data_dir or ws.config.DATA_DIR)
     t0 = time.perf_counter()
     for r in ws.load_manifest(data / "manifest.json"):
         click.echo(f"loaded {r['path']:<32} {r['triples']:>7} triples in {r['seconds']:.2f}s  {r['summary']}")
     if align:
-        for p in ws.store.select("programs"):
-            res = ws.align(p["id"])
-            click.echo(f"aligned {p['id']}: {res.suggestions} suggestions for {res.objectives} objectives "
+        for p in catalog.programs(ws.store):
+            res = ws.align(p.id)
+            click.echo(f"aligned {p.id}: {res.suggestions} suggestions for {res.objectives} objectives "
                        f"in {res.seconds:.1f}s ({res.model_version})")
     click.echo(f"store: {len(ws.store)} triples in {len(ws.store.graph_names())} graphs ({time.perf_counter() - t0:.1f}s)")
     _audit(ctx, f"init from {data / 'manifest.json'}")
@@ -119,7 +120,7 @@ def load(ctx, loader, path, options):
             raise click.BadParameter(f"{o!r} is not KEY=VALUE", param_hint="--option")
         k, v = o.split("=", 1)
         opts[k] = v
-    _echo_json(_ws(ctx).load(loader, Source.from_path(path), opts).to_dict())
+    echo_json(workspace_for(ctx).load(loader, Source.from_path(path), opts).to_dict())
     _audit(ctx, f"load {loader} {Path(path).name}")
 
 
@@ -144,7 +145,7 @@ def align(ctx, program, framework, top_k, progress):
     if progress is None:
         progress = sys.stderr.isatty()
     if not progress:
-        _echo_json(_ws(ctx).align(program, framework, top_k=top_k).to_dict())
+        echo_json(workspace_for(ctx).align(program, framework, top_k=top_k).to_dict())
         _audit(ctx, f"align {program}")
         return
     bar = None
@@ -157,11 +158,11 @@ def align(ctx, program, framework, top_k, progress):
         if bar is not None:
             bar.update(done - bar.pos)
     try:
-        res = _ws(ctx).align(program, framework, top_k=top_k, progress=report)
+        res = workspace_for(ctx).align(program, framework, top_k=top_k, progress=report)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    _echo_json(res.to_dict())
+    echo_json(res.to_dict())
     _audit(ctx, f"align {program}")
 
 
@@ -177,7 +178,7 @@ def align(ctx, program, framework, top_k, progress):
 def syllabus(ctx, program, course, path, user, year, title, align):
     """Extract learning objectives from a syllabus (PDF, DOCX, HTML, Markdown, text) into COURSE."""
     p = Path(path)
-    res = _ws(ctx).upload_syllabus(program, course, p.name, p.read_bytes(), user, year=year, title=title,
+    res = workspace_for(ctx).upload_syllabus(program, course, p.name, p.read_bytes(), user, year=year, title=title,
                                    align=align)
     ex = res["extraction"]
     click.echo(f"{course} syllabus version {res['version']}: {len(ex['objectives'])} objectives from {p.name} "
@@ -206,6 +207,32 @@ def link(competencies, input_path, output, top, profile):
     link_files(competencies, input_path, output, top=top, progress=True, profile=profile)
 
 
+@main.command("review-queue")
+@click.argument("program")
+@click.option("--course", help="only this course")
+@click.option("--year", type=click.IntRange(1, 8), help="only this year's courses")
+@click.option("--status", type=click.Choice(["pending", "suggested", "unmapped", "accepted", "rejected", "all"]),
+              default="pending", show_default=True, help="which objectives")
+@click.option("--min-precision", type=click.FloatRange(0, 1), default=0.0, help="suggestions at or above this")
+@click.option("--limit", type=click.IntRange(1), default=200, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_context
+def review_queue(ctx, program, course, year, status, min_precision, limit, fmt):
+    """The review queue of PROGRAM (the same list, order and filters as the API and the review page)."""
+    from ontology.read import review as queue_read
+    ws = workspace_for(ctx)
+    ws.program_framework(program)  # an unknown program is an error, not an empty queue
+    items = queue_read.review_queue(ws.store, ws.ids.program(program), course=course, year=year, status=status,
+                                    min_precision=min_precision)
+    if fmt == "json":
+        return echo_json({"program": program, "count": len(items), "objectives": [o.to_dict() for o in items[:limit]]})
+    for o in items[:limit]:
+        top = next((a for a in o.alignments if a.status == "suggested"), None)
+        best = f"{top.notation} p={top.precision:.2f}" if top and top.precision is not None else "-"
+        click.echo(f"{o.course:<10} Y{o.year} {o.objective:<14} {o.pending:>2} pending  {best:<16} {o.text[:60]}")
+    click.echo(f"{len(items)} objective(s)" + (f", first {limit} shown" if len(items) > limit else ""))
+
+
 @main.command()
 @click.argument("program")
 @click.option("--framework")
@@ -213,16 +240,17 @@ def link(competencies, input_path, output, top, profile):
 @click.option("--course")
 @click.option("--role")
 @click.option("--include-suggestions", type=click.FloatRange(0, 1), help="count unreviewed suggestions at this precision")
+@click.option("--via", help="the framework the program is aligned to (report through the accepted crosswalk)")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "ttl"]), default="table")
 @click.pass_context
-def report(ctx, program, framework, year, course, role, include_suggestions, fmt):
+def report(ctx, program, framework, year, course, role, include_suggestions, via, fmt):
     """Gap report of PROGRAM against a framework."""
-    from ontology.gaps import gap_report
-    ws = _ws(ctx)
-    rep = gap_report(ws.store, ws.ids, program, framework or ws.program_framework(program), year=year,
-                     course=course, role=role, include_suggestions=include_suggestions)
+    from ontology.read import reports
+    ws = workspace_for(ctx)
+    rep = reports.gap_report(ws.store, ws.ids, program, framework, via=via, year=year, course=course, role=role,
+                             include_suggestions=include_suggestions)
     if fmt == "json":
-        _echo_json(rep.to_dict())
+        echo_json(rep.to_dict())
     elif fmt == "csv":
         click.echo(rep.to_csv(), nl=False)
     elif fmt == "ttl":
@@ -242,9 +270,9 @@ def report(ctx, program, framework, year, course, role, include_suggestions, fmt
 @click.pass_context
 def readiness(ctx, program, role):
     """How ready PROGRAM's graduates are for ROLE."""
-    from ontology.gaps import role_readiness
-    ws = _ws(ctx)
-    _echo_json(role_readiness(ws.store, ws.ids, program, role).to_dict())
+    from ontology.read import reports
+    ws = workspace_for(ctx)
+    echo_json(reports.readiness(ws.store, ws.ids, program, role).to_dict())
 
 
 @main.group()
@@ -259,7 +287,7 @@ def export():
 def export_case(ctx, framework, output):
     """FRAMEWORK as a 1EdTech CASE CFPackage (JSON)."""
     from loaders.case import export_package
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     _write(json.dumps(export_package(ws.store, ws.ids, framework), indent=2, ensure_ascii=False), output)
 
 
@@ -270,7 +298,7 @@ def export_case(ctx, framework, output):
 def export_ci_cmd(ctx, program, output):
     """PROGRAM as MedBiquitous Curriculum Inventory v1 XML."""
     from loaders.medbiq_ci import export_ci
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     _write(export_ci(ws.store, ws.ids, program), output)
 
 
@@ -287,9 +315,9 @@ def _write(text: str | bytes, output: str | None):
 def check(ctx):
     """OWL consistency and classification check (HermiT) of the ontology and all data."""
     from ontology.reasoning import check_consistency
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     rep = check_consistency([ws.store.graph(g) for g in ws.store.graph_names()])
-    _echo_json(rep.to_dict())
+    echo_json(rep.to_dict())
     if not rep.consistent:
         ctx.exit(6)
 
@@ -443,7 +471,7 @@ def audit(ctx, everything, page, per_page, as_json):
     rows = _users(ctx).audit_rows(institution=None if everything else ctx.obj["institution"], page=page,
                                   per_page=per_page)
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     for r in rows["entries"]:
         click.echo(f"{r['at']}  {r['user'] or '-':<20} {r['institution'] or '-':<12} {r['method']:<6} "
@@ -468,8 +496,8 @@ for _c in _CAREERS:
 def progression(ctx, program, role, stage, mastery_level):
     """Where PROGRAM introduces, reinforces and brings each competency to the required level (JSON)."""
     from ontology.progression import progression as run
-    ws = _ws(ctx)
-    _echo_json(run(ws.store, ws.ids, program, ws.program_framework(program), role=role, mastery_level=mastery_level,
+    ws = workspace_for(ctx)
+    echo_json(run(ws.store, ws.ids, program, ws.program_framework(program), role=role, mastery_level=mastery_level,
                    stage=None if stage == "all" else stage).to_dict())
 
 
@@ -482,10 +510,10 @@ def progression(ctx, program, role, stage, mastery_level):
 def health(ctx, program, threshold, no_duplicates):
     """Curriculum health checks of PROGRAM (JSON)."""
     from ontology.health import CHECKS, health as run
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     fw = ws.program_framework(program)
     checks = tuple(c for c in CHECKS if not (no_duplicates and c == "near_duplicates"))
-    _echo_json(run(ws.store, ws.ids, program, fw, encoder=None if no_duplicates else ws.linker(fw).encoder,
+    echo_json(run(ws.store, ws.ids, program, fw, encoder=None if no_duplicates else ws.linker(fw).encoder,
                    threshold=threshold, checks=checks).to_dict())
 
 
@@ -497,8 +525,8 @@ def health(ctx, program, threshold, no_duplicates):
 def crosswalk(ctx, source, target, top_k):
     """Suggest mappings from framework SOURCE to framework TARGET (decisions already taken are kept)."""
     from ontology.crosswalk import run_crosswalk
-    ws = _ws(ctx)
-    _echo_json(run_crosswalk(ws.store, ws.ids, source, target, ws.linker(target), top_k=top_k).to_dict())
+    ws = workspace_for(ctx)
+    echo_json(run_crosswalk(ws.store, ws.ids, source, target, ws.linker(target), top_k=top_k).to_dict())
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .cli_common import echo_json as _echo_json, ws_of as _ws
+from .cli_common import echo_json, workspace_for
 
 
 @click.command()
@@ -13,10 +13,10 @@ from .cli_common import echo_json as _echo_json, ws_of as _ws
 def profile(ctx, person, as_json):
     """A person's competencies: level, sources and freshness of the evidence."""
     from ontology.careers import profile as compute
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     p = compute(ws.store, ws.ids, person)
     if as_json:
-        return _echo_json(p.to_dict())
+        return echo_json(p.to_dict())
     click.echo(f"{p.person.name} ({p.person.id}): {', '.join(p.person.roles) or p.person.kind}; "
                f"goals: {', '.join(p.person.target_roles) or '-'}")
     for h in p.competencies:
@@ -34,12 +34,12 @@ def profile(ctx, person, as_json):
 def plan(ctx, person, role, objective, essential_only, as_json):
     """The pathway to ROLE and the development plan closing PERSON's gap at the least hours (or cost)."""
     from ontology.careers import development_plan, role_gap
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     gap = role_gap(ws.store, ws.ids, person, role)
     pl = development_plan(ws.store, ws.ids, person, role, objective=objective, include_optional=not essential_only,
                           gap=gap)
     if as_json:
-        return _echo_json({"gap": gap.to_dict(), "plan": pl.to_dict()})
+        return echo_json({"gap": gap.to_dict(), "plan": pl.to_dict()})
     click.echo(" → ".join(gap.path) + "   (" + ", ".join(s.kind for s in gap.steps) + ")")
     for it in pl.items:
         o = it.opportunity
@@ -66,11 +66,11 @@ def match(ctx, mode, department, conflicts, require_track, as_json):
         if not a or not b:
             raise click.BadParameter(f"{c!r} is not A:B", param_hint="--conflict")
         pairs.add(frozenset((a, b)))
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     res = match_mentors(ws.store, ws.ids, mode=mode, cfg=MatchConfig(department=department, conflicts=frozenset(pairs),
                                                                      require_track=require_track))
     if as_json:
-        return _echo_json(res.to_dict())
+        return echo_json(res.to_dict())
     for m in res.matches:
         click.echo(f"  {m.mentee:<8} → {m.mentor:<8} {m.score:.2f}  {m.explain()}")
     s = res.summary
@@ -85,10 +85,10 @@ def match(ctx, mode, department, conflicts, require_track, as_json):
 def pipeline(ctx, demand, as_json):
     """The workforce pipeline: demanded roles against partner programs' readiness."""
     from ontology.pipeline import pipeline_report
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     rep = pipeline_report(ws.store, ws.ids, demand)
     if as_json:
-        return _echo_json(rep.to_dict())
+        return echo_json(rep.to_dict())
     for r in rep.roles:
         unc = [q.notation for q in r.requirements if q.uncovered]
         click.echo(f"{r.role:<20} {r.headcount:>4} needed  ready: "

@@ -7,19 +7,19 @@ import json
 import click
 
 
-def ws_of(ctx) -> "Workspace":  # noqa: F821
+def workspace_for(ctx) -> "Workspace":  # noqa: F821
     """The workspace of the institution chosen with --institution (default: the default institution)."""
     from .tenants import institution_config
     from .workspace import Workspace
     if "ws" not in ctx.obj:
         inst = ctx.obj["institution"]
-        if inst != "default" and not users_of(ctx).has_institution(inst):
+        if inst != "default" and not users_for(ctx).has_institution(inst):
             raise click.UsageError(f"no institution {inst!r}: create it with `gapmap institution add {inst}`")
         ctx.obj["ws"] = Workspace.from_config(institution_config(ctx.obj["config"], inst))
     return ctx.obj["ws"]
 
 
-def users_of(ctx):
+def users_for(ctx):
     """The account database beside the store (never opens the store: safe while the server runs)."""
     from .auth import open_users
     if "users" not in ctx.obj:

@@ -7,8 +7,6 @@ pool and the pipeline report need ``plan``; the catalogue is public (``read``).
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import jsonify, request
 from rdflib import URIRef
 
@@ -17,6 +15,8 @@ from ontology import mentoring as M
 from ontology import evidence as E
 from ontology.errors import NotFound
 from ontology.pipeline import pipeline_report
+from ontology.read import catalog
+from ontology.read.careers import saved_matches
 
 from ..extensions import gapmap
 from ..auth import Forbidden, NotAuthenticated as NotSignedIn, check, current_user, declares, require
@@ -43,11 +43,11 @@ def is_matched_mentor(user, person: C.Person) -> bool:
     """True when the user is a mentor matched to ``person`` in a saved matching."""
     if not user:
         return False
-    rows = gapmap().store.select("saved_matches", mentee=URIRef(person.iri))
+    rows = saved_matches(gapmap().store, URIRef(person.iri))
     if not rows:
         return False
     me = {p.id for p in C.people(gapmap().store).values() if user.name in {p.id, p.username}}
-    return any(r["mentorId"] in me for r in rows)
+    return any(r.mentorId in me for r in rows)
 
 
 def may_see(person: C.Person, permission: str = "read_private", *, mentors: bool = True):
@@ -84,10 +84,6 @@ def _bool_arg(name: str, default: bool) -> bool:
 
 
 _body = json_body  # the request's JSON object (params.json_body)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 # ----------------------------------------------------------------------------------------- people
@@ -171,9 +167,7 @@ def save_plan(pid):
     if objective not in C.OBJECTIVES:
         raise BadParameter(f"objective must be one of {', '.join(C.OBJECTIVES)}", field="objective")
     plan = _plan(pid, p, role, objective, bool(body.get("include_optional", True)))
-    g = plan.to_graph(ws.ids, u.name, _now())
-    name = ws.ids.graph("plans", f"{pid}.{role}.{objective}")
-    ws.store.replace_graphs({name: g})
+    name = ws.keep_plan(pid, role, objective, plan, u.name)
     return jsonify({**plan.to_dict(), "saved": str(name)}), 201
 
 
@@ -202,7 +196,7 @@ def person_mentor(pid):
 # ----------------------------------------------------------------------------------------- CV evidence
 def _framework() -> str:
     fw = request.args.get("framework") or (request.form.get("framework") if request.form else None)
-    fws = [f["id"] for f in gapmap().store.select("frameworks")]
+    fws = [f.id for f in catalog.frameworks(gapmap().store)]
     if fw:
         if fw not in fws:
             raise NotFound(f"framework {fw!r} is not loaded", field="framework")
@@ -234,7 +228,7 @@ def upload_cv(pid):
     data = f.read()
     doc = extract(data, f.filename, f.mimetype, max_bytes=ws.config.MAX_UPLOAD_BYTES)
     fw = _framework()
-    res = E.add_cv(ws.store, ws.ids, pid, doc.text, ws.linker(fw), framework=fw, filename=f.filename, user=u.name)
+    res = ws.add_cv(pid, doc.text, fw, f.filename, u.name)
     return jsonify({**res.to_dict(), "warnings": list(doc.warnings), "format": doc.format}), 201
 
 
@@ -270,7 +264,7 @@ def cv_decision(pid, key):
             level = int(level)
         except (TypeError, ValueError):
             raise BadParameter("level must be a whole number between 1 and 5", field="level") from None
-    return jsonify(E.decide(ws.store, ws.ids, pid, key, str(body.get("decision") or ""), u.name, level=level))
+    return jsonify(ws.decide_cv(pid, key, str(body.get("decision") or ""), u.name, level=level))
 
 
 # ----------------------------------------------------------------------------------------- mentoring
@@ -338,8 +332,7 @@ def mentoring_match_save():
     mode = body.get("mode") or "best"
     res = M.match_mentors(ws.store, ws.ids, mode=mode, cfg=match_config_from(body), mentees=_mentees(body),
                           role=body.get("role") or None)
-    name = ws.ids.graph("matches", mode)
-    ws.store.replace_graphs({name: res.to_graph(ws.ids, u.name, _now())})
+    name = ws.keep_matches(mode, res, u.name)
     return jsonify({**res.to_dict(), "saved": str(name)}), 201
 
 

@@ -73,4 +73,4 @@ def objective_resource(oid):
 def alignment_resource(key) -> Response:
     """An alignment as linked data (``GET /api/alignments/{key}`` with an RDF format; plain JSON there is its
     review state, see ``review.alignment``)."""
-    return linked_response([gapmap().ids._iri("alignment", key)], f"alignment {key}")
+    return linked_response([gapmap().ids.alignment_ref(key)], f"alignment {key}")

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 
 from flask import Response, current_app, jsonify, request
 
-from ontology.gaps import report_cache, role_readiness
+from ontology.gaps import report_cache
+from ontology.read import reports
 
 from ..extensions import gapmap
 from ..auth import require
@@ -65,8 +66,8 @@ def readiness(program, role):
     """Role readiness of a program: which of the role's competencies graduates reach, at which level."""
     ws = gapmap()
     from .workbench import arg_stage
-    return jsonify(role_readiness(ws.store, ws.ids, program, role, framework=request.args.get("framework"),
-                                  include_suggestions=arg_float("include_suggestions"), stage=arg_stage()).to_dict())
+    return jsonify(reports.readiness(ws.store, ws.ids, program, role, framework=request.args.get("framework"),
+                                     include_suggestions=arg_float("include_suggestions"), stage=arg_stage()).to_dict())
 
 
 @bp.post("/programs/<program>/align")
@@ -108,19 +109,8 @@ def achievement(program):
 @bp.get("/programs/<program>/changes")
 def program_changes(program):
     """What changed in the gap report since the last framework/curriculum reload (or a given snapshot)."""
-    from ontology.changes import changes, snapshots
-    from ontology.versions import compare_saved, no_changes_yet
     ws = gapmap()
-    ws.program_framework(program)  # 404 for an unknown program
     if request.args.get("list"):
-        return jsonify({"program": program, "snapshots": snapshots(ws.store, ws.ids, program)})
-    since, until = request.args.get("since"), request.args.get("until")
-    if until:  # two saved reports side by side
-        if not since:
-            raise BadParameter("until needs since (two saved reports to compare)", field="since")
-        rep = compare_saved(ws.store, ws.ids, program, since, until).to_dict()
-        rep["until"] = until
-        return jsonify(rep)
-    if not since and not snapshots(ws.store, ws.ids, program):
-        return jsonify(no_changes_yet(program))
-    return jsonify(changes(ws.store, ws.ids, program, since=since).to_dict())
+        return jsonify({"program": program, "snapshots": reports.saved_reports(ws.store, ws.ids, program)})
+    return jsonify(reports.report_changes(ws.store, ws.ids, program, since=request.args.get("since") or None,
+                                          until=request.args.get("until") or None))

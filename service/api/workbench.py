@@ -72,7 +72,6 @@ def crosswalk_list():
 @require("plan")
 def crosswalk_run():
     """Run (or re-run) the crosswalk ``{"source": a, "target": b, "top_k": 3}``; decisions are kept."""
-    from ontology.crosswalk import run_crosswalk
     b = body()
     top_k = b.get("top_k", 3)
     if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= 10:
@@ -83,14 +82,12 @@ def crosswalk_run():
     for f in ("source", "target"):
         if not isinstance(b.get(f), str) or not b.get(f):
             raise BadParameter(f"{f} (a framework id) is required", field=f)
-    ws = gapmap()
-    from ontology.crosswalk import _check_fw
-    _check_fw(b["source"], "source")
-    _check_fw(b["target"], "target")
+    from ontology.crosswalk import check_framework
+    check_framework(b["source"], "source")
+    check_framework(b["target"], "target")
     if b["source"] == b["target"]:
         raise BadParameter("a crosswalk needs two different frameworks", field="target")
-    res = run_crosswalk(ws.store, ws.ids, b["source"], b["target"], ws.linker(b["target"]), top_k=top_k,
-                        min_precision=float(mp))
+    res = gapmap().run_crosswalk(b["source"], b["target"], top_k=top_k, min_precision=float(mp))
     return jsonify(res.to_dict()), 201
 
 
@@ -112,28 +109,21 @@ def crosswalk_get(a, b):
 @require("plan")
 def crosswalk_decision(a, b, mid):
     """``{"decision": "accept"|"reject"|"reset", "relation": "exact"|"close"|"broader"|"narrower"|"related"}``"""
-    from ontology.crosswalk import decide
-    ws = gapmap()
     bd = body()
     for k in ("decision", "relation", "note"):
         if bd.get(k) is not None and not isinstance(bd[k], str):
             raise BadParameter(f"{k} must be text", field=k)
-    return jsonify(decide(ws.store, ws.ids, a, b, mid, bd.get("decision"), user_name(),
-                          relation=bd.get("relation") or None, note=bd.get("note")))
+    return jsonify(gapmap().decide_mapping(a, b, mid, bd.get("decision"), user_name(),
+                                           relation=bd.get("relation") or None, note=bd.get("note")))
 
 
 def report_for(program: str, framework: str, *, via: str | None = None, **kw):
     """The gap report (cached while the store is unchanged), through an accepted crosswalk when ``via``
     (default ``?via=``) names the framework the program is aligned to (a report against another framework
     without re-aligning)."""
-    from ontology.gaps import cached_gap_report
+    from ontology.read import reports
     ws = gapmap()
-    via = via or request.args.get("via") or None
-    if via and via != framework:
-        from ontology.crosswalk import _check_fw, gap_report_via
-        _check_fw(via, "via")
-        return gap_report_via(ws.store, ws.ids, program, framework, via, **kw)
-    return cached_gap_report(ws.store, ws.ids, program, framework, **kw)
+    return reports.gap_report(ws.store, ws.ids, program, framework, via=via or request.args.get("via") or None, **kw)
 
 
 # --- what-if drafts ----------------------------------------------------------------------------------
@@ -146,7 +136,7 @@ def drafts():
     from ontology.drafts import Drafts
     ext = current_app.extensions
     if "gapmap_drafts" not in ext:
-        with gapmap()._lock:
+        with gapmap().setup_lock:
             if "gapmap_drafts" not in ext:
                 path = gapmap().config.STORE_PATH
                 ext["gapmap_drafts"] = Drafts(Path(path).with_name(Path(path).name + "-drafts") if path else None)
@@ -210,12 +200,12 @@ def draft_compare(name):
 def draft_gaps(name):
     """The draft's gap report."""
     from ontology.drafts import draft_framework
-    from ontology.gaps import gap_report
+    from ontology.read import reports
     ws = gapmap()
     d = drafts().get(name)
     kw = _draft_args()
-    return jsonify(gap_report(d.store, ws.ids, d.program, draft_framework(d), include_suggestions=arg_float(
-        "include_suggestions"), **kw).to_dict())
+    return jsonify(reports.gap_report(d.store, ws.ids, d.program, draft_framework(d), cached=False,
+                                      include_suggestions=arg_float("include_suggestions"), **kw).to_dict())
 
 
 @bp.post("/drafts/<name>/apply")
@@ -241,12 +231,9 @@ def draft_discard(name):
 def bulk_accept_shown(program):
     """Accept exactly the listed suggestions (those a review page shows) at or above ``min_precision``;
     ``{"alignments": [...], "min_precision": 0.8, "preview": true}`` lists them without writing."""
-    from ontology.review_bulk import accept_selected
-    ws = gapmap()
-    ws.program_framework(program)
     b = body()
-    return jsonify(accept_selected(ws.store, ws.ids, program, b.get("alignments"), b.get("min_precision", 0.0),
-                                   user_name(), preview=bool(b.get("preview"))))
+    return jsonify(gapmap().accept_shown(program, b.get("alignments"), b.get("min_precision", 0.0), user_name(),
+                                         preview=bool(b.get("preview"))))
 
 
 @bp.route("/drafts/<name>/sparql", methods=["GET", "POST"])
@@ -310,11 +297,9 @@ def course_edit(program, code):
     """``{"title": "...", "year": 2}`` (educators for their own courses, committee, admin)."""
     from service.auth import check
 
-    from ontology.curriculum_edit import set_course
     check("upload", course=code)
-    ws = gapmap()
     b = body()
-    return jsonify(set_course(ws.store, ws.ids, program, code, user_name(), title=b.get("title"), year=b.get("year")))
+    return jsonify(gapmap().edit_course(program, code, user_name(), title=b.get("title"), year=b.get("year")))
 
 
 @bp.patch("/objectives/<oid>")
@@ -323,8 +308,7 @@ def objective_edit(oid):
     """``{"level": 3}``: an objective's target level."""
     from service.auth import check
 
-    from ontology.curriculum_edit import set_objective_level
+    from ontology.read import catalog
     ws = gapmap()
-    rows = ws.store.select("objective_detail", objective=ws.ids.objective(oid))
-    check("upload", course=rows[0]["code"] if rows else "")  # an unknown objective is no educator's course
-    return jsonify(set_objective_level(ws.store, ws.ids, oid, body().get("level"), user_name()))
+    check("upload", course=catalog.objective_course(ws.store, ws.ids.objective(oid)))  # unknown: no one's course
+    return jsonify(ws.edit_objective_level(oid, body().get("level"), user_name()))

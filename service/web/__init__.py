@@ -13,6 +13,7 @@ from rdflib import Graph
 from werkzeug.exceptions import HTTPException
 
 from ontology.errors import GapmapError
+from ontology.read import catalog
 
 from ..extensions import gapmap
 from ..negotiation import best_match
@@ -56,12 +57,12 @@ def _globals():
     user = current_user()
     try:
         # nothing of an institution's data for a signed-out visitor (unless anonymous reading is on)
-        programs = gapmap().store.select("programs") if user or current_app.config.get("PUBLIC_READ") else []
+        programs = catalog.programs(gapmap().store) if user or current_app.config.get("PUBLIC_READ") else []
     except Exception:  # noqa: BLE001 - the nav bar must never break a page
         programs = []
     current = (request.view_args or {}).get("program") or request.args.get("program")
     if not current and programs:
-        current = programs[0]["id"]
+        current = programs[0].id
     return {"current_user": user, "nav_programs": programs, "nav_program": current,
             "STATUS_LABELS": STATUS_LABELS, "STATUS_SEQUENCE": STATUS_SEQUENCE,
             "READINESS_LABELS": READINESS_LABELS}
@@ -82,14 +83,14 @@ def _http_error(e: HTTPException):
 @bp.get("/")
 def home():
     ws = gapmap()
-    return render_template("home.html", frameworks=ws.store.select("frameworks"),
-                           programs=ws.store.select("programs"), roles=ws.store.select("roles"))
+    return render_template("home.html", frameworks=catalog.frameworks(ws.store),
+                           programs=catalog.programs(ws.store), roles=catalog.roles(ws.store))
 
 
 _ONT = None
 
 
-def _ontology() -> Graph:
+def vocabulary_graph() -> Graph:
     global _ONT
     if _ONT is None:
         _ONT = Graph().parse(data=resources.files("ontology").joinpath("gapmap.ttl").read_text("utf-8"),
@@ -105,7 +106,7 @@ def vocabulary():
     best = best_match(request.headers.get("Accept"), list(types), default="text/turtle")
     if request.args.get("format") in ("ttl", "turtle"):
         best = "text/turtle"
-    g = _ontology()
+    g = vocabulary_graph()
     if best == "text/html":
         from rdflib.namespace import OWL, RDF, RDFS
 

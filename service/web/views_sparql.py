@@ -48,8 +48,8 @@ def _terms() -> dict:
     if _TERMS is None:
         from ontology.vocab import GM_NS, PREFIXES
 
-        from . import _ontology
-        g = _ontology()
+        from . import vocabulary_graph
+        g = vocabulary_graph()
         terms = {p: set() for p in PREFIXES}
         for s in set(g.subjects()):
             for p, ns in PREFIXES.items():
