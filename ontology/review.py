@@ -14,7 +14,6 @@ alignment's ETag, see :func:`etag`); if the alignment changed meanwhile, :class:
 """
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -25,6 +24,8 @@ from rdflib.namespace import XSD
 from .errors import Conflict, GapmapError, NotFound
 from .store import Store
 from .vocab import ACCEPTED, GM, PROV, RDF, RDFS, REJECTED, STATUSES, SUGGESTED
+from .read.review import alignment_etag as etag
+from .read.review import alignment_history, alignment_state as read_state
 
 DECISIONS = {"accept": ACCEPTED, "reject": REJECTED, "reset": SUGGESTED}
 
@@ -88,12 +89,6 @@ def decision_quads(ids, graph, alignment, user, previous, new, score=None, model
     return d, at, quads
 
 
-def etag(alignment, status, last_decisions=()) -> str:
-    """The ETag of an alignment's review state: changes with every decision on it."""
-    key = "|".join([str(alignment), str(status), *sorted(str(d) for d in last_decisions if d)])
-    return '"' + hashlib.sha1(key.encode()).hexdigest()[:20] + '"'
-
-
 def _alignment(store: Store, iri: URIRef) -> dict:
     """One alignment's detail, with every status (``statuses``) and last decision (``lasts``) its graph
     holds (one each when all is well) and its current ``etag``."""
@@ -109,7 +104,6 @@ def _alignment(store: Store, iri: URIRef) -> dict:
 
 def alignment_state(store: Store, iri: URIRef) -> dict:
     """Status, method and ETag of one alignment (what a client sends back as If-Match)."""
-    from .read.review import alignment_state as read_state  # the read layer imports this module
     return read_state(store, iri).to_dict()
 
 
@@ -286,7 +280,6 @@ def bulk_accept(store: Store, ids, program: str, min_precision: float, user: str
 
 def history(store: Store, alignment: URIRef) -> list[dict]:
     """Every decision on an alignment, oldest first (the read layer's rows, as dicts)."""
-    from .read.review import alignment_history  # the read layer imports this module
     return [h.to_dict() for h in alignment_history(store, alignment)]
 
 

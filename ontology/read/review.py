@@ -8,14 +8,15 @@ suggestions first, best score first).
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from rdflib import URIRef
 
 from ..errors import GapmapError, NotFound
-from ..review import etag as alignment_etag
 from ._base import Record, Row, Selecting, opt_float, opt_int, opt_text, term_name, text
 
 #: which objectives the queue shows (``status``), with what each means
@@ -23,6 +24,13 @@ STATUS_FILTERS: dict[str, str] = {
     "pending": "awaiting a decision, or unmapped", "suggested": "with a pending suggestion",
     "unmapped": "with nothing accepted", "accepted": "with an accepted alignment",
     "rejected": "with a rejected alignment", "all": "all"}
+
+
+def alignment_etag(alignment: object, status: object, last_decisions: Iterable[object] = ()) -> str:
+    """The ETag of an alignment's review state: changes with every decision on it."""
+    key = "|".join([str(alignment), str(status), *sorted(str(d) for d in last_decisions if d)])
+    return '"' + hashlib.sha1(key.encode()).hexdigest()[:20] + '"'
+
 
 
 class QueueFilterError(GapmapError):
