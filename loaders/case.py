@@ -48,7 +48,6 @@ from ontology.errors import LoadError, NotFound
 from ontology.vocab import CASE, DCTERMS, GM, RDF, SCHEMA, SKOS
 
 from .base import ID_RE, Context, Delta, Loader, Source, check_id
-from .registry import register
 
 #: CASE association type -> the predicate linking origin to destination (isChildOf is the hierarchy)
 LINKS = {
@@ -403,13 +402,14 @@ def _parse_json(source: Source) -> object:
         raise LoadError(f"not valid JSON (column {e.colno}): {e.msg}", file=source.name, row=e.lineno) from None
 
 
-@register
 class CasePackage(Loader):
     name = "case"
-    media_types = ("application/vnd.1edtech.case+json", "application/case+json")
-    extensions = (".json",)
     description = "1EdTech CASE 1.0/1.1 CFPackage (JSON) as a framework, with its crosswalk links"
     options = {"id": "framework id (default: a slug of the CFDocument title)"}
+
+    @classmethod
+    def sniff(cls, data: bytes, filename: str) -> bool:
+        return b'"CFDocument"' in data[:2**20] or b'"CFItems"' in data[:2**20]
 
     def load(self, source: Source, ctx: Context) -> Delta:
         return package_delta(_parse_json(source), ctx, source.name)
@@ -425,11 +425,9 @@ SALT_LINKS = {"IsPartOf": "isPartOf", "replacedBy": "replacedBy", "Exemplar": "e
               "precedes": "precedes", "exactMatchOf": "exactMatchOf"}
 
 
-@register
 class OpenSaltSpreadsheet(Loader):
     name = "case-csv"
-    media_types = ()
-    extensions = (".csv", ".xlsx")
+    columns = tuple(SALT_REQUIRED)
     description = "OpenSALT spreadsheet (CASE items, one row each; CSV or XLSX) as a framework"
     options = {"id": "framework id (required)", "title": "framework title (default: the id)",
                "base_uri": "URI prefix of the items' uri (default: the Gapmap framework IRI)"}
@@ -437,7 +435,7 @@ class OpenSaltSpreadsheet(Loader):
     def load(self, source: Source, ctx: Context) -> Delta:
         f, ids = source.name, ctx.ids
         fw = check_id(ctx.option("id", required=True), file=f, row=None, column="id")
-        df = source.table(SALT_REQUIRED, SALT_OPTIONAL)
+        df = source.table(list(self.columns), SALT_OPTIONAL)
         scheme = ids.framework(fw)
         doc_id = _uuid(scheme)
         base = ctx.option("base_uri") or str(scheme) + "/"

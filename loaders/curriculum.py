@@ -8,7 +8,6 @@ from ontology.errors import LoadError
 from ontology.vocab import ACCEPTED, DCTERMS, GM, RDF, SCHEMA, SKOS
 
 from .base import Context, Delta, Loader, Source, check_id, parse_int, split_list
-from .registry import register
 from .resolve import competency_index
 
 REQUIRED = ["program_id", "program_title", "year", "course_code", "course_title", "objective_id", "objective_text"]
@@ -29,17 +28,15 @@ def curator_alignment(g, ids, objective_iri, oid, comp_iri, level=None):
     return a
 
 
-@register
 class CurriculumCSV(Loader):
     name = "curriculum-csv"
-    media_types = ("text/csv",)
-    extensions = (".csv",)
+    columns = tuple(REQUIRED)
     description = "Curriculum: one row per learning objective (program, year, course, session, objective)"
     options = {"framework": "id of the framework the competencies column refers to"}
     sheet = None
 
     def load(self, source: Source, ctx: Context) -> Delta:
-        df = source.table(REQUIRED, OPTIONAL, sheet=self.sheet)
+        df = source.table(list(self.columns), OPTIONAL, sheet=self.sheet)
         f, ids = source.name, ctx.ids
         fw = ctx.option("framework")
         comps = competency_index(ctx, fw) if fw else {}
@@ -122,10 +119,7 @@ class CurriculumCSV(Loader):
         return delta
 
 
-@register
 class CurriculumXLSX(CurriculumCSV):
     name = "curriculum-xlsx"
-    media_types = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",)
-    extensions = (".xlsx",)
     description = "Curriculum as an XLSX workbook (first sheet, same columns as curriculum-csv)"
     sheet = 0

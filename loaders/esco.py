@@ -44,7 +44,6 @@ from ontology.vocab import DCTERMS, GM, RDF, SCHEMA, SKOS, TRACKS
 
 from .base import Context, Delta, Loader, Source, check_id, parse_int, split_list
 from .tables import first_bad, folder_of, folder_table, list_option
-from .registry import register
 from .roles import add_requirement, add_role
 
 FILES = {
@@ -86,11 +85,8 @@ def uri_tail(uri: str, *, file: str, row: int, column: str) -> str:
     return check_id(m.group(1), file=file, row=row, column=column)
 
 
-@register
 class Esco(Loader):
     name = "esco"
-    media_types = ()
-    extensions = ()
     description = "ESCO folder: occupations with essential/optional skills"
     options = {
         "id": "framework id (default esco)", "roles_id": "role set id (default esco)",

@@ -8,7 +8,6 @@ from ontology.errors import LoadError
 from ontology.vocab import DCTERMS, GM, RDF, SKOS
 
 from .base import Context, Delta, Loader, Source, check_id, parse_int, split_list
-from .registry import register
 
 TYPES = ("domain", "competency", "subcompetency", "level", "milestone")
 COLUMNS = {
@@ -18,17 +17,15 @@ COLUMNS = {
 }
 
 
-@register
 class FrameworkCSV(Loader):
     name = "framework-csv"
-    media_types = ("text/csv",)
-    extensions = (".csv",)
+    columns = ("id", "type", "label")
     description = "Competency framework CSV (domains, competencies, sub-competencies, levels, milestones)"
     options = {"id": "framework id (required)", "title": "framework title", "version": "framework version"}
 
     def load(self, source: Source, ctx: Context) -> Delta:
         fw = check_id(ctx.option("id", required=True), file=source.name, row=None, column="id")
-        df = source.table(["id", "type", "label"], ["parent_id", "description", "alt_labels", "level"])
+        df = source.table(list(self.columns), ["parent_id", "description", "alt_labels", "level"])
         ids, f = ctx.ids, source.name
         delta = Delta(columns=dict(COLUMNS))
         g = delta.graph(ids.graph("framework", fw))

@@ -43,7 +43,6 @@ from ontology.vocab import DCTERMS, GM, RDF, SCHEMA, SKOS
 
 from .base import ID_RE, Context, Delta, Loader, Source, check_id
 from .curriculum import curator_alignment
-from .registry import register
 
 CI_V1 = "http://ns.medbiq.org/curriculuminventory/v1/"
 CI_V2 = "http://ns.medbiq.org/curriculuminventory/v2/"
@@ -172,15 +171,16 @@ def _last_segment(entry: str) -> str:
     return re.split(r"[/#:]", entry.rstrip("/#"))[-1]
 
 
-@register
 class CurriculumInventory(Loader):
     name = "medbiq-ci"
-    media_types = ("application/vnd.medbiq.ci+xml",)
-    extensions = (".xml",)
     description = "MedBiquitous Curriculum Inventory XML (v1/v2): sequence blocks, events, competency objects"
     options = {"program": "program id (default: a slug of ProgramName)",
                "framework": "id of the framework competency objects and relations refer to",
                "prefix": "prepended to sequence block ids to make course codes (course codes are global)"}
+
+    @classmethod
+    def sniff(cls, data: bytes, filename: str) -> bool:
+        return b"CurriculumInventory" in data[:2**16]
 
     def load(self, source: Source, ctx: Context) -> Delta:
         f, ids = source.name, ctx.ids

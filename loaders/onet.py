@@ -53,7 +53,6 @@ from ontology.vocab import DCTERMS, GM, RDF, SCHEMA, SKOS, TRACKS
 
 from .base import Context, Delta, Loader, Source, check_id
 from .tables import first_bad, float_option, folder_of, folder_table, list_option, number_column
-from .registry import register
 from .roles import add_requirement, add_role
 
 FILES = {
@@ -89,11 +88,8 @@ def lv_to_level(lv: float, lo: float = 0.0, hi: float = 7.0) -> int:
 
 
 # --- the loader ----------------------------------------------------------------------------------------------
-@register
 class ONet(Loader):
     name = "onet"
-    media_types = ()
-    extensions = ()
     description = "O*NET folder: occupations with Skills/Knowledge importance and level ratings"
     options = {
         "id": "framework id (default onet)", "roles_id": "role set id (default onet)",

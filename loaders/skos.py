@@ -40,7 +40,6 @@ from ontology.errors import LoadError
 from ontology.vocab import DCTERMS, GM, OWL, RDF, RDFS, SKOS
 
 from .base import ID_RE, Context, Delta, Loader, Source, check_id
-from .registry import register
 from .safety import check_iris, check_json, check_xml
 
 FORMATS = {"turtle": "Turtle", "xml": "RDF/XML", "json-ld": "JSON-LD", "nt": "N-Triples", "n3": "N3",
@@ -131,16 +130,17 @@ def _first(g: Graph, s, preds) -> Literal | None:
     return None
 
 
-@register
 class SkosScheme(Loader):
     name = "skos"
-    media_types = ("text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples")
-    extensions = (".ttl", ".rdf", ".owl", ".xml", ".jsonld", ".nt")
     description = "SKOS concept scheme (Turtle, RDF/XML, JSON-LD, N-Triples) re-minted as a framework"
     options = {"id": "framework id (default: the scheme's notation or a slug of its title)",
                "title": "framework title", "version": "framework version",
                "scheme": "IRI of the scheme to load when the file has several",
                "format": "rdflib parser name (turtle, xml, json-ld, nt) to override the guess"}
+
+    @classmethod
+    def sniff(cls, data: bytes, filename: str) -> bool:
+        return b"www.w3.org/2004/02/skos/core" in data[:2**20]
 
     def load(self, source: Source, ctx: Context) -> Delta:
         f, ids = source.name, ctx.ids

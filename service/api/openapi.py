@@ -151,6 +151,13 @@ SPEC = {
                      "responses": {"201": {"description": "extracted and stored", "content": _JSON},
                                    **_problems(*_WRITE)}}},
         "/api/loaders": _get("Available loaders and their options"),
+        "/api/load": {"post": {
+            "summary": "Load a file without naming the loader: chosen by media type, extension and content "
+                       "(415 when no loader reads it; 422 when several could and the content does not tell)",
+            "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
+                "file": {"type": "string", "format": "binary"}, "options": {"type": "string"}}}}}},
+            "responses": {"201": {"description": "loaded (the answer names the loader)", "content": _JSON},
+                          **_problems(*_WRITE)}}},
         "/api/load/{loader}": {"post": {
             "summary": "Load a file (multipart field 'file'; loader options as form fields)",
             "parameters": [_p("loader", "path")],
