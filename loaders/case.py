@@ -48,6 +48,7 @@ from ontology.errors import LoadError, NotFound
 from ontology.vocab import CASE, DCTERMS, GM, RDF, SCHEMA, SKOS
 
 from .base import ID_RE, Context, Delta, Loader, Source, check_id
+from .shapes import add_concept, add_framework
 
 #: CASE association type -> the predicate linking origin to destination (isChildOf is the hierarchy)
 LINKS = {
@@ -155,10 +156,7 @@ def package_delta(pkg, ctx: Context, f: str) -> Delta:
     delta = Delta(columns=dict(COLUMNS))
     g = delta.graph(ids.graph("framework", fw))
     scheme = ids.framework(fw)
-    g.add((scheme, RDF.type, GM.Framework))
-    g.add((scheme, RDF.type, SKOS.ConceptScheme))
-    g.add((scheme, SKOS.notation, Literal(fw)))
-    g.add((scheme, DCTERMS.title, Literal(title)))
+    add_framework(g, scheme, notation=fw, title=title)
     g.add((scheme, DCTERMS.identifier, Literal(doc_id)))
     if doc_uri and not ids.is_ours(doc_uri):
         g.add((scheme, DCTERMS.source, _iri(doc_uri, "CFDocument.uri", f)))
@@ -341,33 +339,22 @@ def package_delta(pkg, ctx: Context, f: str) -> Delta:
         lang = _text(it, "language", where, f) or "en"
         if not re.fullmatch(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*", lang):
             raise LoadError(f"language {lang!r} is not a language tag", file=f, column=f"{where}.language")
-        g.add((node, RDF.type, SKOS.Concept))
-        g.add((node, SKOS.inScheme, scheme))
-        g.add((node, SKOS.notation, Literal(notation[ident])))
-        g.add((node, DCTERMS.identifier, Literal(ident)))
         top = not parents.get(ident)
-        if top and ident in has_children:
-            g.add((node, RDF.type, GM.Domain))
-            counts["domains"] += 1
-        else:
-            g.add((node, RDF.type, GM.Competency))
-            counts["competencies"] += 1
+        domain = top and ident in has_children
+        full = _text(it, "fullStatement", where, f)
+        short = _text(it, "abbreviatedStatement", where, f)
+        alt = _text(it, "alternativeLabel", where, f)
+        add_concept(g, node, scheme, notation=notation[ident], domain=domain, top=top, label=short or full,
+                    definition=full, alt_labels=[alt] if alt else [], lang=lang)
+        g.add((node, DCTERMS.identifier, Literal(ident)))
+        counts["domains" if domain else "competencies"] += 1
         if top:
-            g.add((node, SKOS.topConceptOf, scheme))
-            g.add((scheme, SKOS.hasTopConcept, node))
             if top_seq.get(ident) is not None:
                 g.add((node, SCHEMA.position, Literal(top_seq[ident], datatype=XSD.integer)))
         for p, seq in parents.get(ident, ()):
             g.add((node, SKOS.broader, node_of[p]))
             if seq is not None:
                 g.add((node, SCHEMA.position, Literal(seq, datatype=XSD.integer)))
-        full = _text(it, "fullStatement", where, f)
-        short = _text(it, "abbreviatedStatement", where, f)
-        g.add((node, SKOS.prefLabel, Literal(short or full, lang=lang)))
-        g.add((node, SKOS.definition, Literal(full, lang=lang)))
-        alt = _text(it, "alternativeLabel", where, f)
-        if alt:
-            g.add((node, SKOS.altLabel, Literal(alt, lang=lang)))
         hcs = _text(it, "humanCodingScheme", where, f)
         if hcs and hcs != notation[ident]:
             g.add((node, SCHEMA.codeValue, Literal(hcs)))

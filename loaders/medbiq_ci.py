@@ -42,7 +42,7 @@ from ontology.errors import LoadError, NotFound
 from ontology.vocab import DCTERMS, GM, RDF, SCHEMA, SKOS
 
 from .base import ID_RE, Context, Delta, Loader, Source, check_id
-from .curriculum import curator_alignment
+from .shapes import add_course, add_curator_alignment, add_objective, add_program
 
 CI_V1 = "http://ns.medbiq.org/curriculuminventory/v1/"
 CI_V2 = "http://ns.medbiq.org/curriculuminventory/v2/"
@@ -199,14 +199,9 @@ class CurriculumInventory(Loader):
         delta = Delta(columns=dict(COLUMNS))
         g = delta.graph(ids.graph("curriculum", prog))
         p = ids.program(prog)
-        g.add((p, RDF.type, GM.Program))
-        g.add((p, RDF.type, SCHEMA.EducationalOccupationalProgram))
-        g.add((p, SKOS.notation, Literal(prog)))
-        g.add((p, DCTERMS.title, Literal(pname)))
+        add_program(g, p, notation=prog, title=pname, framework=ids.framework(fw) if fw else None)
         if pid and not gapmap_id:
             g.add((p, DCTERMS.identifier, Literal(pid)))
-        if fw:
-            g.add((p, GM.usesFramework, ids.framework(fw)))
         for local, pred in (("Description", DCTERMS.description), ("Language", DCTERMS.language)):
             v = d.text(root, local, "CurriculumInventory", required=False)
             if v:
@@ -321,12 +316,7 @@ class CurriculumInventory(Loader):
             text = _co_title(d, co)
             if not text:
                 raise d.error(co, f"CompetencyObject {entries[0]!r} has no lom title", "CompetencyObject/lom:title")
-            o = ids.objective(oid)
-            g.add((o, RDF.type, GM.LearningObjective))
-            g.add((o, SKOS.notation, Literal(oid)))
-            g.add((o, GM.text, Literal(text, lang="en")))
-            g.add((o, GM.objectiveOf, parent))
-            g.add((o, GM.inCourse, course))
+            o = add_objective(g, ids.objective(oid), notation=oid, text=text, course=course, parent=parent)
             if outside and re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$", outside):
                 g.add((o, DCTERMS.source, URIRef(outside)))
             delta.origin[o] = (f, ref_el.sourceline)
@@ -335,7 +325,7 @@ class CurriculumInventory(Loader):
             for e in entries:
                 comp = comps.get(e)
                 if comp is not None:
-                    a = curator_alignment(g, ids, o, oid, comp)
+                    a = add_curator_alignment(g, ids, o, oid, comp)
                     delta.origin[a] = (f, ref_el.sourceline)
 
         for bid, b in blocks.items():
@@ -352,12 +342,7 @@ class CurriculumInventory(Loader):
             year = level_of(b, where)
             title = d.text(b, "Title", where)
             c = ids.course(code)
-            g.add((c, RDF.type, GM.Course))
-            g.add((c, RDF.type, SCHEMA.Course))
-            g.add((c, SKOS.notation, Literal(code)))
-            g.add((c, DCTERMS.title, Literal(title)))
-            g.add((c, GM.partOfProgram, p))
-            g.add((c, GM.year, Literal(year, datatype=XSD.integer)))
+            add_course(g, c, code=code, title=title, program=p, year=year)
             desc = d.text(b, "Description", where, required=False)
             if desc:
                 g.add((c, DCTERMS.description, Literal(desc)))
@@ -412,7 +397,7 @@ class CurriculumInventory(Loader):
                 if co is None or comp is None:
                     continue
                 for o, oid in objectives_of_co.get(id(co), ()):
-                    al = curator_alignment(g, ids, o, oid, comp)
+                    al = add_curator_alignment(g, ids, o, oid, comp)
                     delta.origin[al] = (f, rel.sourceline)
         counts["alignments"] = len(set(g.subjects(RDF.type, GM.Alignment)))
         # competency objects no course or event refers to (program-level expectations, framework entries)

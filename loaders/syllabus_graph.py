@@ -14,9 +14,11 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
 from ontology.errors import LoadError, NotFound
-from ontology.vocab import DCTERMS, GM, PROV, RDF, RDFS, SCHEMA, SKOS
+from ontology.vocab import DCTERMS, GM, PROV, RDF, RDFS, SKOS
 
 from .base import Context, Delta, Loader, Source
+from .shapes import add_course, add_objective
+from .syllabus import DEFAULT_MAX_BYTES, ExtractedSyllabus, extract
 
 
 def objective_id(course_code: str, text: str) -> str:
@@ -58,13 +60,8 @@ def syllabus_delta(ctx: Context, extracted, *, program: str, course_code: str, c
     delta = Delta(columns={GM.text: "objective", GM.charStart: "char_start", GM.charEnd: "char_end"})
     g = delta.graph(ids.graph("syllabus", course_code))
     if course is None:  # a new course, created by its syllabus
-        course = ids.course(course_code)
-        g.add((course, RDF.type, GM.Course))
-        g.add((course, RDF.type, SCHEMA.Course))
-        g.add((course, SKOS.notation, Literal(course_code)))
-        g.add((course, DCTERMS.title, Literal(title or extracted.title or course_code)))
-        g.add((course, GM.partOfProgram, ids.program(program)))
-        g.add((course, GM.year, Literal(year, datatype=XSD.integer)))
+        course = add_course(g, ids.course(course_code), code=course_code,
+                            title=title or extracted.title or course_code, program=ids.program(program), year=year)
     s = ids.syllabus(course_code, str(version))
     agent = ids.agent(user)
     g.add((s, RDF.type, GM.Syllabus))
@@ -88,12 +85,10 @@ def syllabus_delta(ctx: Context, extracted, *, program: str, course_code: str, c
         if oid in seen:  # the same objective twice in one document counts once
             continue
         seen.add(oid)
-        node = ids.objective(oid)
-        g.add((node, RDF.type, GM.LearningObjective))
-        g.add((node, SKOS.notation, Literal(oid)))
-        g.add((node, GM.text, Literal(o.text)))
-        g.add((node, GM.objectiveOf, course))
-        g.add((node, GM.inCourse, course))
+        # the text in the document's language (detected; English when it could not be told), like every
+        # objective text (loaders/shapes.py)
+        node = add_objective(g, ids.objective(oid), notation=oid, text=o.text, course=course,
+                             lang=extracted.language, level=proficiency_level(o.bloom_level, year))
         g.add((node, GM.extractedFrom, s))
         g.add((node, GM.charStart, Literal(o.char_start, datatype=XSD.integer)))
         g.add((node, GM.charEnd, Literal(o.char_end, datatype=XSD.integer)))
@@ -101,9 +96,6 @@ def syllabus_delta(ctx: Context, extracted, *, program: str, course_code: str, c
             g.add((node, GM.page, Literal(o.page, datatype=XSD.integer)))
         if o.bloom_level:
             g.add((node, GM.bloomLevel, Literal(o.bloom_level)))
-        level = proficiency_level(o.bloom_level, year)
-        if level is not None:
-            g.add((node, GM.targetLevel, Literal(level, datatype=XSD.integer)))
         delta.origin[node] = (filename, i)
     # The assessment/grading section: each component becomes a gm:Assessment of the course, replaced with the
     # syllabus version like the objectives.  A course-level assessment is taken to assess the course's
@@ -193,17 +185,15 @@ class SyllabusDocument(Loader):
             year = None
         return str(program), str(code), year
 
-    def read(self, source: Source, ctx: Context):
+    def read(self, source: Source, ctx: Context) -> ExtractedSyllabus:
         """Check the target course, then extract the document (no store writes; no lock needed)."""
-        from .syllabus import DEFAULT_MAX_BYTES, extract
-
         program, code, year = self._target(ctx)
         course_for_upload(ctx, program, code, year)  # fail fast, before reading the file
         data = source.data if source.path is None else source.bytes()  # no data: extract says so (422)
         return extract(data, source.name, ctx.option("media_type"),
                        max_bytes=int(ctx.option("max_bytes", DEFAULT_MAX_BYTES)))
 
-    def delta(self, extracted, ctx: Context, *, filename: str) -> Delta:
+    def delta(self, extracted: ExtractedSyllabus, ctx: Context, *, filename: str) -> Delta:
         """The next version's delta: the syllabus graph and the upload history (call under the write lock)."""
         program, code, year = self._target(ctx)
         user = str(ctx.option("user", required=True))
