@@ -55,7 +55,6 @@ NSMAP_V1 = {None: CI_V1, "lom": LOM, "a": "http://ns.medbiq.org/address/v1/", "c
 COLUMNS = {DCTERMS.title: "Title", GM.year: "Level", GM.text: "lom:title", GM.partOfCourse: "SequenceBlockEvent",
            GM.objectiveOf: "CompetencyObjectReference", GM.alignedCompetency: "cf:Relation"}
 REF_EVENT = re.compile(r"\s*/CurriculumInventory/Events/Event\[@id\s?=\s?'([^']+)'\]\s*$")
-REF_BLOCK = re.compile(r"\s*/CurriculumInventory/Sequence/SequenceBlock\[@id\s?=\s?'([^']+)'\]\s*$")
 REF_LEVEL = re.compile(r"\s*/CurriculumInventory/AcademicLevels/Level\[@number\s?=\s?'(\d+)'\]\s*$")
 REF_CO = re.compile(r"\s*/CurriculumInventory/Expectations/CompetencyObject\[lom:lom/lom:general/lom:identifier/"
                     r"lom:entry\s?=\s?'([^']+)'\]\s*$")

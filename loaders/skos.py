@@ -91,12 +91,6 @@ def _format_of(source: Source, ctx: Context, text: str) -> str:
     return "turtle"  # also reads N-Triples
 
 
-def _remote_context(obj) -> str | None:
-    """The first remote @context or @import in a JSON-LD document, if any (we never fetch)."""
-    from .safety import remote_context
-    return remote_context(obj)
-
-
 def _parse_error(e: Exception, text: str, fmt: str, name: str) -> LoadError:
     kind = FORMATS.get(fmt, fmt)
     line, col, reason = None, None, str(e)
