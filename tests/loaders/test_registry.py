@@ -135,3 +135,23 @@ def test_a_syllabus_loads_through_the_loader_interface():
         ws.load("syllabus", src, {"program": "mini", "course": "NEW-1", "user": "dr.chen"})  # new: needs a year
     with pytest.raises(NotFound):
         ws.load("syllabus", src, {"program": "nope", "course": "NEW-1", "year": 2, "user": "dr.chen"})
+
+
+def test_detect_reads_a_workbook_header():
+    """Two loaders read .xlsx: the first row of the first sheet tells them apart."""
+    import io
+
+    import pandas as pd
+
+    from loaders.case import SALT_REQUIRED
+    from loaders.curriculum import REQUIRED
+
+    def workbook(columns):
+        buf = io.BytesIO()
+        pd.DataFrame([["x"] * len(columns)], columns=columns).to_excel(buf, index=False)
+        return buf.getvalue()
+
+    assert detect(filename="c.xlsx", data=workbook(REQUIRED + ["level"])) == "curriculum-xlsx"
+    assert detect(filename="salt.xlsx", data=workbook(SALT_REQUIRED)) == "case-csv"
+    with pytest.raises(LoadError, match="fits none"):
+        detect(filename="other.xlsx", data=workbook(["a", "b"]))
