@@ -107,29 +107,42 @@ def init(ctx, data_dir, align):
 
 
 @main.command()
-@click.argument("loader")
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("loader_or_path", metavar="[LOADER] PATH")
+@click.argument("path", required=False, type=click.Path(exists=True))
 @click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE", help="loader option")
 @click.pass_context
-def load(ctx, loader, path, options):
-    """Load PATH with LOADER (see `gapmap loaders`), replacing that source's graph."""
-    from loaders import Source
+def load(ctx, loader_or_path, path, options):
+    """Load PATH with LOADER (see `gapmap loaders`), replacing that source's graph.  Without LOADER the loader
+    is chosen from the file's extension and content (`loaders.detect`)."""
+    from loaders import Source, detect
+    if path is None:
+        path = loader_or_path
+        if not Path(path).exists():
+            raise click.BadParameter(f"{path!r} does not exist", param_hint="PATH")
+        source = Source.from_path(path)
+        loader = detect(filename=source.name, data=source.data)
+        click.echo(f"loader: {loader}", err=True)
+    else:
+        loader, source = loader_or_path, Source.from_path(path)
     opts = {}
     for o in options:
         if "=" not in o:
             raise click.BadParameter(f"{o!r} is not KEY=VALUE", param_hint="--option")
         k, v = o.split("=", 1)
         opts[k] = v
-    echo_json(workspace_for(ctx).load(loader, Source.from_path(path), opts).to_dict())
+    echo_json(workspace_for(ctx).load(loader, source, opts).to_dict())
     _audit(ctx, f"load {loader} {Path(path).name}")
 
 
 @main.command("loaders")
 def list_loaders():
-    """List the available loaders and their options."""
-    from loaders import available
+    """List the available loaders, the files they read, and their options."""
+    from loaders import available, plugins
     for name, cls in available().items():
         click.echo(f"{name:<18} {cls.description}")
+        reads = " ".join(plugins()[name].extensions)
+        if reads:
+            click.echo(f"{'':<20}reads {reads}")
         for k, v in cls.options.items():
             click.echo(f"{'':<20}-o {k}=…  {v}")
 

@@ -29,7 +29,6 @@ through ``ontology.read``.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
@@ -47,9 +46,7 @@ from ontology.read import catalog
 from ontology.read import review as read_review
 from ontology.review import Decision, ReviewError
 from ontology.store import Store, open_store
-from ontology.vocab import DCTERMS, GM, PROV, RDF, RDFS
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import Graph, URIRef
 
 from .config import Config
 
@@ -57,10 +54,6 @@ from .config import Config
 def _stamp() -> str:
     """Now, in UTC, to the second (the PROV time of kept plans and matchings)."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-#: course codes a syllabus upload may create or name (they become IRIs, file names and page titles)
-COURSE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 
 
 @dataclass
@@ -213,84 +206,22 @@ class Workspace:
         and written under the store's write lock, in one transaction.  Objectives that did not
         change keep their ids, so the decisions on them are kept.
         """
-        from loaders.syllabus import extract
         user = review.check_user(user)
-        course = self._course_for_upload(program, course_code, year)  # fail fast, before reading the file
-        if course is not None:
-            found = catalog.course(self.store, course_code)
-            if found is not None and found.year:
-                year = found.year  # the course's own year sets the objectives' proficiency levels
-        extracted = extract(data, filename, media_type, max_bytes=self.config.MAX_UPLOAD_BYTES)
-        if not extracted.objectives and self._course_for_upload(program, course_code, year) is None:
-            # nothing to teach: do not create an empty course (an existing course keeps its last syllabus)
-            raise LoadError(f"no learning objectives were found in {filename}; course {course_code!r} was not created",
-                            file=filename)
+        loader = get_loader("syllabus")  # loaders/syllabus_graph.py: the same loader as /api/load/syllabus
+        ctx = Context(ids=self.ids, store=self.store,
+                      options={"program": program, "course": course_code, "year": year, "title": title, "user": user,
+                               "media_type": media_type, "max_bytes": self.config.MAX_UPLOAD_BYTES})
+        extracted = loader.read(Source(name=filename, data=data), ctx)  # checks the course first
         with self.store.locked():
-            version, delta = self._syllabus_version(program, course_code, extracted, filename, user, year, title)
+            delta = loader.delta(extracted, ctx, filename=filename)
             res = self._ingest(delta, f"before uploading {filename} for {course_code}")
+        version = delta.summary["version"]
         out = {"program": program, "course": course_code, "version": version, "file": filename,
                "extraction": extracted.to_dict(), "stored": res.to_dict(),
                "objective_ids": sorted(n for n in (str(o) for o in delta.origin))}
         if align and extracted.objectives:
             out["alignment"] = self.align(program).to_dict()
         return out
-
-    def _course_for_upload(self, program: str, course_code: str, year: int | None) -> URIRef | None:
-        """The course's IRI (None: a new course, which needs a year); errors name the field."""
-        if not COURSE_CODE.fullmatch(course_code or ""):
-            raise LoadError(f"course code {course_code[:60]!r} is not valid: letters, digits, '.', '_' or '-', "
-                            "at most 40, starting with a letter or digit", column="course")
-        if year is not None and not 1 <= year <= 8:
-            raise LoadError("year must be from 1 to 8", column="year")
-        found = catalog.course(self.store, course_code)
-        if found is not None and found.pid != program:
-            raise LoadError(f"course {course_code!r} belongs to program {found.pid!r}", column="course")
-        if found is not None:
-            return URIRef(found.course)
-        if catalog.program(self.store, program) is None:
-            raise NotFound(f"program {program!r} is not loaded", field="program")
-        if year is None:
-            raise LoadError(f"course {course_code!r} is new: give its year to create it", column="year")
-        return None
-
-    def _syllabus_version(self, program, course_code, extracted, filename, user, year, title):
-        """The next version's delta (call with the write lock held)."""
-        from loaders.syllabus_graph import syllabus_delta
-
-        course = self._course_for_upload(program, course_code, year)
-        cid = self.ids.course(course_code)
-        history_name = self.ids.graph("uploads", course_code)
-        history = self.store.graph(history_name)
-        versions = [v.version for v in read_review.syllabus_versions(self.store, cid)]
-        versions += [u.version for u in read_review.syllabus_uploads(self.store, cid)]
-        version = max(versions, default=0) + 1
-        ctx = Context(ids=self.ids, store=self.store)
-        delta = syllabus_delta(ctx, extracted, program=program, course_code=course_code, course=course,
-                               version=version, filename=filename, user=user, year=year, title=title)
-        syllabus_name = self.ids.graph("syllabus", course_code)
-        if course is not None:
-            # A course that an earlier upload created lives in the syllabus graph being replaced: keep it.
-            previous = self.store.graph(syllabus_name)
-            if (course, RDF.type, GM.Course) in previous:
-                g = delta.graph(syllabus_name)
-                for t in previous.triples((course, None, None)):
-                    g.add(t)
-        # Every version stays listed in the course's upload history (the syllabus graph holds the current one).
-        entry = self.ids.activity(f"upload-{course_code}-{version}")
-        agent = self.ids.agent(user)
-        history.add((entry, RDF.type, PROV.Activity))
-        history.add((entry, PROV.generated, self.ids.syllabus(course_code, str(version))))
-        history.add((entry, DCTERMS.subject, cid))
-        history.add((entry, DCTERMS.hasVersion, Literal(version, datatype=XSD.integer)))
-        history.add((entry, DCTERMS.source, Literal(filename)))
-        history.add((entry, PROV.endedAtTime, Literal(datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                                                      datatype=XSD.dateTime)))
-        history.add((entry, PROV.wasAssociatedWith, agent))
-        history.add((entry, RDFS.comment, Literal(f"{delta.summary.get('objectives', 0)} objectives")))
-        history.add((agent, RDF.type, PROV.Person))
-        history.add((agent, RDFS.label, Literal(user)))
-        delta.graphs[history_name] = history
-        return version, delta
 
     def syllabus_history(self, course_code: str) -> list[dict]:
         """Every uploaded version of a course's syllabus, newest first (who, when, which file)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..auth import check, require, users_db
-from . import bp
+from .blueprint import bp
 from .params import BadParameter, arg_int
 
 

@@ -20,7 +20,7 @@ from ontology.read.careers import saved_matches
 
 from ..extensions import gapmap
 from ..auth import Forbidden, NotAuthenticated as NotSignedIn, check, current_user, declares, require
-from . import bp
+from .blueprint import bp
 from .params import BadParameter, arg_int, json_body
 
 

@@ -8,7 +8,7 @@ from ontology.read import catalog
 from ontology.read import review as review_read
 
 from ..extensions import gapmap
-from . import bp
+from .blueprint import bp
 from .params import BadParameter
 
 

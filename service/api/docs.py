@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Response, abort, send_from_directory, url_for
 from markupsafe import escape
 
-from . import bp
+from .blueprint import bp
 
 
 def _dist() -> Path:

@@ -7,7 +7,7 @@ from flask import Response, current_app
 
 from ..extensions import gapmap
 from ..auth import require
-from . import bp
+from .blueprint import bp
 
 
 def _download(body: bytes | str, mimetype: str, filename: str) -> Response:

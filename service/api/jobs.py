@@ -7,7 +7,7 @@ from flask import jsonify, request, url_for
 from ontology.errors import NotFound
 
 from ..extensions import gapmap
-from . import bp
+from .blueprint import bp
 
 
 def wants_async() -> bool:

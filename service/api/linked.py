@@ -15,7 +15,7 @@ from ontology.errors import NotFound
 from ontology.jsonld import context, describe, to_jsonld
 
 from ..extensions import gapmap
-from . import bp
+from .blueprint import bp
 from .params import negotiate
 
 #: serves the context next to the vocabulary (/ns), outside /api

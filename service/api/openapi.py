@@ -20,7 +20,7 @@ from typing import Any
 from apispec import APISpec
 from flask import current_app, jsonify
 
-from . import bp
+from .blueprint import bp
 from . import schemas as S
 
 VERSION = "0.1.0"
@@ -158,6 +158,7 @@ OPERATIONS: dict[str, Op] = {
     # loading
     "loaders": Op(S.Loaders),
     "load": Op(S.Loaded, 201, form=S.FileUpload, query=(ASYNC,), can_defer=True),
+    "load_detected": Op(S.Loaded, 201, form=S.FileUpload, query=(ASYNC,), can_defer=True),
     # accounts
     "me": Op(S.Me),
     "list_users": Op(S.UserList),

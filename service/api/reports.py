@@ -10,7 +10,7 @@ from ontology.read import reports
 
 from ..extensions import gapmap
 from ..auth import require
-from . import bp
+from .blueprint import bp
 from .jobs import accepted, wants_async
 from .params import BadParameter, arg_float, arg_int, negotiate
 

@@ -14,7 +14,7 @@ from ontology.read import review as queue_read
 
 from ..extensions import gapmap
 from ..auth import check, require, who
-from . import bp
+from .blueprint import bp
 from .params import BadParameter, arg_float, arg_int, negotiate, json_body
 
 

@@ -6,7 +6,7 @@ from flask import jsonify, request
 from service.auth import declares, require, who
 
 from ..extensions import gapmap
-from . import bp
+from .blueprint import bp
 from .params import BadParameter, arg_float, arg_int, json_body
 
 

@@ -14,7 +14,7 @@ from ..api.careers import Forbidden, NotSignedIn, is_self, match_config_from, ma
 from ..api.params import BadParameter
 from ..extensions import gapmap
 from ..auth import current_user, declares
-from . import bp
+from .pages import bp
 
 GAP_BADGE = {"met": "ready", "below": "below_level", "missing": "gap"}
 STEP_LABELS = {"advancement": "Advancement", "lateral": "Lateral move", "track_change": "Track change",

@@ -10,7 +10,7 @@ from ontology.read import catalog, reports
 
 from ..api.params import arg_float
 from ..extensions import gapmap
-from . import bp
+from .pages import bp
 
 
 @bp.get("/frameworks/<fw>")

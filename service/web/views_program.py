@@ -13,7 +13,7 @@ from ontology.read import review as queue_read
 from ..api.params import BadParameter, arg_float, arg_int
 from ..extensions import gapmap
 from ..auth import check
-from . import bp
+from .pages import bp
 from .views_auth import signin_required
 
 

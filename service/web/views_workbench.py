@@ -13,7 +13,7 @@ from ontology.read import catalog
 from ..api.params import arg_float, arg_int
 from ..api.workbench import arg_stage, drafts
 from ..extensions import gapmap
-from . import bp
+from .pages import bp
 
 
 def _stage_label(stage):
