@@ -53,8 +53,8 @@ import pyoxigraph as ox
 from .errors import QueryError, QueryTimeout
 from .sparql_formats import DEFAULT_FORMATS, GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, NotAcceptable
 from .sparql_inspect import _FORMS, QueryInfo, inspect_query, tokenize  # noqa: F401  (re-exported)
-from .sparql_workers import (IDLE_EXIT, QueryAborted, _alarm_seconds, _ForkPool, _InlineExecutor, _SnapshotPool,
-                             _term_out)
+from .sparql_workers import (IDLE_EXIT, QueryAborted, alarm_seconds, ForkPool, InlineExecutor, SnapshotPool,
+                             term_out)
 from .store import WorkerAccess
 
 __all__ = ["SparqlEngine", "SparqlResult", "NotAcceptable", "QueryAborted", "inspect_query",
@@ -142,13 +142,13 @@ class SparqlEngine:
         #: what worker processes need to read the store (the store's side of the contract)
         self.access: WorkerAccess = store.worker_access()
         if self.timeout is None:
-            self._executor = _InlineExecutor(self)
+            self._executor = InlineExecutor(self)
         elif self.access.mode == "snapshot":
-            self._executor = _SnapshotPool(self, self.access.folder)
+            self._executor = SnapshotPool(self, self.access.folder)
         elif hasattr(os, "fork"):
-            self._executor = _ForkPool(self)
+            self._executor = ForkPool(self)
         else:  # no fork (Windows) and no on-disk store: no way to stop a query
-            self._executor = _InlineExecutor(self)
+            self._executor = InlineExecutor(self)
 
     @property
     def mode(self) -> str:
@@ -200,7 +200,7 @@ class SparqlEngine:
         job = {"query": query, "prefixes": self.prefixes, "has_dataset": info.has_dataset,
                "default_graph": dg if given else None, "named_graphs": ng if given else None,
                "results_format": results_fmt, "graph_format": graph_fmt, "max_bytes": self.max_result_bytes,
-               "alarm": _alarm_seconds(self.timeout) if self.timeout else 0}
+               "alarm": alarm_seconds(self.timeout) if self.timeout else 0}
         self.stats["queries"] += 1
         res = self._executor.run(job)
         if res[0] != "ok":
@@ -214,10 +214,10 @@ class SparqlEngine:
     def select(self, query: str, substitutions: dict | None = None) -> list[dict]:
         """Rows of a read-layer query (``Store.select``'s contract), evaluated under the deadline:
         :class:`QueryTimeout` (503) when it runs longer than ``timeout``."""
-        subs = [(str(k.value if isinstance(k, ox.Variable) else k), _term_out(v))
+        subs = [(str(k.value if isinstance(k, ox.Variable) else k), term_out(v))
                 for k, v in (substitutions or {}).items()]
         job = {"kind": "select", "query": query, "substitutions": subs,
-               "alarm": _alarm_seconds(self.timeout) if self.timeout else 0}
+               "alarm": alarm_seconds(self.timeout) if self.timeout else 0}
         self.stats["selects"] += 1
         res = self._executor.run(job)
         if res[0] != "ok":

@@ -64,7 +64,7 @@ import pyoxigraph as ox
 
 from .errors import GapmapError, QueryAborted  # noqa: F401  (QueryAborted re-exported)
 from .sparql_formats import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES
-from .store import _pid_alive, open_checkpoint, to_python
+from .store import pid_alive, open_checkpoint, to_python
 
 if TYPE_CHECKING:
     from .sparql import SparqlEngine
@@ -93,7 +93,7 @@ class _CappedBuffer:
         return b"".join(self.parts)
 
 
-def _term_out(t) -> tuple:
+def term_out(t) -> tuple:
     if isinstance(t, ox.NamedNode):
         return ("iri", t.value)
     if isinstance(t, ox.BlankNode):
@@ -163,7 +163,7 @@ def _execute(store: ox.Store, job: dict) -> tuple:
     return ("ok", media, out.getvalue())
 
 
-def _alarm_seconds(timeout: float) -> int:
+def alarm_seconds(timeout: float) -> int:
     return int(math.ceil(timeout)) + 2
 
 
@@ -216,7 +216,7 @@ def _worker_main(rfd: int, wfd: int, idle_exit: float = IDLE_EXIT, sandbox: bool
     os._exit(0)
 
 
-class _InlineExecutor:
+class InlineExecutor:
     mode = "inline"
 
     def __init__(self, engine: SparqlEngine):
@@ -375,7 +375,7 @@ class _Pool:
         self._finalizer()
 
 
-class _ForkPool(_Pool):
+class ForkPool(_Pool):
     """In-memory store: workers are ``os.fork()``ed from this process and evaluate on the store
     they inherited (copy-on-write).  A worker forked before the last write is retired."""
 
@@ -414,7 +414,7 @@ class _ForkPool(_Pool):
         return self._exchange(dict(job, snapshot=None), lambda w: w.generation == gen)
 
 
-class _SnapshotPool(_Pool):
+class SnapshotPool(_Pool):
     """On-disk store: worker processes evaluating on read-only checkpoints of the store."""
 
     mode = "pool"
@@ -425,7 +425,7 @@ class _SnapshotPool(_Pool):
         base.mkdir(parents=True, exist_ok=True)
         for d in base.iterdir():  # leftovers of engines whose process is gone
             pid = d.name.split("-", 1)[0]
-            if pid.isdigit() and not _pid_alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 shutil.rmtree(d, ignore_errors=True)
         self.root = base / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.root.mkdir()

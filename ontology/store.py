@@ -717,7 +717,7 @@ class EmbeddedStore(Store):
             base.mkdir(parents=True, exist_ok=True)
             for d in base.iterdir():  # snapshots left by a process that is gone
                 pid = d.name.split("-", 1)[0]
-                if pid.isdigit() and not _pid_alive(int(pid)):
+                if pid.isdigit() and not pid_alive(int(pid)):
                     shutil.rmtree(d, ignore_errors=True)
             target = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
             target.rmdir()  # backup() creates it
@@ -770,7 +770,7 @@ class _Snapshot(EmbeddedStore):
             shutil.rmtree(self._folder, ignore_errors=True)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
