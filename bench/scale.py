@@ -275,6 +275,96 @@ def worker_pids(proc) -> list[int]:
     return [int(p) for p in out] or [proc.pid]
 
 
+def build_store(ws, tmp: Path, args, out: dict) -> str:
+    """Build the scaled store into ``ws`` and measure the rows that are part of building it."""
+    import pyoxigraph as ox
+
+    from loaders import Context, Source
+    from loaders import get as get_loader
+    from ontology.ingest import ingest
+
+    rows = out["rows"]
+    files = build_data(tmp, args.programs, args.learners)
+    # ---- build the store --------------------------------------------------------------------
+    t0 = time.perf_counter()
+    ws.load_manifest(ROOT / "data/manifest.json")
+    out["build"] = {"bundled_manifest_s": round(time.perf_counter() - t0, 2)}
+
+    def fast_load(loader, path, **options):  # setup data: loader + write, no SHACL, no report capture
+        delta = get_loader(loader).load(Source.from_path(path), Context(ids=ws.ids, store=ws.store,
+                                                                        options=options))
+        t = time.perf_counter()
+        ingest(ws.store, delta, validate=False)
+        return len(delta), time.perf_counter() - t
+
+    for name in ("syn4k", "esco"):
+        if name in files:
+            t0 = time.perf_counter()
+            n, w = fast_load("framework-csv", files[name], id=name)
+            out["build"][f"framework_{name}"] = {"triples": n, "seconds": round(time.perf_counter() - t0, 2)}
+
+    # Row: load a 3,530-row curriculum CSV with validation (the first scaled program), raw beside it.
+    prog0, cur0 = files["curricula"][0]
+    t0 = time.perf_counter()
+    res = ws.load("curriculum-csv", Source.from_path(cur0), {"framework": "hpc"})
+    load_s = time.perf_counter() - t0
+    delta = get_loader("curriculum-csv").load(Source.from_path(cur0),
+                                              Context(ids=ws.ids, store=ws.store, options={"framework": "hpc"}))
+    nq = "".join(f"{s.n3()} {p.n3()} {o.n3()} <{g}> .\n" for g, gr in delta.graphs.items() for s, p, o in gr)
+    quads = list(ox.parse(nq.encode(), format=ox.RdfFormat.N_QUADS))
+    raw = ox.Store(str(tmp / "raw-disk"))  # same kind of store as ours (on disk)
+    t0 = time.perf_counter()
+    raw.extend(quads)  # one transaction, as our writes
+    raw_extend = time.perf_counter() - t0
+    raw2 = ox.Store(str(tmp / "raw-bulk"))
+    t0 = time.perf_counter()
+    raw2.bulk_load(nq.encode(), format=ox.RdfFormat.N_QUADS)  # no transaction
+    raw_load = time.perf_counter() - t0
+    del raw, raw2, quads
+    rows["load_curriculum_3530"] = {"seconds": round(load_s, 2), "triples": res.triples,
+                                    "raw_oxigraph_disk_transaction_s": round(raw_extend, 3),
+                                    "raw_oxigraph_bulk_load_s": round(raw_load, 3), "target_s": 3.0}
+    print("load 3,530-row curriculum:", rows["load_curriculum_3530"], flush=True)
+
+    t0 = time.perf_counter()
+    for prog, p in files["curricula"][1:]:
+        fast_load("curriculum-csv", p, framework="hpc")
+    for prog, p in files["assessments"]:
+        fast_load("assessments-csv", p, framework="hpc")
+    out["build"]["other_programs_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    n, _ = fast_load("results-csv", files["results"], program="md")
+    out["build"]["results"] = {"learners": args.learners, "triples": n, "seconds": round(time.perf_counter() - t0, 2)}
+    print("build:", out["build"], flush=True)
+
+    # ---- align -----------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    ws.align("md")
+    out["build"]["align_md_cold_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    ws.align(prog0)
+    out["build"][f"align_{prog0}_first_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    ar = ws.align(prog0)
+    align_s = time.perf_counter() - t0
+    linker = ws.linker("hpc")
+    texts = [r["text"] for r in ws.store.select("program_objective_texts", program=ws.ids.program(prog0))]
+    t0 = time.perf_counter()
+    linker.rank(texts, top_k=ws.config.ALIGN_TOP_K + 3)
+    rank_s = time.perf_counter() - t0
+    enc = linker.encoder
+    sample = [f"{t} ({i})" for i, t in enumerate(texts[:256])]  # distinct: no cache hits
+    t0 = time.perf_counter()
+    enc.encode_raw(sample)
+    enc_rate = len(sample) / (time.perf_counter() - t0)
+    rows["align_3530_warm"] = {"seconds": round(align_s, 2), "objectives": ar.objectives,
+                               "suggestions": ar.suggestions, "raw_rank_s": round(rank_s, 2),
+                               "raw_encoder_sentences_per_s": round(enc_rate, 1), "target_s": 6.0}
+    print("align:", rows["align_3530_warm"], flush=True)
+
+    return prog0
+
+
 # ------------------------------------------------------------------------------------------------
 # Rows
 # ------------------------------------------------------------------------------------------------
@@ -287,103 +377,37 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=8.0, help="duration of the concurrent HTTP run")
     ap.add_argument("--out", default=str(ROOT / "bench/results/scale.json"))
     ap.add_argument("--keep", help="keep the built store in this folder (re-used when it exists)")
+    ap.add_argument("--build-only", action="store_true", help="build (or re-use) the store, measure nothing else")
     args = ap.parse_args(argv)
 
     import pyoxigraph as ox
 
-    from loaders import Context, Source
-    from loaders import get as get_loader
     from ontology.gaps import gap_report
-    from ontology.ingest import ingest
     from service.config import Config
     from service.workspace import Workspace
 
     out = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "load_average_start": os.getloadavg(),
            "cores": os.cpu_count(), "seed": SEED, "rows": {}}
     rows = out["rows"]
-    tmp = Path(tempfile.mkdtemp(prefix="gapmap-scale-"))
+    keep = Path(args.keep) if args.keep else None
+    tmp = keep or Path(tempfile.mkdtemp(prefix="gapmap-scale-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    built = tmp / "built.json"
     try:
-        files = build_data(tmp, args.programs, args.learners)
         cfg = Config()
         cfg.STORE_PATH, cfg.CACHE_DIR = str(tmp / "store"), str(tmp / "cache")
         ws = Workspace.from_config(cfg)
-
-        # ---- build the store --------------------------------------------------------------------
-        t0 = time.perf_counter()
-        ws.load_manifest(ROOT / "data/manifest.json")
-        out["build"] = {"bundled_manifest_s": round(time.perf_counter() - t0, 2)}
-
-        def fast_load(loader, path, **options):  # setup data: loader + write, no SHACL, no report capture
-            delta = get_loader(loader).load(Source.from_path(path), Context(ids=ws.ids, store=ws.store,
-                                                                            options=options))
-            t = time.perf_counter()
-            ingest(ws.store, delta, validate=False)
-            return len(delta), time.perf_counter() - t
-
-        for name in ("syn4k", "esco"):
-            if name in files:
-                t0 = time.perf_counter()
-                n, w = fast_load("framework-csv", files[name], id=name)
-                out["build"][f"framework_{name}"] = {"triples": n, "seconds": round(time.perf_counter() - t0, 2)}
-
-        # Row: load a 3,530-row curriculum CSV with validation (the first scaled program), raw beside it.
-        prog0, cur0 = files["curricula"][0]
-        t0 = time.perf_counter()
-        res = ws.load("curriculum-csv", Source.from_path(cur0), {"framework": "hpc"})
-        load_s = time.perf_counter() - t0
-        delta = get_loader("curriculum-csv").load(Source.from_path(cur0),
-                                                  Context(ids=ws.ids, store=ws.store, options={"framework": "hpc"}))
-        nq = "".join(f"{s.n3()} {p.n3()} {o.n3()} <{g}> .\n" for g, gr in delta.graphs.items() for s, p, o in gr)
-        quads = list(ox.parse(nq.encode(), format=ox.RdfFormat.N_QUADS))
-        raw = ox.Store(str(tmp / "raw-disk"))  # same kind of store as ours (on disk)
-        t0 = time.perf_counter()
-        raw.extend(quads)  # one transaction, as our writes
-        raw_extend = time.perf_counter() - t0
-        raw2 = ox.Store(str(tmp / "raw-bulk"))
-        t0 = time.perf_counter()
-        raw2.bulk_load(nq.encode(), format=ox.RdfFormat.N_QUADS)  # no transaction
-        raw_load = time.perf_counter() - t0
-        del raw, raw2, quads
-        rows["load_curriculum_3530"] = {"seconds": round(load_s, 2), "triples": res.triples,
-                                        "raw_oxigraph_disk_transaction_s": round(raw_extend, 3),
-                                        "raw_oxigraph_bulk_load_s": round(raw_load, 3), "target_s": 3.0}
-        print("load 3,530-row curriculum:", rows["load_curriculum_3530"], flush=True)
-
-        t0 = time.perf_counter()
-        for prog, p in files["curricula"][1:]:
-            fast_load("curriculum-csv", p, framework="hpc")
-        for prog, p in files["assessments"]:
-            fast_load("assessments-csv", p, framework="hpc")
-        out["build"]["other_programs_s"] = round(time.perf_counter() - t0, 2)
-        t0 = time.perf_counter()
-        n, _ = fast_load("results-csv", files["results"], program="md")
-        out["build"]["results"] = {"learners": args.learners, "triples": n, "seconds": round(time.perf_counter() - t0, 2)}
-        print("build:", out["build"], flush=True)
-
-        # ---- align -----------------------------------------------------------------------------
-        t0 = time.perf_counter()
-        ws.align("md")
-        out["build"]["align_md_cold_s"] = round(time.perf_counter() - t0, 2)
-        t0 = time.perf_counter()
-        ws.align(prog0)
-        out["build"][f"align_{prog0}_first_s"] = round(time.perf_counter() - t0, 2)
-        t0 = time.perf_counter()
-        ar = ws.align(prog0)
-        align_s = time.perf_counter() - t0
-        linker = ws.linker("hpc")
-        texts = [r["text"] for r in ws.store.select("program_objective_texts", program=ws.ids.program(prog0))]
-        t0 = time.perf_counter()
-        linker.rank(texts, top_k=ws.config.ALIGN_TOP_K + 3)
-        rank_s = time.perf_counter() - t0
-        enc = ws._encoder
-        sample = [f"{t} ({i})" for i, t in enumerate(texts[:256])]  # distinct: no cache hits
-        t0 = time.perf_counter()
-        enc.encode_raw(sample)
-        enc_rate = len(sample) / (time.perf_counter() - t0)
-        rows["align_3530_warm"] = {"seconds": round(align_s, 2), "objectives": ar.objectives,
-                                   "suggestions": ar.suggestions, "raw_rank_s": round(rank_s, 2),
-                                   "raw_encoder_sentences_per_s": round(enc_rate, 1), "target_s": 6.0}
-        print("align:", rows["align_3530_warm"], flush=True)
+        if built.exists():  # --keep: re-use the store built by an earlier run (same seed and sizes)
+            prev = json.loads(built.read_text())
+            out["build"], out["reused_store"] = prev["build"], str(tmp)
+            rows.update(prev["rows"])
+            prog0 = prev["prog0"]
+        else:
+            prog0 = build_store(ws, tmp, args, out)
+            if keep:
+                built.write_text(json.dumps({"build": out["build"], "rows": rows, "prog0": prog0}))
+        if args.build_only:
+            return
 
         # ---- gap reports in-process --------------------------------------------------------------
         out["triples"] = len(ws.store)
@@ -408,7 +432,7 @@ def main(argv=None):
         print("gap report in-process:", rows["gap_report_in_process"], flush=True)
         out["bench_process_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         # the store belongs to one process: close it before the server opens it
-        store = linker = enc = None  # drop the references (lambdas above closed over store)
+        store = None  # drop the references (lambdas above closed over store)
         ws.store.ox = None
         ws = None
         import gc
@@ -446,7 +470,8 @@ def main(argv=None):
             finally:
                 stop_server(proc)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
     out["load_average_end"] = os.getloadavg()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
