@@ -186,8 +186,10 @@ class ReportCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get_or_compute(self, store, key: tuple, compute):
-        full = (store_generation(store),) + key
+    def get_or_compute(self, store, key: tuple, compute, generation=None):
+        """``compute()``'s value for ``key`` at the store's generation (``generation``: one the caller
+        read before reading anything for this value, saving a read of a remote store's token)."""
+        full = (store_generation(store) if generation is None else generation,) + key
         with self._lock:
             if full in self._items:
                 self._items.move_to_end(full)
@@ -251,14 +253,16 @@ class ProgramIndex:
     has_objectives: bool
 
 
-def cached_select(store: Store, name: str, **bindings) -> tuple:
+def cached_select(store: Store, name: str, *, generation=None, **bindings) -> tuple:
     """``store.select(name, **bindings)`` as a tuple, kept in :func:`report_cache` for the store's current
     generation (so a write is seen by the next call).  Rows are shared: treat them as read-only."""
     key = ("select", name) + tuple(sorted((k, str(v), type(v).__name__) for k, v in bindings.items()))
-    return report_cache(store).get_or_compute(store, key, lambda: tuple(store.select(name, **bindings)))
+    return report_cache(store).get_or_compute(store, key, lambda: tuple(store.select(name, **bindings)),
+                                              generation)
 
 
-def program_index(store: Store, ids, program: str, *, accepted_only: bool = True) -> ProgramIndex:
+def program_index(store: Store, ids, program: str, *, accepted_only: bool = True,
+                  generation=None) -> ProgramIndex:
     """The :class:`ProgramIndex` of ``program`` for the store's current generation.
 
     Keyed like every entry of :func:`report_cache`: on (store generation, arguments), the generation
@@ -272,12 +276,13 @@ def program_index(store: Store, ids, program: str, *, accepted_only: bool = True
         has_obj = bool(teaching) or bool(store.select("program_objectives", program=pid))
         return ProgramIndex(program=program, teaching=teaching, assessing=tuple(assessing_rows(store, pid)),
                             has_objectives=has_obj)
-    return report_cache(store).get_or_compute(store, ("program_index", ids.base, program, accepted_only), compute)
+    return report_cache(store).get_or_compute(store, ("program_index", ids.base, program, accepted_only), compute,
+                                              generation)
 
 
-def framework_index(store: Store, framework: str) -> tuple:
+def framework_index(store: Store, framework: str, *, generation=None) -> tuple:
     """The rows of ``framework_competencies`` for ``framework`` (cached per store generation)."""
-    return cached_select(store, "framework_competencies", fw=Literal(framework))
+    return cached_select(store, "framework_competencies", fw=Literal(framework), generation=generation)
 
 
 def _status(taught: bool, assessed: bool, reached: int | None, required: int | None) -> str:
@@ -331,11 +336,13 @@ def gap_report(store: Store, ids, program: str, framework: str, *, year: int | N
     unreviewed suggestions at or above it.  ``use_index=False`` reads every row from the store
     (the same report; the index is :func:`program_index`, tests compare the two).
     """
-    comps = framework_index(store, framework) if use_index else \
+    gen = store_generation(store) if use_index else None  # read once, before any row
+    comps = framework_index(store, framework, generation=gen) if use_index else \
         store.select("framework_competencies", fw=Literal(framework))
     if not comps:
         raise NotFound(f"framework {framework!r} is not loaded", field="framework")
-    idx = program_index(store, ids, program, accepted_only=include_suggestions is None) if use_index else None
+    idx = program_index(store, ids, program, accepted_only=include_suggestions is None,
+                        generation=gen) if use_index else None
     pid = ids.program(program)
     # Without include_suggestions only accepted alignments count: ask only for those (a program's
     # suggestions usually outnumber its accepted alignments several times).
@@ -344,7 +351,7 @@ def gap_report(store: Store, ids, program: str, framework: str, *, year: int | N
     if not teaching_rows and not (idx.has_objectives if idx else store.select("program_objectives", program=pid)):
         raise NotFound(f"program {program!r} is not loaded", field="program")
     if course is not None:
-        courses = (cached_select(store, "program_courses", pid=Literal(program)) if use_index
+        courses = (cached_select(store, "program_courses", pid=Literal(program), generation=gen) if use_index
                    else store.select("program_courses", pid=Literal(program)))
         if not any(r["code"] == course for r in courses):
             raise NotFound(f"course {course!r} is not in program {program!r}", field="course")
