@@ -388,7 +388,7 @@ class Linker:
         # per-query maxima are taken, instead of writing and re-reading a units x 97k matrix (~350 MB per
         # chunk on ESCO); each similarity is the same dot product, so the scores are the same
         # (to a float32 ulp where BLAS blocks a narrow product differently; ranks unchanged,
-        # tests/linking/test_link_speed.py).  ~2x faster on this part (docs/scale.md).
+        # tests/linking/test_link_speed.py).  Measured in docs/scale.md.
         for c0 in range(0, n_items, ITEM_BLOCK):
             c1 = min(n_items, c0 + ITEM_BLOCK)
             sims = u_aug @ self._items_b2[c0:c1].T
