@@ -424,12 +424,13 @@ def main(argv=None):
         out["triples"] = len(ws.store)
         out["objectives"] = 353 + 3530 * args.programs
         store = ws.store
-        from ontology.gaps import cached_gap_report, report_cache
+        from ontology.gaps import cached_gap_report, index_cache, report_cache
         from ontology.store import load_query, values_block
         from ontology.vocab import ACCEPTED
 
         def fresh(prog):  # the first report after a write: the program index is read from the store
             report_cache(store).clear()
+            index_cache(store).clear()
             return gap_report(store, ws.ids, prog, "hpc")
         # computed = built from the program index (the rows read once per store generation), no report cache
         md = timed(lambda: gap_report(store, ws.ids, "md", "hpc"), n=15)

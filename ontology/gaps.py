@@ -227,6 +227,22 @@ def report_cache(store: Store) -> ReportCache:
         return c
 
 
+_index_caches: "weakref.WeakKeyDictionary[Store, ReportCache]" = weakref.WeakKeyDictionary()
+#: program indexes and cached selects kept per store: an index of a 3,530-objective program holds ~3.3k rows
+#: (~5 MB; ~17 MB with every suggestion), so fewer of them than reports
+INDEX_CACHE_SIZE = 24
+
+
+def index_cache(store: Store) -> ReportCache:
+    """The cache of :func:`program_index` / :func:`cached_select` rows over ``store`` (same keys and
+    invalidation as :func:`report_cache`, smaller)."""
+    with _caches_lock:
+        c = _index_caches.get(store)
+        if c is None:
+            c = _index_caches[store] = ReportCache(size=INDEX_CACHE_SIZE)
+        return c
+
+
 def cached_gap_report(store: Store, ids, program: str, framework: str, *, year: int | None = None,
                       course: str | None = None, role: str | None = None,
                       include_suggestions: float | None = None, stage: str | None = "graduation") -> GapReport:
@@ -257,8 +273,8 @@ def cached_select(store: Store, name: str, *, generation=None, **bindings) -> tu
     """``store.select(name, **bindings)`` as a tuple, kept in :func:`report_cache` for the store's current
     generation (so a write is seen by the next call).  Rows are shared: treat them as read-only."""
     key = ("select", name) + tuple(sorted((k, str(v), type(v).__name__) for k, v in bindings.items()))
-    return report_cache(store).get_or_compute(store, key, lambda: tuple(store.select(name, **bindings)),
-                                              generation)
+    return index_cache(store).get_or_compute(store, key, lambda: tuple(store.select(name, **bindings)),
+                                             generation)
 
 
 def program_index(store: Store, ids, program: str, *, accepted_only: bool = True,
@@ -276,8 +292,8 @@ def program_index(store: Store, ids, program: str, *, accepted_only: bool = True
         has_obj = bool(teaching) or bool(store.select("program_objectives", program=pid))
         return ProgramIndex(program=program, teaching=teaching, assessing=tuple(assessing_rows(store, pid)),
                             has_objectives=has_obj)
-    return report_cache(store).get_or_compute(store, ("program_index", ids.base, program, accepted_only), compute,
-                                              generation)
+    return index_cache(store).get_or_compute(store, ("program_index", ids.base, program, accepted_only), compute,
+                                             generation)
 
 
 def framework_index(store: Store, framework: str, *, generation=None) -> tuple:
