@@ -242,9 +242,20 @@ def rss_mib(pid) -> float | None:
     return None
 
 
-def start_server(store_path, cache_dir, port, workers=1, threads=8):
+def hwm_mib(pid) -> float | None:
+    """Peak RSS (VmHWM) of a process."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def start_server(store_path, cache_dir, port, workers=1, threads=8, env=None):
     env = dict(os.environ, GAPMAP_STORE=str(store_path), GAPMAP_CACHE_DIR=str(cache_dir), PYTHONPATH=str(ROOT),
-               OMP_NUM_THREADS="1")
+               OMP_NUM_THREADS="1", **(env or {}))
     cmd = [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", str(workers), "-k", "gthread",
            "--threads", str(threads), "--timeout", "300", "--log-level", "warning", "service.app:create_app()"]
     proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, start_new_session=True)
@@ -275,6 +286,96 @@ def worker_pids(proc) -> list[int]:
     return [int(p) for p in out] or [proc.pid]
 
 
+def build_store(ws, tmp: Path, args, out: dict) -> str:
+    """Build the scaled store into ``ws`` and measure the rows that are part of building it."""
+    import pyoxigraph as ox
+
+    from loaders import Context, Source
+    from loaders import get as get_loader
+    from ontology.ingest import ingest
+
+    rows = out["rows"]
+    files = build_data(tmp, args.programs, args.learners)
+    # ---- build the store --------------------------------------------------------------------
+    t0 = time.perf_counter()
+    ws.load_manifest(ROOT / "data/manifest.json")
+    out["build"] = {"bundled_manifest_s": round(time.perf_counter() - t0, 2)}
+
+    def fast_load(loader, path, **options):  # setup data: loader + write, no SHACL, no report capture
+        delta = get_loader(loader).load(Source.from_path(path), Context(ids=ws.ids, store=ws.store,
+                                                                        options=options))
+        t = time.perf_counter()
+        ingest(ws.store, delta, validate=False)
+        return len(delta), time.perf_counter() - t
+
+    for name in ("syn4k", "esco"):
+        if name in files:
+            t0 = time.perf_counter()
+            n, w = fast_load("framework-csv", files[name], id=name)
+            out["build"][f"framework_{name}"] = {"triples": n, "seconds": round(time.perf_counter() - t0, 2)}
+
+    # Row: load a 3,530-row curriculum CSV with validation (the first scaled program), raw beside it.
+    prog0, cur0 = files["curricula"][0]
+    t0 = time.perf_counter()
+    res = ws.load("curriculum-csv", Source.from_path(cur0), {"framework": "hpc"})
+    load_s = time.perf_counter() - t0
+    delta = get_loader("curriculum-csv").load(Source.from_path(cur0),
+                                              Context(ids=ws.ids, store=ws.store, options={"framework": "hpc"}))
+    nq = "".join(f"{s.n3()} {p.n3()} {o.n3()} <{g}> .\n" for g, gr in delta.graphs.items() for s, p, o in gr)
+    quads = list(ox.parse(nq.encode(), format=ox.RdfFormat.N_QUADS))
+    raw = ox.Store(str(tmp / "raw-disk"))  # same kind of store as ours (on disk)
+    t0 = time.perf_counter()
+    raw.extend(quads)  # one transaction, as our writes
+    raw_extend = time.perf_counter() - t0
+    raw2 = ox.Store(str(tmp / "raw-bulk"))
+    t0 = time.perf_counter()
+    raw2.bulk_load(nq.encode(), format=ox.RdfFormat.N_QUADS)  # no transaction
+    raw_load = time.perf_counter() - t0
+    del raw, raw2, quads
+    rows["load_curriculum_3530"] = {"seconds": round(load_s, 2), "triples": res.triples,
+                                    "raw_oxigraph_disk_transaction_s": round(raw_extend, 3),
+                                    "raw_oxigraph_bulk_load_s": round(raw_load, 3), "target_s": 3.0}
+    print("load 3,530-row curriculum:", rows["load_curriculum_3530"], flush=True)
+
+    t0 = time.perf_counter()
+    for prog, p in files["curricula"][1:]:
+        fast_load("curriculum-csv", p, framework="hpc")
+    for prog, p in files["assessments"]:
+        fast_load("assessments-csv", p, framework="hpc")
+    out["build"]["other_programs_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    n, _ = fast_load("results-csv", files["results"], program="md")
+    out["build"]["results"] = {"learners": args.learners, "triples": n, "seconds": round(time.perf_counter() - t0, 2)}
+    print("build:", out["build"], flush=True)
+
+    # ---- align -----------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    ws.align("md")
+    out["build"]["align_md_cold_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    ws.align(prog0)
+    out["build"][f"align_{prog0}_first_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    ar = ws.align(prog0)
+    align_s = time.perf_counter() - t0
+    linker = ws.linker("hpc")
+    texts = [r["text"] for r in ws.store.select("program_objective_texts", program=ws.ids.program(prog0))]
+    t0 = time.perf_counter()
+    linker.rank(texts, top_k=ws.config.ALIGN_TOP_K + 3)
+    rank_s = time.perf_counter() - t0
+    enc = linker.encoder
+    sample = [f"{t} ({i})" for i, t in enumerate(texts[:256])]  # distinct: no cache hits
+    t0 = time.perf_counter()
+    enc.encode_raw(sample)
+    enc_rate = len(sample) / (time.perf_counter() - t0)
+    rows["align_3530_warm"] = {"seconds": round(align_s, 2), "objectives": ar.objectives,
+                               "suggestions": ar.suggestions, "raw_rank_s": round(rank_s, 2),
+                               "raw_encoder_sentences_per_s": round(enc_rate, 1), "target_s": 6.0}
+    print("align:", rows["align_3530_warm"], flush=True)
+
+    return prog0
+
+
 # ------------------------------------------------------------------------------------------------
 # Rows
 # ------------------------------------------------------------------------------------------------
@@ -287,136 +388,111 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=8.0, help="duration of the concurrent HTTP run")
     ap.add_argument("--out", default=str(ROOT / "bench/results/scale.json"))
     ap.add_argument("--keep", help="keep the built store in this folder (re-used when it exists)")
+    ap.add_argument("--build-only", action="store_true", help="build (or re-use) the store, measure nothing else")
     args = ap.parse_args(argv)
 
     import pyoxigraph as ox
 
-    from loaders import Context, Source
-    from loaders import get as get_loader
     from ontology.gaps import gap_report
-    from ontology.ingest import ingest
     from service.config import Config
     from service.workspace import Workspace
 
     out = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "load_average_start": os.getloadavg(),
            "cores": os.cpu_count(), "seed": SEED, "rows": {}}
     rows = out["rows"]
-    tmp = Path(tempfile.mkdtemp(prefix="gapmap-scale-"))
+    keep = Path(args.keep) if args.keep else None
+    tmp = keep or Path(tempfile.mkdtemp(prefix="gapmap-scale-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    built = tmp / "built.json"
     try:
-        files = build_data(tmp, args.programs, args.learners)
         cfg = Config()
         cfg.STORE_PATH, cfg.CACHE_DIR = str(tmp / "store"), str(tmp / "cache")
         ws = Workspace.from_config(cfg)
-
-        # ---- build the store --------------------------------------------------------------------
-        t0 = time.perf_counter()
-        ws.load_manifest(ROOT / "data/manifest.json")
-        out["build"] = {"bundled_manifest_s": round(time.perf_counter() - t0, 2)}
-
-        def fast_load(loader, path, **options):  # setup data: loader + write, no SHACL, no report capture
-            delta = get_loader(loader).load(Source.from_path(path), Context(ids=ws.ids, store=ws.store,
-                                                                            options=options))
-            t = time.perf_counter()
-            ingest(ws.store, delta, validate=False)
-            return len(delta), time.perf_counter() - t
-
-        for name in ("syn4k", "esco"):
-            if name in files:
-                t0 = time.perf_counter()
-                n, w = fast_load("framework-csv", files[name], id=name)
-                out["build"][f"framework_{name}"] = {"triples": n, "seconds": round(time.perf_counter() - t0, 2)}
-
-        # Row: load a 3,530-row curriculum CSV with validation (the first scaled program), raw beside it.
-        prog0, cur0 = files["curricula"][0]
-        t0 = time.perf_counter()
-        res = ws.load("curriculum-csv", Source.from_path(cur0), {"framework": "hpc"})
-        load_s = time.perf_counter() - t0
-        delta = get_loader("curriculum-csv").load(Source.from_path(cur0),
-                                                  Context(ids=ws.ids, store=ws.store, options={"framework": "hpc"}))
-        nq = "".join(f"{s.n3()} {p.n3()} {o.n3()} <{g}> .\n" for g, gr in delta.graphs.items() for s, p, o in gr)
-        quads = list(ox.parse(nq.encode(), format=ox.RdfFormat.N_QUADS))
-        raw = ox.Store(str(tmp / "raw-disk"))  # same kind of store as ours (on disk)
-        t0 = time.perf_counter()
-        raw.extend(quads)  # one transaction, as our writes
-        raw_extend = time.perf_counter() - t0
-        raw2 = ox.Store(str(tmp / "raw-bulk"))
-        t0 = time.perf_counter()
-        raw2.bulk_load(nq.encode(), format=ox.RdfFormat.N_QUADS)  # no transaction
-        raw_load = time.perf_counter() - t0
-        del raw, raw2, quads
-        rows["load_curriculum_3530"] = {"seconds": round(load_s, 2), "triples": res.triples,
-                                        "raw_oxigraph_disk_transaction_s": round(raw_extend, 3),
-                                        "raw_oxigraph_bulk_load_s": round(raw_load, 3), "target_s": 3.0}
-        print("load 3,530-row curriculum:", rows["load_curriculum_3530"], flush=True)
-
-        t0 = time.perf_counter()
-        for prog, p in files["curricula"][1:]:
-            fast_load("curriculum-csv", p, framework="hpc")
-        for prog, p in files["assessments"]:
-            fast_load("assessments-csv", p, framework="hpc")
-        out["build"]["other_programs_s"] = round(time.perf_counter() - t0, 2)
-        t0 = time.perf_counter()
-        n, _ = fast_load("results-csv", files["results"], program="md")
-        out["build"]["results"] = {"learners": args.learners, "triples": n, "seconds": round(time.perf_counter() - t0, 2)}
-        print("build:", out["build"], flush=True)
-
-        # ---- align -----------------------------------------------------------------------------
-        t0 = time.perf_counter()
-        ws.align("md")
-        out["build"]["align_md_cold_s"] = round(time.perf_counter() - t0, 2)
-        t0 = time.perf_counter()
-        ws.align(prog0)
-        out["build"][f"align_{prog0}_first_s"] = round(time.perf_counter() - t0, 2)
-        t0 = time.perf_counter()
-        ar = ws.align(prog0)
-        align_s = time.perf_counter() - t0
-        linker = ws.linker("hpc")
-        texts = [r["text"] for r in ws.store.select("program_objective_texts", program=ws.ids.program(prog0))]
-        t0 = time.perf_counter()
-        linker.rank(texts, top_k=ws.config.ALIGN_TOP_K + 3)
-        rank_s = time.perf_counter() - t0
-        enc = ws._encoder
-        sample = [f"{t} ({i})" for i, t in enumerate(texts[:256])]  # distinct: no cache hits
-        t0 = time.perf_counter()
-        enc.encode_raw(sample)
-        enc_rate = len(sample) / (time.perf_counter() - t0)
-        rows["align_3530_warm"] = {"seconds": round(align_s, 2), "objectives": ar.objectives,
-                                   "suggestions": ar.suggestions, "raw_rank_s": round(rank_s, 2),
-                                   "raw_encoder_sentences_per_s": round(enc_rate, 1), "target_s": 6.0}
-        print("align:", rows["align_3530_warm"], flush=True)
+        if built.exists():  # --keep: re-use the store built by an earlier run (same seed and sizes)
+            prev = json.loads(built.read_text())
+            out["build"], out["reused_store"] = prev["build"], str(tmp)
+            rows.update(prev["rows"])
+            prog0 = prev["prog0"]
+        else:
+            prog0 = build_store(ws, tmp, args, out)
+            if keep:
+                built.write_text(json.dumps({"build": out["build"], "rows": rows, "prog0": prog0}))
+        if args.build_only:
+            return
 
         # ---- gap reports in-process --------------------------------------------------------------
         out["triples"] = len(ws.store)
         out["objectives"] = 353 + 3530 * args.programs
         store = ws.store
+        from ontology.gaps import cached_gap_report, index_cache, report_cache
+        from ontology.store import load_query, values_block
+        from ontology.vocab import ACCEPTED
+
+        def fresh(prog):  # the first report after a write: the program index is read from the store
+            report_cache(store).clear()
+            index_cache(store).clear()
+            return gap_report(store, ws.ids, prog, "hpc")
+        # computed = built from the program index (the rows read once per store generation), no report cache
         md = timed(lambda: gap_report(store, ws.ids, "md", "hpc"), n=15)
         big = timed(lambda: gap_report(store, ws.ids, prog0, "hpc"), n=7)
-        q = "program_teaching"
-        from ontology.store import load_query
-        text = load_query(q)
-        raw_md = timed(lambda: list(store.ox.query(text, use_default_graph_as_union=True, substitutions={
-            ox.Variable("program"): ox.NamedNode(str(ws.ids.program("md")))})), n=15)
-        raw_big = timed(lambda: list(store.ox.query(text, use_default_graph_as_union=True, substitutions={
-            ox.Variable("program"): ox.NamedNode(str(ws.ids.program(prog0)))})), n=7)
-        from ontology.gaps import cached_gap_report
+        md_f = timed(lambda: fresh("md"), n=5)
+        big_f = timed(lambda: fresh(prog0), n=3)
+        md_nx = timed(lambda: gap_report(store, ws.ids, "md", "hpc", use_index=False), n=5)
+        big_nx = timed(lambda: gap_report(store, ws.ids, prog0, "hpc", use_index=False), n=3)
+        text = load_query("program_teaching")
+
+        def raw(prog, values):  # the teaching query alone, as sent (VALUES block) or with substitutions
+            subs = {ox.Variable("program"): ox.NamedNode(str(ws.ids.program(prog))),
+                    ox.Variable("status"): ox.NamedNode(str(ACCEPTED))}
+            if values:
+                return list(store.ox.query(values_block(text, subs), use_default_graph_as_union=True))
+            return list(store.ox.query(text, use_default_graph_as_union=True, substitutions=subs))
+        raw_md, raw_big = timed(lambda: raw("md", False), n=7), timed(lambda: raw(prog0, False), n=3)
+        rawv_md, rawv_big = timed(lambda: raw("md", True), n=7), timed(lambda: raw(prog0, True), n=3)
         md_c = timed(lambda: cached_gap_report(store, ws.ids, "md", "hpc"), n=50)
         big_c = timed(lambda: cached_gap_report(store, ws.ids, prog0, "hpc"), n=50)
         rows["gap_report_in_process"] = {
-            "md_353_ms": ms(md), f"{prog0}_3530_ms": ms(big), "md_353_cached_ms": ms(md_c),
-            f"{prog0}_3530_cached_ms": ms(big_c), "raw_oxigraph_program_teaching_md_ms": ms(raw_md),
-            f"raw_oxigraph_program_teaching_{prog0}_ms": ms(raw_big), "target_3530_ms": 50}
+            "md_353_ms": ms(md), f"{prog0}_3530_ms": ms(big),
+            "md_353_first_after_write_ms": ms(md_f), f"{prog0}_3530_first_after_write_ms": ms(big_f),
+            "md_353_without_index_ms": ms(md_nx), f"{prog0}_3530_without_index_ms": ms(big_nx),
+            "md_353_cached_ms": ms(md_c), f"{prog0}_3530_cached_ms": ms(big_c),
+            "raw_oxigraph_program_teaching_md_ms": ms(raw_md),
+            f"raw_oxigraph_program_teaching_{prog0}_ms": ms(raw_big),
+            "raw_oxigraph_program_teaching_values_md_ms": ms(rawv_md),
+            f"raw_oxigraph_program_teaching_values_{prog0}_ms": ms(rawv_big),
+            "note": "computed = report built from the per-program index (rows read once per store generation); "
+                    "first_after_write = index read from the store then report; without_index = every row "
+                    "from the store (the old computation); cached = the whole report from the report cache",
+            "target_3530_ms": 50}
         print("gap report in-process:", rows["gap_report_in_process"], flush=True)
+        fq = load_query("frameworks")
+        fl_raw = timed(lambda: list(store.ox.query(fq, use_default_graph_as_union=True)), n=7)
+        rows["framework_listing_in_process"] = {"seconds": round(fl_raw, 4),
+                                                "frameworks": len(store.select("frameworks")),
+                                                "competencies": sum(int(r["competencies"] or 0)
+                                                                    for r in store.select("frameworks"))}
+        print("framework listing in-process:", rows["framework_listing_in_process"], flush=True)
         out["bench_process_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         # the store belongs to one process: close it before the server opens it
         ws.store.close()
-        store = linker = enc = None  # drop the references (lambdas above closed over store)
+        store = None  # drop the references (lambdas above closed over store)
         ws = None
         import gc
         gc.collect()
 
         # ---- HTTP --------------------------------------------------------------------------------
         if not args.no_http:
-            proc = start_server(tmp / "store", tmp / "cache", args.port)
+            # an admin token for the one write (the align that loads the model); reads stay public.  The
+            # server gets an empty embedding cache so that align really loads and runs the model.
+            from service.users import UserDB
+            db = UserDB(tmp / "users.sqlite")
+            if not db.has_institution("default"):
+                db.add_institution("default")
+            token = db.add_user(f"bench-{os.getpid()}", "admin").token
+            db.close()
+            server_cache = Path(tempfile.mkdtemp(prefix="gapmap-scale-cache-"))
+            proc = start_server(tmp / "store", server_cache, args.port,
+                                env={"GAPMAP_USERS_DB": str(tmp / "users.sqlite"), "GAPMAP_PUBLIC_READ": "1"})
             try:
                 path = "/api/programs/md/gaps"
                 first = http_latencies(args.port, path, 1)  # computed (cache empty in the new process)
@@ -430,23 +506,51 @@ def main(argv=None):
                 print("HTTP 8 clients:", rows["gap_report_http_8_clients"], flush=True)
                 big_http = http_latencies(args.port, f"/api/programs/{prog0}/gaps", 10)
                 rows["gap_report_http_3530"] = {"p50_ms": ms(pct(big_http, 50))}
-                rows["service_rss"] = {"rss_mib": max(rss_mib(p) or 0 for p in worker_pids(proc)),
-                                       "triples": out["triples"], "model_loaded": False, "target_mib": 1024}
-                # framework listing last: before its fix it is quadratic and may run for minutes
-                t0 = time.perf_counter()
-                try:
-                    conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
-                    st, body = _get(conn, "/api/frameworks")
-                    fl = {"seconds": round(time.perf_counter() - t0, 3), "status": st,
-                          "frameworks": len(json.loads(body).get("frameworks", [])) if st == 200 else None}
-                except OSError as e:
-                    fl = {"seconds": None, "error": f"no answer within 120 s ({e})"}
-                rows["framework_listing"] = dict(fl, target_s=0.1)
+                rss_before = max(rss_mib(p) or 0 for p in worker_pids(proc))
+                fl = []
+                for _ in range(5):
+                    t0 = time.perf_counter()
+                    try:
+                        conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
+                        st, body = _get(conn, "/api/frameworks")
+                        conn.close()
+                        fl.append((time.perf_counter() - t0, st, body))
+                    except OSError as e:
+                        fl.append((None, None, str(e).encode()))
+                        break
+                if all(x[0] is not None for x in fl):
+                    st, body = fl[-1][1], fl[-1][2]
+                    rows["framework_listing"] = {
+                        "seconds": round(statistics.median(x[0] for x in fl), 3), "first_s": round(fl[0][0], 3),
+                        "status": st, "frameworks": len(json.loads(body).get("frameworks", [])) if st == 200 else None,
+                        "raw_oxigraph_s": rows.get("framework_listing_in_process", {}).get("seconds"), "target_s": 0.1}
+                else:
+                    rows["framework_listing"] = {"seconds": None, "error": f"no answer within 120 s ({fl[-1][2]!r})",
+                                                 "target_s": 0.1}
                 print("framework listing:", rows["framework_listing"], flush=True)
+                # service RSS with the model loaded: one align of the bundled program (encodes its objectives
+                # and the framework with the model, writes its suggestions)
+                conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=600)
+                t0 = time.perf_counter()
+                conn.request("POST", "/api/programs/md/align", body=b"{}",
+                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                resp = conn.getresponse()
+                ab = json.loads(resp.read() or b"{}")
+                conn.close()
+                align_s = time.perf_counter() - t0
+                pids = worker_pids(proc)
+                rows["service_rss"] = {
+                    "rss_mib": max(rss_mib(p) or 0 for p in pids), "peak_rss_mib": max(hwm_mib(p) or 0 for p in pids),
+                    "rss_before_model_mib": rss_before, "triples": out["triples"],
+                    "model_loaded": resp.status == 200, "align_status": resp.status,
+                    "align_md_seconds": round(align_s, 2), "model": ab.get("model_version"), "target_mib": 1024}
+                print("service RSS:", rows["service_rss"], flush=True)
             finally:
                 stop_server(proc)
+                shutil.rmtree(server_cache, ignore_errors=True)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
     out["load_average_end"] = os.getloadavg()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
@@ -469,11 +573,13 @@ def markdown(out: dict) -> str:
     g = r.get("gap_report_in_process", {})
     if g:
         big = next(k for k in g if k.endswith("_3530_ms"))
-        rawbig = next(k for k in g if k.startswith("raw_oxigraph_program_teaching_s"))
+        p = big[:-len("_3530_ms")]
         add("gap report, 3,530-objective program, in-process",
-            f"{g[big]} ms computed, {g.get(big.replace('_ms', '_cached_ms'))} ms cached "
-            f"(353-objective: {g['md_353_ms']} ms computed)",
-            f"Oxigraph teaching query {g[rawbig]} ms", "≤ 50 ms")
+            f"{g[big]} ms computed from the program index; first after a write (index read) "
+            f"{g.get(p + '_3530_first_after_write_ms')} ms; old computation {g.get(p + '_3530_without_index_ms')} ms; "
+            f"cached {g.get(p + '_3530_cached_ms')} ms (353-objective: {g['md_353_ms']} ms computed)",
+            f"Oxigraph teaching query {g.get('raw_oxigraph_program_teaching_values_' + p + '_ms')} ms as sent "
+            f"(VALUES), {g.get('raw_oxigraph_program_teaching_' + p + '_ms')} ms substituted", "≤ 50 ms")
     a = r.get("align_3530_warm")
     if a:
         add("align 3,530 objectives, warm", f"{a['seconds']} s", f"ranking {a['raw_rank_s']} s; encoder "
@@ -485,12 +591,14 @@ def markdown(out: dict) -> str:
             f"bulk load {x['raw_oxigraph_bulk_load_s']} s", "≤ 3 s")
     x = r.get("framework_listing")
     if x:
-        add(f"framework listing ({x.get('frameworks')} frameworks, ~17.5k competencies)",
-            f"{x['seconds']} s" if x.get("seconds") is not None else x.get("error"), "", "≤ 0.1 s")
+        add(f"framework listing ({x.get('frameworks')} frameworks, ~17.5k competencies), HTTP",
+            f"{x['seconds']} s" if x.get("seconds") is not None else x.get("error"),
+            f"Oxigraph query {x.get('raw_oxigraph_s')} s", "≤ 0.1 s")
     x = r.get("service_rss")
     if x:
-        add(f"service RSS, {x['triples']:,}-triple store", f"{x['rss_mib']} MiB (gunicorn worker, no model); "
-            f"{out.get('bench_process_peak_rss_mib')} MiB peak with the model loaded (bench process)", "", "≤ 1 GiB")
+        add(f"service RSS, {x['triples']:,}-triple store", f"{x['rss_mib']} MiB (peak {x.get('peak_rss_mib')} MiB) "
+            f"with the model loaded by one align ({'ok' if x.get('model_loaded') else 'NOT loaded'})",
+            f"{x.get('rss_before_model_mib')} MiB before the model", "≤ 1 GiB")
     return "\n".join(lines)
 
 

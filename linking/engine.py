@@ -244,6 +244,10 @@ def phrase_bounded(text: str, start: int, end: int) -> bool:
 
 
 
+#: items (competency names) per block of the similarity matmul in ``Linker._dense_fast``
+ITEM_BLOCK = 8192
+
+
 class Linker:
     """Ranks competencies for texts.  Build once per competency list; ``rank`` is thread-safe."""
 
@@ -377,13 +381,23 @@ class Linker:
         """
         pen = self._unit_penalty(kind) if self.config.segment else np.zeros(len(kind), np.float32)
         u_aug = np.hstack([uvecs, np.ones((len(uvecs), 1), np.float32), -pen[:, None]])
-        sims = u_aug @ self._items_b2.T
-        ends = np.append(qs[1:], len(sims))
-        best_items = np.empty((len(qs), sims.shape[1]), np.float32)
-        for j, (a, b) in enumerate(zip(qs, ends)):  # contiguous row blocks: faster than reduceat(axis=0)
-            np.max(sims[a:b], axis=0, out=best_items[j])
+        n_items = self._items_b2.shape[0]
+        ends = np.append(qs[1:], len(u_aug))
+        best_items = np.empty((len(qs), n_items), np.float32)
+        whole_items = np.empty((len(qs), n_items), np.float32)
+        # Items in column blocks: each block's similarities (units x ITEM_BLOCK) stay in cache while the
+        # per-query maxima are taken, instead of writing and re-reading a units x 97k matrix (~350 MB per
+        # chunk on ESCO); each similarity is the same dot product, so the scores are the same
+        # (to a float32 ulp where BLAS blocks a narrow product differently; ranks unchanged,
+        # tests/linking/test_link_speed.py).  Measured in docs/scale.md.
+        for c0 in range(0, n_items, ITEM_BLOCK):
+            c1 = min(n_items, c0 + ITEM_BLOCK)
+            sims = u_aug @ self._items_b2[c0:c1].T
+            for j, (a, b) in enumerate(zip(qs, ends)):  # contiguous row blocks: faster than reduceat(axis=0)
+                np.max(sims[a:b], axis=0, out=best_items[j, c0:c1])
+            whole_items[:, c0:c1] = sims[qs]
         best = np.maximum.reduceat(best_items, self._starts, axis=1)
-        whole = np.maximum.reduceat(sims[qs], self._starts, axis=1)
+        whole = np.maximum.reduceat(whole_items, self._starts, axis=1)
         return best, whole
 
     def score_matrix(self, texts: Sequence[str]):

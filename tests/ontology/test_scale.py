@@ -101,3 +101,35 @@ def test_values_binding_keeps_user_input_out_of_the_query_text(mini):
     # a hostile value is a literal that matches nothing, not SPARQL
     assert store.select("framework_competencies", fw=Literal('mini" } ; DROP ALL ; #')) == []
     assert store.select("program_courses", pid=Literal("mini"))
+
+
+def test_program_index_read_while_a_write_lands_is_never_served_after_it(mini, monkeypatch):
+    """A write that lands while the index's rows are being read (after the generation was read) files those
+    rows under the old generation: the next report reads them again and sees the write."""
+    from ontology.gaps import index_cache, program_index
+
+    store, ids = mini
+    comp = next(e.competency for e in gap_report(store, ids, "mini", "mini").entries if e.status == "not_taught")
+    a, g = URIRef("https://example.edu/gapmap/alignment/test-race"), ids.graph("alignments", "mini")
+    quads = [(a, RDF.type, GM.Alignment, g), (a, GM.alignedObjective, ids.objective("O1"), g),
+             (a, GM.alignedCompetency, URIRef(comp), g), (a, GM.status, ACCEPTED, g),
+             (a, GM.method, GM.ManualMethod, g)]
+    real = type(store).select
+    landed = []
+
+    def select_then_write(self, name, **kw):  # the concurrent write lands just after this read
+        rows = real(self, name, **kw)
+        if name == "program_teaching" and not landed:
+            landed.append(True)
+            self.apply([], quads)
+        return rows
+    index_cache(store).clear()  # the report above filled it
+    monkeypatch.setattr(type(store), "select", select_then_write)
+    stale = program_index(store, ids, "mini", generation=None)
+    monkeypatch.setattr(type(store), "select", real)
+    assert landed and not any(r["comp"] == str(comp) for r in stale.teaching)  # read before the write
+    fresh = program_index(store, ids, "mini")
+    assert fresh is not stale and any(r["comp"] == str(comp) for r in fresh.teaching)
+    assert {e.competency: e.status for e in gap_report(store, ids, "mini", "mini").entries}[comp] != "not_taught"
+    assert gap_report(store, ids, "mini", "mini").to_dict() == gap_report(store, ids, "mini", "mini",
+                                                                          use_index=False).to_dict()

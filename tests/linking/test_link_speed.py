@@ -1,0 +1,64 @@
+"""The similarity step of ranking runs over competency names in column blocks (speed, docs/scale.md):
+the ranks and evidence must be those of one block over every name, the scores equal to a float32 ulp."""
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from linking import engine
+from linking.engine import CompetencyText, Linker
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def _bundled():
+    with open(DATA / "framework" / "hpc.csv", newline="", encoding="utf-8") as f:
+        comps = [CompetencyText(r["id"], r["label"], tuple(a.strip() for a in r["alt_labels"].split("|") if a.strip()),
+                                r["description"]) for r in csv.DictReader(f)]
+    with open(DATA / "curriculum" / "md.csv", newline="", encoding="utf-8") as f:
+        texts = [r["objective_text"] for r in csv.DictReader(f)][:200]
+    return comps, texts
+
+
+class TextVectors:
+    """A deterministic encoder (a unit vector per text, seeded by the text): the property tested here is the
+    arithmetic of blocking, whatever the vectors; the real model is exercised in test_engine.py."""
+
+    dim, model_id, encoded_count = 384, "text-vectors", 0
+
+    def encode_raw(self, texts, **kw):
+        out = np.empty((len(texts), self.dim), np.float32)
+        for i, t in enumerate(texts):
+            v = np.random.default_rng(int.from_bytes(hashlib.sha1(t.encode()).digest()[:8], "little"))
+            out[i] = v.standard_normal(self.dim)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    encode = encode_raw
+
+
+def test_blocked_similarities_give_the_same_ranks_scores_and_evidence(monkeypatch):
+    comps, texts = _bundled()
+    linker = Linker(comps, encoder=TextVectors())
+    n_items = linker._items_b2.shape[0]
+    assert n_items > 100 and len(texts) > 2 * 64  # several chunks of queries, several blocks of items
+
+    def run():
+        units, _spans, owner, uvecs, kind = linker.score_matrix(texts)
+        qs = np.searchsorted(owner, np.arange(len(texts)))
+        return linker._dense_fast(uvecs, kind, qs), linker.rank(texts, top_k=10)
+
+    monkeypatch.setattr(engine, "ITEM_BLOCK", 10 ** 9)  # one block: every name at once
+    (best1, whole1), ranked1 = run()
+    monkeypatch.setattr(engine, "ITEM_BLOCK", 37)  # blocks that split competencies' names, a short last one
+    assert n_items % 37
+    (best2, whole2), ranked2 = run()
+    assert np.allclose(best1, best2, rtol=0, atol=1e-6) and np.allclose(whole1, whole2, rtol=0, atol=1e-6)
+    # BLAS may block a narrower product differently: a score can move by a float32 ulp (~3e-8), never more
+    # than 1e-6 (the output rounds scores to 6 decimals); the ranking and the evidence stay the same
+    assert [[(m.uri, m.evidence.to_dict()) for m in r] for r in ranked1] == \
+        [[(m.uri, m.evidence.to_dict()) for m in r] for r in ranked2]
+    assert max(abs(a.score - b.score) for r1, r2 in zip(ranked1, ranked2) for a, b in zip(r1, r2)) < 1e-6
+    assert all(len(r) == 10 for r in ranked2)
