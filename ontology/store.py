@@ -425,8 +425,13 @@ class RemoteStore(Store):
     a URL ending in ``/sparql`` uses it for query and update and ``…/sparql-graph-crud`` (Virtuoso).
     """
 
+    #: graphs a Virtuoso server keeps for itself (its RDF views, LDP and URIQA descriptions): never ours,
+    #: never listed, counted, dropped or served (see docs/deploy.md, "Virtuoso")
+    VIRTUOSO_SYSTEM_GRAPHS = ("http://www.openlinksw.com/", "http://www.w3.org/ns/ldp#", "http://localuriqaserver/",
+                              "http://www.w3.org/2002/07/owl#", "virtrdf:")
+
     def __init__(self, url: str, *, update_url: str | None = None, gsp_url: str | None = None,
-                 timeout: float = 60.0):
+                 timeout: float = 60.0, dialect: str | None = None):
         url = url.rstrip("/")
         if url.endswith("/sparql"):
             self.query_url, self.update_url = url, update_url or url
@@ -438,31 +443,60 @@ class RemoteStore(Store):
             self.query_url, self.update_url, self.gsp_url = url + "/query", update_url or url + "/update", \
                 gsp_url or url + "/store"
         self.url, self.timeout = url, timeout
+        #: "virtuoso" (a URL ending in /sparql) or "standard" (Oxigraph server, Fuseki, …): see the quirks below
+        self.dialect = dialect or ("virtuoso" if url.endswith("/sparql") else "standard")
+        self.ignore_graphs = self.VIRTUOSO_SYSTEM_GRAPHS if self.dialect == "virtuoso" else ()
         self._write_lock = threading.RLock()  # re-entrant: writers hold locked() around their reads and writes
 
+    #: a generation token only ever compared for equality; the store's URL scopes shared caches (Redis)
+    @property
+    def cache_scope(self) -> str:
+        return "remote:" + self.url
+
+    def _ours(self, g: str) -> bool:
+        return not g.startswith(self.ignore_graphs) if self.ignore_graphs else True
+
     # HTTP -------------------------------------------------------------------------------------
-    def _post(self, url: str, data: bytes, content_type: str, accept: str | None = None) -> bytes:
+    def _request(self, url: str, data: bytes | None, content_type: str | None, accept: str | None = None,
+                 method: str = "POST", not_found_ok: bool = False, timeout: float | None = None) -> bytes:
         import urllib.error
         import urllib.request
-        headers = {"Content-Type": content_type}
+        headers = {}
+        if content_type:
+            headers["Content-Type"] = content_type
         if accept:
             headers["Accept"] = accept
-        req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+        req = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout or self.timeout) as r:
                 return r.read()
         except urllib.error.HTTPError as e:
+            if e.code == 404 and not_found_ok:
+                return b""
             body = e.read()[:500].decode("utf-8", "replace")
             if e.code >= 500:
                 raise StoreUnavailable(f"the store at {self.url} answered {e.code}: {body}") from None
             raise QueryError(f"the store at {self.url} refused the request ({e.code}): {body}") from None
+        except TimeoutError:
+            raise StoreUnavailable(f"the store at {self.url} did not answer within {timeout or self.timeout:g} s") \
+                from None
         except (urllib.error.URLError, OSError) as e:
             raise StoreUnavailable(f"the store at {self.url} is unreachable: {e}") from None
 
+    def _post(self, url: str, data: bytes, content_type: str, accept: str | None = None) -> bytes:
+        return self._request(url, data, content_type, accept)
+
+    def query_raw(self, sparql: str, accept: str, params: Iterable[tuple[str, str]] = (),
+                  timeout: float | None = None) -> bytes:
+        """POST one query as a form (``query=…`` plus protocol parameters such as ``default-graph-uri``):
+        every server takes the form encoding (Virtuoso 7.2 never answers a direct
+        ``application/sparql-query`` POST)."""
+        from urllib.parse import urlencode
+        body = urlencode([("query", sparql), *params]).encode("ascii")
+        return self._request(self.query_url, body, "application/x-www-form-urlencoded", accept, timeout=timeout)
+
     def _select_json(self, sparql: str) -> dict:
-        raw = self._post(self.query_url, sparql.encode("utf-8"), "application/sparql-query",
-                         "application/sparql-results+json")
-        return json.loads(raw)
+        return json.loads(self.query_raw(sparql, "application/sparql-results+json"))
 
     def _update(self, ops: list[str]) -> None:
         gen = uuid.uuid4().hex
@@ -471,6 +505,14 @@ class RemoteStore(Store):
             f"INSERT DATA {{ GRAPH <{_META}> {{ <{_GEN_S}> <{_GEN_P}> \"{gen}\" }} }}"]
         with self._write_lock:
             self._post(self.update_url, " ;\n".join(ops).encode("utf-8"), "application/sparql-update")
+
+    def drop_all(self) -> None:
+        """Drop every graph of ours (data and ``urn:gapmap:`` state), never the server's own (tests, resets)."""
+        data = self._select_json("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        names = [b["g"]["value"] for b in data["results"]["bindings"] if b["g"]["type"] == "uri"]
+        ops = [f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in names if self._ours(g)]
+        if ops:
+            self._update(ops)
 
     # Store contract ---------------------------------------------------------------------------
     @property
@@ -485,14 +527,13 @@ class RemoteStore(Store):
         text = _with_prefixes(values_block(sparql, subs) if subs else sparql)
         kind = _query_kind(text)
         if kind in ("CONSTRUCT", "DESCRIBE"):
-            raw = self._post(self.query_url, text.encode("utf-8"), "application/sparql-query", "application/n-triples")
+            raw = self.query_raw(text, "application/n-triples")
             g = Graph()
             g.parse(data=raw.decode("utf-8"), format="nt")
             res = _Result("CONSTRUCT")
             res.graph = g
             return res
-        raw = self._post(self.query_url, text.encode("utf-8"), "application/sparql-query",
-                         "application/sparql-results+json")
+        raw = self.query_raw(text, "application/sparql-results+json")
         return _Result.parse(io.BytesIO(raw), format="json")
 
     def select(self, name, **bindings):
@@ -514,7 +555,7 @@ class RemoteStore(Store):
             ops.append(f"DROP SILENT GRAPH {gname}")
             quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), gname) for s, p, o in g]
             if quads:
-                ops.append("INSERT DATA { " + _quad_block(quads) + " }")
+                ops.append(_insert(quads))
         if ops:
             self._update(ops)
 
@@ -525,25 +566,30 @@ class RemoteStore(Store):
         if delete:
             ops.append("DELETE DATA { " + _quad_block(delete) + " }")
         if insert:
-            ops.append("INSERT DATA { " + _quad_block(insert) + " }")
+            ops.append(_insert(insert))
         if ops:
             self._update(ops)
 
     def graph_names(self):
         data = self._select_json("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
         return sorted(b["g"]["value"] for b in data["results"]["bindings"]
-                      if b["g"]["type"] == "uri" and not b["g"]["value"].startswith(("urn:gapmap:", _STAGING)))
+                      if b["g"]["type"] == "uri" and not b["g"]["value"].startswith(("urn:gapmap:", _STAGING))
+                      and self._ours(b["g"]["value"]))
 
     def graph(self, name, subjects=None):
         gname = ox.NamedNode(str(name))
-        text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {gname} {{ ?s ?p ?o }} }}"
-        if subjects is not None:
+        if subjects is None:
+            # Graph Store Protocol: GET ?graph=<iri> (404: no such graph, i.e. empty)
+            from urllib.parse import urlencode
+            raw = self._request(self.gsp_url + "?" + urlencode({"graph": gname.value}), None, None,
+                                "application/n-triples", method="GET", not_found_ok=True)
+        else:
             subjects = [to_ox(s) for s in subjects]
             if not subjects:
                 return Graph()
             text = (f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {' '.join(str(s) for s in subjects)} }} "
                     f"GRAPH {gname} {{ ?s ?p ?o }} }}")
-        raw = self._post(self.query_url, text.encode("utf-8"), "application/sparql-query", "application/n-triples")
+            raw = self.query_raw(text, "application/n-triples")
         g = Graph()
         for t in ox.parse(raw, format=ox.RdfFormat.N_TRIPLES):
             g.add((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object)))
@@ -574,8 +620,17 @@ class RemoteStore(Store):
         return b[0]["v"]["value"] if b else None
 
     def __len__(self):
-        d = self._select_json("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER(!STRSTARTS(STR(?g), 'urn:gapmap:')) }")
-        return int(d["results"]["bindings"][0]["n"]["value"])
+        d = self._select_json("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+                              "FILTER(!STRSTARTS(STR(?g), 'urn:gapmap:')) } GROUP BY ?g")
+        return sum(int(b["n"]["value"]) for b in d["results"]["bindings"] if self._ours(b["g"]["value"]))
+
+
+def _insert(quads: list) -> str:
+    """``INSERT DATA`` for these quads; with blank nodes ``INSERT { … } WHERE {}`` (the same fresh nodes,
+    in standard SPARQL: Virtuoso refuses blank nodes in INSERT DATA, "not allowed in a constant clause")."""
+    if any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object)):
+        return "INSERT { " + _quad_block(quads) + " } WHERE {}"
+    return "INSERT DATA { " + _quad_block(quads) + " }"
 
 
 def _with_prefixes(text: str) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.remote import oxigraph_server  # noqa: F401  (fixture: an Oxigraph server for the remote store)
+from tests.remote import oxigraph_server, redis_server, virtuoso_server  # noqa: F401  (fixtures: SPARQL servers, Redis)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -16,17 +16,17 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
-@pytest.fixture(params=["memory", "disk", "remote"])
+@pytest.fixture(params=["memory", "disk", "remote", "virtuoso"])
 def store(request, tmp_path):
     if request.param == "memory":
         yield EmbeddedStore(None)
     elif request.param == "disk":
         yield EmbeddedStore(tmp_path / "store")
     else:
-        url = request.getfixturevalue("oxigraph_server")
+        url = request.getfixturevalue("oxigraph_server" if request.param == "remote" else "virtuoso_server")
         s = open_store(url)
         assert isinstance(s, RemoteStore)
-        s._update(["DROP SILENT ALL"])  # each test starts empty
+        s.drop_all()  # each test starts empty (Virtuoso's own graphs stay)
         yield s
 
 
@@ -103,19 +103,38 @@ def test_free_query_and_errors(store):
         store.query("SELECT ?x WHERE { this is not sparql }")
 
 
-def test_remote_generation_is_shared_between_processes(oxigraph_server):
-    a, b = RemoteStore(oxigraph_server), RemoteStore(oxigraph_server)
+SERVERS = ["oxigraph_server", "virtuoso_server"]
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_remote_generation_is_shared_between_processes(server, request):
+    url = request.getfixturevalue(server)
+    a, b = RemoteStore(url), RemoteStore(url)
     before = b.generation
     a.replace_graphs({G1: _framework(1)})
     assert b.generation != before and b.generation == a.generation
     assert [r["notation"] for r in b.select("framework_competencies", fw=Literal("t"))] == ["C0"]
 
 
-def test_remote_failed_update_writes_nothing(oxigraph_server):
-    s = RemoteStore(oxigraph_server)
+@pytest.mark.parametrize("server", SERVERS)
+def test_remote_failed_update_writes_nothing(server, request):
+    s = RemoteStore(request.getfixturevalue(server))
     s.replace_graphs({G1: _framework(2)})
     n, gen = len(s), s.generation
     with pytest.raises(QueryError):
         s._update(["INSERT DATA { GRAPH <https://ex.org/g> { <https://ex.org/a> <https://ex.org/p> 1 } }",
                    "THIS IS NOT AN UPDATE"])
     assert len(s) == n and s.generation == gen
+
+
+def test_virtuoso_system_graphs_are_not_ours(virtuoso_server):
+    """Virtuoso keeps graphs of its own (RDF views, LDP): never listed, counted or dropped."""
+    s = RemoteStore(virtuoso_server)
+    assert s.dialect == "virtuoso"
+    s.drop_all()
+    assert s.graph_names() == [] and len(s) == 0
+    n = int(s._select_json("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://www.openlinksw.com/schemas/virtrdf#> "
+                           "{ ?s ?p ?o } }")["results"]["bindings"][0]["n"]["value"])
+    assert n > 0  # still there: Virtuoso's SPARQL needs it
+    s.replace_graphs({G1: _framework(2)})
+    assert s.graph_names() == [str(G1)] and len(s) == 2 + 4 * 2
