@@ -364,14 +364,17 @@ def _after(resp):
 
 
 class _Limits:
-    """flask-limiter (memory storage) for routes, plus counters of authentication failures."""
+    """flask-limiter for routes, plus counters of authentication failures; in process memory, or in Redis
+    (``GAPMAP_RATELIMIT_STORAGE`` / ``GAPMAP_REDIS``) so the limits hold across replicas."""
 
     def __init__(self, app):
         from flask_limiter import Limiter
         from limits import parse
         self._parse = parse
         self.app = app
-        self.limiter = Limiter(key_func=_rate_key, app=app, storage_uri="memory://", headers_enabled=True,
+        from .shared import ratelimit_storage
+        self.limiter = Limiter(key_func=_rate_key, app=app, storage_uri=ratelimit_storage(app.config),
+                               key_prefix="gapmap", headers_enabled=True,
                                default_limits=[], enabled=app.config.get("RATELIMIT_ENABLED", True))
 
     def fail(self, kind: str, key: str) -> bool:

@@ -61,6 +61,11 @@ class Config:
     QUERY_DEADLINE: float = field(default_factory=lambda: _env("GAPMAP_QUERY_DEADLINE", 30.0, float))
     #: worker processes evaluating those queries (separate from SPARQL's, so SPARQL never starves pages)
     QUERY_WORKERS: int = field(default_factory=lambda: _env("GAPMAP_QUERY_WORKERS", 4, int))
+    # --- scale-out (docs/deploy.md): state several replicas share ---
+    #: redis://host:6379/0 shares jobs, rate limits and rendered reports between replicas (empty: in-process)
+    REDIS_URL: str = field(default_factory=lambda: _env("GAPMAP_REDIS", ""))
+    #: flask-limiter storage URI (default: GAPMAP_REDIS when set, else memory://, i.e. per process)
+    RATELIMIT_STORAGE: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_STORAGE", ""))
     TESTING: bool = False
 
     def as_flask(self) -> dict:

@@ -64,9 +64,16 @@ class Workspace:
             with self._lock:
                 if self._jobs is None:
                     from .jobs import Jobs, StoreJobStates
-                    # several processes over a shared (remote) store share job state through it
-                    shared = hasattr(self.store, "put_state")
-                    self._jobs = Jobs(StoreJobStates(self.store) if shared else None)
+                    from .shared import RedisJobStates, redis_client, redis_url
+                    # several processes share job state: through Redis (GAPMAP_REDIS), else a remote store
+                    url = redis_url(self.config)
+                    if url:
+                        states = RedisJobStates(redis_client(url), scope=self.ids.base)
+                    elif hasattr(self.store, "put_state"):
+                        states = StoreJobStates(self.store)
+                    else:
+                        states = None
+                    self._jobs = Jobs(states)
         return self._jobs
 
     @classmethod
