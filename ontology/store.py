@@ -410,6 +410,14 @@ class StoreUnavailable(QueryError):
     title = "Store unavailable"
 
 
+class StoreTimeout(StoreUnavailable):
+    """The SPARQL server did not answer in time."""
+
+
+class StoreAnswerTooLarge(QueryError):
+    """The server's answer is larger than the caller allowed (``max_bytes``)."""
+
+
 class RemoteStore(Store):
     """A store on a SPARQL server (Oxigraph server, Virtuoso, Fuseki, …), over SPARQL 1.1 Query,
     Update and the Graph Store Protocol; several service processes can share it.
@@ -458,7 +466,8 @@ class RemoteStore(Store):
 
     # HTTP -------------------------------------------------------------------------------------
     def _request(self, url: str, data: bytes | None, content_type: str | None, accept: str | None = None,
-                 method: str = "POST", not_found_ok: bool = False, timeout: float | None = None) -> bytes:
+                 method: str = "POST", not_found_ok: bool = False, timeout: float | None = None,
+                 max_bytes: int | None = None) -> bytes:
         import urllib.error
         import urllib.request
         headers = {}
@@ -469,7 +478,12 @@ class RemoteStore(Store):
         req = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
             with urllib.request.urlopen(req, timeout=timeout or self.timeout) as r:
-                return r.read()
+                if max_bytes is None:
+                    return r.read()
+                raw = r.read(max_bytes + 1)
+                if len(raw) > max_bytes:
+                    raise StoreAnswerTooLarge(f"the answer is larger than {max_bytes} bytes")
+                return raw
         except urllib.error.HTTPError as e:
             if e.code == 404 and not_found_ok:
                 return b""
@@ -478,22 +492,26 @@ class RemoteStore(Store):
                 raise StoreUnavailable(f"the store at {self.url} answered {e.code}: {body}") from None
             raise QueryError(f"the store at {self.url} refused the request ({e.code}): {body}") from None
         except TimeoutError:
-            raise StoreUnavailable(f"the store at {self.url} did not answer within {timeout or self.timeout:g} s") \
+            raise StoreTimeout(f"the store at {self.url} did not answer within {timeout or self.timeout:g} s") \
                 from None
         except (urllib.error.URLError, OSError) as e:
+            if isinstance(getattr(e, "reason", None), TimeoutError):
+                raise StoreTimeout(f"the store at {self.url} did not answer within {timeout or self.timeout:g} s") \
+                    from None
             raise StoreUnavailable(f"the store at {self.url} is unreachable: {e}") from None
 
     def _post(self, url: str, data: bytes, content_type: str, accept: str | None = None) -> bytes:
         return self._request(url, data, content_type, accept)
 
     def query_raw(self, sparql: str, accept: str, params: Iterable[tuple[str, str]] = (),
-                  timeout: float | None = None) -> bytes:
+                  timeout: float | None = None, max_bytes: int | None = None) -> bytes:
         """POST one query as a form (``query=…`` plus protocol parameters such as ``default-graph-uri``):
         every server takes the form encoding (Virtuoso 7.2 never answers a direct
         ``application/sparql-query`` POST)."""
         from urllib.parse import urlencode
         body = urlencode([("query", sparql), *params]).encode("ascii")
-        return self._request(self.query_url, body, "application/x-www-form-urlencoded", accept, timeout=timeout)
+        return self._request(self.query_url, body, "application/x-www-form-urlencoded", accept, timeout=timeout,
+                             max_bytes=max_bytes)
 
     def _select_json(self, sparql: str) -> dict:
         return json.loads(self.query_raw(sparql, "application/sparql-results+json"))

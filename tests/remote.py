@@ -60,7 +60,7 @@ def oxigraph_server(tmp_path_factory):
     port = _free_port()
     loc = tmp_path_factory.mktemp("oxigraph")
     proc = subprocess.Popen([binary, "serve", "--location", str(loc), "--bind", f"127.0.0.1:{port}",
-                             "--union-default-graph", "--timeout-s", "30"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--union-default-graph", "--timeout-s", "10"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 20
     while time.time() < deadline:
