@@ -496,6 +496,8 @@ class _RemoteExecutor:
         except StoreAnswerTooLarge:
             return ("error", "TooLarge", str(cap))
         except GapmapError as e:
+            if "estimated execution time" in str(e):  # Virtuoso refuses, before running, what it expects to be slow
+                return ("error", "Timeout", str(e))
             if getattr(e, "status", 400) >= 500:
                 return ("error", "Aborted", f"the SPARQL server failed: {str(e)[:200]}")
             return ("error", "Remote", str(e))

@@ -526,8 +526,8 @@ class RemoteStore(Store):
 
     def drop_all(self) -> None:
         """Drop every graph of ours (data and ``urn:gapmap:`` state), never the server's own (tests, resets)."""
-        data = self._select_json("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        names = [b["g"]["value"] for b in data["results"]["bindings"] if b["g"]["type"] == "uri"]
+        data = self._select_json(self._graphs_query())
+        names = [b["g"]["value"] for b in data["results"]["bindings"] if b.get("g", {}).get("type") == "uri"]
         ops = [f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in names if self._ours(g)]
         if ops:
             self._update(ops)
@@ -573,7 +573,7 @@ class RemoteStore(Store):
             ops.append(f"DROP SILENT GRAPH {gname}")
             quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), gname) for s, p, o in g]
             if quads:
-                ops.append(_insert(quads))
+                ops += _insert(quads)
         if ops:
             self._update(ops)
 
@@ -581,17 +581,25 @@ class RemoteStore(Store):
         delete = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g))) for s, p, o, g in delete]
         insert = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g))) for s, p, o, g in insert]
         ops = []
-        if delete:
-            ops.append("DELETE DATA { " + _quad_block(delete) + " }")
+        for i in range(0, len(delete), _CHUNK):
+            ops.append("DELETE DATA { " + _quad_block(delete[i:i + _CHUNK]) + " }")
         if insert:
-            ops.append(_insert(insert))
+            ops += _insert(insert)
         if ops:
             self._update(ops)
 
+    def _graphs_query(self) -> str:
+        # Standard SPARQL: GRAPH ?g {} matches once per named graph (Oxigraph: from its graph index, no
+        # quad scan).  Virtuoso answers it with one unbound row, and its DISTINCT ?g over the quads takes
+        # seconds (4.3 s over 5.5k quads), while GROUP BY ?g takes milliseconds.
+        if self.dialect == "virtuoso":
+            return "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        return "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }"
+
     def graph_names(self):
-        data = self._select_json("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        data = self._select_json(self._graphs_query())
         return sorted(b["g"]["value"] for b in data["results"]["bindings"]
-                      if b["g"]["type"] == "uri" and not b["g"]["value"].startswith(("urn:gapmap:", _STAGING))
+                      if b.get("g", {}).get("type") == "uri" and not b["g"]["value"].startswith(("urn:gapmap:", _STAGING))
                       and self._ours(b["g"]["value"]))
 
     def graph(self, name, subjects=None):
@@ -643,12 +651,18 @@ class RemoteStore(Store):
         return sum(int(b["n"]["value"]) for b in d["results"]["bindings"] if self._ours(b["g"]["value"]))
 
 
-def _insert(quads: list) -> str:
-    """``INSERT DATA`` for these quads; with blank nodes ``INSERT { … } WHERE {}`` (the same fresh nodes,
-    in standard SPARQL: Virtuoso refuses blank nodes in INSERT DATA, "not allowed in a constant clause")."""
+#: quads per INSERT DATA / DELETE DATA operation (all operations still go in one update request, one
+#: transaction): Virtuoso compiles each operation to SQL and refuses one over 10,000 lines of it (~1,500 triples)
+_CHUNK = 500
+
+
+def _insert(quads: list) -> list[str]:
+    """``INSERT DATA`` operations for these quads, in chunks of :data:`_CHUNK`; with blank nodes one
+    ``INSERT { … } WHERE {}`` (the same fresh nodes, in standard SPARQL: Virtuoso refuses blank nodes in
+    INSERT DATA, "not allowed in a constant clause"; a template's blank nodes must stay in one operation)."""
     if any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object)):
-        return "INSERT { " + _quad_block(quads) + " } WHERE {}"
-    return "INSERT DATA { " + _quad_block(quads) + " }"
+        return ["INSERT { " + _quad_block(quads) + " } WHERE {}"]
+    return ["INSERT DATA { " + _quad_block(quads[i:i + _CHUNK]) + " }" for i in range(0, len(quads), _CHUNK)]
 
 
 def _with_prefixes(text: str) -> str:
