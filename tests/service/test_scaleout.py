@@ -113,3 +113,18 @@ def test_report_computed_once_and_invalidated_on_both(replicas, monkeypatch):
     assert after != before and after[not_taught[0]["notation"]] != "not_taught"
     ra = ca.get(url)
     assert ra.data == rb.data and len(calls) == 2  # A serves what B computed after the write
+
+
+def test_institutions_of_a_remote_deployment_get_their_own_sparql_server():
+    """With a remote default store another institution's store is a SPARQL server (one per tenant, from
+    GAPMAP_INSTITUTION_STORES), never an embedded store in one replica's var/."""
+    from ontology.store import StoreUnavailable
+    from service.config import Config
+    from service.tenants import institution_config
+    cfg = Config()
+    cfg.STORE_PATH, cfg.INSTITUTION_STORES = "http://127.0.0.1:7878", ""
+    with pytest.raises(StoreUnavailable, match="GAPMAP_INSTITUTION_STORES"):
+        institution_config(cfg, "north")
+    cfg.INSTITUTION_STORES = "http://sparql-{institution}.internal:7878"
+    c = institution_config(cfg, "north")
+    assert c.STORE_PATH == "http://sparql-north.internal:7878" and c.BASE.endswith("/institutions/north/")
