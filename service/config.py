@@ -66,6 +66,8 @@ class Config:
     REDIS_URL: str = field(default_factory=lambda: _env("GAPMAP_REDIS", ""))
     #: flask-limiter storage URI (default: GAPMAP_REDIS when set, else memory://, i.e. per process)
     RATELIMIT_STORAGE: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_STORAGE", ""))
+    #: seconds one request to a remote store may take (a large load on Virtuoso takes minutes: docs/deploy.md)
+    STORE_TIMEOUT: float = field(default_factory=lambda: _env("GAPMAP_STORE_TIMEOUT", 60.0, float))
     #: with a remote GAPMAP_STORE: the SPARQL server of each other institution, a URL with {institution}
     #: (e.g. http://sparql-{institution}.internal:7878); unset, only the default institution is served
     INSTITUTION_STORES: str = field(default_factory=lambda: _env("GAPMAP_INSTITUTION_STORES", ""))

@@ -79,8 +79,11 @@ class Workspace:
     @classmethod
     def from_config(cls, cfg: Config | None = None, store: Store | None = None) -> "Workspace":
         cfg = cfg or Config()
-        return cls(store=store if store is not None else open_store(cfg.STORE_PATH or None), ids=Ids(cfg.BASE),
-                   config=cfg)
+        if store is None:
+            store = open_store(cfg.STORE_PATH or None)
+            if hasattr(store, "query_url"):  # a remote store: GAPMAP_STORE_TIMEOUT per request
+                store.timeout = float(getattr(cfg, "STORE_TIMEOUT", 60.0) or 60.0)
+        return cls(store=store, ids=Ids(cfg.BASE), config=cfg)
 
     # Loading -----------------------------------------------------------------------------
     #: loaders whose sources change what a gap report says; a report is saved before each such reload
