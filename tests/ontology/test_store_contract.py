@@ -138,3 +138,20 @@ def test_virtuoso_system_graphs_are_not_ours(virtuoso_server):
     assert n > 0  # still there: Virtuoso's SPARQL needs it
     s.replace_graphs({G1: _framework(2)})
     assert s.graph_names() == [str(G1)] and len(s) == 2 + 4 * 2
+
+
+def test_large_graphs_replace_in_one_update(store):
+    """Past RemoteStore.BULK_TRIPLES (Virtuoso: staged by a Graph Store Protocol PUT, then MOVEd)."""
+    n = RemoteStore.BULK_TRIPLES // 4 + 10  # 4 triples per competency: above the bulk threshold
+    store.replace_graphs({G1: _framework(n), G2: _framework(2, "u")})
+    assert len(store.graph(G1)) == 2 + 4 * n
+    gen = getattr(store, "generation", None)
+    store.replace_graphs({G1: _framework(n + 1)})
+    assert len(store.graph(G1)) == 2 + 4 * (n + 1) and len(store.graph(G2)) == 2 + 4 * 2
+    assert sorted(store.graph_names()) == sorted([str(G1), str(G2)])
+    if isinstance(store, RemoteStore):  # no staging graph left on the server
+        names = [b["g"]["value"] for b in store._select_json(store._graphs_query())["results"]["bindings"] if "g" in b]
+        assert not [g for g in names if g.startswith("urn:gapmap:staging:")]
+    assert getattr(store, "generation", None) != gen
+    rows = store.select("framework_competencies", fw=Literal("t"))
+    assert len(rows) == n + 1
