@@ -567,7 +567,7 @@ class RemoteStore(Store):
     #: graphs of at least this many triples reach a Virtuoso server by the Graph Store Protocol (a PUT to a
     #: staging graph, then MOVE in the update): its SPARQL Update takes minutes for ~10k triples, or times
     #: out ("SR171: Transaction timed out"), where the PUT takes 0.2 s and the MOVE 0.6 s
-    BULK_TRIPLES = 2000
+    BULK_TRIPLES = 500
 
     def replace_graphs(self, graphs):
         """Replace each named graph in one update request (one transaction on the server).  On Virtuoso a
