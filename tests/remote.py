@@ -43,12 +43,16 @@ def _free_port() -> int:
         if p in _taken:
             continue
         with socket.socket() as s:
+            # as the servers bind: a port whose last connections sit in TIME_WAIT is free
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", p))
             except OSError:
                 continue
         _taken.add(p)
         return p
+    if os.environ.get("GAPMAP_REQUIRE_SERVERS"):
+        pytest.fail(f"no free port in {PORTS.start}-{PORTS.stop - 1} (GAPMAP_TEST_PORTS)")
     pytest.skip(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
@@ -75,6 +79,7 @@ def oxigraph_server(tmp_path_factory):
     yield url
     proc.terminate()
     proc.wait(timeout=10)
+    _taken.discard(port)
 
 
 
@@ -161,6 +166,8 @@ def virtuoso_server(tmp_path_factory):
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(timeout=10)
+    _taken.difference_update({http_port, sql_port})
 
 
 # ------------------------------------------------------------------------------------------------ Redis
@@ -192,3 +199,4 @@ def redis_server(tmp_path_factory):
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(timeout=10)
+    _taken.discard(port)
