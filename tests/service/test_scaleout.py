@@ -128,3 +128,27 @@ def test_institutions_of_a_remote_deployment_get_their_own_sparql_server():
     cfg.INSTITUTION_STORES = "http://sparql-{institution}.internal:7878"
     c = institution_config(cfg, "north")
     assert c.STORE_PATH == "http://sparql-north.internal:7878" and c.BASE.endswith("/institutions/north/")
+
+
+def test_embedded_store_reports_stay_in_process(redis_server, tmp_path):
+    """An embedded store's generation is a per-process counter: its rendered reports never go to Redis
+    (two processes at generation 5 hold different data), while its jobs still do."""
+    import redis
+
+    from service.app import create_app
+    from service.extensions import gapmap
+    from service.shared import RedisJobStates
+    app = create_app({"STORE_PATH": "", "TESTING": True, "REDIS_URL": redis_server,
+                      "CACHE_DIR": str(tmp_path / "cache")})
+    with app.app_context():
+        gapmap().load_manifest(MINI / "manifest.json")
+        assert isinstance(gapmap().jobs.states, RedisJobStates)
+    r = redis.Redis.from_url(redis_server)
+    before = set(r.scan_iter("gapmap:body:*"))
+    c = app.test_client()
+    from tests.conftest import bearer
+    c.environ_base["HTTP_AUTHORIZATION"] = bearer(app, "viewer")["Authorization"]
+    assert c.get("/api/programs/mini/gaps?role=intern").status_code == 200
+    assert set(r.scan_iter("gapmap:body:*")) == before
+    with app.app_context():
+        gapmap().jobs.shutdown()
