@@ -373,8 +373,10 @@ class _Limits:
         self._parse = parse
         self.app = app
         from .shared import ratelimit_storage
-        self.limiter = Limiter(key_func=_rate_key, app=app, storage_uri=ratelimit_storage(app.config),
-                               key_prefix="gapmap", headers_enabled=True,
+        storage = ratelimit_storage(app.config)
+        # Redis unreachable: each process falls back to its own memory counters (limits still hold per process)
+        self.limiter = Limiter(key_func=_rate_key, app=app, storage_uri=storage, key_prefix="gapmap",
+                               in_memory_fallback_enabled=not storage.startswith("memory:"), headers_enabled=True,
                                default_limits=[], enabled=app.config.get("RATELIMIT_ENABLED", True))
 
     def fail(self, kind: str, key: str) -> bool:

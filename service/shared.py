@@ -61,6 +61,11 @@ def _scope(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def _unavailable(e):
+    from ontology.store import StoreUnavailable
+    return StoreUnavailable(f"the job state store (Redis) is unreachable: {type(e).__name__}")
+
+
 class RedisJobStates(JobStates):
     """Job state in Redis, one JSON value per job (``gapmap:job:<scope>:<id>``), so every replica answers
     ``GET /api/jobs/{id}``; ``scope`` keeps institutions apart.  Progress updates are merged in the
@@ -73,15 +78,24 @@ class RedisJobStates(JobStates):
         self._local = MemoryJobStates()
 
     def _put(self, job: dict) -> None:
-        self.r.set(self.prefix + job["id"], json.dumps(job), ex=JOB_TTL)
+        import redis
+        try:
+            self.r.set(self.prefix + job["id"], json.dumps(job), ex=JOB_TTL)
+        except redis.RedisError as e:  # the job runs on; its state here is kept and written at the next update
+            import logging
+            logging.getLogger(__name__).warning("job %s: state not written to Redis (%s)", job["id"], e)
 
     def create(self, job):
+        import redis
         self._local.create(job)
-        pipe = self.r.pipeline()
-        pipe.set(self.prefix + job["id"], json.dumps(job), ex=JOB_TTL)
-        pipe.lpush(self.index, job["id"])
-        pipe.ltrim(self.index, 0, 499)
-        pipe.execute()
+        try:
+            pipe = self.r.pipeline()
+            pipe.set(self.prefix + job["id"], json.dumps(job), ex=JOB_TTL)
+            pipe.lpush(self.index, job["id"])
+            pipe.ltrim(self.index, 0, 499)
+            pipe.execute()
+        except redis.RedisError as e:  # 503 before any work starts
+            raise _unavailable(e) from None
 
     def update(self, job_id, **fields):
         self._local.update(job_id, **fields)
@@ -90,13 +104,24 @@ class RedisJobStates(JobStates):
             self._put(j)
 
     def get(self, job_id):
+        import redis
         if not isinstance(job_id, str) or not job_id.isalnum() or len(job_id) > 64:
             return None
-        raw = self.r.get(self.prefix + job_id)
+        try:
+            raw = self.r.get(self.prefix + job_id)
+        except redis.RedisError as e:
+            local = self._local.get(job_id)  # this replica's own job: still answerable
+            if local is not None:
+                return local
+            raise _unavailable(e) from None
         return json.loads(raw) if raw else None
 
     def list(self, owner=None):
-        ids = [i.decode() for i in self.r.lrange(self.index, 0, 499)]
+        import redis
+        try:
+            ids = [i.decode() for i in self.r.lrange(self.index, 0, 499)]
+        except redis.RedisError:
+            return self._local.list(owner)
         if not ids:
             return []
         jobs = [json.loads(v) for v in self.r.mget([self.prefix + i for i in ids]) if v]

@@ -152,3 +152,23 @@ def test_embedded_store_reports_stay_in_process(redis_server, tmp_path):
     assert set(r.scan_iter("gapmap:body:*")) == before
     with app.app_context():
         gapmap().jobs.shutdown()
+
+
+def test_redis_unreachable_is_a_503_not_a_500(tmp_path):
+    """A replica whose Redis is gone answers 503 (problem details) for job state; rate limits fall back to
+    per-process memory."""
+    from service.app import create_app
+    from service.extensions import gapmap
+    from tests.conftest import bearer
+    import socket
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
+    app = create_app({"STORE_PATH": "", "TESTING": True, "REDIS_URL": dead, "CACHE_DIR": str(tmp_path / "c")})
+    c = app.test_client()
+    c.environ_base["HTTP_AUTHORIZATION"] = bearer(app, "admin")["Authorization"]
+    r = c.get("/api/jobs/" + "a" * 32)
+    assert r.status_code == 503 and "Redis" in r.get_json()["detail"], r.get_data(as_text=True)
+    assert c.post("/api/load/roles-csv", data={}).status_code == 400  # the limiter answered from memory
+    with app.app_context():
+        gapmap().jobs.shutdown()
