@@ -30,6 +30,7 @@ run: init serve
 
 test: install
 	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q
 
 # Property-based fuzzing of every parser and of /sparql with 20x the CI examples (40,000 each by default).

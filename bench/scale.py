@@ -408,8 +408,8 @@ def main(argv=None):
         print("gap report in-process:", rows["gap_report_in_process"], flush=True)
         out["bench_process_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         # the store belongs to one process: close it before the server opens it
+        ws.store.close()
         store = linker = enc = None  # drop the references (lambdas above closed over store)
-        ws.store.ox = None
         ws = None
         import gc
         gc.collect()

@@ -20,20 +20,22 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
+
+from . import settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-DEFAULT_CACHE_DIR = "var/cache/embeddings"
 
 
 def cache_dir_from_env(cache_dir: str | os.PathLike | None = None) -> Path:
-    """The cache directory: the argument, else ``$GAPMAP_CACHE_DIR``, else ``var/cache/embeddings``."""
-    return Path(cache_dir or os.environ.get("GAPMAP_CACHE_DIR") or DEFAULT_CACHE_DIR)
+    """The embedding cache directory: the argument, else ``embeddings/`` under ``$GAPMAP_CACHE_DIR``
+    (``var/cache``), the same folder the service uses."""
+    return Path(cache_dir) if cache_dir else Path(settings.current().cache_dir) / "embeddings"
 
 
 def _busy_cores(interval: float = 0.25) -> float | None:
@@ -61,9 +63,8 @@ def free_cores() -> int:
     processes keep busy right now (a 0.25 s /proc/stat sample; the load average lags and counts
     our own earlier work), at least 1.  torch with more threads than free cores collapses (FACTS.md).
     """
-    env = os.environ.get("GAPMAP_THREADS")
-    if env:
-        return max(1, int(env))
+    if settings.current().threads:
+        return settings.current().threads
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux
@@ -213,7 +214,7 @@ class Encoder:
         if self._backend is None:
             self._backend = "torch"
             if (Path(self.model_path) / "model.onnx").exists() and (Path(self.model_path) / "tokenizer.json").exists() \
-                    and os.environ.get("GAPMAP_ENCODER_BACKEND", "auto") != "torch" and not self.quantize:
+                    and settings.current().encoder_backend != "torch" and not self.quantize:
                 try:
                     import onnxruntime  # noqa: F401
 
@@ -327,17 +328,6 @@ def load_minilm(*, cache_dir=None, **kw) -> Encoder:
     return enc
 
 
-def iter_batches(items: Iterable, n: int):
-    batch = []
-    for it in items:
-        batch.append(it)
-        if len(batch) == n:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def load_local(model_dir: str | os.PathLike, *, cache_dir=None, **kw) -> Encoder:
     """A sentence-transformers model saved on disk (e.g. built by ``linking.finetune``)."""
     d = Path(model_dir)
@@ -427,10 +417,10 @@ def mpnet_path() -> Path:
 def _mpnet_onnx(path: Path) -> None:
     """Export ``model.onnx`` beside the assembled mpnet once (onnxruntime is ~3x faster than torch on CPU and
     gives the same vectors); on any failure the torch backend is used."""
-    if (path / "model.onnx").exists() or os.environ.get("GAPMAP_ENCODER_BACKEND") == "torch":
+    if (path / "model.onnx").exists() or settings.current().encoder_backend == "torch":
         return
     try:
-        from .finetune import export_onnx
+        from .onnx_export import export_onnx
 
         export_onnx(path, token_type_ids=False)
     except Exception as e:  # pragma: no cover - export is an optimisation
@@ -447,12 +437,11 @@ def load_mpnet(*, cache_dir=None, **kw) -> Encoder:
     return enc
 
 
-DEFAULT_MODEL_DIR = "var/models"
 FINETUNED_NAME = "minilm-esco"
 
 
 def model_root() -> Path:
-    return Path(os.environ.get("GAPMAP_MODEL_DIR") or DEFAULT_MODEL_DIR)
+    return Path(settings.current().model_dir)
 
 
 def finetuned_dir() -> Path:
@@ -465,7 +454,7 @@ def default_encoder(*, cache_dir=None, **kw) -> Encoder:
     ``auto`` (default) takes the ESCO-fine-tuned MiniLM when it has been built
     (``python -m linking.finetune``, see bench/EXPERIMENTS.md), else the stock MiniLM.
     """
-    choice = os.environ.get("GAPMAP_LINK_MODEL", "auto")
+    choice = settings.current().link_model
     if choice == "base":
         return load_minilm(cache_dir=cache_dir, **kw)
     if choice != "auto":
@@ -474,28 +463,3 @@ def default_encoder(*, cache_dir=None, **kw) -> Encoder:
     if (d / "model.safetensors").exists() and (d / "gapmap_recipe.json").exists():
         return load_local(d, cache_dir=cache_dir, **kw)
     return load_minilm(cache_dir=cache_dir, **kw)
-
-
-class ConcatEncoder:
-    """Ensemble of encoders: concatenated unit vectors scaled so a dot product is the mean cosine."""
-
-    def __init__(self, encoders: Sequence[Encoder], weights: Sequence[float] | None = None):
-        self.encoders = list(encoders)
-        w = np.asarray(weights or [1.0] * len(self.encoders), dtype=np.float32)
-        self.scales = np.sqrt(w / w.sum())
-        self.model_id = "+".join(e.model_id for e in self.encoders)
-        self.name = "+".join(e.name for e in self.encoders)
-
-    @property
-    def dim(self) -> int:
-        return sum(e.dim for e in self.encoders)
-
-    @property
-    def encoded_count(self) -> int:
-        return sum(e.encoded_count for e in self.encoders)
-
-    def encode(self, texts, *, progress=False):
-        return np.hstack([s * e.encode(texts, progress=progress) for s, e in zip(self.scales, self.encoders)])
-
-    def encode_raw(self, texts, *, progress=False):
-        return np.hstack([s * e.encode_raw(texts, progress=progress) for s, e in zip(self.scales, self.encoders)])

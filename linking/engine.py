@@ -27,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
+from . import settings
 from .encoder import Encoder, default_encoder
 
 METHOD_NAME = "gapmap-link"
@@ -734,7 +735,7 @@ def encoder_for(lead: str, purpose: str, *, cache_dir=None):
     the ESCO-tuned MiniLM for ``link`` (labels), the stock MiniLM for the curriculum profile."""
     from . import encoder as E
 
-    if lead == "descriptions" and E.mpnet_available() and os.environ.get("GAPMAP_DESC_MODEL", "mpnet") == "mpnet":
+    if lead == "descriptions" and E.mpnet_available() and settings.current().desc_model == "mpnet":
         return E.load_mpnet(cache_dir=cache_dir)
     if purpose == "link" and lead == "labels":
         return E.default_encoder(cache_dir=cache_dir)

@@ -1,5 +1,6 @@
-"""Outside formats in: one small interface (:class:`Loader`) and a registry."""
+"""Outside formats in: one small interface (:class:`Loader`) and a lazy table of loaders (:mod:`.registry`)."""
 from .base import Context, Delta, Loader, LoadError, Source
-from .registry import available, for_media_type, get, register
+from .registry import available, detect, for_media_type, get, loader_class, plugins, register
 
-__all__ = ["Context", "Delta", "Loader", "LoadError", "Source", "available", "for_media_type", "get", "register"]
+__all__ = ["Context", "Delta", "Loader", "LoadError", "Source", "available", "detect", "for_media_type", "get",
+           "loader_class", "plugins", "register"]

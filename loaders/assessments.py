@@ -8,7 +8,6 @@ from ontology.errors import LoadError
 from ontology.vocab import ASSESSMENT_KINDS, DCTERMS, GM, RDF, SCHEMA, SKOS
 
 from .base import Context, Delta, Loader, Source, check_id, parse_int, split_list
-from .registry import register
 from .resolve import competency_index
 
 COLUMNS = {SCHEMA.assesses: "competencies", GM.assessesObjective: "objectives", GM.assessedLevel: "level",
@@ -24,16 +23,14 @@ def _program_index(ctx: Context, prog: str) -> tuple[dict[str, URIRef], dict[str
     return courses, objectives
 
 
-@register
 class AssessmentsCSV(Loader):
     name = "assessments-csv"
-    media_types = ("text/csv",)
-    extensions = (".csv",)
+    columns = ("assessment_id", "program_id", "course_code", "kind", "title")
     description = "Assessments of a program, linked to courses, competencies and objectives"
     options = {"framework": "id of the framework the competencies column refers to"}
 
     def load(self, source: Source, ctx: Context) -> Delta:
-        df = source.table(["assessment_id", "program_id", "course_code", "kind", "title"],
+        df = source.table(list(self.columns),
                           ["competencies", "objectives", "level"])
         f, ids = source.name, ctx.ids
         fw = ctx.option("framework")
@@ -92,17 +89,15 @@ class AssessmentsCSV(Loader):
         return delta
 
 
-@register
 class ResultsCSV(Loader):
     name = "results-csv"
-    media_types = ("text/csv",)
-    extensions = (".csv",)
+    columns = ("assessment_id", "learner_id", "cohort", "score", "passed")
     description = "Assessment results per learner (pseudonymous), for cohort achievement"
     options = {"program": "program id the assessments belong to (names the graph)"}
 
     def load(self, source: Source, ctx: Context) -> Delta:
         prog = check_id(ctx.option("program", required=True), file=source.name, row=None, column="program")
-        df = source.table(["assessment_id", "learner_id", "cohort", "score", "passed"], row_factor=10)
+        df = source.table(list(self.columns), row_factor=10)
         f, ids = source.name, ctx.ids
         known = set()
         if ctx.store is not None:

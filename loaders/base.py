@@ -7,6 +7,7 @@ never import flask.
 """
 from __future__ import annotations
 
+import csv
 import io
 import re
 from abc import ABC, abstractmethod
@@ -135,31 +136,49 @@ class Delta:
             self.graphs[name] = Graph()
         return self.graphs[name]
 
-    def merge(self, other: "Delta") -> "Delta":
-        for name, g in other.graphs.items():
-            self.graph(name).__iadd__(g)
-        self.origin.update(other.origin)
-        self.columns.update(other.columns)
-        for k, v in other.summary.items():
-            self.summary[k] = self.summary.get(k, 0) + v
-        return self
-
     def __len__(self) -> int:
         return sum(len(g) for g in self.graphs.values())
 
 
 class Loader(ABC):
-    """Subclass, set the class attributes, implement :meth:`load`, and register it."""
+    """Subclass, set the class attributes, implement :meth:`load`, and add a row for it to the table in
+    ``loaders/registry.py`` (name, module, class, media types, extensions).  A loader never imports the
+    registry."""
 
     name: ClassVar[str]
-    media_types: ClassVar[tuple[str, ...]] = ()
-    extensions: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
     #: option name -> what it means
     options: ClassVar[dict[str, str]] = {}
+    #: a table's required header columns (checked when loading, and read by :meth:`sniff`)
+    columns: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def load(self, source: Source, ctx: Context) -> Delta: ...
+
+    @classmethod
+    def sniff(cls, data: bytes, filename: str) -> bool:
+        """Whether the content looks like this loader's input, to choose between loaders that read the same
+        media type or extension (``loaders.detect``).  By default: a table whose header has every column
+        of :attr:`columns`."""
+        return bool(cls.columns) and set(cls.columns) <= set(table_header(data, filename))
+
+
+def table_header(data: bytes, filename: str) -> list[str]:
+    """The header row of a CSV or XLSX file (empty when it cannot be read)."""
+    if filename.lower().endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
+        from .safety import check_zip
+        check_zip(data, filename, kind="XLSX workbook", max_bytes=max(len(data), 20 * 2**20))
+        try:
+            head = pd.read_excel(io.BytesIO(data), nrows=0, dtype=str)
+        except Exception:  # not a workbook: no header
+            return []
+        return [str(c).strip() for c in head.columns]
+    line = data[:65536].split(b"\n", 1)[0]
+    try:
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return []
+    return [c.strip() for c in next(csv.reader([text]), [])]
 
 
 def split_list(cell: str, sep: str = ";") -> list[str]:

@@ -48,7 +48,7 @@ from ontology.errors import LoadError, NotFound
 from ontology.vocab import CASE, DCTERMS, GM, RDF, SCHEMA, SKOS
 
 from .base import ID_RE, Context, Delta, Loader, Source, check_id
-from .registry import register
+from .shapes import add_concept, add_framework
 
 #: CASE association type -> the predicate linking origin to destination (isChildOf is the hierarchy)
 LINKS = {
@@ -99,10 +99,11 @@ def _when(value: str | None, where: str, f: str) -> Literal | None:
     if not value:
         return None
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise LoadError(f"{value!r} is not a date-time (YYYY-MM-DDThh:mm:ss)", file=f, column=where) from None
-    return Literal(value, datatype=XSD.dateTime)
+    # a time without an offset (common in CASE packages) is taken as UTC, so exports are valid RFC 3339
+    return Literal((t if t.tzinfo else t.replace(tzinfo=timezone.utc)).isoformat(), datatype=XSD.dateTime)
 
 
 def _strings(v, where: str, f: str) -> list[str]:
@@ -156,10 +157,7 @@ def package_delta(pkg, ctx: Context, f: str) -> Delta:
     delta = Delta(columns=dict(COLUMNS))
     g = delta.graph(ids.graph("framework", fw))
     scheme = ids.framework(fw)
-    g.add((scheme, RDF.type, GM.Framework))
-    g.add((scheme, RDF.type, SKOS.ConceptScheme))
-    g.add((scheme, SKOS.notation, Literal(fw)))
-    g.add((scheme, DCTERMS.title, Literal(title)))
+    add_framework(g, scheme, notation=fw, title=title)
     g.add((scheme, DCTERMS.identifier, Literal(doc_id)))
     if doc_uri and not ids.is_ours(doc_uri):
         g.add((scheme, DCTERMS.source, _iri(doc_uri, "CFDocument.uri", f)))
@@ -342,33 +340,22 @@ def package_delta(pkg, ctx: Context, f: str) -> Delta:
         lang = _text(it, "language", where, f) or "en"
         if not re.fullmatch(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*", lang):
             raise LoadError(f"language {lang!r} is not a language tag", file=f, column=f"{where}.language")
-        g.add((node, RDF.type, SKOS.Concept))
-        g.add((node, SKOS.inScheme, scheme))
-        g.add((node, SKOS.notation, Literal(notation[ident])))
-        g.add((node, DCTERMS.identifier, Literal(ident)))
         top = not parents.get(ident)
-        if top and ident in has_children:
-            g.add((node, RDF.type, GM.Domain))
-            counts["domains"] += 1
-        else:
-            g.add((node, RDF.type, GM.Competency))
-            counts["competencies"] += 1
+        domain = top and ident in has_children
+        full = _text(it, "fullStatement", where, f)
+        short = _text(it, "abbreviatedStatement", where, f)
+        alt = _text(it, "alternativeLabel", where, f)
+        add_concept(g, node, scheme, notation=notation[ident], domain=domain, top=top, label=short or full,
+                    definition=full, alt_labels=[alt] if alt else [], lang=lang)
+        g.add((node, DCTERMS.identifier, Literal(ident)))
+        counts["domains" if domain else "competencies"] += 1
         if top:
-            g.add((node, SKOS.topConceptOf, scheme))
-            g.add((scheme, SKOS.hasTopConcept, node))
             if top_seq.get(ident) is not None:
                 g.add((node, SCHEMA.position, Literal(top_seq[ident], datatype=XSD.integer)))
         for p, seq in parents.get(ident, ()):
             g.add((node, SKOS.broader, node_of[p]))
             if seq is not None:
                 g.add((node, SCHEMA.position, Literal(seq, datatype=XSD.integer)))
-        full = _text(it, "fullStatement", where, f)
-        short = _text(it, "abbreviatedStatement", where, f)
-        g.add((node, SKOS.prefLabel, Literal(short or full, lang=lang)))
-        g.add((node, SKOS.definition, Literal(full, lang=lang)))
-        alt = _text(it, "alternativeLabel", where, f)
-        if alt:
-            g.add((node, SKOS.altLabel, Literal(alt, lang=lang)))
         hcs = _text(it, "humanCodingScheme", where, f)
         if hcs and hcs != notation[ident]:
             g.add((node, SCHEMA.codeValue, Literal(hcs)))
@@ -403,13 +390,14 @@ def _parse_json(source: Source) -> object:
         raise LoadError(f"not valid JSON (column {e.colno}): {e.msg}", file=source.name, row=e.lineno) from None
 
 
-@register
 class CasePackage(Loader):
     name = "case"
-    media_types = ("application/vnd.1edtech.case+json", "application/case+json")
-    extensions = (".json",)
     description = "1EdTech CASE 1.0/1.1 CFPackage (JSON) as a framework, with its crosswalk links"
     options = {"id": "framework id (default: a slug of the CFDocument title)"}
+
+    @classmethod
+    def sniff(cls, data: bytes, filename: str) -> bool:
+        return b'"CFDocument"' in data[:2**20] or b'"CFItems"' in data[:2**20]
 
     def load(self, source: Source, ctx: Context) -> Delta:
         return package_delta(_parse_json(source), ctx, source.name)
@@ -425,11 +413,9 @@ SALT_LINKS = {"IsPartOf": "isPartOf", "replacedBy": "replacedBy", "Exemplar": "e
               "precedes": "precedes", "exactMatchOf": "exactMatchOf"}
 
 
-@register
 class OpenSaltSpreadsheet(Loader):
     name = "case-csv"
-    media_types = ()
-    extensions = (".csv", ".xlsx")
+    columns = tuple(SALT_REQUIRED)
     description = "OpenSALT spreadsheet (CASE items, one row each; CSV or XLSX) as a framework"
     options = {"id": "framework id (required)", "title": "framework title (default: the id)",
                "base_uri": "URI prefix of the items' uri (default: the Gapmap framework IRI)"}
@@ -437,7 +423,7 @@ class OpenSaltSpreadsheet(Loader):
     def load(self, source: Source, ctx: Context) -> Delta:
         f, ids = source.name, ctx.ids
         fw = check_id(ctx.option("id", required=True), file=f, row=None, column="id")
-        df = source.table(SALT_REQUIRED, SALT_OPTIONAL)
+        df = source.table(list(self.columns), SALT_OPTIONAL)
         scheme = ids.framework(fw)
         doc_id = _uuid(scheme)
         base = ctx.option("base_uri") or str(scheme) + "/"
@@ -520,9 +506,15 @@ class OpenSaltSpreadsheet(Loader):
 
 # Export ------------------------------------------------------------------------------------------
 def _stamp(value) -> str:
-    if value is not None:
+    """An RFC 3339 date-time, as the CASE schema's ``format: date-time`` requires: a time read without an
+    offset (CASE packages often omit it) is taken as UTC."""
+    if value is None:
+        return "1970-01-01T00:00:00+00:00"
+    try:
+        t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
         return str(value)
-    return "1970-01-01T00:00:00+00:00"
+    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def export_package(store, ids, fw: str, *, now: str | None = None) -> dict:

@@ -25,7 +25,6 @@ from ontology.vocab import DCTERMS, GM, GM_NS, OPPORTUNITY_FORMATS, OPPORTUNITY_
 
 from .base import ID_RE, Context, Delta, Loader, Source, check_id, parse_int, split_list
 from .people import parse_levels
-from .registry import register
 from .resolve import competency_index
 
 GM_FORMAT = GM["format"]  # GM.format would be str.format
@@ -95,10 +94,9 @@ def course_levels(ctx: Context, code: str, comps: dict, *, file, row) -> list[tu
     return sorted(((by_iri[c], URIRef(c), lv) for c, lv in best.items()), key=lambda x: x[0])
 
 
-@register
 class CatalogueCSV(Loader):
     name = "catalogue-csv"
-    extensions = (".csv",)
+    columns = ("item_id", "title", "kind", "hours", "cost")
     description = ("Development catalogue: courses, electives, micro-credentials, CME, certificates, "
                    "mini-fellowships, simulation, QI sprints, interim roles, with competencies:levels developed "
                    "(or a course of a loaded program, whose mapped competencies it develops), hours, cost, format, "
@@ -109,7 +107,7 @@ class CatalogueCSV(Loader):
         f, ids = source.name, ctx.ids
         set_id = check_id(ctx.option("id", "catalogue"), file=f, row=None, column="id")
         fw = ctx.option("framework", required=True)
-        df = source.table(["item_id", "title", "kind", "hours", "cost"],
+        df = source.table(list(self.columns),
                           ["competencies", "course", "provider", "format", "description", "url"])
         comps = competency_index(ctx, fw)
         delta = Delta(columns=dict(ITEM_COLUMNS))
@@ -186,15 +184,16 @@ def _achievements(doc, f) -> list[tuple[str, dict]]:
     return out
 
 
-@register
 class OpenBadgesAchievements(Loader):
     name = "badges-ob3"
-    media_types = ()
-    extensions = (".json", ".jsonld")
     description = ("Open Badges 3.0 achievements (JSON-LD: an Achievement, a list, or an OpenBadgeCredential) "
                    "with alignments to framework items, as development opportunities")
     options = {"id": "catalogue id (names the graph)", "framework": "framework of alignment targetCode values",
                "level": "level developed when no rubric level is given (default 3)"}
+
+    @classmethod
+    def sniff(cls, data: bytes, filename: str) -> bool:
+        return b"Achievement" in data[:2**20] or b"OpenBadgeCredential" in data[:2**20]
 
     def load(self, source: Source, ctx: Context) -> Delta:
         f, ids = source.name, ctx.ids
@@ -297,17 +296,16 @@ class OpenBadgesAchievements(Loader):
         return delta
 
 
-@register
 class DemandCSV(Loader):
     name = "demand-csv"
-    extensions = (".csv",)
+    columns = ("organization", "role_id", "year", "headcount")
     description = "A health system's workforce demand: organization, role, year, headcount, partner programs"
     options = {"id": "demand set id (names the graph)"}
 
     def load(self, source: Source, ctx: Context) -> Delta:
         f, ids = source.name, ctx.ids
         set_id = check_id(ctx.option("id", "demand"), file=f, row=None, column="id")
-        df = source.table(["organization", "role_id", "year", "headcount"], ["partners"])
+        df = source.table(list(self.columns), ["partners"])
         roles = {r["id"]: URIRef(r["role"]) for r in (ctx.store.select("roles") if ctx.store else [])}
         programs = {r["id"] for r in (ctx.store.select("programs") if ctx.store else [])}
         delta = Delta(columns={GM.headcount: "headcount", GM.demandYear: "year", GM.organization: "organization",

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from rdflib import Literal
-from rdflib.namespace import XSD
 
 from ontology.errors import LoadError
-from ontology.vocab import ACCEPTED, DCTERMS, GM, RDF, SCHEMA, SKOS
+from ontology.vocab import DCTERMS, GM, RDF, SKOS
 
 from .base import Context, Delta, Loader, Source, check_id, parse_int, split_list
-from .registry import register
 from .resolve import competency_index
+from .shapes import add_course, add_curator_alignment, add_objective, add_program
 
 REQUIRED = ["program_id", "program_title", "year", "course_code", "course_title", "objective_id", "objective_text"]
 OPTIONAL = ["session_id", "session_title", "level", "competencies"]
@@ -17,29 +16,15 @@ COLUMNS = {GM.text: "objective_text", GM.targetLevel: "level", GM.year: "year", 
            DCTERMS.title: "course_title", GM.partOfProgram: "program_id"}
 
 
-def curator_alignment(g, ids, objective_iri, oid, comp_iri, level=None):
-    """A curator alignment from the input data: accepted, method curator, score 1."""
-    a = ids.alignment(oid, str(comp_iri))
-    g.add((a, RDF.type, GM.Alignment))
-    g.add((a, GM.alignedObjective, objective_iri))
-    g.add((a, GM.alignedCompetency, comp_iri))
-    g.add((a, GM.status, ACCEPTED))
-    g.add((a, GM.method, GM.CuratorMethod))
-    g.add((a, GM.score, Literal("1.0", datatype=XSD.decimal)))
-    return a
-
-
-@register
 class CurriculumCSV(Loader):
     name = "curriculum-csv"
-    media_types = ("text/csv",)
-    extensions = (".csv",)
+    columns = tuple(REQUIRED)
     description = "Curriculum: one row per learning objective (program, year, course, session, objective)"
     options = {"framework": "id of the framework the competencies column refers to"}
     sheet = None
 
     def load(self, source: Source, ctx: Context) -> Delta:
-        df = source.table(REQUIRED, OPTIONAL, sheet=self.sheet)
+        df = source.table(list(self.columns), OPTIONAL, sheet=self.sheet)
         f, ids = source.name, ctx.ids
         fw = ctx.option("framework")
         comps = competency_index(ctx, fw) if fw else {}
@@ -52,12 +37,8 @@ class CurriculumCSV(Loader):
             p = ids.program(prog)
             if prog not in programs:
                 programs[prog] = r.program_title
-                g.add((p, RDF.type, GM.Program))
-                g.add((p, RDF.type, SCHEMA.EducationalOccupationalProgram))
-                g.add((p, DCTERMS.title, Literal(r.program_title or prog)))
-                g.add((p, SKOS.notation, Literal(prog)))
-                if fw:
-                    g.add((p, GM.usesFramework, ids.framework(fw)))
+                add_program(g, p, notation=prog, title=r.program_title or prog,
+                            framework=ids.framework(fw) if fw else None)
                 delta.origin[p] = (f, i)
             year = parse_int(r.year, file=f, row=i, column="year", lo=1, hi=8, required=True)
             code = check_id(r.course_code, file=f, row=i, column="course_code")
@@ -70,12 +51,7 @@ class CurriculumCSV(Loader):
                 courses[code] = (prog, year, r.course_title, i)
                 if not r.course_title:
                     raise LoadError("is empty", file=f, row=i, column="course_title")
-                g.add((c, RDF.type, GM.Course))
-                g.add((c, RDF.type, SCHEMA.Course))
-                g.add((c, SKOS.notation, Literal(code)))
-                g.add((c, DCTERMS.title, Literal(r.course_title)))
-                g.add((c, GM.partOfProgram, p))
-                g.add((c, GM.year, Literal(year, datatype=XSD.integer)))
+                add_course(g, c, code=code, title=r.course_title, program=p, year=year)
                 delta.origin[c] = (f, i)
             parent = c
             if r.session_id:
@@ -96,15 +72,9 @@ class CurriculumCSV(Loader):
             objectives[oid] = i
             if not r.objective_text:
                 raise LoadError("is empty", file=f, row=i, column="objective_text")
-            o = ids.objective(oid)
-            g.add((o, RDF.type, GM.LearningObjective))
-            g.add((o, SKOS.notation, Literal(oid)))
-            g.add((o, GM.text, Literal(r.objective_text, lang="en")))
-            g.add((o, GM.objectiveOf, parent))
-            g.add((o, GM.inCourse, c))
             level = parse_int(r.level, file=f, row=i, column="level", lo=1, hi=5)
-            if level is not None:
-                g.add((o, GM.targetLevel, Literal(level, datatype=XSD.integer)))
+            o = add_objective(g, ids.objective(oid), notation=oid, text=r.objective_text, course=c, parent=parent,
+                              level=level)
             delta.origin[o] = (f, i)
             notations = split_list(r.competencies)
             if notations and not fw:
@@ -115,17 +85,14 @@ class CurriculumCSV(Loader):
                 if comp is None:
                     raise LoadError(f"unknown competency {n!r} in framework {fw!r}", file=f, row=i,
                                     column="competencies")
-                a = curator_alignment(g, ids, o, oid, comp)
+                a = add_curator_alignment(g, ids, o, oid, comp)
                 delta.origin[a] = (f, i)
         delta.summary = {"programs": len(programs), "courses": len(courses), "sessions": len(sessions),
                          "objectives": len(objectives)}
         return delta
 
 
-@register
 class CurriculumXLSX(CurriculumCSV):
     name = "curriculum-xlsx"
-    media_types = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",)
-    extensions = (".xlsx",)
     description = "Curriculum as an XLSX workbook (first sheet, same columns as curriculum-csv)"
     sheet = 0

@@ -40,11 +40,11 @@ import re
 from rdflib import Literal, URIRef
 
 from ontology.errors import LoadError
-from ontology.vocab import DCTERMS, GM, RDF, SCHEMA, SKOS, TRACKS
+from ontology.vocab import DCTERMS, GM, SCHEMA, SKOS, TRACKS
 
 from .base import Context, Delta, Loader, Source, check_id, parse_int, split_list
+from .shapes import add_concept, add_framework
 from .tables import first_bad, folder_of, folder_table, list_option
-from .registry import register
 from .roles import add_requirement, add_role
 
 FILES = {
@@ -86,11 +86,8 @@ def uri_tail(uri: str, *, file: str, row: int, column: str) -> str:
     return check_id(m.group(1), file=file, row=row, column=column)
 
 
-@register
 class Esco(Loader):
     name = "esco"
-    media_types = ()
-    extensions = ()
     description = "ESCO folder: occupations with essential/optional skills"
     options = {
         "id": "framework id (default esco)", "roles_id": "role set id (default esco)",
@@ -118,13 +115,8 @@ class Esco(Loader):
         # Framework graph: skills.
         g = delta.graph(ids.graph("framework", fw))
         scheme = ids.framework(fw)
-        g.add((scheme, RDF.type, GM.Framework))
-        g.add((scheme, RDF.type, SKOS.ConceptScheme))
-        g.add((scheme, DCTERMS.title, Literal(ctx.option("title") or "ESCO skills and knowledge")))
-        g.add((scheme, SKOS.notation, Literal(fw)))
-        g.add((scheme, DCTERMS.source, Literal("ESCO, European Commission (c) European Union")))
-        if ctx.option("version"):
-            g.add((scheme, DCTERMS.hasVersion, Literal(str(ctx.option("version")))))
+        add_framework(g, scheme, notation=fw, title=ctx.option("title") or "ESCO skills and knowledge",
+                      version=ctx.option("version"), source=Literal("ESCO, European Commission (c) European Union"))
         sk, f = t["skills"], fname["skills"]
         alt = sk["alt_labels"] if "alt_labels" in sk.columns else [""] * len(sk)
         desc = sk["description"] if "description" in sk.columns else [""] * len(sk)
@@ -143,27 +135,13 @@ class Esco(Loader):
             value = (stype if mode == "skill_type" else reuse).strip().lower()
             dom_id, dom_label, dom_def = table.get(value) or _other_domain(value)
             if dom_id not in domains:
-                dn = domains[dom_id] = ids.concept(fw, dom_id)
-                for p, o in ((RDF.type, SKOS.Concept), (RDF.type, GM.Domain), (SKOS.inScheme, scheme),
-                             (SKOS.topConceptOf, scheme), (SKOS.notation, Literal(dom_id)),
-                             (SKOS.prefLabel, Literal(dom_label, lang="en")),
-                             (SKOS.definition, Literal(dom_def, lang="en"))):
-                    g.add((dn, p, o))
-                g.add((scheme, SKOS.hasTopConcept, dn))
+                dn = domains[dom_id] = add_concept(g, ids.concept(fw, dom_id), scheme, notation=dom_id, domain=True,
+                                                   label=dom_label, definition=dom_def)
                 delta.origin[dn] = (f, i)
-            node = ids.concept(fw, notation)
-            g.add((node, RDF.type, SKOS.Concept))
-            g.add((node, RDF.type, GM.Competency))
-            g.add((node, SKOS.inScheme, scheme))
-            g.add((node, SKOS.notation, Literal(notation)))
-            g.add((node, SKOS.prefLabel, Literal(label, lang="en")))
-            g.add((node, SKOS.broader, domains[dom_id]))
+            node = add_concept(g, ids.concept(fw, notation), scheme, notation=notation, broader=domains[dom_id],
+                               label=label, definition=d or None,
+                               alt_labels=[a for a in split_list(alts, "|") if a != label])
             g.add((node, SKOS.exactMatch, URIRef(uri)))
-            for a in split_list(alts, "|"):
-                if a != label:
-                    g.add((node, SKOS.altLabel, Literal(a, lang="en")))
-            if d:
-                g.add((node, SKOS.definition, Literal(d, lang="en")))
             delta.origin[node] = (f, i)
 
         # Roles graph: occupations.

@@ -5,10 +5,10 @@ from rdflib import Literal
 from rdflib.namespace import XSD
 
 from ontology.errors import LoadError
-from ontology.vocab import DCTERMS, GM, RDF, SKOS
+from ontology.vocab import GM, RDF, SKOS
 
 from .base import Context, Delta, Loader, Source, check_id, parse_int, split_list
-from .registry import register
+from .shapes import add_concept, add_framework, tagged
 
 TYPES = ("domain", "competency", "subcompetency", "level", "milestone")
 COLUMNS = {
@@ -18,27 +18,20 @@ COLUMNS = {
 }
 
 
-@register
 class FrameworkCSV(Loader):
     name = "framework-csv"
-    media_types = ("text/csv",)
-    extensions = (".csv",)
+    columns = ("id", "type", "label")
     description = "Competency framework CSV (domains, competencies, sub-competencies, levels, milestones)"
     options = {"id": "framework id (required)", "title": "framework title", "version": "framework version"}
 
     def load(self, source: Source, ctx: Context) -> Delta:
         fw = check_id(ctx.option("id", required=True), file=source.name, row=None, column="id")
-        df = source.table(["id", "type", "label"], ["parent_id", "description", "alt_labels", "level"])
+        df = source.table(list(self.columns), ["parent_id", "description", "alt_labels", "level"])
         ids, f = ctx.ids, source.name
         delta = Delta(columns=dict(COLUMNS))
         g = delta.graph(ids.graph("framework", fw))
         scheme = ids.framework(fw)
-        g.add((scheme, RDF.type, GM.Framework))
-        g.add((scheme, RDF.type, SKOS.ConceptScheme))
-        g.add((scheme, DCTERMS.title, Literal(ctx.option("title") or fw)))
-        g.add((scheme, SKOS.notation, Literal(fw)))
-        if ctx.option("version"):
-            g.add((scheme, DCTERMS.hasVersion, Literal(str(ctx.option("version")))))
+        add_framework(g, scheme, notation=fw, title=ctx.option("title") or fw, version=ctx.option("version"))
 
         rows = list(df.itertuples(index=False))
         kinds: dict[str, str] = {}
@@ -76,27 +69,19 @@ class FrameworkCSV(Loader):
                 g.add((node, GM.milestoneOf, ids.concept(fw, r.parent_id)))
                 g.add((node, GM.atLevel, ids.level(fw, rank)))
             else:
-                node = ids.concept(fw, r.id)
-                g.add((node, RDF.type, SKOS.Concept))
-                g.add((node, SKOS.inScheme, scheme))
-                g.add((node, SKOS.notation, Literal(r.id)))
-                if kind == "domain":
-                    g.add((node, RDF.type, GM.Domain))
-                    g.add((node, SKOS.topConceptOf, scheme))
-                    g.add((scheme, SKOS.hasTopConcept, node))
-                else:
-                    g.add((node, RDF.type, GM.Competency))
+                broader = None
+                if kind != "domain":
                     parent = concepts.get(r.parent_id)
                     want = "domain" if kind == "competency" else ("competency", "subcompetency")
                     if parent is None or parent.type.lower() not in want:
                         raise LoadError(f"parent {r.parent_id!r} is not a {want if isinstance(want, str) else 'competency'} "
                                         "in this file", file=f, row=i, column="parent_id")
-                    g.add((node, SKOS.broader, ids.concept(fw, r.parent_id)))
-                for alt in split_list(r.alt_labels, "|"):
-                    g.add((node, SKOS.altLabel, Literal(alt, lang="en")))
-            g.add((node, SKOS.prefLabel, Literal(r.label, lang="en")))
+                    broader = ids.concept(fw, r.parent_id)
+                node = add_concept(g, ids.concept(fw, r.id), scheme, notation=r.id, domain=kind == "domain",
+                                   broader=broader, alt_labels=split_list(r.alt_labels, "|"))
+            g.add((node, SKOS.prefLabel, tagged(r.label)))
             if r.description:
-                g.add((node, SKOS.definition, Literal(r.description, lang="en")))
+                g.add((node, SKOS.definition, tagged(r.description)))
             delta.origin[node] = (f, i)
         delta.summary = {"domains": counts["domain"], "competencies": counts["competency"] + counts["subcompetency"],
                          "levels": counts["level"], "milestones": counts["milestone"]}

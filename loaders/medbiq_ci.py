@@ -42,8 +42,7 @@ from ontology.errors import LoadError, NotFound
 from ontology.vocab import DCTERMS, GM, RDF, SCHEMA, SKOS
 
 from .base import ID_RE, Context, Delta, Loader, Source, check_id
-from .curriculum import curator_alignment
-from .registry import register
+from .shapes import add_course, add_curator_alignment, add_objective, add_program
 
 CI_V1 = "http://ns.medbiq.org/curriculuminventory/v1/"
 CI_V2 = "http://ns.medbiq.org/curriculuminventory/v2/"
@@ -56,7 +55,6 @@ NSMAP_V1 = {None: CI_V1, "lom": LOM, "a": "http://ns.medbiq.org/address/v1/", "c
 COLUMNS = {DCTERMS.title: "Title", GM.year: "Level", GM.text: "lom:title", GM.partOfCourse: "SequenceBlockEvent",
            GM.objectiveOf: "CompetencyObjectReference", GM.alignedCompetency: "cf:Relation"}
 REF_EVENT = re.compile(r"\s*/CurriculumInventory/Events/Event\[@id\s?=\s?'([^']+)'\]\s*$")
-REF_BLOCK = re.compile(r"\s*/CurriculumInventory/Sequence/SequenceBlock\[@id\s?=\s?'([^']+)'\]\s*$")
 REF_LEVEL = re.compile(r"\s*/CurriculumInventory/AcademicLevels/Level\[@number\s?=\s?'(\d+)'\]\s*$")
 REF_CO = re.compile(r"\s*/CurriculumInventory/Expectations/CompetencyObject\[lom:lom/lom:general/lom:identifier/"
                     r"lom:entry\s?=\s?'([^']+)'\]\s*$")
@@ -172,15 +170,16 @@ def _last_segment(entry: str) -> str:
     return re.split(r"[/#:]", entry.rstrip("/#"))[-1]
 
 
-@register
 class CurriculumInventory(Loader):
     name = "medbiq-ci"
-    media_types = ("application/vnd.medbiq.ci+xml",)
-    extensions = (".xml",)
     description = "MedBiquitous Curriculum Inventory XML (v1/v2): sequence blocks, events, competency objects"
     options = {"program": "program id (default: a slug of ProgramName)",
                "framework": "id of the framework competency objects and relations refer to",
                "prefix": "prepended to sequence block ids to make course codes (course codes are global)"}
+
+    @classmethod
+    def sniff(cls, data: bytes, filename: str) -> bool:
+        return b"CurriculumInventory" in data[:2**16]
 
     def load(self, source: Source, ctx: Context) -> Delta:
         f, ids = source.name, ctx.ids
@@ -199,14 +198,9 @@ class CurriculumInventory(Loader):
         delta = Delta(columns=dict(COLUMNS))
         g = delta.graph(ids.graph("curriculum", prog))
         p = ids.program(prog)
-        g.add((p, RDF.type, GM.Program))
-        g.add((p, RDF.type, SCHEMA.EducationalOccupationalProgram))
-        g.add((p, SKOS.notation, Literal(prog)))
-        g.add((p, DCTERMS.title, Literal(pname)))
+        add_program(g, p, notation=prog, title=pname, framework=ids.framework(fw) if fw else None)
         if pid and not gapmap_id:
             g.add((p, DCTERMS.identifier, Literal(pid)))
-        if fw:
-            g.add((p, GM.usesFramework, ids.framework(fw)))
         for local, pred in (("Description", DCTERMS.description), ("Language", DCTERMS.language)):
             v = d.text(root, local, "CurriculumInventory", required=False)
             if v:
@@ -321,12 +315,7 @@ class CurriculumInventory(Loader):
             text = _co_title(d, co)
             if not text:
                 raise d.error(co, f"CompetencyObject {entries[0]!r} has no lom title", "CompetencyObject/lom:title")
-            o = ids.objective(oid)
-            g.add((o, RDF.type, GM.LearningObjective))
-            g.add((o, SKOS.notation, Literal(oid)))
-            g.add((o, GM.text, Literal(text, lang="en")))
-            g.add((o, GM.objectiveOf, parent))
-            g.add((o, GM.inCourse, course))
+            o = add_objective(g, ids.objective(oid), notation=oid, text=text, course=course, parent=parent)
             if outside and re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$", outside):
                 g.add((o, DCTERMS.source, URIRef(outside)))
             delta.origin[o] = (f, ref_el.sourceline)
@@ -335,7 +324,7 @@ class CurriculumInventory(Loader):
             for e in entries:
                 comp = comps.get(e)
                 if comp is not None:
-                    a = curator_alignment(g, ids, o, oid, comp)
+                    a = add_curator_alignment(g, ids, o, oid, comp)
                     delta.origin[a] = (f, ref_el.sourceline)
 
         for bid, b in blocks.items():
@@ -352,12 +341,7 @@ class CurriculumInventory(Loader):
             year = level_of(b, where)
             title = d.text(b, "Title", where)
             c = ids.course(code)
-            g.add((c, RDF.type, GM.Course))
-            g.add((c, RDF.type, SCHEMA.Course))
-            g.add((c, SKOS.notation, Literal(code)))
-            g.add((c, DCTERMS.title, Literal(title)))
-            g.add((c, GM.partOfProgram, p))
-            g.add((c, GM.year, Literal(year, datatype=XSD.integer)))
+            add_course(g, c, code=code, title=title, program=p, year=year)
             desc = d.text(b, "Description", where, required=False)
             if desc:
                 g.add((c, DCTERMS.description, Literal(desc)))
@@ -412,7 +396,7 @@ class CurriculumInventory(Loader):
                 if co is None or comp is None:
                     continue
                 for o, oid in objectives_of_co.get(id(co), ()):
-                    al = curator_alignment(g, ids, o, oid, comp)
+                    al = add_curator_alignment(g, ids, o, oid, comp)
                     delta.origin[al] = (f, rel.sourceline)
         counts["alignments"] = len(set(g.subjects(RDF.type, GM.Alignment)))
         # competency objects no course or event refers to (program-level expectations, framework entries)

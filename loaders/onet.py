@@ -49,11 +49,11 @@ import pandas as pd
 from rdflib import Literal, URIRef
 
 from ontology.errors import LoadError
-from ontology.vocab import DCTERMS, GM, RDF, SCHEMA, SKOS, TRACKS
+from ontology.vocab import DCTERMS, GM, SCHEMA, SKOS, TRACKS
 
 from .base import Context, Delta, Loader, Source, check_id
+from .shapes import add_concept, add_framework
 from .tables import first_bad, float_option, folder_of, folder_table, list_option, number_column
-from .registry import register
 from .roles import add_requirement, add_role
 
 FILES = {
@@ -89,11 +89,8 @@ def lv_to_level(lv: float, lo: float = 0.0, hi: float = 7.0) -> int:
 
 
 # --- the loader ----------------------------------------------------------------------------------------------
-@register
 class ONet(Loader):
     name = "onet"
-    media_types = ()
-    extensions = ()
     description = "O*NET folder: occupations with Skills/Knowledge importance and level ratings"
     options = {
         "id": "framework id (default onet)", "roles_id": "role set id (default onet)",
@@ -198,13 +195,8 @@ class ONet(Loader):
         # Framework graph.
         g = delta.graph(ids.graph("framework", fw))
         scheme = ids.framework(fw)
-        g.add((scheme, RDF.type, GM.Framework))
-        g.add((scheme, RDF.type, SKOS.ConceptScheme))
-        g.add((scheme, DCTERMS.title, Literal(ctx.option("title") or "O*NET Skills and Knowledge")))
-        g.add((scheme, SKOS.notation, Literal(fw)))
-        g.add((scheme, DCTERMS.source, Literal("O*NET Database, USDOL/ETA (CC BY 4.0)")))
-        if ctx.option("version"):
-            g.add((scheme, DCTERMS.hasVersion, Literal(str(ctx.option("version")))))
+        add_framework(g, scheme, notation=fw, title=ctx.option("title") or "O*NET Skills and Knowledge",
+                      version=ctx.option("version"), source=Literal("O*NET Database, USDOL/ETA (CC BY 4.0)"))
         cm_file = f"{folder.name}/{FILES['content_model'][0]}"
         domains: dict[str, URIRef] = {}
 
@@ -222,16 +214,8 @@ class ONet(Loader):
                 if key.count(".") >= 2 and key.rsplit(".", 1)[0] in model:
                     label = f"{model[key.rsplit('.', 1)[0]][1]}: {label}"
             if key not in domains:
-                node = domains[key] = ids.concept(fw, key)
-                g.add((node, RDF.type, SKOS.Concept))
-                g.add((node, RDF.type, GM.Domain))
-                g.add((node, SKOS.inScheme, scheme))
-                g.add((node, SKOS.topConceptOf, scheme))
-                g.add((scheme, SKOS.hasTopConcept, node))
-                g.add((node, SKOS.notation, Literal(key)))
-                g.add((node, SKOS.prefLabel, Literal(label, lang="en")))
-                if definition:
-                    g.add((node, SKOS.definition, Literal(definition, lang="en")))
+                node = domains[key] = add_concept(g, ids.concept(fw, key), scheme, notation=key, domain=True,
+                                                  label=label, definition=definition)
                 if origin:
                     delta.origin[node] = origin
             return domains[key]
@@ -242,15 +226,8 @@ class ONet(Loader):
                             file=seen_elements[e][1], row=seen_elements[e][2], column="element_id")
         for element, (kind, _f, _row) in sorted(seen_elements.items(), key=lambda kv: _natural(kv[0])):
             row, label, definition = model[element]
-            node = ids.concept(fw, element)
-            g.add((node, RDF.type, SKOS.Concept))
-            g.add((node, RDF.type, GM.Competency))
-            g.add((node, SKOS.inScheme, scheme))
-            g.add((node, SKOS.notation, Literal(element)))
-            g.add((node, SKOS.prefLabel, Literal(label, lang="en")))
-            if definition:
-                g.add((node, SKOS.definition, Literal(definition, lang="en")))
-            g.add((node, SKOS.broader, domain_of(element, kind)))
+            node = add_concept(g, ids.concept(fw, element), scheme, notation=element,
+                               broader=domain_of(element, kind), label=label, definition=definition)
             delta.origin[node] = (cm_file, row)
         delta.summary["domains"] = len(domains)
         delta.summary["competencies"] = len(seen_elements)

@@ -16,7 +16,6 @@ from ontology.errors import LoadError
 from ontology.vocab import (DCTERMS, EVIDENCE_SOURCES, GM, PERSON_KINDS, PROV, RDF, SCHEMA, SKOS, TRACKS)
 
 from .base import Context, Delta, Loader, Source, check_id, parse_int, split_list
-from .registry import register
 from .resolve import competency_index
 
 YES = {"yes", "y", "true", "1"}
@@ -94,18 +93,16 @@ EVIDENCE_COLUMNS = {GM.evidenceLevel: "level", GM.evidenceSource: "source", PROV
                     GM.evidencedCompetency: "competency", GM.evidenceFor: "person_id"}
 
 
-@register
 class PeopleCSV(Loader):
     name = "people-csv"
-    media_types = ()
-    extensions = (".csv",)
+    columns = ("person_id", "name", "kind", "department", "track")
     description = "People (clinicians, faculty, residents, learners): roles, track, department, goals, mentor capacity"
     options = {"id": "people set id (names the private graph; default people)"}
 
     def load(self, source: Source, ctx: Context) -> Delta:
         f, ids = source.name, ctx.ids
         set_id = check_id(ctx.option("id", "people"), file=f, row=None, column="id")
-        df = source.table(["person_id", "name", "kind", "department", "track"],
+        df = source.table(list(self.columns),
                           ["username", "site", "roles", "past_roles", "target_roles", "remote", "mentor_capacity",
                            "mentor_offers"])
         roles = known_roles(ctx)
@@ -180,15 +177,14 @@ class _EvidenceBase(Loader):
         return f, set_id, fw, delta, delta.graph(ctx.ids.graph("evidence", set_id))
 
 
-@register
 class EvidenceCSV(_EvidenceBase):
     name = "evidence-csv"
-    extensions = (".csv",)
+    columns = ("person_id", "competency", "level", "source", "date")
     description = "Competency evidence: person, competency, level 1-5, source, date"
 
     def load(self, source: Source, ctx: Context) -> Delta:
         f, set_id, fw, delta, g = self._setup(source, ctx)
-        df = source.table(["person_id", "competency", "level", "source", "date"], ["detail"])
+        df = source.table(list(self.columns), ["detail"])
         comps, people = competency_index(ctx, fw), known_people(ctx)
         for i, r in enumerate(df.itertuples(index=False), start=2):
             person = _person_ref(r.person_id, people, file=f, row=i)
@@ -209,17 +205,16 @@ class EvidenceCSV(_EvidenceBase):
         return delta
 
 
-@register
 class MilestonesCSV(_EvidenceBase):
     name = "milestones-csv"
-    extensions = (".csv",)
+    columns = ("person_id", "competency", "rating", "date")
     default_id = "milestones"
     description = ("ACGME-style milestone ratings by a clinical competency committee: person, competency, "
                    "rating 0-5 in half levels, review date, rater")
 
     def load(self, source: Source, ctx: Context) -> Delta:
         f, set_id, fw, delta, g = self._setup(source, ctx)
-        df = source.table(["person_id", "competency", "rating", "date"], ["rater"])
+        df = source.table(list(self.columns), ["rater"])
         delta.columns[GM.rating] = "rating"
         comps, people = competency_index(ctx, fw), known_people(ctx)
         kept = 0
@@ -248,17 +243,16 @@ class MilestonesCSV(_EvidenceBase):
         return delta
 
 
-@register
 class CredentialsCSV(_EvidenceBase):
     name = "credentials-csv"
-    extensions = (".csv",)
+    columns = ("person_id", "credential", "date")
     default_id = "credentials"
     description = ("Completed courses and credentials: person, credential (a catalogue item id, whose "
                    "competencies and levels become evidence) or a title with competencies (PC3:4;...), date")
 
     def load(self, source: Source, ctx: Context) -> Delta:
         f, set_id, fw, delta, g = self._setup(source, ctx)
-        df = source.table(["person_id", "credential", "date"], ["title", "competencies"])
+        df = source.table(list(self.columns), ["title", "competencies"])
         comps, people = competency_index(ctx, fw), known_people(ctx)
         catalogue: dict[str, dict] = {}
         for row in (ctx.store.select("catalogue") if ctx.store is not None else []):

@@ -8,7 +8,6 @@ from ontology.errors import LoadError
 from ontology.vocab import DCTERMS, ESCO, ESSENTIAL, GM, OPTIONAL, RDF, SCHEMA, SKOS, STAGES, TRACKS
 
 from .base import Context, Delta, Loader, Source, check_id, parse_int, split_list
-from .registry import register
 from .resolve import competency_index
 
 RELATIONS = {"essential": (ESSENTIAL, ESCO.relatedEssentialSkill), "optional": (OPTIONAL, ESCO.relatedOptionalSkill)}
@@ -48,11 +47,9 @@ def add_requirement(g, ids, rid, fw, notation, comp, level, relation, importance
     return req
 
 
-@register
 class RolesCSV(Loader):
     name = "roles-csv"
-    media_types = ("text/csv",)
-    extensions = (".csv",)
+    columns = ("role_id", "title", "track", "competency", "required_level", "relation")
     description = "Job roles and career pathways: one row per competency requirement"
     options = {"id": "role set id (names the graph)", "framework": "framework the competency column refers to"}
 
@@ -60,7 +57,7 @@ class RolesCSV(Loader):
         f, ids = source.name, ctx.ids
         set_id = check_id(ctx.option("id", required=True), file=f, row=None, column="id")
         fw = ctx.option("framework", required=True)
-        df = source.table(["role_id", "title", "track", "competency", "required_level", "relation"],
+        df = source.table(list(self.columns),
                           ["description", "next_roles", "stage"])
         has_stage = "stage" in df.columns
         comps = competency_index(ctx, fw)

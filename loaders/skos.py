@@ -37,11 +37,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.util import guess_format
 
 from ontology.errors import LoadError
-from ontology.vocab import DCTERMS, GM, OWL, RDF, RDFS, SKOS
+from ontology.vocab import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from .base import ID_RE, Context, Delta, Loader, Source, check_id
-from .registry import register
 from .safety import check_iris, check_json, check_xml
+from .shapes import add_concept, add_framework
 
 FORMATS = {"turtle": "Turtle", "xml": "RDF/XML", "json-ld": "JSON-LD", "nt": "N-Triples", "n3": "N3",
            "trig": "TriG", "nquads": "N-Quads"}
@@ -91,12 +91,6 @@ def _format_of(source: Source, ctx: Context, text: str) -> str:
     return "turtle"  # also reads N-Triples
 
 
-def _remote_context(obj) -> str | None:
-    """The first remote @context or @import in a JSON-LD document, if any (we never fetch)."""
-    from .safety import remote_context
-    return remote_context(obj)
-
-
 def _parse_error(e: Exception, text: str, fmt: str, name: str) -> LoadError:
     kind = FORMATS.get(fmt, fmt)
     line, col, reason = None, None, str(e)
@@ -131,16 +125,17 @@ def _first(g: Graph, s, preds) -> Literal | None:
     return None
 
 
-@register
 class SkosScheme(Loader):
     name = "skos"
-    media_types = ("text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples")
-    extensions = (".ttl", ".rdf", ".owl", ".xml", ".jsonld", ".nt")
     description = "SKOS concept scheme (Turtle, RDF/XML, JSON-LD, N-Triples) re-minted as a framework"
     options = {"id": "framework id (default: the scheme's notation or a slug of its title)",
                "title": "framework title", "version": "framework version",
                "scheme": "IRI of the scheme to load when the file has several",
                "format": "rdflib parser name (turtle, xml, json-ld, nt) to override the guess"}
+
+    @classmethod
+    def sniff(cls, data: bytes, filename: str) -> bool:
+        return b"www.w3.org/2004/02/skos/core" in data[:2**20]
 
     def load(self, source: Source, ctx: Context) -> Delta:
         f, ids = source.name, ctx.ids
@@ -207,50 +202,27 @@ class SkosScheme(Loader):
         delta = Delta(columns=dict(COLUMNS))
         g = delta.graph(ids.graph("framework", fw))
         scheme = ids.framework(fw)
-        g.add((scheme, RDF.type, GM.Framework))
-        g.add((scheme, RDF.type, SKOS.ConceptScheme))
-        g.add((scheme, DCTERMS.title, Literal(str(title)) if title is not None else Literal(fw)))
-        g.add((scheme, SKOS.notation, Literal(fw)))
-        if version:
-            g.add((scheme, DCTERMS.hasVersion, Literal(str(version))))
-        if isinstance(scheme_iri, URIRef) and not str(scheme_iri).startswith("urn:gapmap:upload:"):
-            g.add((scheme, DCTERMS.source, scheme_iri))
+        outside = isinstance(scheme_iri, URIRef) and not str(scheme_iri).startswith("urn:gapmap:upload:")
+        add_framework(g, scheme, notation=fw, title=str(title) if title is not None else fw, version=version,
+                      source=scheme_iri if outside else None)
         delta.origin[scheme] = (f, None)
-
-        def add_domain(node, notation):
-            g.add((node, RDF.type, SKOS.Concept))
-            g.add((node, RDF.type, GM.Domain))
-            g.add((node, SKOS.inScheme, scheme))
-            g.add((node, SKOS.topConceptOf, scheme))
-            g.add((scheme, SKOS.hasTopConcept, node))
-            g.add((node, SKOS.notation, Literal(notation)))
 
         if flat:
             if "all" in seen:
                 raise LoadError("a concept already has the notation 'all' used for the single domain", file=f,
                                 column="skos:notation")
-            top = ids.concept(fw, "all")
-            add_domain(top, "all")
-            g.add((top, SKOS.prefLabel, Literal(str(title) if title is not None else fw, lang="en")))
-            g.add((top, SKOS.definition, Literal("All concepts of the scheme (it has no hierarchy).", lang="en")))
+            top = add_concept(g, ids.concept(fw, "all"), scheme, notation="all", domain=True,
+                              label=str(title) if title is not None else fw,
+                              definition="All concepts of the scheme (it has no hierarchy).")
 
         counts = {"domains": 1 if flat else 0, "competencies": 0}
         for c in sorted(members, key=lambda c: notation_of[c]):
             node = ids.concept(fw, notation_of[c])
             is_domain = not flat and (c in declared_top or not parents.get(c))
-            if is_domain:
-                add_domain(node, notation_of[c])
-                counts["domains"] += 1
-            else:
-                g.add((node, RDF.type, SKOS.Concept))
-                g.add((node, RDF.type, GM.Competency))
-                g.add((node, SKOS.inScheme, scheme))
-                g.add((node, SKOS.notation, Literal(notation_of[c])))
-                for p in (parents.get(c) or ()):
-                    g.add((node, SKOS.broader, ids.concept(fw, notation_of[p])))
-                if flat:
-                    g.add((node, SKOS.broader, top))
-                counts["competencies"] += 1
+            broader = [] if is_domain else [ids.concept(fw, notation_of[p]) for p in (parents.get(c) or ())]
+            add_concept(g, node, scheme, notation=notation_of[c], domain=is_domain,
+                        broader=broader + ([top] if flat else []))
+            counts["domains" if is_domain else "competencies"] += 1
             labels = [o for o in src.objects(c, SKOS.prefLabel) if isinstance(o, Literal)] or \
                 [o for o in src.objects(c, RDFS.label) if isinstance(o, Literal)] or [Literal(notation_of[c])]
             for o in labels:

@@ -13,9 +13,12 @@ from datetime import datetime, timezone
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from ontology.vocab import DCTERMS, GM, PROV, RDF, RDFS, SCHEMA, SKOS
+from ontology.errors import LoadError, NotFound
+from ontology.vocab import DCTERMS, GM, PROV, RDF, RDFS, SKOS
 
-from .base import Context, Delta
+from .base import Context, Delta, Loader, Source
+from .shapes import add_course, add_objective
+from .syllabus import DEFAULT_MAX_BYTES, ExtractedSyllabus, extract
 
 
 def objective_id(course_code: str, text: str) -> str:
@@ -57,13 +60,8 @@ def syllabus_delta(ctx: Context, extracted, *, program: str, course_code: str, c
     delta = Delta(columns={GM.text: "objective", GM.charStart: "char_start", GM.charEnd: "char_end"})
     g = delta.graph(ids.graph("syllabus", course_code))
     if course is None:  # a new course, created by its syllabus
-        course = ids.course(course_code)
-        g.add((course, RDF.type, GM.Course))
-        g.add((course, RDF.type, SCHEMA.Course))
-        g.add((course, SKOS.notation, Literal(course_code)))
-        g.add((course, DCTERMS.title, Literal(title or extracted.title or course_code)))
-        g.add((course, GM.partOfProgram, ids.program(program)))
-        g.add((course, GM.year, Literal(year, datatype=XSD.integer)))
+        course = add_course(g, ids.course(course_code), code=course_code,
+                            title=title or extracted.title or course_code, program=ids.program(program), year=year)
     s = ids.syllabus(course_code, str(version))
     agent = ids.agent(user)
     g.add((s, RDF.type, GM.Syllabus))
@@ -87,12 +85,10 @@ def syllabus_delta(ctx: Context, extracted, *, program: str, course_code: str, c
         if oid in seen:  # the same objective twice in one document counts once
             continue
         seen.add(oid)
-        node = ids.objective(oid)
-        g.add((node, RDF.type, GM.LearningObjective))
-        g.add((node, SKOS.notation, Literal(oid)))
-        g.add((node, GM.text, Literal(o.text)))
-        g.add((node, GM.objectiveOf, course))
-        g.add((node, GM.inCourse, course))
+        # the text in the document's language (detected; English when it could not be told), like every
+        # objective text (loaders/shapes.py)
+        node = add_objective(g, ids.objective(oid), notation=oid, text=o.text, course=course,
+                             lang=extracted.language, level=proficiency_level(o.bloom_level, year))
         g.add((node, GM.extractedFrom, s))
         g.add((node, GM.charStart, Literal(o.char_start, datatype=XSD.integer)))
         g.add((node, GM.charEnd, Literal(o.char_end, datatype=XSD.integer)))
@@ -100,9 +96,6 @@ def syllabus_delta(ctx: Context, extracted, *, program: str, course_code: str, c
             g.add((node, GM.page, Literal(o.page, datatype=XSD.integer)))
         if o.bloom_level:
             g.add((node, GM.bloomLevel, Literal(o.bloom_level)))
-        level = proficiency_level(o.bloom_level, year)
-        if level is not None:
-            g.add((node, GM.targetLevel, Literal(level, datatype=XSD.integer)))
         delta.origin[node] = (filename, i)
     # The assessment/grading section: each component becomes a gm:Assessment of the course, replaced with the
     # syllabus version like the objectives.  A course-level assessment is taken to assess the course's
@@ -133,3 +126,118 @@ def syllabus_delta(ctx: Context, extracted, *, program: str, course_code: str, c
             g.add((node, GM.assessesObjective, on))
     delta.summary = {"objectives": len(seen), "version": version, "assessments": stored}
     return delta
+
+
+#: course codes a syllabus upload may create or name (they become IRIs, file names and page titles)
+COURSE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+
+
+def course_for_upload(ctx: Context, program: str, course_code: str, year: int | None) -> URIRef | None:
+    """The course's IRI (None: a new course, which needs a year); errors name the field."""
+    if not COURSE_CODE.fullmatch(course_code or ""):
+        raise LoadError(f"course code {str(course_code)[:60]!r} is not valid: letters, digits, '.', '_' or '-', "
+                        "at most 40, starting with a letter or digit", column="course")
+    if year is not None and not 1 <= year <= 8:
+        raise LoadError("year must be from 1 to 8", column="year")
+    store = ctx.store
+    rows = store.select("course_detail", code=Literal(course_code)) if store is not None else []
+    if rows and rows[0]["pid"] != program:
+        raise LoadError(f"course {course_code!r} belongs to program {rows[0]['pid']!r}", column="course")
+    if rows:
+        return URIRef(rows[0]["course"])
+    if store is None or not any(r["id"] == program for r in store.select("programs")):
+        raise NotFound(f"program {program!r} is not loaded", field="program")
+    if year is None:
+        raise LoadError(f"course {course_code!r} is new: give its year to create it", column="year")
+    return None
+
+
+def course_year(ctx: Context, course_code: str) -> int | None:
+    """The year of a loaded course (it sets its objectives' proficiency levels)."""
+    rows = ctx.store.select("course_detail", code=Literal(course_code)) if ctx.store is not None else []
+    return int(rows[0]["year"]) if rows and rows[0].get("year") else None
+
+
+class SyllabusDocument(Loader):
+    """A syllabus document as the next version of a course's syllabus (objectives, assessments) and an entry in
+    the course's upload history.  Reads the store (the course, the versions so far), so run it under the store's
+    write lock, like every loader."""
+
+    name = "syllabus"
+    description = ("Course syllabus (PDF, DOCX, HTML, Markdown or text): its learning objectives and assessments "
+                   "as the course's next syllabus version")
+    options = {"program": "program id", "course": "course code (a new course is created)",
+               "year": "the course's year, when the course is new", "title": "the course's title, when new",
+               "user": "who uploads (the service sets the signed-in user)",
+               "media_type": "the upload's media type (else from the file)"}
+
+    @staticmethod
+    def _target(ctx: Context) -> tuple[str, str, int | None]:
+        program = ctx.option("program", required=True)
+        code = ctx.option("course") or ""  # checked by course_for_upload
+        year = ctx.option("year")
+        if year not in (None, ""):
+            try:
+                year = int(year)
+            except (TypeError, ValueError):
+                raise LoadError(f"year {str(year)[:20]!r} is not a whole number", column="year") from None
+        else:
+            year = None
+        return str(program), str(code), year
+
+    def read(self, source: Source, ctx: Context) -> ExtractedSyllabus:
+        """Check the target course, then extract the document (no store writes; no lock needed)."""
+        program, code, year = self._target(ctx)
+        course_for_upload(ctx, program, code, year)  # fail fast, before reading the file
+        data = source.data if source.path is None else source.bytes()  # no data: extract says so (422)
+        return extract(data, source.name, ctx.option("media_type"),
+                       max_bytes=int(ctx.option("max_bytes", DEFAULT_MAX_BYTES)))
+
+    def delta(self, extracted: ExtractedSyllabus, ctx: Context, *, filename: str) -> Delta:
+        """The next version's delta: the syllabus graph and the upload history (call under the write lock)."""
+        program, code, year = self._target(ctx)
+        user = str(ctx.option("user", required=True))
+        course = course_for_upload(ctx, program, code, year)
+        if course is not None:
+            year = course_year(ctx, code) or year
+        elif not extracted.objectives:  # nothing to teach: do not create an empty course
+            raise LoadError(f"no learning objectives were found in {filename}; course {code!r} was not created",
+                            file=filename)
+        ids, store = ctx.ids, ctx.store
+        cid = ids.course(code)
+        versions = [int(r["version"]) for r in store.select("course_syllabi", course=cid)]
+        versions += [int(r["version"]) for r in store.select("course_uploads", course=cid)]
+        version = max(versions, default=0) + 1
+        delta = syllabus_delta(ctx, extracted, program=program, course_code=code, course=course, version=version,
+                               filename=filename, user=user, year=year, title=ctx.option("title"))
+        syllabus_name = ids.graph("syllabus", code)
+        if course is not None:
+            # A course that an earlier upload created lives in the syllabus graph being replaced: keep it.
+            previous = store.graph(syllabus_name)
+            if (course, RDF.type, GM.Course) in previous:
+                g = delta.graph(syllabus_name)
+                for t in previous.triples((course, None, None)):
+                    g.add(t)
+        # Every version stays listed in the course's upload history (the syllabus graph holds the current one).
+        history_name = ids.graph("uploads", code)
+        history = store.graph(history_name)
+        entry = ids.activity(f"upload-{code}-{version}")
+        agent = ids.agent(user)
+        history.add((entry, RDF.type, PROV.Activity))
+        history.add((entry, PROV.generated, ids.syllabus(code, str(version))))
+        history.add((entry, DCTERMS.subject, cid))
+        history.add((entry, DCTERMS.hasVersion, Literal(version, datatype=XSD.integer)))
+        history.add((entry, DCTERMS.source, Literal(filename)))
+        history.add((entry, PROV.endedAtTime, Literal(datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                                                      datatype=XSD.dateTime)))
+        history.add((entry, PROV.wasAssociatedWith, agent))
+        history.add((entry, RDFS.comment, Literal(f"{delta.summary.get('objectives', 0)} objectives")))
+        history.add((agent, RDF.type, PROV.Person))
+        history.add((agent, RDFS.label, Literal(user)))
+        delta.graphs[history_name] = history
+        return delta
+
+    def load(self, source: Source, ctx: Context) -> Delta:
+        if ctx.store is None:
+            raise LoadError("a syllabus is stored as a version of a course: it needs the store", column="course")
+        return self.delta(self.read(source, ctx), ctx, filename=source.name)

@@ -192,7 +192,7 @@ def profile(store: Store, ids, pid: str, *, today: date | None = None) -> Profil
         held.append(Held(competency=comp, notation=info["notation"], label=info["label"], framework=info["fw"],
                          level=level, latest=max(dated) if dated else None, fresh=any(e.fresh for e in items),
                          evidence=tuple(items)))
-    held.sort(key=lambda h: _notation_key(h.notation))
+    held.sort(key=lambda h: notation_key(h.notation))
     n_ev = sum(len(h.evidence) for h in held)
     summary = {"competencies": len(held), "evidence": n_ev,
                "stale": sum(1 for h in held if not h.fresh),
@@ -202,7 +202,7 @@ def profile(store: Store, ids, pid: str, *, today: date | None = None) -> Profil
     return Profile(person=person, competencies=tuple(held), summary=summary)
 
 
-def _notation_key(n: str):
+def notation_key(n: str):
     import re
     return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.findall(r"\d+|\D+", n)]
 
@@ -346,7 +346,7 @@ def classify_step(rs: dict[str, RoleInfo], depths: dict[str, int], a: str | None
 
 def _order(items):
     rank = {"missing": 0, "below": 1, "met": 2}
-    return sorted(items, key=lambda i: (i.relation != "essential", rank[i.status], _notation_key(i.notation)))
+    return sorted(items, key=lambda i: (i.relation != "essential", rank[i.status], notation_key(i.notation)))
 
 
 def gap_items(reqs: dict[str, dict], levels: dict[str, int]) -> list[GapItem]:
@@ -388,7 +388,7 @@ def role_gap(store: Store, ids, pid: str, role: str, *, prof: Profile | None = N
                 adds.append(Addition(notation=r["notation"], label=r["label"], relation=r["relation"],
                                      required_level=r["level"], previous_level=before["level"] if before else None,
                                      held_level=levels.get(comp, 0)))
-        adds.sort(key=lambda x: (x.relation != "essential", _notation_key(x.notation)))
+        adds.sort(key=lambda x: (x.relation != "essential", notation_key(x.notation)))
         steps.append(Step(from_role=a, to_role=b, title=rs[b].title, kind=classify_step(rs, depths, a, b),
                           from_track=rs[a].track if a else None, to_track=rs[b].track, adds=tuple(adds)))
         prev_reqs = reqs_b
@@ -438,7 +438,7 @@ def catalogue(store: Store) -> list[Opportunity]:
     return [Opportunity(id=r["id"], iri=r["item"], title=r["title"], kind=r["kind"], hours=float(r["hours"]),
                         cost=float(r["cost"]), format=r["format"], provider=r["provider"],
                         description=r["description"], url=r["url"], source=r["source"],
-                        develops=tuple(sorted(set(r["develops"]), key=lambda d: _notation_key(d[1]))))
+                        develops=tuple(sorted(set(r["develops"]), key=lambda d: notation_key(d[1]))))
             for r in sorted(items.values(), key=lambda r: r["id"])]
 
 

@@ -72,7 +72,7 @@ def reviews_graph(ids, a: str, b: str) -> URIRef:
 
 def mapping_iri(ids, source: str, target: str) -> URIRef:
     h = hashlib.sha1(f"{source}\n{target}".encode()).hexdigest()[:16]
-    return ids._iri("mapping", h)
+    return ids.iri("mapping", h)
 
 
 def query_text(label: str, definition: str | None) -> str:
@@ -94,7 +94,7 @@ class CrosswalkResult:
         return asdict(self)
 
 
-def _check_fw(fw: str, field: str) -> str:
+def check_framework(fw: str, field: str) -> str:
     if not isinstance(fw, str) or not _ID.match(fw):
         raise CrosswalkError(f"{field} must be a framework id", field=field)
     return fw
@@ -115,8 +115,8 @@ def run_crosswalk(store: Store, ids, a: str, b: str, linker, *, top_k: int = 3, 
     """Suggest up to ``top_k`` ``b`` competencies for each ``a`` competency; replace the undecided suggestions.
 
     ``linker`` ranks ``b``'s competencies (built over ``competency_texts(store, b)``)."""
-    _check_fw(a, "source")
-    _check_fw(b, "target")
+    check_framework(a, "source")
+    check_framework(b, "target")
     if a == b:
         raise CrosswalkError("a crosswalk needs two different frameworks", field="target")
     src = store.select("framework_competencies", fw=Literal(a))
@@ -198,7 +198,7 @@ class Mapping:
 
 def mappings(store: Store, ids, a: str, b: str, *, status: str | None = None) -> list[Mapping]:
     """The mappings of crosswalk ``a``→``b`` (optionally one status), by source notation then rank."""
-    rows = store.select("crosswalk_mappings", g=graph_name(ids, _check_fw(a, "source"), _check_fw(b, "target")))
+    rows = store.select("crosswalk_mappings", g=graph_name(ids, check_framework(a, "source"), check_framework(b, "target")))
     out = []
     for r in rows:
         st = str(r["status"]).rsplit("#", 1)[-1].lower()
@@ -218,8 +218,8 @@ def crosswalks(store: Store) -> list[dict]:
 def decide(store: Store, ids, a: str, b: str, mapping_id: str, decision: str, user: str, *,
            relation: str | None = None, note: str | None = None) -> dict:
     """Accept (with a relation), reject or reset one mapping, with PROV, in one transaction."""
-    from .review import _check_user
-    user = _check_user(user)
+    from .review import check_user
+    user = check_user(user)
     if decision not in DECISIONS:
         raise CrosswalkError(f"decision must be one of {', '.join(DECISIONS)}", field="decision")
     if relation is not None and relation not in RELATIONS:
@@ -232,7 +232,7 @@ def decide(store: Store, ids, a: str, b: str, mapping_id: str, decision: str, us
 
 
 def _decide(store, ids, a, b, mapping_id, decision, user, relation, note, gname, rg):
-    m = ids._iri("mapping", mapping_id)
+    m = ids.iri("mapping", mapping_id)
     rows = store.select("crosswalk_mapping", mapping=m, g=gname)
     if not rows:
         raise NotFound(f"no mapping {mapping_id!r} in crosswalk {key(a, b)}", field="mapping")

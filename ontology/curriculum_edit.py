@@ -13,7 +13,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
 from .errors import GapmapError, NotFound
-from .review import _check_user, _now
+from .review import check_user, now_literal
 from .store import Store
 from .vocab import DCTERMS, GM, PROV, RDF, RDFS
 
@@ -44,12 +44,12 @@ def _record(ids, program: str, user: str, node: URIRef, what: str):
     return [(agent, RDF.type, PROV.Person, reviews), (agent, RDFS.label, Literal(user), reviews),
             (d, RDF.type, PROV.Activity, reviews), (d, RDF.type, GM.CurriculumEdit, reviews),
             (d, PROV.used, node, reviews), (d, PROV.wasAssociatedWith, agent, reviews),
-            (d, PROV.endedAtTime, _now(), reviews), (d, DCTERMS.description, Literal(what), reviews)]
+            (d, PROV.endedAtTime, now_literal(), reviews), (d, DCTERMS.description, Literal(what), reviews)]
 
 
 def set_course(store: Store, ids, program: str, code: str, user: str, *, title: str | None = None,
                year: int | None = None) -> dict:
-    user = _check_user(user)
+    user = check_user(user)
     rows = store.select("course_detail", code=Literal(code))
     if not rows or rows[0]["pid"] != program:
         raise NotFound(f"course {code!r} is not in program {program!r}", field="course")
@@ -78,7 +78,7 @@ def set_course(store: Store, ids, program: str, code: str, user: str, *, title: 
 
 
 def set_objective_level(store: Store, ids, oid: str, level: int, user: str) -> dict:
-    user = _check_user(user)
+    user = check_user(user)
     rows = store.select("objective_detail", objective=ids.objective(oid))
     if not rows:
         raise NotFound(f"no objective {oid!r}", field="objective")

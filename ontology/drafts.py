@@ -182,8 +182,7 @@ class Drafts:
             if d.engine is not None:
                 d.engine.close()
             if self.root:
-                d.store.ox = None  # release the on-disk store before removing its folder
-                d.store._ds = None
+                d.store.close()  # release the on-disk store before removing its folder
                 shutil.rmtree(self.root / name, ignore_errors=True)
 
     def edit(self, ids, name: str, op: dict, user: str) -> dict:
@@ -272,10 +271,10 @@ def _about(store: EmbeddedStore, node: URIRef) -> list[tuple]:
     """Every quad with ``node`` as subject or object."""
     import pyoxigraph as ox
 
-    from .store import _from_ox
+    from .store import from_ox
     n = ox.NamedNode(str(node))
     quads = list(store.ox.quads_for_pattern(n, None, None, None)) + list(store.ox.quads_for_pattern(None, None, n, None))
-    return [(_from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object), URIRef(q.graph_name.value)) for q in quads]
+    return [(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object), URIRef(q.graph_name.value)) for q in quads]
 
 
 def _exists(store: Store, node: URIRef, cls: URIRef) -> bool:

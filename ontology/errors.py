@@ -148,3 +148,11 @@ class InputTooLarge(LoadError):
     status = 413
     exit_code = 3
     title = "Input too large"
+
+
+class QueryAborted(GapmapError):
+    """The evaluating process died (e.g. out of memory) or could not open the store."""
+
+    status = 503
+    exit_code = 5
+    title = "Query aborted"

@@ -19,7 +19,7 @@ from rdflib.namespace import XSD
 
 from .errors import GapmapError, NotFound
 from .store import Store
-from .vocab import ACCEPTED, GAP_STATUSES, GM, PROV, RDF, SKOS, STAGES, SUGGESTED
+from .vocab import ACCEPTED, GAP_STATUSES, GM, PROV, RDF, SKOS, STAGES, SUGGESTED, new_graph
 
 class BadStage(GapmapError):
     status = 400
@@ -130,7 +130,7 @@ class GapReport:
 
     def to_graph(self, ids, when: str | None = None, iri: URIRef | None = None) -> Graph:
         """The report as RDF (gm:GapReport with one gm:GapEntry per competency)."""
-        g = Graph()
+        g = new_graph()
         key = "-".join(str(p) for p in (self.program, self.framework, self.year, self.course, self.role) if p)
         report = iri or ids.activity(f"report-{key}")
         g.add((report, RDF.type, GM.GapReport))

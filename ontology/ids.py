@@ -6,7 +6,6 @@ reload produces the same IRIs and replaces exactly what it should.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -28,74 +27,74 @@ class Ids:
         if not self.base.endswith("/"):
             object.__setattr__(self, "base", self.base + "/")
 
-    @classmethod
-    def from_env(cls) -> "Ids":
-        return cls(os.environ.get("GAPMAP_BASE", DEFAULT_BASE))
-
-    def _iri(self, *parts: str) -> URIRef:
+    def iri(self, *parts: str) -> URIRef:
         return URIRef(self.base + "/".join(_seg(p) for p in parts))
 
     # Frameworks
     def framework(self, fw: str) -> URIRef:
-        return self._iri("framework", fw)
+        return self.iri("framework", fw)
 
     def concept(self, fw: str, notation: str) -> URIRef:
-        return self._iri("framework", fw, notation)
+        return self.iri("framework", fw, notation)
 
     def level(self, fw: str, rank: int | str) -> URIRef:
-        return self._iri("framework", fw, "level", str(rank))
+        return self.iri("framework", fw, "level", str(rank))
 
     def milestone(self, fw: str, notation: str, rank: int | str) -> URIRef:
-        return self._iri("framework", fw, notation, "milestone", str(rank))
+        return self.iri("framework", fw, notation, "milestone", str(rank))
 
     # Curriculum
     def program(self, prog: str) -> URIRef:
-        return self._iri("program", prog)
+        return self.iri("program", prog)
 
     def course(self, code: str) -> URIRef:
-        return self._iri("course", code)
+        return self.iri("course", code)
 
     def session(self, code: str, sid: str) -> URIRef:
-        return self._iri("course", code, "session", sid)
+        return self.iri("course", code, "session", sid)
 
     def objective(self, oid: str) -> URIRef:
-        return self._iri("objective", oid)
+        return self.iri("objective", oid)
 
     def assessment(self, aid: str) -> URIRef:
-        return self._iri("assessment", aid)
+        return self.iri("assessment", aid)
 
     def result(self, aid: str, learner: str) -> URIRef:
-        return self._iri("assessment", aid, "result", learner)
+        return self.iri("assessment", aid, "result", learner)
 
     # Roles
     def role(self, rid: str) -> URIRef:
-        return self._iri("role", rid)
+        return self.iri("role", rid)
 
     def requirement(self, rid: str, fw: str, notation: str, stage: str | None = None) -> URIRef:
         if stage:
-            return self._iri("role", rid, "requirement", fw, notation, stage)
-        return self._iri("role", rid, "requirement", fw, notation)
+            return self.iri("role", rid, "requirement", fw, notation, stage)
+        return self.iri("role", rid, "requirement", fw, notation)
 
     # Alignments and decisions
     def alignment(self, objective: str, competency: str) -> URIRef:
         h = hashlib.sha1(f"{objective}\n{competency}".encode()).hexdigest()[:16]
-        return self._iri("alignment", h)
+        return self.iri("alignment", h)
+
+    def alignment_ref(self, key: str) -> URIRef:
+        """An alignment by its key (the last segment of its IRI, as the API's ``/alignments/{key}``)."""
+        return self.iri("alignment", key)
 
     def decision(self, key: str) -> URIRef:
-        return self._iri("decision", key)
+        return self.iri("decision", key)
 
     def agent(self, user: str) -> URIRef:
-        return self._iri("agent", user)
+        return self.iri("agent", user)
 
     def activity(self, key: str) -> URIRef:
-        return self._iri("activity", key)
+        return self.iri("activity", key)
 
     def syllabus(self, course_code: str, version: str) -> URIRef:
-        return self._iri("syllabus", course_code, version)
+        return self.iri("syllabus", course_code, version)
 
     # Named graphs, one per source
     def graph(self, kind: str, key: str) -> URIRef:
-        return self._iri("graph", kind, key)
+        return self.iri("graph", kind, key)
 
     def is_ours(self, iri: str) -> bool:
         return str(iri).startswith(self.base)

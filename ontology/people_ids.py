@@ -17,37 +17,37 @@ def _h(*parts) -> str:
 
 
 def person(ids: Ids, pid: str) -> URIRef:
-    return ids._iri("person", pid)
+    return ids.iri("person", pid)
 
 
 def evidence(ids: Ids, set_id: str, row: int | str) -> URIRef:
-    return ids._iri("evidence", set_id, str(row))
+    return ids.iri("evidence", set_id, str(row))
 
 
 def opportunity(ids: Ids, oid: str) -> URIRef:
-    return ids._iri("opportunity", oid)
+    return ids.iri("opportunity", oid)
 
 
 def development(ids: Ids, oid: str, fw: str, notation: str) -> URIRef:
-    return ids._iri("opportunity", oid, "develops", fw, notation)
+    return ids.iri("opportunity", oid, "develops", fw, notation)
 
 
 def demand(ids: Ids, set_id: str, org: str, role: str, year: int) -> URIRef:
-    return ids._iri("demand", set_id, _h(org, role, year))
+    return ids.iri("demand", set_id, _h(org, role, year))
 
 
 def plan(ids: Ids, pid: str, role: str, objective: str) -> URIRef:
-    return ids._iri("plan", pid, role, objective)
+    return ids.iri("plan", pid, role, objective)
 
 
 def match(ids: Ids, mode: str, mentee: str, mentor: str) -> URIRef:
-    return ids._iri("match", mode, mentee, mentor)
+    return ids.iri("match", mode, mentee, mentor)
 
 
 def cv(ids: Ids, pid: str, key: str) -> URIRef:
     """One uploaded CV; ``key`` is unique per upload, so two uploads at once never share a node."""
-    return ids._iri("person", pid, "cv", key)
+    return ids.iri("person", pid, "cv", key)
 
 
 def suggestion(ids: Ids, pid: str, key: str, start: int, competency: str) -> URIRef:
-    return ids._iri("person", pid, "cv", key, "suggestion", _h(start, competency))
+    return ids.iri("person", pid, "cv", key, "suggestion", _h(start, competency))

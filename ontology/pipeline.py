@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 
 
-from .careers import _notation_key, catalogue
+from .careers import notation_key, catalogue
 from .errors import NotFound
 from .gaps import role_readiness
 from .store import Store
@@ -106,7 +106,7 @@ def pipeline_report(store: Store, ids, demand: str | None = None, *, year: int |
             reqlist.append(PipelineRequirement(competency=comp, notation=it.notation, label=it.label,
                                                relation=it.relation, required_level=it.required_level,
                                                programs=q["programs"], covered_by=covered, catalogue=cat))
-        reqlist.sort(key=lambda q: (q.relation != "essential", not q.uncovered, _notation_key(q.notation)))
+        reqlist.sort(key=lambda q: (q.relation != "essential", not q.uncovered, notation_key(q.notation)))
         demand_rows = tuple(sorted(({"organization": r["org"], "year": int(r["year"]), "headcount": int(r["headcount"])}
                                     for r in rs), key=lambda d: (d["year"], d["organization"])))
         out.append(PipelineRole(role=rid, title=rs[0]["title"], demand=demand_rows,

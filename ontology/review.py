@@ -14,7 +14,6 @@ alignment's ETag, see :func:`etag`); if the alignment changed meanwhile, :class:
 """
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -25,6 +24,8 @@ from rdflib.namespace import XSD
 from .errors import Conflict, GapmapError, NotFound
 from .store import Store
 from .vocab import ACCEPTED, GM, PROV, RDF, RDFS, REJECTED, STATUSES, SUGGESTED
+from .read.review import alignment_etag as etag
+from .read.review import alignment_history, alignment_state as read_state
 
 DECISIONS = {"accept": ACCEPTED, "reject": REJECTED, "reset": SUGGESTED}
 
@@ -54,11 +55,11 @@ def _short(iri) -> str:
     return str(iri).rsplit("#", 1)[-1].lower()
 
 
-def _now() -> Literal:
+def now_literal() -> Literal:
     return Literal(datetime.now(timezone.utc).isoformat(timespec="milliseconds"), datatype=XSD.dateTime)
 
 
-def _check_user(user: str | None) -> str:
+def check_user(user: str | None) -> str:
     user = (user or "").strip()
     if not user or len(user) > 100 or any(c in user for c in "<>\"{}|\\^`\n\r\t"):
         raise ReviewError("a reviewer name is required (1-100 plain characters)", field="user")
@@ -70,8 +71,8 @@ def _agent_triples(ids, user, graph):
     return agent, [(agent, RDF.type, PROV.Person, graph), (agent, RDFS.label, Literal(user), graph)]
 
 
-def _decision_quads(ids, graph, alignment, user, previous, new, score=None, model=None, note=None, at=None):
-    at = at or _now()
+def decision_quads(ids, graph, alignment, user, previous, new, score=None, model=None, note=None, at=None):
+    at = at or now_literal()
     d = ids.decision(uuid.uuid4().hex)
     agent, quads = _agent_triples(ids, user, graph)
     quads += [(d, RDF.type, GM.ReviewDecision, graph), (d, RDF.type, PROV.Activity, graph),
@@ -86,12 +87,6 @@ def _decision_quads(ids, graph, alignment, user, previous, new, score=None, mode
     if note:
         quads.append((d, RDFS.comment, Literal(note), graph))
     return d, at, quads
-
-
-def etag(alignment, status, last_decisions=()) -> str:
-    """The ETag of an alignment's review state: changes with every decision on it."""
-    key = "|".join([str(alignment), str(status), *sorted(str(d) for d in last_decisions if d)])
-    return '"' + hashlib.sha1(key.encode()).hexdigest()[:20] + '"'
 
 
 def _alignment(store: Store, iri: URIRef) -> dict:
@@ -109,9 +104,7 @@ def _alignment(store: Store, iri: URIRef) -> dict:
 
 def alignment_state(store: Store, iri: URIRef) -> dict:
     """Status, method and ETag of one alignment (what a client sends back as If-Match)."""
-    a = _alignment(store, iri)
-    return {"alignment": str(iri), "status": _short(a["status"]), "method": _short(a["method"]),
-            "objective": a["oid"], "competency": a["comp"], "program": a["program"], "etag": a["etag"]}
+    return read_state(store, iri).to_dict()
 
 
 def _etag_matches(header: str, current: str) -> bool:
@@ -149,7 +142,7 @@ def decide(store: Store, ids, alignment: URIRef, decision: str, user: str, *, no
     """
     if decision not in DECISIONS:
         raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}", field="decision")
-    user = _check_user(user)
+    user = check_user(user)
     with store.locked():  # read the current status and write the decision with no write in between
         a = _alignment(store, alignment)
         if URIRef(a["method"]) == GM.CuratorMethod:
@@ -158,7 +151,7 @@ def decide(store: Store, ids, alignment: URIRef, decision: str, user: str, *, no
         _check_expected(a, expected, if_match)
         g, prev, new = URIRef(a["g"]), URIRef(a["status"]), DECISIONS[decision]
         reviews = ids.graph("reviews", a["program"])
-        d, at, quads = _decision_quads(ids, reviews, alignment, user, prev, new, a["score"], a["model"], note)
+        d, at, quads = decision_quads(ids, reviews, alignment, user, prev, new, a["score"], a["model"], note)
         store.apply(delete=_status_quads(alignment, a, g),
                     insert=[(alignment, GM.status, new, g), (alignment, GM.lastDecision, d, g), *quads])
     return Decision(decision, str(alignment), user, str(at), _short(prev), _short(new), etag=etag(alignment, new, [d]))
@@ -169,7 +162,7 @@ def add_manual(store: Store, ids, objective_id: str, competency: URIRef, user: s
                if_match: str | None = None) -> Decision:
     """A reviewer's own alignment (status accepted, method manual); optionally rejecting another one
     (``expected``/``if_match`` then apply to the replaced alignment, as in :func:`decide`)."""
-    user = _check_user(user)
+    user = check_user(user)
     if replaces is not None and replaces == ids.alignment(objective_id, str(competency)):
         # "Replacing" a suggestion by its own competency is accepting it.
         return decide(store, ids, replaces, "accept", user, note=note, expected=expected, if_match=if_match)
@@ -197,8 +190,8 @@ def _add_manual(store, ids, objective_id, competency, user, note, replaces, expe
         agent, _ = _agent_triples(ids, user, g)
         insert += [(a, RDF.type, GM.Alignment, g), (a, GM.alignedObjective, ids.objective(objective_id), g),
                    (a, GM.alignedCompetency, competency, g), (a, GM.method, GM.ManualMethod, g),
-                   (a, PROV.wasAttributedTo, agent, g), (a, PROV.generatedAtTime, _now(), g)]
-    d, at, quads = _decision_quads(ids, reviews, a, user, prev, ACCEPTED, note=note)
+                   (a, PROV.wasAttributedTo, agent, g), (a, PROV.generatedAtTime, now_literal(), g)]
+    d, at, quads = decision_quads(ids, reviews, a, user, prev, ACCEPTED, note=note)
     insert += [(a, GM.status, ACCEPTED, g), (a, GM.lastDecision, d, g), *quads]
     replaced = None
     if replaces is not None:
@@ -207,7 +200,7 @@ def _add_manual(store, ids, objective_id, competency, user, note, replaces, expe
             raise ReviewError("the replaced alignment belongs to another objective", field="replaces")
         _check_expected(old, expected, if_match)
         og, oprev = URIRef(old["g"]), URIRef(old["status"])
-        d2, _, q2 = _decision_quads(ids, reviews, replaces, user, oprev, REJECTED, old["score"], old["model"],
+        d2, _, q2 = decision_quads(ids, reviews, replaces, user, oprev, REJECTED, old["score"], old["model"],
                                     note=f"replaced by {competency}", at=at)
         delete += _status_quads(replaces, old, og)
         insert += [(replaces, GM.status, REJECTED, og), (replaces, GM.lastDecision, d2, og),
@@ -220,7 +213,7 @@ def _add_manual(store, ids, objective_id, competency, user, note, replaces, expe
 
 def mark_assessed(store: Store, ids, objective_id: str, assessment_id: str, user: str) -> Decision:
     """Record that an assessment assesses an objective (kept in the reviews graph, with PROV)."""
-    user = _check_user(user)
+    user = check_user(user)
     with store.locked():  # the objective and assessment still exist when the link is written
         return _mark_assessed(store, ids, objective_id, assessment_id, user)
 
@@ -236,7 +229,7 @@ def _mark_assessed(store, ids, objective_id, assessment_id, user) -> Decision:
     reviews = ids.graph("reviews", program)
     a, o = ids.assessment(assessment_id), ids.objective(objective_id)
     agent, quads = _agent_triples(ids, user, reviews)
-    d, at = ids.decision(uuid.uuid4().hex), _now()
+    d, at = ids.decision(uuid.uuid4().hex), now_literal()
     quads += [(a, GM.assessesObjective, o, reviews), (d, RDF.type, GM.ReviewDecision, reviews),
               (d, RDF.type, PROV.Activity, reviews), (d, PROV.used, o, reviews), (d, PROV.used, a, reviews),
               (d, PROV.wasAssociatedWith, agent, reviews), (d, PROV.endedAtTime, at, reviews),
@@ -252,7 +245,7 @@ def bulk_accept(store: Store, ids, program: str, min_precision: float, user: str
     moment, so a reject acknowledged before it is never turned into an accept (and one after it
     simply follows it in the history).
     """
-    user = _check_user(user)
+    user = check_user(user)
     if not 0 <= min_precision <= 1:
         raise ReviewError("min_precision must be between 0 and 1", field="min_precision")
     with store.locked():
@@ -272,11 +265,11 @@ def bulk_accept(store: Store, ids, program: str, min_precision: float, user: str
                 rows.setdefault(r["alignment"], r)
         reviews = ids.graph("reviews", program)
         delete, insert, out = [], [], []
-        at = _now()
+        at = now_literal()
         for key, r in rows.items():
             a, st = URIRef(key), states[key]
             g = URIRef(st["g"])
-            d, _, quads = _decision_quads(ids, reviews, a, user, SUGGESTED, ACCEPTED, r["score"], None,
+            d, _, quads = decision_quads(ids, reviews, a, user, SUGGESTED, ACCEPTED, r["score"], None,
                                           note=f"bulk accept at precision >= {min_precision}", at=at)
             delete += [(a, GM.status, SUGGESTED, g)] + [(a, GM.lastDecision, URIRef(x), g) for x in st["lasts"]]
             insert += [(a, GM.status, ACCEPTED, g), (a, GM.lastDecision, d, g), *quads]
@@ -286,10 +279,8 @@ def bulk_accept(store: Store, ids, program: str, min_precision: float, user: str
 
 
 def history(store: Store, alignment: URIRef) -> list[dict]:
-    return [{"decision": r["decision"], "user": r["user"], "at": str(r["at"]),
-             "previous": _short(r["previous"]) if r["previous"] else None, "new": _short(r["new"]),
-             "score": r["score"], "model": r["model"], "note": r["note"]}
-            for r in store.select("alignment_history", alignment=alignment)]
+    """Every decision on an alignment, oldest first (the read layer's rows, as dicts)."""
+    return [h.to_dict() for h in alignment_history(store, alignment)]
 
 
 __all__ = ["decide", "add_manual", "alignment_state", "etag", "mark_assessed", "bulk_accept", "history", "Decision", "ReviewError", "STATUSES"]

@@ -12,7 +12,7 @@ import re
 
 from rdflib import URIRef
 
-from .review import Decision, ReviewError, _check_user, _decision_quads, _now
+from .review import Decision, ReviewError, check_user, decision_quads, now_literal
 from .store import Store
 from .vocab import ACCEPTED, GM, SUGGESTED
 
@@ -21,13 +21,13 @@ _KEY = re.compile(r"^[0-9a-f]{16}$")
 
 def accept_selected(store: Store, ids, program: str, alignments: list[str], min_precision: float, user: str, *,
                     preview: bool = False) -> dict:
-    user = _check_user(user)
+    user = check_user(user)
     if not isinstance(alignments, list) or not 1 <= len(alignments) <= 1000 or not all(
             isinstance(a, str) and _KEY.match(a) for a in alignments):
         raise ReviewError("alignments must be a list of 1 to 1000 alignment ids", field="alignments")
     if isinstance(min_precision, bool) or not isinstance(min_precision, (int, float)) or not 0 <= min_precision <= 1:
         raise ReviewError("min_precision must be a number from 0 to 1", field="min_precision")
-    wanted = {str(ids._iri("alignment", a)): a for a in alignments}
+    wanted = {str(ids.iri("alignment", a)): a for a in alignments}
     teaching = {r["alignment"]: r for r in store.select("program_teaching", program=ids.program(program))
                 if r["alignment"] in wanted}
     states = {r["alignment"]: r for r in store.select("program_alignment_states", program=ids.program(program))
@@ -48,12 +48,12 @@ def accept_selected(store: Store, ids, program: str, alignments: list[str], min_
     if preview or not accept:
         return out
     reviews = ids.graph("reviews", program)
-    at = _now()
+    at = now_literal()
     delete, insert, decisions = [], [], []
     for a in accept:
-        iri = ids._iri("alignment", a["alignment"])
+        iri = ids.iri("alignment", a["alignment"])
         g = URIRef(states[str(iri)]["g"])
-        d, _, quads = _decision_quads(ids, reviews, iri, user, SUGGESTED, ACCEPTED, teaching[str(iri)]["score"], None,
+        d, _, quads = decision_quads(ids, reviews, iri, user, SUGGESTED, ACCEPTED, teaching[str(iri)]["score"], None,
                                       note=f"bulk accept of the shown suggestions at precision >= {min_precision}",
                                       at=at)
         delete.append((iri, GM.status, SUGGESTED, g))

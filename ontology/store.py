@@ -1,19 +1,33 @@
-"""The graph store: one small interface, an embedded Oxigraph implementation.
+"""The graph store: one contract (:class:`Store`), two implementations.
 
-Reads go through rdflib (``Dataset`` over the oxrdflib store) so named queries are bound
-with ``initBindings``, which oxrdflib hands to Oxigraph as native substitutions: the query
-text is never formatted with user input.  Writes replace whole named graphs (one per
-source) in a single Oxigraph transaction.
+* :class:`EmbeddedStore`: Oxigraph in this process, in memory (``path=None``) or on disk.
+* :class:`RemoteStore`: any SPARQL 1.1 Query/Update + Graph Store Protocol server (Oxigraph server,
+  Virtuoso, Fuseki), which several service processes can share.
+
+What every implementation guarantees is written on :class:`Store` and checked by the reusable
+contract suite in ``tests/ontology/store_contract.py`` (docs/store.md says how to run it on a new
+implementation: one fixture).
+
+Named queries (``select``) bind their parameters as native substitutions (embedded) or a ``VALUES``
+block (remote): the query text is never formatted with user input.  Writes replace whole named graphs
+(one per source) or delete/insert quads; each write, and each :meth:`Store.transaction`, is one
+store transaction.
 """
 from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import shutil
+import tempfile
 import threading
 import uuid
+import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,7 +37,7 @@ from oxrdflib import OxigraphStore
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.query import Result
 
-from .errors import LoadError, NotFound, QueryError, StoreLocked
+from .errors import GapmapError, LoadError, NotFound, QueryAborted, QueryError, StoreLocked
 from .vocab import PREFIXES
 
 _STAGING = "urn:gapmap:staging:"
@@ -64,10 +78,14 @@ def _strip_comments(query: str) -> str:
     return "\n".join(" " * len(line) if line.lstrip().startswith("#") else line for line in query.split("\n"))
 
 
+# ------------------------------------------------------------------------------------------------
+# Terms and values: rdflib <-> Oxigraph terms, and the one RDF term -> Python value converter
+# ------------------------------------------------------------------------------------------------
 _OX_TERMS = (ox.NamedNode, ox.BlankNode, ox.Literal)
 
 
 def to_ox(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An Oxigraph term for an rdflib (or Oxigraph) term."""
     if isinstance(term, _OX_TERMS):
         return term
     if isinstance(term, URIRef):
@@ -83,116 +101,511 @@ def to_ox(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"not an RDF term: {term!r}")
 
 
-def _ox_quad(s, p, o, g) -> ox.Quad:
-    """One quad for Oxigraph; a term Oxigraph refuses (an IRI with a space, ...) is bad input, not a crash."""
-    try:
-        return ox.Quad(to_ox(s), to_ox(p), to_ox(o), g)
-    except (ValueError, TypeError) as e:
-        bad = next((t for t in (s, p, o) if not _valid(t)), s)
-        raise LoadError(f"cannot store {str(bad)[:200]!r}: {e}") from None
+def from_ox(t):
+    """The rdflib term for an Oxigraph term."""
+    if isinstance(t, ox.NamedNode):
+        return URIRef(t.value)
+    if isinstance(t, ox.BlankNode):
+        return BNode(t.value)
+    if t.language:
+        return Literal(t.value, lang=t.language)
+    return Literal(t.value, datatype=URIRef(t.datatype.value))
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_CASTS = {_XSD + "integer": int, _XSD + "int": int, _XSD + "long": int, _XSD + "decimal": float,
+          _XSD + "double": float, _XSD + "float": float, _XSD + "boolean": lambda v: v in ("true", "1")}
+
+
+def to_python(t):
+    """The plain Python value of an RDF term, as every ``Store.select`` row holds it (the one converter).
+
+    IRIs -> ``str``; blank nodes -> ``"_:id"``; numeric and boolean literals -> ``int``/``float``/``bool``
+    (the lexical form when it does not parse); every other literal -> its lexical form; ``None`` -> ``None``.
+    Accepts Oxigraph terms, rdflib terms and SPARQL JSON result cells (``{"type": ..., "value": ...}``).
+    """
+    if t is None:
+        return None
+    if isinstance(t, dict):  # a SPARQL 1.1 JSON results cell
+        kind, value = t.get("type"), t["value"]
+        if kind == "uri":
+            return value
+        if kind == "bnode":
+            return f"_:{value}"
+        datatype = t.get("datatype", "")
+    elif isinstance(t, ox.Literal):
+        value, datatype = t.value, t.datatype.value
+    elif isinstance(t, Literal):
+        value, datatype = str(t), str(t.datatype or "")
+    elif isinstance(t, (ox.BlankNode, BNode)):
+        return f"_:{t.value if isinstance(t, ox.BlankNode) else t}"
+    elif isinstance(t, ox.NamedNode):
+        return t.value
+    else:
+        return str(t)
+    cast = _CASTS.get(datatype)
+    if cast is not None:
+        try:
+            return cast(value)
+        except ValueError:
+            return value
+    return value
+
+
+def g_is_iri(name) -> bool:
+    return isinstance(name, URIRef) and ">" not in name and " " not in name
+
+
+def _quad_block(quads) -> str:
+    """Quads as SPARQL data (pyoxigraph's N-Triples serialisation of each term)."""
+    by_graph: dict = {}
+    for q in quads:
+        by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
+    return " ".join(f"GRAPH {g} {{ {' '.join(lines)} }}" for g, lines in by_graph.items())
+
+
+def _as_quads(quads, conv=to_ox) -> list[ox.Quad]:
+    """``(s, p, o, g)`` tuples as Oxigraph quads; a term Oxigraph refuses is bad input (LoadError)."""
+    out = []
+    for s, p, o, g in quads:
+        try:
+            out.append(ox.Quad(conv(s), conv(p), conv(o), ox.NamedNode(str(g))))
+        except (ValueError, TypeError) as e:
+            bad = next((t for t in (s, p, o, g) if not _valid(t)), s)
+            raise LoadError(f"cannot store {str(bad)[:200]!r}: {e}") from None
+    return out
 
 
 def _valid(term) -> bool:
     try:
-        to_ox(term)
+        to_ox(term) if not isinstance(term, str) or isinstance(term, URIRef) else ox.NamedNode(term)
         return True
     except (ValueError, TypeError):
         return False
 
 
-def _py(term):
-    """A plain Python value for a result cell (IRIs as str, typed literals converted)."""
-    if term is None:
-        return None
-    if isinstance(term, Literal):
-        v = term.toPython()
-        return v if not isinstance(v, Literal) else str(v)
-    return str(term)
+def _data_ops(deletes: list, inserts: list) -> list[str]:
+    ops = []
+    if deletes:
+        ops.append("DELETE DATA { " + _quad_block(deletes) + " }")
+    if inserts:
+        ops.append("INSERT DATA { " + _quad_block(inserts) + " }")
+    return ops
+
+
+# ------------------------------------------------------------------------------------------------
+# The contract
+# ------------------------------------------------------------------------------------------------
+class StoreClosed(GapmapError):
+    """The store was closed (:meth:`Store.close`): open it again to use it."""
+
+    status = 503
+    exit_code = 5
+    title = "Store closed"
+
+
+class StoreUnsupported(GapmapError):
+    """The store lacks the capability this operation needs (see :attr:`Store.capabilities`)."""
+
+    status = 501
+    exit_code = 5
+    title = "Not supported by this store"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a store can do beyond the base contract (the contract suite checks each flag both ways,
+    except ``cheap_snapshots``: a cost, measured by bench/store_contract.py).
+
+    ``workers``: :meth:`Store.worker_access` works, so the SPARQL engine can evaluate queries in
+    killable, sandboxed worker processes (the /sparql endpoint and ``QUERY_DEADLINE`` need it).
+    ``persistent``: the data outlives :meth:`Store.close` (reopening the same location sees it).
+    ``shared``: several processes may use the store at once and see each other's writes and
+    generation (else one process owns it: a second one gets :class:`StoreLocked`).
+    ``gsp``: the store is a SPARQL 1.1 Graph Store Protocol server (``graph()`` fetches over it).
+    ``snapshots``: :meth:`Store.snapshot` is supported.  ``cheap_snapshots``: a snapshot costs about
+    a checkpoint (constant time), not a copy of the whole store.
+    """
+
+    workers: bool
+    persistent: bool
+    shared: bool
+    gsp: bool
+    snapshots: bool
+    cheap_snapshots: bool = False
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Tx:
+    """The writes of an open :meth:`Store.transaction`, applied at commit as one SPARQL update."""
+
+    ops: list[str] = field(default_factory=list)
+    staged: list = field(default_factory=list)  # staging graphs written already (invisible until MOVEd)
+    touched: set = field(default_factory=set)  # graphs written in this transaction
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.ops), len(self.staged)
 
 
 class Store(ABC):
-    """What the rest of Gapmap needs from a store."""
+    """What the rest of Gapmap needs from a graph store, and what each implementation guarantees.
 
+    Lifecycle
+        A store is open once constructed (:func:`open_store`); :meth:`close` releases it (an on-disk
+        store's lock, so another process can open it).  After ``close()`` every read, write,
+        ``generation``, ``transaction()``, ``snapshot()`` and ``worker_access()`` raises :class:`StoreClosed`
+        (``close()`` may be called again; ``closed`` and ``capabilities`` still answer).  A store is a context manager
+        (``with open_store(path) as store: ...`` closes it).
+
+    Reads
+        :meth:`select` (named queries, rows of plain values via :func:`to_python`), :meth:`query`
+        (free SPARQL, an rdflib ``Result``), :meth:`graph`, :meth:`graph_names`, ``len()``: always over
+        the committed state, the default graph being the union of the named graphs.  A read never
+        changes :attr:`generation`.
+
+    Writes
+        :meth:`replace_graphs` and :meth:`apply`: each is atomic (all of it or none of it is written,
+        including when a term is refused: :class:`LoadError`) and bumps :attr:`generation` once.
+        :meth:`transaction` groups several writes into one atomic commit.  :meth:`locked` serialises
+        read-check-write sequences of this process.
+
+    Generation
+        :attr:`generation` changes on every committed write and only then (not on reads, nor on a
+        rolled-back transaction); caches key on it.  Compare with ``==``/``!=`` only (an ``int`` for
+        the embedded store, a token for a remote one, where every process sees the same value).
+
+    Snapshot
+        :meth:`snapshot` (when ``capabilities.snapshots``): a read-only view of the store as it was,
+        unaffected by later writes, with the read methods above; close it when done.
+    """
+
+    def __init__(self):
+        # Re-entrant: a writer holding locked()/transaction() around read-check-write calls writes inside.
+        self._write_lock = threading.RLock()
+        self._tx: _Tx | None = None
+        self._closed = False
+
+    # lifecycle -----------------------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def capabilities(self) -> Capabilities:
+        """The frozen capability flags of this store (:class:`Capabilities`)."""
+
+    def close(self) -> None:
+        """Release the store (flush, drop the on-disk lock).  Idempotent; waits for a running write."""
+        with self._write_lock:
+            if not self._closed:
+                self._closed = True
+                self._release()
+
+    def _release(self) -> None:
+        """Implementation hook of :meth:`close`."""
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed(f"the store {self.location} is closed; open it again to use it")
+
+    @property
+    def location(self) -> str:
+        """Where the store lives (a path, a URL or "memory"), for messages."""
+        return "memory"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # reads ---------------------------------------------------------------------------------------
     @abstractmethod
     def query(self, sparql: str, bindings: Mapping[str, object] | None = None) -> Result:
-        """Run a read-only query over the union of all graphs."""
+        """Run a read-only query (any form) over the union of all graphs; ``bindings`` are bound as
+        values, never formatted into the text.  A syntax error is a :class:`QueryError`."""
 
     @abstractmethod
+    def select(self, name: str, **bindings) -> list[dict]:
+        """Run the named query ``queries/<name>.rq`` (``None`` bindings are left unbound) and return its
+        rows as dicts of plain Python values (:func:`to_python`), in the query's order."""
+
+    @abstractmethod
+    def graph_names(self) -> list[str]:
+        """The names of the non-empty named graphs holding data, sorted (no internal graphs)."""
+
+    @abstractmethod
+    def graph(self, name: URIRef, subjects: Iterable | None = None) -> Graph:
+        """A copy of one named graph (only the triples of ``subjects`` when given; empty if unknown)."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """The number of data quads (internal graphs excluded)."""
+
+    # writes --------------------------------------------------------------------------------------
+    @abstractmethod
     def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
-        """Replace each named graph by the given triples, all in one transaction."""
+        """Replace each named graph by the given triples (an empty graph drops it), atomically."""
 
     @abstractmethod
     def apply(self, delete: Iterable[tuple], insert: Iterable[tuple]) -> None:
-        """Delete then insert quads ``(s, p, o, g)`` in one transaction."""
-
-    @abstractmethod
-    def graph_names(self) -> list[str]: ...
+        """Delete then insert quads ``(s, p, o, g)``, atomically."""
 
     def locked(self):
         """The store's write lock (re-entrant), as a context manager.
 
-        ``replace_graphs`` and ``apply`` take it for each transaction.  A writer whose write depends
-        on what it reads (a decision checks the current status, an alignment run keeps the decided
-        alignments, an upload numbers its version) holds it around the read *and* the write, so no
-        other write can land in between: that is what makes read-check-write sequences atomic in
-        this process.  Other processes cannot open an embedded store that is open (see
-        :class:`StoreLocked`).
+        Every write takes it.  A writer whose write depends on what it reads (a decision checks the
+        current status, an alignment run keeps the decided alignments, an upload numbers its version)
+        holds it around the read *and* the write, so no other write *of this process* lands in between;
+        writes made inside commit at once (and later reads see them), unlike :meth:`transaction`.
+        Across processes: an embedded store has one process (:class:`StoreLocked`); a remote store
+        shared by replicas gives no cross-process isolation (last write wins).
         """
-        lock = self.__dict__.get("_write_lock")
-        if lock is None:
-            lock = self.__dict__.setdefault("_write_lock", threading.RLock())
-        return lock
+        return self._write_lock
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Group writes into one atomic commit: all of them, or (on an exception) none.
+
+        Holds :meth:`locked` throughout.  Writes inside are buffered and committed as one store
+        transaction when the outermost ``transaction()`` exits; :attr:`generation` changes once then
+        (not at all for an empty or rolled-back transaction).  Reads inside see the committed state,
+        not the transaction's own pending writes.  Re-entrant: an inner ``transaction()`` joins the
+        outer one; an exception leaving an inner block discards only that block's writes.
+        """
+        with self._write_lock:
+            self._check_open()
+            outer = self._tx is None
+            if outer:
+                self._tx = _Tx()
+            tx = self._tx
+            mark = tx.mark()
+            try:
+                yield self
+            except BaseException:
+                dropped = tx.staged[mark[1]:]
+                del tx.ops[mark[0]:], tx.staged[mark[1]:]
+                if outer:
+                    self._tx = None
+                self._drop_staged(dropped)
+                raise
+            if outer:
+                self._tx = None
+                if tx.ops:
+                    try:
+                        self._commit(tx.ops)
+                    finally:
+                        self._drop_staged(tx.staged)
 
     @abstractmethod
-    def graph(self, name: URIRef, subjects: Iterable | None = None) -> Graph:
-        """A copy of one named graph (only the triples of ``subjects`` when given)."""
+    def _commit(self, ops: list[str]) -> None:
+        """Apply SPARQL update operations as one store transaction and change the generation."""
 
+    def _drop_staged(self, graphs: list) -> None:
+        """Remove staging graphs of a transaction (implementations that stage override)."""
+
+    # generation, snapshots, workers -----------------------------------------------------------
+    @property
     @abstractmethod
-    def __len__(self) -> int: ...
+    def generation(self) -> object:
+        """A value that changes on every committed write (see the class docstring)."""
 
-    # Conveniences built on query() -------------------------------------------------
-    def select(self, name: str, **bindings) -> list[dict]:
-        """Run the named query ``queries/<name>.rq`` and return rows as dicts of Python values."""
-        res = self.query(load_query(name), {k: v for k, v in bindings.items() if v is not None})
-        return [{str(v): _py(row[v]) for v in res.vars} for row in res]
+    def snapshot(self) -> Store:
+        """A consistent read-only view of the store now (a :class:`Store` whose writes raise
+        :class:`StoreUnsupported`); close it when done.  Needs ``capabilities.snapshots``."""
+        self._check_open()
+        raise StoreUnsupported(f"{type(self).__name__} has no snapshots")
 
-    def ask(self, name: str, **bindings) -> bool:
-        return bool(self.query(load_query(name), bindings).askAnswer)
+    def worker_access(self) -> WorkerAccess:
+        """What the process-pool SPARQL engine needs to evaluate on this store in worker processes
+        (:class:`WorkerAccess`).  Needs ``capabilities.workers``."""
+        self._check_open()
+        raise StoreUnsupported(f"{type(self).__name__} cannot be opened by SPARQL worker processes; "
+                               "query the SPARQL server directly")
+
+    def flush(self) -> None:
+        """Make committed writes durable now (a no-op where every commit already is)."""
+
+
+class WorkerAccess:
+    """How the SPARQL engine's worker processes read an embedded store (:meth:`Store.worker_access`).
+
+    ``mode == "fork"`` (in-memory store): :meth:`fork` forks the worker from this process at a moment
+    when no write is half-done; the child evaluates on the data it inherited copy-on-write
+    (:meth:`engine` in the child).  ``mode == "snapshot"`` (on-disk store): :meth:`checkpoint` writes
+    a consistent read-only copy (a RocksDB checkpoint: a flush and hard links) that a fresh process
+    opens with :func:`open_checkpoint`.  Either way a worker made under an older :meth:`key` is stale.
+    :meth:`engine` is also what in-process (inline) evaluation uses.
+    """
+
+    def __init__(self, store: EmbeddedStore):
+        self._store = store
+        self.mode = "snapshot" if store.path else "fork"
+        #: the on-disk store's folder (checkpoints go beside it), None in fork mode
+        self.folder: Path | None = store.path
+
+    def key(self) -> object:
+        """Changes whenever the data may have changed: the generation, and for an on-disk store also a
+        stamp of its log files (which changes on writes that bypass the store object)."""
+        s = self._store
+        return s.generation if self.mode == "fork" else (s.generation, s._file_stamp())
+
+    def engine(self) -> ox.Store:
+        """The pyoxigraph store to evaluate on in this process."""
+        return self._store.ox
+
+    def fork(self) -> tuple[int, object]:
+        """``os.fork()`` with no write half-done; ``(pid, key)`` in the parent, ``(0, key)`` in the child."""
+        with self._store.locked():
+            key = self.key()
+            return os.fork(), key
+
+    def checkpoint(self, target: str | Path) -> object:
+        """Write a consistent read-only copy of the store to ``target`` (a new folder); its key."""
+        with self._store.locked():
+            self._store.ox.backup(str(target))
+            return self.key()
+
+
+def open_checkpoint(path: str) -> ox.Store:
+    """Open a :meth:`WorkerAccess.checkpoint` read-only (in a worker process)."""
+    return ox.Store.read_only(path)
 
 
 class EmbeddedStore(Store):
-    """Embedded Oxigraph store, on disk (``path``) or in memory (``path=None``)."""
+    """Embedded Oxigraph store, on disk (``path``) or in memory (``path=None``).
+
+    One process owns an on-disk store (a second one gets :class:`StoreLocked`).  Free queries
+    (``query``) go through rdflib (a ``Dataset`` over the oxrdflib store) so they return rdflib
+    results; named queries (``select``) go straight to Oxigraph with native substitutions.
+    ``ox`` (the pyoxigraph store) is there for tests and benchmarks; it is not part of the contract.
+    """
+
+    _STAMPED = re.compile(r"^(\d+\.log|MANIFEST-\d+|CURRENT)$")
 
     def __init__(self, path: str | Path | None = None):
+        super().__init__()
         self.path = Path(path) if path else None
         if self.path:
             self.path.mkdir(parents=True, exist_ok=True)
         try:
-            self.ox = ox.Store(str(self.path)) if self.path else ox.Store()
+            self._ox = ox.Store(str(self.path)) if self.path else ox.Store()
         except OSError as e:
             if "lock" in str(e).lower():
                 raise StoreLocked(f"the store {self.path} is in use by another process (a running "
                                   "`gapmap serve`?): stop it first, or use the API", store=str(self.path)) from None
             raise
-        self._ds = Dataset(store=OxigraphStore(store=self.ox), default_union=True)
-        # Re-entrant: a writer holding locked() around read-check-write calls apply/replace_graphs inside.
-        self._write_lock = threading.RLock()
+        self._ds = Dataset(store=OxigraphStore(store=self._ox), default_union=True)
         self._drop_stale_staging()
-        #: bumped on every write, so caches (reports, worker processes) can tell they are stale
-        self.generation = 0
+        self._generation = 0
+        #: when set (the service does, for on-disk stores): ``f(query, substitutions) -> rows`` that
+        #: evaluates a named query in a killable worker process under a deadline (SparqlEngine.select)
+        self.read_executor = None
+
+    @property
+    def ox(self) -> ox.Store:
+        if self._ox is None:
+            raise StoreClosed(f"the store {self.location} is closed; open it again to use it")
+        return self._ox
+
+    @property
+    def location(self) -> str:
+        return str(self.path) if self.path else "memory"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(workers=bool(self.path) or hasattr(os, "fork"), persistent=self.path is not None,
+                            shared=False, gsp=False, snapshots=True, cheap_snapshots=self.path is not None)
+
+    @property
+    def generation(self) -> int:
+        self._check_open()
+        return self._generation
+
+    def _release(self):
+        if self._ox is not None and self.path:
+            self._ox.flush()
+        self._ox = self._ds = None
+        self.read_executor = None
 
     def _drop_stale_staging(self):
         # A crash between staging and the atomic MOVE leaves staging graphs: they were never visible.
-        for g in list(self.ox.named_graphs()):
+        for g in list(self._ox.named_graphs()):
             if isinstance(g, ox.NamedNode) and g.value.startswith(_STAGING):
-                self.ox.remove_graph(g)
+                self._ox.remove_graph(g)
 
+    def _drop_staged(self, graphs):
+        for tmp in graphs:
+            if self._ox is not None and self._ox.contains_named_graph(tmp):
+                self._ox.remove_graph(tmp)
+
+    def _file_stamp(self):
+        """Names and sizes of the on-disk store's WAL/MANIFEST/CURRENT files (change on every write)."""
+        try:
+            return tuple(sorted((e.name, e.stat().st_size) for e in os.scandir(self.path)
+                                if self._STAMPED.match(e.name)))
+        except (OSError, TypeError):
+            return None
+
+    # reads ------------------------------------------------------------------------------------
     def query(self, sparql, bindings=None):
+        self._check_open()
         try:
             return self._ds.query(sparql, initBindings=dict(bindings or {}), initNs=PREFIXES)
         except (SyntaxError, RuntimeError) as e:
             raise QueryError(f"query failed: {e}") from None
 
+    def select(self, name, **bindings):
+        # Same binding mechanism as query()'s initBindings (Oxigraph substitutions), minus rdflib's
+        # per-cell Result wrapping, which costs ~8x on report-sized answers (21 ms vs 2.6 ms).
+        store = self.ox
+        subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items() if v is not None}
+        text = load_query(name)
+        if text.startswith("# bind: values"):
+            text, subs = values_block(text, subs), {}
+        # Reads made while a write holds the lock (possibly this very thread) stay in-process.
+        if self.read_executor is not None and not _held(self._write_lock):
+            try:
+                return self.read_executor(text, subs)
+            except QueryAborted as e:
+                if "could not start" not in str(e):
+                    raise
+                # no worker process could be started: answer in-process rather than not at all
+        try:
+            res = store.query(text, use_default_graph_as_union=True, substitutions=subs)
+        except (SyntaxError, RuntimeError) as e:
+            raise QueryError(f"query {name} failed: {e}") from None
+        names = [v.value for v in res.variables]
+        return [{n: to_python(t) for n, t in zip(names, row)} for row in res]
+
+    def graph_names(self):
+        return sorted(g.value for g in self.ox.named_graphs()
+                      if isinstance(g, ox.NamedNode) and not g.value.startswith(_STAGING))
+
+    def graph(self, name, subjects=None):
+        store = self.ox
+        g = Graph()
+        gname = ox.NamedNode(str(name))
+        if subjects is None:
+            quads = store.quads_for_pattern(None, None, None, gname)
+        else:
+            quads = (q for s in subjects for q in store.quads_for_pattern(to_ox(s), None, None, gname))
+        for q in quads:
+            g.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))
+        return g
+
+    def __len__(self):
+        return len(self.ox)
+
+    def dump(self, fmt=None) -> bytes:
+        """The whole store serialised (N-Quads unless ``fmt``, a ``pyoxigraph.RdfFormat``, says otherwise)."""
+        return self.ox.dump(format=fmt or ox.RdfFormat.N_QUADS)
+
+    # writes -----------------------------------------------------------------------------------
     def replace_graphs(self, graphs):
         """Replace each named graph, all in one transaction, writing only what changed.
 
@@ -200,9 +613,11 @@ class EmbeddedStore(Store):
         pyoxigraph terms) are compared with what the store holds; one update then deletes the triples
         that went and inserts those that came (a re-alignment rewrites a few thousand triples, not
         ~100k, and an on-disk store pays per written quad).  A graph with blank nodes cannot be
-        diffed (DELETE DATA takes no blank nodes): it is staged and MOVEd in the same update.
+        diffed (DELETE DATA takes no blank nodes): it is staged and MOVEd in the same update.  Inside
+        a :meth:`transaction`, a graph the transaction already wrote is dropped and rewritten whole.
         """
         with self._write_lock:
+            store, tx = self.ox, self._tx
             staged, deletes, inserts, drops = {}, [], [], []
             iris: dict = {}  # rdflib IRIs repeat (predicates, classes, subjects): convert each once
 
@@ -222,116 +637,147 @@ class EmbeddedStore(Store):
                         continue
                     gname = ox.NamedNode(str(name))
                     new = {(conv(s), conv(p), conv(o)) for s, p, o in g}
+                    rewrite = tx is not None and gname.value in tx.touched
                     if not new:  # an empty graph is dropped (not kept as an empty named graph)
-                        if self.ox.contains_named_graph(gname):
+                        if rewrite or store.contains_named_graph(gname):
                             drops.append(gname)
                         continue
-                    old = {(q.subject, q.predicate, q.object)
-                           for q in self.ox.quads_for_pattern(None, None, None, gname)}
+                    old = set() if rewrite else {(q.subject, q.predicate, q.object)
+                                                 for q in store.quads_for_pattern(None, None, None, gname)}
                     if any(isinstance(t, ox.BlankNode) for tr in (new, old) for x in tr for t in (x[0], x[2])):
                         tmp = ox.NamedNode(_STAGING + uuid.uuid4().hex)
                         staged[name] = tmp
-                        self.ox.extend(ox.Quad(s, p, o, tmp) for s, p, o in new)
+                        store.extend(ox.Quad(s, p, o, tmp) for s, p, o in new)
                         continue
+                    if rewrite:
+                        drops.append(gname)
                     deletes += [ox.Quad(s, p, o, gname) for s, p, o in old - new]
                     inserts += [ox.Quad(s, p, o, gname) for s, p, o in new - old]
+                # MOVE of staged graphs, drops, deletes and inserts in one update: all or nothing.
+                ops = [f"MOVE SILENT GRAPH <{tmp.value}> TO GRAPH <{name}>" for name, tmp in staged.items()]
+                ops += [f"DROP SILENT GRAPH {g}" for g in drops]
+                ops += _data_ops(deletes, inserts)
+                if tx is not None:
+                    tx.ops += ops
+                    tx.staged += staged.values()
+                    tx.touched |= {str(n) for n in graphs if g_is_iri(n)}
+                    staged = {}  # the transaction drops them at commit or rollback
+                    return
                 if not deletes and not staged and not drops:
                     if inserts:
-                        self.ox.extend(inserts)  # one transaction
+                        store.extend(inserts)  # one transaction
                 else:
-                    # MOVE of staged graphs, deletes and inserts in one update: all or nothing.
-                    ops = [f"MOVE SILENT GRAPH <{tmp.value}> TO GRAPH <{name}>" for name, tmp in staged.items()
-                           if g_is_iri(name)]
-                    ops += [f"DROP SILENT GRAPH {g}" for g in drops]
-                    if deletes:
-                        ops.append("DELETE DATA { " + _quad_block(deletes) + " }")
-                    if inserts:
-                        ops.append("INSERT DATA { " + _quad_block(inserts) + " }")
-                    self.ox.update(" ;\n".join(ops))
+                    self._update_now(ops)
             finally:
-                for tmp in staged.values():
-                    if self.ox.contains_named_graph(tmp):
-                        self.ox.remove_graph(tmp)
-            self.generation += 1
+                self._drop_staged(staged.values())
+            self._generation += 1
             self.flush()
 
     def apply(self, delete, insert):
-        def block(quads):
-            lines = []
-            for s, p, o, g in quads:
-                lines.append(f"GRAPH {URIRef(g).n3()} {{ {s.n3()} {p.n3()} {o.n3()} }}")
-            return "\n".join(lines)
-        delete, insert = list(delete), list(insert)
-        parts = []
-        if delete:
-            parts.append(f"DELETE DATA {{ {block(delete)} }}")
-        if insert:
-            parts.append(f"INSERT DATA {{ {block(insert)} }}")
-        if not parts:
+        delete, insert = _as_quads(delete), _as_quads(insert)
+        ops = _data_ops(delete, insert)
+        if not ops:
             return
         with self._write_lock:
-            # Terms are serialised with rdflib's escaping (n3()); one update = one transaction.
-            try:
-                self.ox.update(" ;\n".join(parts))
-            except SyntaxError as e:  # a term Oxigraph refuses (e.g. an IRI with a space): nothing written
-                raise LoadError(f"cannot store these triples: {e}") from None
-            self.generation += 1
-            self.flush()
+            self._check_open()
+            tx = self._tx
+            if tx is not None:
+                tx.ops += ops
+                tx.touched |= {q.graph_name.value for q in delete + insert}  # a later replace rewrites them whole
+                return
+            self._commit(ops)
 
-    #: when set (the service does, for on-disk stores): ``f(query, substitutions) -> rows`` that
-    #: evaluates a named query in a killable worker process under a deadline (SparqlEngine.select)
-    read_executor = None
-
-    def select(self, name, **bindings):
-        # Same binding mechanism as query()'s initBindings (Oxigraph substitutions), minus rdflib's
-        # per-cell Result wrapping, which costs ~8x on report-sized answers (21 ms vs 2.6 ms).
-        subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items() if v is not None}
-        text = load_query(name)
-        if text.startswith("# bind: values"):
-            text, subs = values_block(text, subs), {}
-        # Reads made while a write holds the lock (possibly this very thread) stay in-process.
-        if self.read_executor is not None and not _held(self._write_lock):
-            from .sparql import QueryAborted
-            try:
-                return self.read_executor(text, subs)
-            except QueryAborted as e:
-                if "could not start" not in str(e):
-                    raise
-                # no worker process could be started: answer in-process rather than not at all
+    def _update_now(self, ops: list[str]) -> None:
         try:
-            res = self.ox.query(text, use_default_graph_as_union=True, substitutions=subs)
-        except (SyntaxError, RuntimeError) as e:
-            raise QueryError(f"query {name} failed: {e}") from None
-        names = [v.value for v in res.variables]
-        return [{n: _ox_py(t) for n, t in zip(names, row)} for row in res]
+            self.ox.update(" ;\n".join(ops))
+        except SyntaxError as e:  # a term Oxigraph refuses (e.g. in DELETE DATA): nothing written
+            raise LoadError(f"cannot store these triples: {e}") from None
 
-    def graph_names(self):
-        return sorted(g.value for g in self.ox.named_graphs()
-                      if isinstance(g, ox.NamedNode) and not g.value.startswith(_STAGING))
-
-    def graph(self, name, subjects=None):
-        g = Graph()
-        gname = ox.NamedNode(str(name))
-        if subjects is None:
-            quads = self.ox.quads_for_pattern(None, None, None, gname)
-        else:
-            quads = (q for s in subjects for q in self.ox.quads_for_pattern(to_ox(s), None, None, gname))
-        for q in quads:
-            g.add((_from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object)))
-        return g
-
-    def graph_size(self, name) -> int:
-        return sum(1 for _ in self.ox.quads_for_pattern(None, None, None, ox.NamedNode(str(name))))
-
-    def dump(self, fmt=ox.RdfFormat.N_QUADS) -> bytes:
-        return self.ox.dump(format=fmt)
+    def _commit(self, ops):
+        self._update_now(ops)
+        self._generation += 1
+        self.flush()
 
     def flush(self):
-        if self.path:
-            self.ox.flush()
+        if self.path and self._ox is not None:
+            self._ox.flush()
 
-    def __len__(self):
-        return len(self.ox)
+    # snapshots, workers -----------------------------------------------------------------------
+    def snapshot(self) -> Store:
+        """In memory: a copy made under the write lock (O(store)); on disk: a RocksDB checkpoint
+        (hard links) opened read-only, deleted when the snapshot is closed."""
+        with self._write_lock:
+            store = self.ox
+            gen = self._generation
+            if self.path is None:
+                copy = ox.Store()
+                copy.extend(store.quads_for_pattern(None, None, None, None))
+                return _Snapshot(copy, gen, self.location)
+            base = self.path.parent / f".{self.path.name}.snapshots"
+            base.mkdir(parents=True, exist_ok=True)
+            for d in base.iterdir():  # snapshots left by a process that is gone
+                pid = d.name.split("-", 1)[0]
+                if pid.isdigit() and not pid_alive(int(pid)):
+                    shutil.rmtree(d, ignore_errors=True)
+            target = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+            target.rmdir()  # backup() creates it
+            store.backup(str(target))
+        return _Snapshot(ox.Store.read_only(str(target)), gen, self.location, folder=target)
+
+    def worker_access(self) -> WorkerAccess:
+        self._check_open()
+        if not self.capabilities.workers:
+            return super().worker_access()
+        return WorkerAccess(self)
+
+
+class _Snapshot(EmbeddedStore):
+    """A read-only view (:meth:`Store.snapshot`): the reads of an embedded store over a frozen copy."""
+
+    def __init__(self, store: ox.Store, generation, of: str, folder: Path | None = None):
+        Store.__init__(self)
+        self.path, self._folder, self._of = None, folder, of
+        self._ox = store
+        self._ds = Dataset(store=OxigraphStore(store=store), default_union=True)
+        self._generation = generation
+        self.read_executor = None
+        if folder is not None:  # a snapshot dropped without close() still leaves no checkpoint behind
+            weakref.finalize(self, shutil.rmtree, folder, True)
+
+    @property
+    def location(self) -> str:
+        return f"snapshot of {self._of}"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(workers=False, persistent=False, shared=False, gsp=False, snapshots=False)
+
+    def _read_only(self, *_a, **_k):
+        self._check_open()
+        raise StoreUnsupported("a snapshot is read-only: write to the store it was taken from")
+
+    replace_graphs = apply = _commit = _read_only
+
+    def snapshot(self):
+        return Store.snapshot(self)
+
+    def worker_access(self):
+        return Store.worker_access(self)
+
+    def _release(self):
+        self._ox = self._ds = None
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _held(lock) -> bool:
@@ -342,51 +788,6 @@ def _held(lock) -> bool:
         lock.release()
         return False
     return True
-
-
-def _quad_block(quads) -> str:
-    """Quads as SPARQL data (pyoxigraph's N-Triples serialisation of each term)."""
-    by_graph: dict = {}
-    for q in quads:
-        by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
-    return " ".join(f"GRAPH {g} {{ {' '.join(lines)} }}" for g, lines in by_graph.items())
-
-
-def g_is_iri(name) -> bool:
-    return isinstance(name, URIRef) and ">" not in name and " " not in name
-
-
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_CASTS = {_XSD + "integer": int, _XSD + "int": int, _XSD + "long": int, _XSD + "decimal": float,
-          _XSD + "double": float, _XSD + "float": float, _XSD + "boolean": lambda v: v in ("true", "1")}
-
-
-def _ox_py(t):
-    """A plain Python value for an Oxigraph result cell (IRIs and other literals as str)."""
-    if t is None:
-        return None
-    if isinstance(t, ox.Literal):
-        cast = _CASTS.get(t.datatype.value)
-        if cast is not None:
-            try:
-                return cast(t.value)
-            except ValueError:
-                return t.value
-        return t.value
-    if isinstance(t, ox.BlankNode):
-        return f"_:{t.value}"
-    return t.value
-
-
-def _from_ox(t):
-    if isinstance(t, ox.NamedNode):
-        return URIRef(t.value)
-    if isinstance(t, ox.BlankNode):
-        return BNode(t.value)
-    if t.language:
-        return Literal(t.value, lang=t.language)
-    return Literal(t.value, datatype=URIRef(t.datatype.value))
-
 
 
 def open_store(path: str | Path | None) -> Store:
@@ -425,9 +826,12 @@ class RemoteStore(Store):
     - Reads: every named query is sent with its bindings as a ``VALUES`` block (standard SPARQL:
       servers have no substitution API); the server must answer over the union of the named graphs
       (``oxigraph serve --union-default-graph``; Virtuoso and Fuseki's ``unionDefaultGraph``).
-    - Writes: one SPARQL Update request per write (a server applies one request as one
-      transaction), which also replaces the store's generation token in the graph ``urn:gapmap:meta``;
-      :attr:`generation` reads that token, so caches in every process see every write.
+      ``graph(name)`` is a Graph Store Protocol GET.
+    - Writes: one SPARQL Update request per write or :meth:`transaction` (a server applies one request
+      as one transaction), which also replaces the store's generation token in the graph
+      ``urn:gapmap:meta``; :attr:`generation` reads that token, so caches in every process see every write.
+    - :meth:`locked` serialises writers of this process only: replicas writing the same data race
+      (last write wins).  :meth:`snapshot` copies the store with one query (O(store)).
 
     ``RemoteStore("http://host:7878")`` uses Oxigraph's layout (``/query``, ``/update``, ``/store``);
     a URL ending in ``/sparql`` uses it for query and update and ``…/sparql-graph-crud`` (Virtuoso).
@@ -440,10 +844,13 @@ class RemoteStore(Store):
 
     def __init__(self, url: str, *, update_url: str | None = None, gsp_url: str | None = None,
                  timeout: float = 60.0, dialect: str | None = None):
+        super().__init__()
         url = url.rstrip("/")
+        self.gsp_graph_param = "graph"
         if url.endswith("/sparql"):
             self.query_url, self.update_url = url, update_url or url
             self.gsp_url = gsp_url or url + "-graph-crud"
+            self.gsp_graph_param = "graph-uri"  # Virtuoso's name for it
         elif url.endswith("/query"):
             base = url[: -len("/query")]
             self.query_url, self.update_url, self.gsp_url = url, update_url or base + "/update", gsp_url or base + "/store"
@@ -454,7 +861,10 @@ class RemoteStore(Store):
         #: "virtuoso" (a URL ending in /sparql) or "standard" (Oxigraph server, Fuseki, …): see the quirks below
         self.dialect = dialect or ("virtuoso" if url.endswith("/sparql") else "standard")
         self.ignore_graphs = self.VIRTUOSO_SYSTEM_GRAPHS if self.dialect == "virtuoso" else ()
-        self._write_lock = threading.RLock()  # re-entrant: writers hold locked() around their reads and writes
+
+    @property
+    def location(self) -> str:
+        return self.url
 
     #: a generation token only ever compared for equality; the store's URL scopes shared caches (Redis)
     @property
@@ -464,12 +874,17 @@ class RemoteStore(Store):
     def _ours(self, g: str) -> bool:
         return not g.startswith(self.ignore_graphs) if self.ignore_graphs else True
 
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(workers=False, persistent=True, shared=True, gsp=True, snapshots=True)
+
     # HTTP -------------------------------------------------------------------------------------
-    def _request(self, url: str, data: bytes | None, content_type: str | None, accept: str | None = None,
-                 method: str = "POST", not_found_ok: bool = False, timeout: float | None = None,
-                 max_bytes: int | None = None) -> bytes:
+    def _post(self, url: str, data: bytes | None, content_type: str | None, accept: str | None = None,
+              method: str = "POST", timeout: float | None = None, max_bytes: int | None = None) -> bytes | None:
+        """The answer's body; None for a 404 to a GET (a graph that does not exist)."""
         import urllib.error
         import urllib.request
+        self._check_open()
         headers = {}
         if content_type:
             headers["Content-Type"] = content_type
@@ -485,8 +900,8 @@ class RemoteStore(Store):
                     raise StoreAnswerTooLarge(f"the answer is larger than {max_bytes} bytes")
                 return raw
         except urllib.error.HTTPError as e:
-            if e.code == 404 and not_found_ok:
-                return b""
+            if e.code == 404 and method == "GET":
+                return None
             body = e.read()[:500].decode("utf-8", "replace")
             if e.code >= 500:
                 raise StoreUnavailable(f"the store at {self.url} answered {e.code}: {body}") from None
@@ -500,9 +915,6 @@ class RemoteStore(Store):
                     from None
             raise StoreUnavailable(f"the store at {self.url} is unreachable: {e}") from None
 
-    def _post(self, url: str, data: bytes, content_type: str, accept: str | None = None) -> bytes:
-        return self._request(url, data, content_type, accept)
-
     def query_raw(self, sparql: str, accept: str, params: Iterable[tuple[str, str]] = (),
                   timeout: float | None = None, max_bytes: int | None = None) -> bytes:
         """POST one query as a form (``query=…`` plus protocol parameters such as ``default-graph-uri``):
@@ -510,19 +922,11 @@ class RemoteStore(Store):
         ``application/sparql-query`` POST)."""
         from urllib.parse import urlencode
         body = urlencode([("query", sparql), *params]).encode("ascii")
-        return self._request(self.query_url, body, "application/x-www-form-urlencoded", accept, timeout=timeout,
-                             max_bytes=max_bytes)
+        return self._post(self.query_url, body, "application/x-www-form-urlencoded", accept, timeout=timeout,
+                          max_bytes=max_bytes)
 
     def _select_json(self, sparql: str) -> dict:
         return json.loads(self.query_raw(sparql, "application/sparql-results+json"))
-
-    def _update(self, ops: list[str]) -> None:
-        gen = uuid.uuid4().hex
-        ops = list(ops) + [
-            f"DELETE WHERE {{ GRAPH <{_META}> {{ <{_GEN_S}> <{_GEN_P}> ?g }} }}",
-            f"INSERT DATA {{ GRAPH <{_META}> {{ <{_GEN_S}> <{_GEN_P}> \"{gen}\" }} }}"]
-        with self._write_lock:
-            self._post(self.update_url, " ;\n".join(ops).encode("utf-8"), "application/sparql-update")
 
     def drop_all(self) -> None:
         """Drop every graph of ours (data and ``urn:gapmap:`` state), never the server's own (tests, resets)."""
@@ -531,6 +935,30 @@ class RemoteStore(Store):
         ops = [f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in names if self._ours(g)]
         if ops:
             self._update(ops)
+
+    def _graphs_query(self) -> str:
+        # Standard SPARQL: GRAPH ?g {} matches once per named graph (Oxigraph: from its graph index, no
+        # quad scan).  Virtuoso answers it with one unbound row, and its DISTINCT ?g over the quads takes
+        # seconds (4.3 s over 5.5k quads), while GROUP BY ?g takes milliseconds.
+        if self.dialect == "virtuoso":
+            return "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        return "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }"
+
+    def _update(self, ops: list[str]) -> None:
+        """Apply update operations: now (one request), or at the commit of the open transaction."""
+        with self._write_lock:
+            self._check_open()
+            if self._tx is not None:
+                self._tx.ops += ops
+                return
+            self._commit(ops)
+
+    def _commit(self, ops):
+        gen = uuid.uuid4().hex
+        ops = list(ops) + [
+            f"DELETE WHERE {{ GRAPH <{_META}> {{ <{_GEN_S}> <{_GEN_P}> ?g }} }}",
+            f"INSERT DATA {{ GRAPH <{_META}> {{ <{_GEN_S}> <{_GEN_P}> \"{gen}\" }} }}"]
+        self._post(self.update_url, " ;\n".join(ops).encode("utf-8"), "application/sparql-update")
 
     # Store contract ---------------------------------------------------------------------------
     @property
@@ -558,11 +986,7 @@ class RemoteStore(Store):
         subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items() if v is not None}
         data = self._select_json(values_block(load_query(name), subs))
         names = data["head"]["vars"]
-        return [{n: _json_py(b.get(n)) for n in names} for b in data["results"]["bindings"]]
-
-    def ask(self, name, **bindings):
-        subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items() if v is not None}
-        return bool(self._select_json(values_block(load_query(name), subs)).get("boolean"))
+        return [{n: to_python(b.get(n)) for n in names} for b in data["results"]["bindings"]]
 
     #: graphs of at least this many triples reach a Virtuoso server by the Graph Store Protocol (a PUT to a
     #: staging graph, then MOVE in the update): its SPARQL Update takes minutes for ~10k triples, or times
@@ -581,7 +1005,7 @@ class RemoteStore(Store):
                     continue
                 gname = ox.NamedNode(str(name))
                 ops.append(f"DROP SILENT GRAPH {gname}")
-                quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), gname) for s, p, o in g]
+                quads = _as_quads((s, p, o, name) for s, p, o in g)
                 if self.dialect == "virtuoso" and len(quads) >= self.BULK_TRIPLES:
                     tmp = ox.NamedNode(_STAGING + uuid.uuid4().hex)
                     self._put_graph(tmp, quads)
@@ -592,7 +1016,7 @@ class RemoteStore(Store):
             if ops:
                 self._update(ops)
         finally:
-            if staged:  # moved (then gone) or not: never left behind
+            if staged and self._tx is None:  # moved (then gone) or failed: never left behind
                 try:
                     self._post(self.update_url, " ;\n".join(f"DROP SILENT GRAPH {t}" for t in staged).encode(),
                                "application/sparql-update")
@@ -604,27 +1028,16 @@ class RemoteStore(Store):
         from urllib.parse import urlencode
         body = "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in quads).encode("utf-8")
         with self._write_lock:
-            self._request(self.gsp_url + "?" + urlencode({"graph": gname.value}), body, "application/n-triples",
-                          method="PUT")
+            self._post(f"{self.gsp_url}?{urlencode({self.gsp_graph_param: gname.value})}", body,
+                       "application/n-triples", method="PUT")
 
     def apply(self, delete, insert):
-        delete = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g))) for s, p, o, g in delete]
-        insert = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g))) for s, p, o, g in insert]
-        ops = []
-        for i in range(0, len(delete), _CHUNK):
-            ops.append("DELETE DATA { " + _quad_block(delete[i:i + _CHUNK]) + " }")
+        delete, insert = _as_quads(delete), _as_quads(insert)
+        ops = ["DELETE DATA { " + _quad_block(delete[i:i + _CHUNK]) + " }" for i in range(0, len(delete), _CHUNK)]
         if insert:
             ops += _insert(insert)
         if ops:
             self._update(ops)
-
-    def _graphs_query(self) -> str:
-        # Standard SPARQL: GRAPH ?g {} matches once per named graph (Oxigraph: from its graph index, no
-        # quad scan).  Virtuoso answers it with one unbound row, and its DISTINCT ?g over the quads takes
-        # seconds (4.3 s over 5.5k quads), while GROUP BY ?g takes milliseconds.
-        if self.dialect == "virtuoso":
-            return "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-        return "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }"
 
     def graph_names(self):
         data = self._select_json(self._graphs_query())
@@ -633,12 +1046,11 @@ class RemoteStore(Store):
                       and self._ours(b["g"]["value"]))
 
     def graph(self, name, subjects=None):
+        from urllib.parse import urlencode
         gname = ox.NamedNode(str(name))
-        if subjects is None:
-            # Graph Store Protocol: GET ?graph=<iri> (404: no such graph, i.e. empty)
-            from urllib.parse import urlencode
-            raw = self._request(self.gsp_url + "?" + urlencode({"graph": gname.value}), None, None,
-                                "application/n-triples", method="GET", not_found_ok=True)
+        if subjects is None:  # Graph Store Protocol: GET the graph
+            raw = self._post(f"{self.gsp_url}?{urlencode({self.gsp_graph_param: gname.value})}", None, None,
+                             "application/n-triples", method="GET") or b""
         else:
             subjects = [to_ox(s) for s in subjects]
             if not subjects:
@@ -648,16 +1060,32 @@ class RemoteStore(Store):
             raw = self.query_raw(text, "application/n-triples")
         g = Graph()
         for t in ox.parse(raw, format=ox.RdfFormat.N_TRIPLES):
-            g.add((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object)))
+            g.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
         return g
 
-    def graph_size(self, name) -> int:
-        gname = ox.NamedNode(str(name))
-        d = self._select_json(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {gname} {{ ?s ?p ?o }} }}")
-        return int(d["results"]["bindings"][0]["n"]["value"])
+    def __len__(self):
+        d = self._select_json("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+                              "FILTER(!STRSTARTS(STR(?g), 'urn:gapmap:')) } GROUP BY ?g")
+        return sum(int(b["n"]["value"]) for b in d["results"]["bindings"] if self._ours(b["g"]["value"]))
 
-    def flush(self):
-        pass
+    def snapshot(self) -> Store:
+        """A copy of every data graph and the generation, read by one query (one consistent read on
+        the server), in an in-memory read-only store."""
+        d = self._select_json("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+                              f"FILTER(!STRSTARTS(STR(?g), 'urn:gapmap:') || ?g = <{_META}>) }}")
+        copy, gen = ox.Store(), None
+        quads = []
+        for b in d["results"]["bindings"]:
+            s, p, o, g = (_json_term(b[k]) for k in ("s", "p", "o", "g"))
+            if g.value == _META:
+                if s.value == _GEN_S and p.value == _GEN_P:
+                    gen = o.value
+                continue
+            if not self._ours(g.value):  # Virtuoso's own graphs
+                continue
+            quads.append(ox.Quad(s, p, o, g))
+        copy.extend(quads)
+        return _Snapshot(copy, gen, self.url)
 
     # Small shared state (job status, …) for several service processes: kept in graph
     # urn:gapmap:state, one JSON text per key; not data, so it does not bump the generation.
@@ -675,10 +1103,16 @@ class RemoteStore(Store):
         b = d["results"]["bindings"]
         return b[0]["v"]["value"] if b else None
 
-    def __len__(self):
-        d = self._select_json("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
-                              "FILTER(!STRSTARTS(STR(?g), 'urn:gapmap:')) } GROUP BY ?g")
-        return sum(int(b["n"]["value"]) for b in d["results"]["bindings"] if self._ours(b["g"]["value"]))
+
+def _json_term(cell: dict):
+    """The Oxigraph term of a SPARQL JSON results cell."""
+    if cell["type"] == "uri":
+        return ox.NamedNode(cell["value"])
+    if cell["type"] == "bnode":
+        return ox.BlankNode(cell["value"])
+    if "xml:lang" in cell:
+        return ox.Literal(cell["value"], language=cell["xml:lang"])
+    return ox.Literal(cell["value"], datatype=ox.NamedNode(cell["datatype"]) if cell.get("datatype") else None)
 
 
 #: quads per INSERT DATA / DELETE DATA operation (all operations still go in one update request, one
@@ -705,20 +1139,3 @@ def _with_prefixes(text: str) -> str:
 def _query_kind(text: str) -> str:
     m = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", _strip_comments(text), re.I)
     return m.group(1).upper() if m else "SELECT"
-
-
-def _json_py(cell):
-    """A plain Python value for a SPARQL JSON result cell (the same as for an Oxigraph cell)."""
-    if cell is None:
-        return None
-    if cell["type"] == "uri":
-        return cell["value"]
-    if cell["type"] == "bnode":
-        return f"_:{cell['value']}"
-    cast = _CASTS.get(cell.get("datatype", ""))
-    if cast is not None:
-        try:
-            return cast(cell["value"])
-        except ValueError:
-            return cell["value"]
-    return cell["value"]

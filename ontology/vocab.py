@@ -33,6 +33,17 @@ PREFIXES: dict[str, str] = {
     "xsd": str(XSD),
 }
 
+
+
+def new_graph():
+    """An empty rdflib Graph with the prefixes above bound (Turtle shows gm:, not ns1:)."""
+    from rdflib import Graph
+    g = Graph()
+    for p, ns in PREFIXES.items():
+        g.bind(p, ns)
+    return g
+
+
 # Alignment statuses (individuals of gm:AlignmentStatus).
 SUGGESTED = GM.Suggested
 ACCEPTED = GM.Accepted
@@ -94,7 +105,7 @@ SCHEMA_PERSON = SCHEMA.Person
 
 __all__ = [
     "GM", "GM_NS", "SCHEMA", "ESCO", "CASE", "SKOS", "PROV", "DCTERMS", "RDF", "RDFS", "OWL", "XSD", "SH",
-    "ONTOLOGY_IRI", "PREFIXES", "SUGGESTED", "ACCEPTED", "REJECTED", "STATUSES", "ESSENTIAL", "OPTIONAL",
+    "ONTOLOGY_IRI", "PREFIXES", "new_graph", "SUGGESTED", "ACCEPTED", "REJECTED", "STATUSES", "ESSENTIAL", "OPTIONAL",
     "ASSESSMENT_KINDS", "TRACKS", "GAP_STATUSES", "STAGES",
     "EVIDENCE_SOURCES", "OPPORTUNITY_KINDS", "OPPORTUNITY_FORMATS", "PERSON_KINDS", "SCHEMA_PERSON",
 ]

@@ -13,12 +13,9 @@ from . import extensions
 
 
 def create_app(config: Config | dict | None = None, *, store: Store | None = None) -> Flask:
-    if isinstance(config, dict):
-        cfg = Config()
-        for k, v in config.items():
-            setattr(cfg, k, v)
-    else:
-        cfg = config or Config()
+    cfg = Config.from_mapping(config) if isinstance(config, dict) else (config or Config())
+    from linking import settings as linking_settings
+    linking_settings.configure(cfg.linking_settings())
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.from_mapping(cfg.as_flask())
     app.json.sort_keys = False

@@ -55,7 +55,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 COURSE_SCOPED = frozenset({"upload", "review"})
 
 #: endpoints anyone may call, signed in or not
-PUBLIC_ENDPOINTS = frozenset({"api.health", "api.openapi", "web.signin", "static", "web.vocabulary"})
+PUBLIC_ENDPOINTS = frozenset({"api.health", "api.openapi", "api.docs", "api.docs_asset", "web.signin", "static",
+                              "web.vocabulary"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 #: how a request was authenticated when the browser sends the credential by itself (CSRF applies)
 AMBIENT = frozenset({"session", "header"})

@@ -12,31 +12,13 @@ from pathlib import Path
 import click
 
 from ontology.errors import GapmapError
+from ontology.read import catalog
 
+from .cli_common import echo_json, users_for as _users, workspace_for
 from .config import Config
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-
-def _ws(ctx) -> "Workspace":  # noqa: F821
-    """The workspace of the institution chosen with --institution (default: the default institution)."""
-    from .tenants import institution_config
-    from .workspace import Workspace
-    if "ws" not in ctx.obj:
-        inst = ctx.obj["institution"]
-        if inst != "default" and not _users(ctx).has_institution(inst):
-            raise click.UsageError(f"no institution {inst!r}: create it with `gapmap institution add {inst}`")
-        ctx.obj["ws"] = Workspace.from_config(institution_config(ctx.obj["config"], inst))
-    return ctx.obj["ws"]
-
-
-def _users(ctx):
-    """The account database beside the store (never opens the store: safe while the server runs)."""
-    from .auth import open_users
-    if "users" not in ctx.obj:
-        ctx.obj["users"] = open_users(ctx.obj["config"])
-    return ctx.obj["users"]
 
 
 def _audit(ctx, summary: str) -> None:
@@ -62,10 +44,6 @@ def _first_admin(ctx) -> None:
         click.echo(f"  one-time password:  {made.password}")
         click.echo(f"  API token:          {made.token}")
         click.echo("")
-
-
-def _echo_json(obj):
-    click.echo(json.dumps(obj, indent=2, default=str))
 
 
 class GapmapGroup(click.Group):
@@ -112,15 +90,15 @@ def main(ctx, store, institution):
 @click.pass_context
 def init(ctx, data_dir, align):
     """Load the bundled data (data/manifest.json) and align it. Safe to run again: sources are replaced."""
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     data = Path(data_dir or ws.config.DATA_DIR)
     t0 = time.perf_counter()
     for r in ws.load_manifest(data / "manifest.json"):
         click.echo(f"loaded {r['path']:<32} {r['triples']:>7} triples in {r['seconds']:.2f}s  {r['summary']}")
     if align:
-        for p in ws.store.select("programs"):
-            res = ws.align(p["id"])
-            click.echo(f"aligned {p['id']}: {res.suggestions} suggestions for {res.objectives} objectives "
+        for p in catalog.programs(ws.store):
+            res = ws.align(p.id)
+            click.echo(f"aligned {p.id}: {res.suggestions} suggestions for {res.objectives} objectives "
                        f"in {res.seconds:.1f}s ({res.model_version})")
     click.echo(f"store: {len(ws.store)} triples in {len(ws.store.graph_names())} graphs ({time.perf_counter() - t0:.1f}s)")
     _audit(ctx, f"init from {data / 'manifest.json'}")
@@ -129,29 +107,42 @@ def init(ctx, data_dir, align):
 
 
 @main.command()
-@click.argument("loader")
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("loader_or_path", metavar="[LOADER] PATH")
+@click.argument("path", required=False, type=click.Path(exists=True))
 @click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE", help="loader option")
 @click.pass_context
-def load(ctx, loader, path, options):
-    """Load PATH with LOADER (see `gapmap loaders`), replacing that source's graph."""
-    from loaders import Source
+def load(ctx, loader_or_path, path, options):
+    """Load PATH with LOADER (see `gapmap loaders`), replacing that source's graph.  Without LOADER the loader
+    is chosen from the file's extension and content (`loaders.detect`)."""
+    from loaders import Source, detect
+    if path is None:
+        path = loader_or_path
+        if not Path(path).exists():
+            raise click.BadParameter(f"{path!r} does not exist", param_hint="PATH")
+        source = Source.from_path(path)
+        loader = detect(filename=source.name, data=source.data)
+        click.echo(f"loader: {loader}", err=True)
+    else:
+        loader, source = loader_or_path, Source.from_path(path)
     opts = {}
     for o in options:
         if "=" not in o:
             raise click.BadParameter(f"{o!r} is not KEY=VALUE", param_hint="--option")
         k, v = o.split("=", 1)
         opts[k] = v
-    _echo_json(_ws(ctx).load(loader, Source.from_path(path), opts).to_dict())
+    echo_json(workspace_for(ctx).load(loader, source, opts).to_dict())
     _audit(ctx, f"load {loader} {Path(path).name}")
 
 
 @main.command("loaders")
 def list_loaders():
-    """List the available loaders and their options."""
-    from loaders import available
+    """List the available loaders, the files they read, and their options."""
+    from loaders import available, plugins
     for name, cls in available().items():
         click.echo(f"{name:<18} {cls.description}")
+        reads = " ".join(plugins()[name].extensions)
+        if reads:
+            click.echo(f"{'':<20}reads {reads}")
         for k, v in cls.options.items():
             click.echo(f"{'':<20}-o {k}=…  {v}")
 
@@ -167,7 +158,7 @@ def align(ctx, program, framework, top_k, progress):
     if progress is None:
         progress = sys.stderr.isatty()
     if not progress:
-        _echo_json(_ws(ctx).align(program, framework, top_k=top_k).to_dict())
+        echo_json(workspace_for(ctx).align(program, framework, top_k=top_k).to_dict())
         _audit(ctx, f"align {program}")
         return
     bar = None
@@ -180,11 +171,11 @@ def align(ctx, program, framework, top_k, progress):
         if bar is not None:
             bar.update(done - bar.pos)
     try:
-        res = _ws(ctx).align(program, framework, top_k=top_k, progress=report)
+        res = workspace_for(ctx).align(program, framework, top_k=top_k, progress=report)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    _echo_json(res.to_dict())
+    echo_json(res.to_dict())
     _audit(ctx, f"align {program}")
 
 
@@ -200,7 +191,7 @@ def align(ctx, program, framework, top_k, progress):
 def syllabus(ctx, program, course, path, user, year, title, align):
     """Extract learning objectives from a syllabus (PDF, DOCX, HTML, Markdown, text) into COURSE."""
     p = Path(path)
-    res = _ws(ctx).upload_syllabus(program, course, p.name, p.read_bytes(), user, year=year, title=title,
+    res = workspace_for(ctx).upload_syllabus(program, course, p.name, p.read_bytes(), user, year=year, title=title,
                                    align=align)
     ex = res["extraction"]
     click.echo(f"{course} syllabus version {res['version']}: {len(ex['objectives'])} objectives from {p.name} "
@@ -229,6 +220,32 @@ def link(competencies, input_path, output, top, profile):
     link_files(competencies, input_path, output, top=top, progress=True, profile=profile)
 
 
+@main.command("review-queue")
+@click.argument("program")
+@click.option("--course", help="only this course")
+@click.option("--year", type=click.IntRange(1, 8), help="only this year's courses")
+@click.option("--status", type=click.Choice(["pending", "suggested", "unmapped", "accepted", "rejected", "all"]),
+              default="pending", show_default=True, help="which objectives")
+@click.option("--min-precision", type=click.FloatRange(0, 1), default=0.0, help="suggestions at or above this")
+@click.option("--limit", type=click.IntRange(1), default=200, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_context
+def review_queue(ctx, program, course, year, status, min_precision, limit, fmt):
+    """The review queue of PROGRAM (the same list, order and filters as the API and the review page)."""
+    from ontology.read import review as queue_read
+    ws = workspace_for(ctx)
+    ws.program_framework(program)  # an unknown program is an error, not an empty queue
+    items = queue_read.review_queue(ws.store, ws.ids.program(program), course=course, year=year, status=status,
+                                    min_precision=min_precision)
+    if fmt == "json":
+        return echo_json({"program": program, "count": len(items), "objectives": [o.to_dict() for o in items[:limit]]})
+    for o in items[:limit]:
+        top = next((a for a in o.alignments if a.status == "suggested"), None)
+        best = f"{top.notation} p={top.precision:.2f}" if top and top.precision is not None else "-"
+        click.echo(f"{o.course:<10} Y{o.year} {o.objective:<14} {o.pending:>2} pending  {best:<16} {o.text[:60]}")
+    click.echo(f"{len(items)} objective(s)" + (f", first {limit} shown" if len(items) > limit else ""))
+
+
 @main.command()
 @click.argument("program")
 @click.option("--framework")
@@ -236,16 +253,17 @@ def link(competencies, input_path, output, top, profile):
 @click.option("--course")
 @click.option("--role")
 @click.option("--include-suggestions", type=click.FloatRange(0, 1), help="count unreviewed suggestions at this precision")
+@click.option("--via", help="the framework the program is aligned to (report through the accepted crosswalk)")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "ttl"]), default="table")
 @click.pass_context
-def report(ctx, program, framework, year, course, role, include_suggestions, fmt):
+def report(ctx, program, framework, year, course, role, include_suggestions, via, fmt):
     """Gap report of PROGRAM against a framework."""
-    from ontology.gaps import gap_report
-    ws = _ws(ctx)
-    rep = gap_report(ws.store, ws.ids, program, framework or ws.program_framework(program), year=year,
-                     course=course, role=role, include_suggestions=include_suggestions)
+    from ontology.read import reports
+    ws = workspace_for(ctx)
+    rep = reports.gap_report(ws.store, ws.ids, program, framework, via=via, year=year, course=course, role=role,
+                             include_suggestions=include_suggestions)
     if fmt == "json":
-        _echo_json(rep.to_dict())
+        echo_json(rep.to_dict())
     elif fmt == "csv":
         click.echo(rep.to_csv(), nl=False)
     elif fmt == "ttl":
@@ -265,9 +283,9 @@ def report(ctx, program, framework, year, course, role, include_suggestions, fmt
 @click.pass_context
 def readiness(ctx, program, role):
     """How ready PROGRAM's graduates are for ROLE."""
-    from ontology.gaps import role_readiness
-    ws = _ws(ctx)
-    _echo_json(role_readiness(ws.store, ws.ids, program, role).to_dict())
+    from ontology.read import reports
+    ws = workspace_for(ctx)
+    echo_json(reports.readiness(ws.store, ws.ids, program, role).to_dict())
 
 
 @main.group()
@@ -282,7 +300,7 @@ def export():
 def export_case(ctx, framework, output):
     """FRAMEWORK as a 1EdTech CASE CFPackage (JSON)."""
     from loaders.case import export_package
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     _write(json.dumps(export_package(ws.store, ws.ids, framework), indent=2, ensure_ascii=False), output)
 
 
@@ -293,7 +311,7 @@ def export_case(ctx, framework, output):
 def export_ci_cmd(ctx, program, output):
     """PROGRAM as MedBiquitous Curriculum Inventory v1 XML."""
     from loaders.medbiq_ci import export_ci
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     _write(export_ci(ws.store, ws.ids, program), output)
 
 
@@ -310,9 +328,9 @@ def _write(text: str | bytes, output: str | None):
 def check(ctx):
     """OWL consistency and classification check (HermiT) of the ontology and all data."""
     from ontology.reasoning import check_consistency
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     rep = check_consistency([ws.store.graph(g) for g in ws.store.graph_names()])
-    _echo_json(rep.to_dict())
+    echo_json(rep.to_dict())
     if not rep.consistent:
         ctx.exit(6)
 
@@ -331,7 +349,7 @@ def serve(ctx, host, port, threads, dev):
     ctx.obj.pop("users").close()  # no SQLite connection across gunicorn's fork: the app opens its own
     # SPARQL may hold at most half the request threads, so slow queries never starve the pages.
     cfg.SPARQL_MAX_CONCURRENT = max(1, min(int(getattr(cfg, "SPARQL_MAX_CONCURRENT", 4)), threads // 2))
-    click.echo(f"Gapmap on http://{host}:{port}/  (API: /api/openapi.json, SPARQL: /sparql, vocabulary: /ns)")
+    click.echo(f"Gapmap on http://{host}:{port}/  (API: /api/docs, /api/openapi.json, SPARQL: /sparql, vocabulary: /ns)")
     if dev:
         create_app(cfg).run(host=host, port=port, threaded=True)
         return
@@ -466,7 +484,7 @@ def audit(ctx, everything, page, per_page, as_json):
     rows = _users(ctx).audit_rows(institution=None if everything else ctx.obj["institution"], page=page,
                                   per_page=per_page)
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     for r in rows["entries"]:
         click.echo(f"{r['at']}  {r['user'] or '-':<20} {r['institution'] or '-':<12} {r['method']:<6} "
@@ -474,7 +492,10 @@ def audit(ctx, everything, page, per_page, as_json):
     click.echo(f"({len(rows['entries'])} of {rows['total']}, page {page})", err=True)
 
 
-from . import cli_careers  # noqa: E402,F401  (profile, plan, match, pipeline)
+from .cli_careers import COMMANDS as _CAREERS  # noqa: E402  (profile, plan, match, pipeline)
+
+for _c in _CAREERS:
+    main.add_command(_c)
 
 
 
@@ -488,8 +509,8 @@ from . import cli_careers  # noqa: E402,F401  (profile, plan, match, pipeline)
 def progression(ctx, program, role, stage, mastery_level):
     """Where PROGRAM introduces, reinforces and brings each competency to the required level (JSON)."""
     from ontology.progression import progression as run
-    ws = _ws(ctx)
-    _echo_json(run(ws.store, ws.ids, program, ws.program_framework(program), role=role, mastery_level=mastery_level,
+    ws = workspace_for(ctx)
+    echo_json(run(ws.store, ws.ids, program, ws.program_framework(program), role=role, mastery_level=mastery_level,
                    stage=None if stage == "all" else stage).to_dict())
 
 
@@ -502,10 +523,10 @@ def progression(ctx, program, role, stage, mastery_level):
 def health(ctx, program, threshold, no_duplicates):
     """Curriculum health checks of PROGRAM (JSON)."""
     from ontology.health import CHECKS, health as run
-    ws = _ws(ctx)
+    ws = workspace_for(ctx)
     fw = ws.program_framework(program)
     checks = tuple(c for c in CHECKS if not (no_duplicates and c == "near_duplicates"))
-    _echo_json(run(ws.store, ws.ids, program, fw, encoder=None if no_duplicates else ws.linker(fw).encoder,
+    echo_json(run(ws.store, ws.ids, program, fw, encoder=None if no_duplicates else ws.linker(fw).encoder,
                    threshold=threshold, checks=checks).to_dict())
 
 
@@ -517,8 +538,8 @@ def health(ctx, program, threshold, no_duplicates):
 def crosswalk(ctx, source, target, top_k):
     """Suggest mappings from framework SOURCE to framework TARGET (decisions already taken are kept)."""
     from ontology.crosswalk import run_crosswalk
-    ws = _ws(ctx)
-    _echo_json(run_crosswalk(ws.store, ws.ids, source, target, ws.linker(target), top_k=top_k).to_dict())
+    ws = workspace_for(ctx)
+    echo_json(run_crosswalk(ws.store, ws.ids, source, target, ws.linker(target), top_k=top_k).to_dict())
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,12 +11,12 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from rdflib import Literal
 
 from ontology.achievement import MIN_GROUP_SIZE, cohort_achievement
 from ontology.csvsafe import safe_cell
 from ontology.errors import GapmapError, NotFound
-from ontology.gaps import STATUS_ORDER, GapReport, RoleReadiness, gap_report, role_readiness
+from ontology.gaps import STATUS_ORDER, GapReport, RoleReadiness, role_readiness
+from ontology.read import catalog, reports
 
 #: level 0..5 shades of the dashboard heatmap (service/web/static/gapmap.css --lv0..--lv5)
 LEVEL_FILLS = ["C9D2DD", "DBE9FB", "B6D3F7", "7FB0EE", "3F86DD", "1A5CB0"]
@@ -34,7 +34,7 @@ class CommitteeData:
     program: str
     framework: str
     report: GapReport
-    courses: list[dict]
+    courses: list[catalog.Course]
     #: competency IRI -> course code -> highest level taught there (0 = taught, no level), absent = not taught
     levels: dict[str, dict[str, int]]
     assessed: dict[str, set[str]]
@@ -53,10 +53,10 @@ class CommitteeData:
 def collect(store, ids, program: str, framework: str, *, year=None, course=None, role=None,
             include_suggestions=None, cohort=None, roles_limit: int = MAX_ROLES,
             min_group: int = MIN_GROUP_SIZE) -> CommitteeData:
-    rep = gap_report(store, ids, program, framework, year=year, course=course, role=role,
-                     include_suggestions=include_suggestions)
-    courses = [c for c in store.select("program_courses", pid=Literal(program))
-               if (year is None or c["year"] == year) and (course is None or c["code"] == course)]
+    rep = reports.gap_report(store, ids, program, framework, year=year, course=course, role=role,
+                             include_suggestions=include_suggestions)
+    courses = [c for c in catalog.program_courses(store, program)
+               if (year is None or c.year == year) and (course is None or c.code == course)]
     levels: dict[str, dict[str, int]] = {}
     assessed: dict[str, set[str]] = {}
     for e in rep.entries:
@@ -67,7 +67,7 @@ def collect(store, ids, program: str, framework: str, *, year=None, course=None,
         assessed[e.competency] = {a.course for a in e.assessed_by}
     notes = []
     readiness = []
-    role_ids = [role] if role else [r["id"] for r in store.select("roles") if r["requirements"]]
+    role_ids = [role] if role else [r.id for r in catalog.roles(store) if r.requirements]
     if len(role_ids) > roles_limit:
         notes.append(f"Role readiness is shown for the first {roles_limit} of {len(role_ids)} roles; "
                      "choose a role to see another.")
@@ -131,8 +131,8 @@ def workbook(data: CommitteeData) -> bytes:
 
     # Curriculum map (the heatmap)
     ws = wb.create_sheet("Curriculum map")
-    codes = [c["code"] for c in data.courses]
-    header = ["Competency", "Label"] + [f"{c['code']} (Y{c['year']})" for c in data.courses] + ["Status"]
+    codes = [c.code for c in data.courses]
+    header = ["Competency", "Label"] + [f"{c.code} (Y{c.year})" for c in data.courses] + ["Status"]
     rows = []
     for e in rep.entries:
         lv = data.levels.get(e.competency, {})
@@ -199,7 +199,7 @@ def heatmap_png(data: CommitteeData, *, dpi: int = 110) -> bytes:
     from matplotlib.colors import ListedColormap
 
     entries = data.report.entries
-    codes = [c["code"] for c in data.courses]
+    codes = [c.code for c in data.courses]
     grid = [[(data.levels[e.competency][c] if c in data.levels.get(e.competency, {}) else -1) for c in codes]
             for e in entries]
     cmap = ListedColormap(["#ffffff"] + ["#" + f for f in LEVEL_FILLS])

@@ -71,7 +71,39 @@ class Config:
     #: with a remote GAPMAP_STORE: the SPARQL server of each other institution, a URL with {institution}
     #: (e.g. http://sparql-{institution}.internal:7878); unset, only the default institution is served
     INSTITUTION_STORES: str = field(default_factory=lambda: _env("GAPMAP_INSTITUTION_STORES", ""))
+    # --- the linking engine (linking/settings.py; handed over at start-up, one value per variable) ---
+    #: torch/onnx threads for encoding (empty: the cores other processes are not busy on)
+    THREADS: int | None = field(default_factory=lambda: _env("GAPMAP_THREADS", None, int))
+    #: "auto" (onnxruntime where an ONNX export exists, ~3x faster on CPU) or "torch"
+    ENCODER_BACKEND: str = field(default_factory=lambda: _env("GAPMAP_ENCODER_BACKEND", "auto"))
+    #: where the assembled mpnet, the ESCO-tuned MiniLM and the query adapter live
+    MODEL_DIR: str = field(default_factory=lambda: _env("GAPMAP_MODEL_DIR", str(ROOT / "var" / "models")))
+    #: the encoder of `gapmap link`/label-led catalogues: auto | base | a model folder
+    LINK_MODEL: str = field(default_factory=lambda: _env("GAPMAP_LINK_MODEL", "auto"))
+    #: the encoder of description-led catalogues (code-like labels): mpnet | minilm
+    DESC_MODEL: str = field(default_factory=lambda: _env("GAPMAP_DESC_MODEL", "mpnet"))
     TESTING: bool = False
+
+    @classmethod
+    def from_mapping(cls, mapping: dict) -> "Config":
+        """A Config with ``mapping``'s values over the environment's; an unknown key is an error
+        (a typo such as ``PUBLIC_READS`` would otherwise be silently ignored)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(mapping) - known)
+        if unknown:
+            raise ValueError(f"unknown configuration key(s): {', '.join(unknown)} "
+                             f"(known: {', '.join(sorted(known))})")
+        cfg = cls()
+        for k, v in mapping.items():
+            setattr(cfg, k, v)
+        return cfg
+
+    def linking_settings(self):
+        """The linking engine's settings from this Config."""
+        from linking.settings import Settings
+        return Settings(threads=self.THREADS or None, encoder_backend=self.ENCODER_BACKEND,
+                        model_dir=self.MODEL_DIR, link_model=self.LINK_MODEL, desc_model=self.DESC_MODEL,
+                        cache_dir=self.CACHE_DIR)
 
     def as_flask(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self)}

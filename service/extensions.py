@@ -10,6 +10,7 @@ from flask import Flask, current_app, has_request_context
 
 from ontology.store import Store
 
+from .query_deadline import read_deadline
 from .workspace import Workspace
 
 
@@ -22,21 +23,6 @@ def gapmap() -> Workspace:
         return ext["gapmap"]
     from .auth import current_institution
     return tenants.get(current_institution())
-
-
-def read_deadline(store, cfg):
-    """On-disk stores: the read layer's named queries run in killable worker processes with a
-    deadline (QUERY_DEADLINE), so one pathological query cannot hold a request thread for minutes.
-    (In-memory stores, i.e. tests and throwaway runs, keep evaluating in-process.)  Returns the
-    engine (to close), or None."""
-    deadline = float(getattr(cfg, "QUERY_DEADLINE", 0) or 0)
-    if deadline <= 0 or not getattr(store, "path", None) or not hasattr(store, "read_executor"):
-        return None
-    from ontology.sparql import SparqlEngine
-    eng = SparqlEngine(store, timeout=deadline, workers=int(getattr(cfg, "QUERY_WORKERS", 4) or 4),
-                       max_result_bytes=None)
-    store.read_executor = eng.select
-    return eng
 
 
 def init_app(app: Flask, cfg, store: Store | None = None) -> None:

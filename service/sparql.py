@@ -36,6 +36,7 @@ from ontology.sparql import SparqlEngine
 
 from .extensions import gapmap
 from .auth import check, current_user
+from .negotiation import accepts_explicitly, sparql_formats_for
 
 bp = Blueprint("sparql", __name__)
 
@@ -140,7 +141,7 @@ def _read_only():
 
 def _wants_html() -> bool:
     """A browser: text/html named explicitly (not merely matched by */*)."""
-    return any(mt == "text/html" and q > 0 for mt, q in request.accept_mimetypes)
+    return accepts_explicitly(request.headers.get("Accept"), "text/html")
 
 
 def _has_ui() -> bool:
@@ -164,6 +165,7 @@ def _headers(resp: Response) -> Response:
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql():
+    """SPARQL 1.1 query over the public graphs (read-only; GET ?query= or POST form / application/sparql-query)."""
     if request.method == "GET":
         params = request.args
         query = params.get("query")
@@ -210,7 +212,7 @@ def sparql():
     who = f"user:{user.name}" if user is not None else f"addr:{request.remote_addr}"
     with _limiter().slot(who):
         result = sparql_engine().run(
-            query, accept=request.headers.get("Accept"), format=params.get("format") or params.get("output"),
+            query, formats=sparql_formats_for(request.headers.get("Accept"), params.get("format") or params.get("output")),
             default_graph_uris=params.getlist("default-graph-uri"),
             named_graph_uris=params.getlist("named-graph-uri"), visible_graphs=graphs)
     resp = Response(result.body, mimetype=result.media_type)

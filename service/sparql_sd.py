@@ -11,6 +11,8 @@ from rdflib.namespace import RDF
 
 from ontology.access import visible_graphs
 
+from .negotiation import best_match
+
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
@@ -53,6 +55,6 @@ def service_description(store, ids, endpoint: str) -> Graph:
 def description_response() -> Response:
     from .extensions import gapmap
     ws = gapmap()
-    best = request.accept_mimetypes.best_match(list(SD_TYPES), default="text/turtle")
+    best = best_match(request.headers.get("Accept"), list(SD_TYPES), default="text/turtle")
     g = service_description(ws.store, ws.ids, request.base_url)
     return Response(g.serialize(format=SD_TYPES[best]), mimetype=best, headers={"Vary": "Accept"})

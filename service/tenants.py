@@ -54,7 +54,7 @@ class Tenants:
                 if ws is None:
                     ws = self._ws[inst] = Workspace.from_config(institution_config(self.cfg, inst))
                     ws._encoders = self._ws[DEFAULT_INSTITUTION]._encoders  # one model per kind for all institutions
-                    from .extensions import read_deadline
+                    from .query_deadline import read_deadline
                     read_deadline(ws.store, ws.config)  # every institution's queries have the deadline
         return ws
 

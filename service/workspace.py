@@ -16,11 +16,19 @@ open, see ``StoreLocked``):
   its entry in the course's upload history and the "before" reports, all under the lock.
 - **decide / bulk accept / add manual / assessed-by** (``ontology.review``): read the current status
   and write the decision under the lock; ``expected`` status / ``If-Match`` ETag → 409 on conflict.
+- **accept the shown suggestions, curriculum edits, crosswalk decisions**: the read (current status, value
+  or mapping) and the write happen under the lock (:meth:`Workspace.accept_shown`, :meth:`edit_course`,
+  :meth:`edit_objective_level`, :meth:`decide_mapping`).
+
+- **CV evidence, kept plans and matchings**: a CV is added in one transaction; a CV decision reads the
+  suggestion's status and writes the decision under the lock; a plan or a matching replaces its own graph.
+
+Views and the CLI write only through the methods here (drafts through their ``Drafts`` object); they read
+through ``ontology.read``.
 """
 from __future__ import annotations
 
 import json
-import re
 import threading
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
@@ -33,16 +41,19 @@ from ontology.changes import capture
 from ontology.errors import LoadError, NotFound
 from ontology.ids import Ids
 from ontology.ingest import IngestResult, ingest
+from ontology import review
+from ontology.read import catalog
+from ontology.read import review as read_review
+from ontology.review import Decision, ReviewError
 from ontology.store import Store, open_store
-from ontology.vocab import DCTERMS, GM, PROV, RDF, RDFS
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import Graph, URIRef
 
 from .config import Config
 
 
-#: course codes a syllabus upload may create or name (they become IRIs, file names and page titles)
-COURSE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+def _stamp() -> str:
+    """Now, in UTC, to the second (the PROV time of kept plans and matchings)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -54,14 +65,15 @@ class Workspace:
     config: Config
     _linkers: dict = field(default_factory=dict)
     _encoders: dict = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: guards the workspace's own lazily built parts (linkers, jobs, the app's drafts): not the store's lock
+    setup_lock: threading.Lock = field(default_factory=threading.Lock)
     _jobs: object = None
 
     @property
     def jobs(self):
         """Long work with progress (service/jobs.py); in-process thread pool, created on first use."""
         if self._jobs is None:
-            with self._lock:
+            with self.setup_lock:
                 if self._jobs is None:
                     from .jobs import Jobs, StoreJobStates
                     from .shared import RedisJobStates, redis_client, redis_url
@@ -118,8 +130,7 @@ class Workspace:
         existing = set(self.store.graph_names())
         if not any(str(g) in existing and str(g).startswith(kinds) for g in graphs):
             return []  # a first load, or a source no report depends on
-        return [capture(self.store, self.ids, p["id"], p["fw"], label)
-                for p in self.store.select("programs") if p["fw"]]
+        return [capture(self.store, self.ids, p.id, p.fw, label) for p in catalog.programs(self.store) if p.fw]
 
     def _drop_unchanged(self, captures) -> None:
         """Drop the saved reports that the reload did not change (they were written with it)."""
@@ -162,7 +173,7 @@ class Workspace:
         are informative, descriptions with mpnet when they are codes ("Patient Care 1.1")."""
         from linking.engine import catalogue_stats, encoder_for, linker_for, profile_for
 
-        with self._lock:
+        with self.setup_lock:
             comps = competency_texts(self.store, framework)
             sig = (framework, tuple((c.uri, c.label, c.alt_labels, c.description) for c in comps))
             cached = self._linkers.get(framework)
@@ -205,23 +216,16 @@ class Workspace:
         and written under the store's write lock, in one transaction.  Objectives that did not
         change keep their ids, so the decisions on them are kept.
         """
-        from loaders.syllabus import extract
-        from ontology.review import _check_user
-
-        user = _check_user(user)
-        course = self._course_for_upload(program, course_code, year)  # fail fast, before reading the file
-        if course is not None:
-            rows = self.store.select("course_detail", code=Literal(course_code))
-            if rows and rows[0].get("year"):
-                year = int(rows[0]["year"])  # the course's own year sets the objectives' proficiency levels
-        extracted = extract(data, filename, media_type, max_bytes=self.config.MAX_UPLOAD_BYTES)
-        if not extracted.objectives and self._course_for_upload(program, course_code, year) is None:
-            # nothing to teach: do not create an empty course (an existing course keeps its last syllabus)
-            raise LoadError(f"no learning objectives were found in {filename}; course {course_code!r} was not created",
-                            file=filename)
+        user = review.check_user(user)
+        loader = get_loader("syllabus")  # loaders/syllabus_graph.py: the same loader as /api/load/syllabus
+        ctx = Context(ids=self.ids, store=self.store,
+                      options={"program": program, "course": course_code, "year": year, "title": title, "user": user,
+                               "media_type": media_type, "max_bytes": self.config.MAX_UPLOAD_BYTES})
+        extracted = loader.read(Source(name=filename, data=data), ctx)  # checks the course first
         with self.store.locked():
-            version, delta = self._syllabus_version(program, course_code, extracted, filename, user, year, title)
+            delta = loader.delta(extracted, ctx, filename=filename)
             res = self._ingest(delta, f"before uploading {filename} for {course_code}")
+        version = delta.summary["version"]
         out = {"program": program, "course": course_code, "version": version, "file": filename,
                "extraction": extracted.to_dict(), "stored": res.to_dict(),
                "objective_ids": sorted(n for n in (str(o) for o in delta.origin))}
@@ -229,73 +233,112 @@ class Workspace:
             out["alignment"] = self.align(program).to_dict()
         return out
 
-    def _course_for_upload(self, program: str, course_code: str, year: int | None) -> URIRef | None:
-        """The course's IRI (None: a new course, which needs a year); errors name the field."""
-        if not COURSE_CODE.fullmatch(course_code or ""):
-            raise LoadError(f"course code {course_code[:60]!r} is not valid: letters, digits, '.', '_' or '-', "
-                            "at most 40, starting with a letter or digit", column="course")
-        if year is not None and not 1 <= year <= 8:
-            raise LoadError("year must be from 1 to 8", column="year")
-        rows = self.store.select("course_detail", code=Literal(course_code))
-        if rows and rows[0]["pid"] != program:
-            raise LoadError(f"course {course_code!r} belongs to program {rows[0]['pid']!r}", column="course")
-        if rows:
-            return URIRef(rows[0]["course"])
-        if not any(r["id"] == program for r in self.store.select("programs")):
-            raise NotFound(f"program {program!r} is not loaded", field="program")
-        if year is None:
-            raise LoadError(f"course {course_code!r} is new: give its year to create it", column="year")
-        return None
-
-    def _syllabus_version(self, program, course_code, extracted, filename, user, year, title):
-        """The next version's delta (call with the write lock held)."""
-        from loaders.syllabus_graph import syllabus_delta
-
-        course = self._course_for_upload(program, course_code, year)
-        cid = self.ids.course(course_code)
-        history_name = self.ids.graph("uploads", course_code)
-        history = self.store.graph(history_name)
-        versions = [int(r["version"]) for r in self.store.select("course_syllabi", course=cid)]
-        versions += [int(r["version"]) for r in self.store.select("course_uploads", course=cid)]
-        version = max(versions, default=0) + 1
-        ctx = Context(ids=self.ids, store=self.store)
-        delta = syllabus_delta(ctx, extracted, program=program, course_code=course_code, course=course,
-                               version=version, filename=filename, user=user, year=year, title=title)
-        syllabus_name = self.ids.graph("syllabus", course_code)
-        if course is not None:
-            # A course that an earlier upload created lives in the syllabus graph being replaced: keep it.
-            previous = self.store.graph(syllabus_name)
-            if (course, RDF.type, GM.Course) in previous:
-                g = delta.graph(syllabus_name)
-                for t in previous.triples((course, None, None)):
-                    g.add(t)
-        # Every version stays listed in the course's upload history (the syllabus graph holds the current one).
-        entry = self.ids.activity(f"upload-{course_code}-{version}")
-        agent = self.ids.agent(user)
-        history.add((entry, RDF.type, PROV.Activity))
-        history.add((entry, PROV.generated, self.ids.syllabus(course_code, str(version))))
-        history.add((entry, DCTERMS.subject, cid))
-        history.add((entry, DCTERMS.hasVersion, Literal(version, datatype=XSD.integer)))
-        history.add((entry, DCTERMS.source, Literal(filename)))
-        history.add((entry, PROV.endedAtTime, Literal(datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                                                      datatype=XSD.dateTime)))
-        history.add((entry, PROV.wasAssociatedWith, agent))
-        history.add((entry, RDFS.comment, Literal(f"{delta.summary.get('objectives', 0)} objectives")))
-        history.add((agent, RDF.type, PROV.Person))
-        history.add((agent, RDFS.label, Literal(user)))
-        delta.graphs[history_name] = history
-        return version, delta
-
     def syllabus_history(self, course_code: str) -> list[dict]:
         """Every uploaded version of a course's syllabus, newest first (who, when, which file)."""
-        return [{"version": r["version"], "file": r["file"], "at": str(r["at"]) if r["at"] else None,
-                 "user": r["user"], "note": r["note"]}
-                for r in self.store.select("course_uploads", course=self.ids.course(course_code))]
+        return [u.to_dict() for u in read_review.syllabus_uploads(self.store, self.ids.course(course_code))]
 
     def program_framework(self, program: str) -> str:
-        for r in self.store.select("programs"):
-            if r["id"] == program:
-                if not r["fw"]:
-                    raise NotFound(f"program {program!r} names no framework; give one", field="framework")
-                return r["fw"]
-        raise NotFound(f"program {program!r} is not loaded", field="program")
+        """The framework ``program`` uses (NotFound: not loaded, or it names none)."""
+        return catalog.program_framework(self.store, program)
+
+    # Review decisions (ontology.review: status read and decision written under the store's lock) ----------
+    def decide(self, key: str, decision: str, user: str, *, competency: URIRef | None = None,
+               note: str | None = None, expected: str | None = None, if_match: str | None = None) -> Decision:
+        """Accept, reject or reset alignment ``key``, or ``replace`` it by a manual alignment to ``competency``;
+        conditional on ``expected`` (status) / ``if_match`` (ETag): 409 when the alignment changed."""
+        a = self.ids.alignment_ref(key)
+        if decision == "replace":
+            if competency is None:
+                raise ReviewError("name the competency that replaces the alignment", field="competency")
+            found = read_review.alignment(self.store, a)
+            if found is None:
+                raise NotFound(f"no alignment {key}", field="alignment")
+            return review.add_manual(self.store, self.ids, found.oid, competency, user, note=note, replaces=a,
+                                     expected=expected, if_match=if_match)
+        return review.decide(self.store, self.ids, a, decision, user, note=note, expected=expected,
+                             if_match=if_match)
+
+    def add_alignment(self, objective_id: str, competency: URIRef, user: str, *,
+                      note: str | None = None) -> Decision:
+        """A reviewer's own (accepted, manual) alignment of an objective to a competency."""
+        return review.add_manual(self.store, self.ids, objective_id, competency, user, note=note)
+
+    def mark_assessed(self, objective_id: str, assessment_id: str, user: str) -> Decision:
+        """Record that an assessment of the objective's program assesses the objective."""
+        return review.mark_assessed(self.store, self.ids, objective_id, assessment_id, user)
+
+    def bulk_accept(self, program: str, min_precision: float, user: str) -> list[Decision]:
+        """Accept every suggestion of ``program`` at or above ``min_precision`` (what is suggested now)."""
+        return review.bulk_accept(self.store, self.ids, program, min_precision, user)
+
+    def accept_shown(self, program: str, alignments: list[str], min_precision: float, user: str, *,
+                     preview: bool = False) -> dict:
+        """Accept exactly the listed suggestions still suggested at or above ``min_precision``; read and
+        written under the lock, so one decided meanwhile is skipped, never overwritten."""
+        from ontology.review_bulk import accept_selected
+
+        self.program_framework(program)  # 404 for an unknown program
+        with self.store.locked():
+            return accept_selected(self.store, self.ids, program, alignments, min_precision, user, preview=preview)
+
+    # Curriculum edits and crosswalk decisions (read and written under the lock) ----------------------------
+    def edit_course(self, program: str, code: str, user: str, *, title=None, year=None) -> dict:
+        """A course's title and/or year, with PROV."""
+        from ontology.curriculum_edit import set_course
+
+        with self.store.locked():
+            return set_course(self.store, self.ids, program, code, user, title=title, year=year)
+
+    def edit_objective_level(self, objective_id: str, level, user: str) -> dict:
+        """An objective's target level, with PROV."""
+        from ontology.curriculum_edit import set_objective_level
+
+        with self.store.locked():
+            return set_objective_level(self.store, self.ids, objective_id, level, user)
+
+    # People's private graphs (CV evidence, plans, mentor matches) ------------------------------------------
+    def add_cv(self, pid: str, text: str, framework: str, filename: str, user: str):
+        """Suggest competencies from a CV's text and add the CV with its suggestions to the person's ``cv``
+        graph (one transaction; earlier CVs and their decisions kept)."""
+        from ontology import evidence
+
+        return evidence.add_cv(self.store, self.ids, pid, text, self.linker(framework), framework=framework,
+                               filename=filename, user=user)
+
+    def decide_cv(self, pid: str, key: str, decision: str, user: str, *, level: int | None = None) -> dict:
+        """Accept (optionally at another level), reject or reset a CV suggestion; status read and decision
+        written under the store's lock."""
+        from ontology import evidence
+
+        with self.store.locked():
+            return evidence.decide(self.store, self.ids, pid, key, decision, user, level=level)
+
+    def keep_plan(self, pid: str, role: str, objective: str, plan, user: str) -> URIRef:
+        """Keep a development plan in the person's private plans graph (replacing that role's and objective's)."""
+        name = self.ids.graph("plans", f"{pid}.{role}.{objective}")
+        self.store.replace_graphs({name: plan.to_graph(self.ids, user, _stamp())})
+        return name
+
+    def keep_matches(self, mode: str, result, user: str) -> URIRef:
+        """Keep a mentor matching (private ``matches`` graph of the mode)."""
+        name = self.ids.graph("matches", mode)
+        self.store.replace_graphs({name: result.to_graph(self.ids, user, _stamp())})
+        return name
+
+    def run_crosswalk(self, source: str, target: str, *, top_k: int = 3, min_precision: float = 0.0):
+        """Map framework ``source`` onto ``target`` (decisions kept)."""
+        from ontology.crosswalk import check_framework, run_crosswalk
+
+        check_framework(source, "source")
+        check_framework(target, "target")
+        return run_crosswalk(self.store, self.ids, source, target, self.linker(target), top_k=top_k,
+                             min_precision=min_precision)
+
+    def decide_mapping(self, source: str, target: str, mapping_id: str, decision, user: str, *,
+                       relation: str | None = None, note: str | None = None) -> dict:
+        """Accept, reject or reset one crosswalk mapping."""
+        from ontology.crosswalk import decide
+
+        with self.store.locked():
+            return decide(self.store, self.ids, source, target, mapping_id, decision, user, relation=relation,
+                          note=note)

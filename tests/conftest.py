@@ -102,3 +102,11 @@ def auth(request):
                 courses=None, app=None) -> dict:
         return bearer(app or _app(), role, name, institution=institution, courses=courses)
     return headers
+
+
+@pytest.fixture(autouse=True)
+def _linking_settings_from_env():
+    """create_app fixes the linking settings from its Config; the next test reads the environment again."""
+    yield
+    from linking import settings
+    settings.reset()

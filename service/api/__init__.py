@@ -1,9 +1,7 @@
 """The JSON API (mounted at /api)."""
-from flask import Blueprint
+from .blueprint import bp  # noqa: F401
 
-bp = Blueprint("api", __name__, url_prefix="/api")
-
-from . import accounts, catalog, exports, jobs, linked, loading, reports, review  # noqa: E402,F401  (routes register on bp)
-from . import careers  # noqa: E402,F401  (people, plans, mentoring, pipeline)
-from . import workbench  # noqa: E402,F401  (progression, health, crosswalks, drafts)
-from .openapi import openapi  # noqa: E402,F401
+from . import accounts, catalog, exports, jobs, linked, loading, reports, review  # noqa: F401  (routes register on bp)
+from . import careers  # noqa: F401  (people, plans, mentoring, pipeline)
+from . import workbench  # noqa: F401  (progression, health, crosswalks, drafts)
+from . import docs, openapi  # noqa: F401  (the generated document and its browsable UI)

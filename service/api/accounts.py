@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..auth import check, require, users_db
-from . import bp
+from .blueprint import bp
 from .params import BadParameter, arg_int
 
 
 @bp.get("/me")
 @require("read")
 def me():
+    """The authenticated user: name, role, institution, courses, permissions."""
     u = check("read")
     return jsonify(u.to_dict() if u else {"name": None, "role": None, "anonymous": True})
 
@@ -18,6 +19,7 @@ def me():
 @bp.get("/users")
 @require("admin")
 def list_users():
+    """Users of the admin's institution."""
     u = check("admin")
     return jsonify({"institution": u.institution,
                     "users": [a.to_dict() for a in users_db().users(u.institution)]})
@@ -43,6 +45,7 @@ def create_user():
 @bp.delete("/users/<name>")
 @require("admin")
 def delete_user(name):
+    """Remove a user of the admin's institution (and its tokens)."""
     u = check("admin")
     if name == u.name:
         raise BadParameter("you cannot remove yourself", field="name")

@@ -7,8 +7,6 @@ pool and the pipeline report need ``plan``; the catalogue is public (``read``).
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import jsonify, request
 from rdflib import URIRef
 
@@ -17,11 +15,12 @@ from ontology import mentoring as M
 from ontology import evidence as E
 from ontology.errors import NotFound
 from ontology.pipeline import pipeline_report
+from ontology.read import catalog
+from ontology.read.careers import saved_matches
 
 from ..extensions import gapmap
 from ..auth import Forbidden, NotAuthenticated as NotSignedIn, check, current_user, declares, require
-from . import bp
-from .openapi import _JSON, _WRITE, SPEC, _get, _p, _post, _problems
+from .blueprint import bp
 from .params import BadParameter, arg_int, json_body
 
 
@@ -44,11 +43,11 @@ def is_matched_mentor(user, person: C.Person) -> bool:
     """True when the user is a mentor matched to ``person`` in a saved matching."""
     if not user:
         return False
-    rows = gapmap().store.select("saved_matches", mentee=URIRef(person.iri))
+    rows = saved_matches(gapmap().store, URIRef(person.iri))
     if not rows:
         return False
     me = {p.id for p in C.people(gapmap().store).values() if user.name in {p.id, p.username}}
-    return any(r["mentorId"] in me for r in rows)
+    return any(r.mentorId in me for r in rows)
 
 
 def may_see(person: C.Person, permission: str = "read_private", *, mentors: bool = True):
@@ -87,14 +86,11 @@ def _bool_arg(name: str, default: bool) -> bool:
 _body = json_body  # the request's JSON object (params.json_body)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 # ----------------------------------------------------------------------------------------- people
 @bp.get("/people")
 @require("read_private")
 def people_list():
+    """People, filtered by id, name, department or role."""
     need("read_private")
     ps = C.people(gapmap().store)
     q = (request.args.get("q") or "").lower()
@@ -105,14 +101,24 @@ def people_list():
 
 
 @bp.get("/people/<pid>")
+@declares("read_private")  # or the person themself, or their matched mentor (checked inside)
 def person_profile(pid):
+    """A person's competency profile: level, evidence and freshness per competency.
+
+    Also readable by the person themself and by their mentor in a saved matching.
+    """
     ws = gapmap()
     may_see(_person(pid))
     return jsonify(C.profile(ws.store, ws.ids, pid).to_dict())
 
 
 @bp.get("/people/<pid>/gap")
+@declares("read_private")  # or the person themself, or their matched mentor (checked inside)
 def person_gap(pid):
+    """A person's gap to a target role along the career pathway.
+
+    Also readable by the person themself and by their mentor in a saved matching.
+    """
     ws = gapmap()
     p = _person(pid)
     may_see(p)
@@ -125,7 +131,12 @@ def _plan(pid, p, role, objective, include_optional):
 
 
 @bp.get("/people/<pid>/plan")
+@declares("read_private")  # or the person themself, or their matched mentor (checked inside)
 def person_plan(pid):
+    """Development plan: catalogue items closing the gap at least hours or cost (MILP).
+
+    Also readable by the person themself and by their mentor in a saved matching.
+    """
     p = _person(pid)
     may_see(p)
     objective = request.args.get("objective") or "hours"
@@ -137,7 +148,10 @@ def person_plan(pid):
 @bp.post("/people/<pid>/plan")
 @declares("plan")  # or the person themself
 def save_plan(pid):
-    """Compute and keep a plan in the person's private plans graph (with PROV: who, when)."""
+    """Compute and keep a plan in the person's private plans graph (with PROV: who, when).
+
+    The person themself may save their own plan too.
+    """
     ws = gapmap()
     p = _person(pid)
     u = current_user()
@@ -153,15 +167,17 @@ def save_plan(pid):
     if objective not in C.OBJECTIVES:
         raise BadParameter(f"objective must be one of {', '.join(C.OBJECTIVES)}", field="objective")
     plan = _plan(pid, p, role, objective, bool(body.get("include_optional", True)))
-    g = plan.to_graph(ws.ids, u.name, _now())
-    name = ws.ids.graph("plans", f"{pid}.{role}.{objective}")
-    ws.store.replace_graphs({name: g})
+    name = ws.keep_plan(pid, role, objective, plan, u.name)
     return jsonify({**plan.to_dict(), "saved": str(name)}), 201
 
 
 @bp.get("/people/<pid>/mentor")
+@declares("read_private")  # or the person themself, or their matched mentor (checked inside)
 def person_mentor(pid):
-    """This person's mentor in a whole-pool matching (``mode`` best or full)."""
+    """This person's mentor in a whole-pool matching (``mode`` best or full).
+
+    Also readable by the person themself and by their mentor in a saved matching.
+    """
     ws = gapmap()
     p = _person(pid)
     may_see(p)
@@ -180,7 +196,7 @@ def person_mentor(pid):
 # ----------------------------------------------------------------------------------------- CV evidence
 def _framework() -> str:
     fw = request.args.get("framework") or (request.form.get("framework") if request.form else None)
-    fws = [f["id"] for f in gapmap().store.select("frameworks")]
+    fws = [f.id for f in catalog.frameworks(gapmap().store)]
     if fw:
         if fw not in fws:
             raise NotFound(f"framework {fw!r} is not loaded", field="framework")
@@ -193,7 +209,10 @@ def _framework() -> str:
 @bp.post("/people/<pid>/cv")
 @declares("read_private")  # a supervisor, or the person themself
 def upload_cv(pid):
-    """Upload a CV or portfolio (multipart ``file``): competencies are suggested with evidence spans."""
+    """Upload a CV or portfolio (multipart ``file``): competencies are suggested with evidence spans.
+
+    The person themself may upload their own CV; others need ``upload`` as well.
+    """
     from loaders.syllabus import extract
 
     ws = gapmap()
@@ -209,12 +228,17 @@ def upload_cv(pid):
     data = f.read()
     doc = extract(data, f.filename, f.mimetype, max_bytes=ws.config.MAX_UPLOAD_BYTES)
     fw = _framework()
-    res = E.add_cv(ws.store, ws.ids, pid, doc.text, ws.linker(fw), framework=fw, filename=f.filename, user=u.name)
+    res = ws.add_cv(pid, doc.text, fw, f.filename, u.name)
     return jsonify({**res.to_dict(), "warnings": list(doc.warnings), "format": doc.format}), 201
 
 
 @bp.get("/people/<pid>/cv")
+@declares("read_private")  # or the person themself, or their matched mentor (checked inside)
 def cv_suggestions(pid):
+    """Competency suggestions from the person's CVs.
+
+    Also readable by the person themself and by their mentor in a saved matching.
+    """
     ws = gapmap()
     may_see(_person(pid))
     status = request.args.get("status")
@@ -227,7 +251,10 @@ def cv_suggestions(pid):
 @bp.post("/people/<pid>/cv/<key>/decision")
 @declares("read_private")  # a supervisor, or the person themself
 def cv_decision(pid, key):
-    """Accept (optionally at another ``level``), reject or reset a suggestion: the person or a supervisor."""
+    """Accept (optionally at another ``level``), reject or reset a suggestion: the person or a supervisor.
+
+    The person themself may decide on their own suggestions too.
+    """
     ws = gapmap()
     u = may_see(_person(pid), mentors=False)
     body = _body()
@@ -237,7 +264,7 @@ def cv_decision(pid, key):
             level = int(level)
         except (TypeError, ValueError):
             raise BadParameter("level must be a whole number between 1 and 5", field="level") from None
-    return jsonify(E.decide(ws.store, ws.ids, pid, key, str(body.get("decision") or ""), u.name, level=level))
+    return jsonify(ws.decide_cv(pid, key, str(body.get("decision") or ""), u.name, level=level))
 
 
 # ----------------------------------------------------------------------------------------- mentoring
@@ -283,6 +310,7 @@ def _mentees(args):
 @bp.get("/mentoring/match")
 @require("plan")
 def mentoring_match():
+    """Mentor matching over the whole pool (or the given mentees)."""
     need("plan")
     ws = gapmap()
     mode = request.args.get("mode") or "best"
@@ -304,8 +332,7 @@ def mentoring_match_save():
     mode = body.get("mode") or "best"
     res = M.match_mentors(ws.store, ws.ids, mode=mode, cfg=match_config_from(body), mentees=_mentees(body),
                           role=body.get("role") or None)
-    name = ws.ids.graph("matches", mode)
-    ws.store.replace_graphs({name: res.to_graph(ws.ids, u.name, _now())})
+    name = ws.keep_matches(mode, res, u.name)
     return jsonify({**res.to_dict(), "saved": str(name)}), 201
 
 
@@ -313,6 +340,7 @@ def mentoring_match_save():
 @bp.get("/pipeline")
 @require("plan")
 def pipeline():
+    """Workforce pipeline: demand against partner programs' readiness."""
     need("plan")
     ws = gapmap()
     return jsonify(pipeline_report(ws.store, ws.ids, request.args.get("demand") or None,
@@ -322,6 +350,7 @@ def pipeline():
 @bp.get("/catalogue")
 @require("read")
 def catalogue_list():
+    """Development catalogue: courses, electives, micro-credentials and what they develop."""
     items = C.catalogue(gapmap().store)
     kind = request.args.get("kind")
     comp = request.args.get("competency")
@@ -337,54 +366,3 @@ def catalogue_list():
         for d in out:
             d["suggested"] = sugg.get(d["id"], [])
     return jsonify({"count": len(out), "items": out})
-
-
-# ----------------------------------------------------------------------------------------- OpenAPI
-_PRIV = "Visible to the person themself and to roles with read_private."
-SPEC["paths"].update({
-    "/api/people": _get("People (read_private)", [_p("q", desc="filter: id, name, department, role")]),
-    "/api/people/{pid}": _get("A person's competency profile: level, evidence, freshness. " + _PRIV,
-                              [_p("pid", "path")]),
-    "/api/people/{pid}/gap": _get("Gap to a target role along the career pathway. " + _PRIV, [
-        _p("pid", "path"), _p("role", desc="target role (default: the person's first goal)")]),
-    "/api/people/{pid}/plan": {
-        **_get("Development plan: catalogue items closing the gap at least hours or cost (MILP). " + _PRIV, [
-            _p("pid", "path"), _p("role"), _p("objective", schema={"enum": ["hours", "cost"]}),
-            _p("include_optional", schema={"type": "boolean"})]),
-        **_post("Compute and save the plan (person or plan permission)", {
-            "role": {"type": "string"}, "objective": {"enum": ["hours", "cost"]},
-            "include_optional": {"type": "boolean"}}, [_p("pid", "path")])},
-    "/api/people/{pid}/mentor": _get("This person's mentor in a whole-pool matching. " + _PRIV, [
-        _p("pid", "path"), _p("mode", schema={"enum": ["best", "full"]}), _p("role")]),
-    "/api/people/{pid}/cv": {
-        **_get("Competency suggestions from the person's CVs. " + _PRIV, [
-            _p("pid", "path"), _p("status", schema={"enum": ["suggested", "accepted", "rejected"]})]),
-        "post": {"summary": "Upload a CV or portfolio (PDF, DOCX, HTML, Markdown, text): competencies are suggested "
-                            "with evidence spans and a level",
-                 "parameters": [_p("pid", "path")],
-                 "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
-                     "file": {"type": "string", "format": "binary"}, "framework": {"type": "string"}}}}}},
-                 "responses": {"201": {"description": "suggestions", "content": _JSON}, **_problems(*_WRITE)}}},
-    "/api/people/{pid}/cv/{key}/decision": _post(
-        "Accept (optionally at another level), reject or reset a CV suggestion (the person or a supervisor)",
-        {"decision": {"enum": ["accept", "reject", "reset"]}, "level": {"type": "integer", "minimum": 1, "maximum": 5}},
-        [_p("pid", "path"), _p("key", "path")]),
-    "/api/mentoring/match": {
-        **_get("Mentor matching over the whole pool (plan permission)", [
-            _p("mode", schema={"enum": ["best", "full"]}), _p("method", schema={"enum": ["lsa", "greedy"]}),
-            _p("role", desc="match everyone towards this role instead of their own goals"),
-            _p("mentees", desc="comma-separated person ids (default: everyone with a goal who is not a mentor)"),
-            _p("department", schema={"enum": ["same", "different"]}),
-            _p("conflicts", desc="pairs that must not be matched: A:B,C:D"),
-            _p("require_track", schema={"type": "boolean"}),
-            _p("coverage_weight", schema={"type": "number"}), _p("track_weight", schema={"type": "number"})]),
-        **_post("Run the matching and save the matches (plan permission)", {
-            "mode": {"enum": ["best", "full"]}, "department": {"enum": ["same", "different"]},
-            "conflicts": {"type": "array"}, "mentees": {"type": "array"}, "role": {"type": "string"}}, ok="201")},
-    "/api/pipeline": _get("Workforce pipeline: demand vs partner programs' readiness (plan permission)", [
-        _p("demand", desc="demand set id (default: all)"), _p("year", schema={"type": "integer"})]),
-    "/api/catalogue": _get("Development catalogue", [
-        _p("kind"), _p("competency", desc="notation"),
-        _p("suggest", desc="also competencies the alignment engine suggests from each description (unreviewed)",
-           schema={"type": "boolean"}), _p("framework")]),
-})

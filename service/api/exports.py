@@ -7,7 +7,7 @@ from flask import Response, current_app
 
 from ..extensions import gapmap
 from ..auth import require
-from . import bp
+from .blueprint import bp
 
 
 def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
@@ -65,26 +65,6 @@ def program_committee(program, fmt):
     return Response(committee.report_html(data), mimetype="text/html")
 
 
-def _document():
-    from .openapi import _get, _p
-    from .openapi import SPEC
-    filters = [_p("framework", desc="default: the program's framework"), _p("year", schema={"type": "integer"}),
-               _p("course"), _p("role"), _p("include_suggestions", schema={"type": "number"}), _p("cohort")]
-    SPEC["paths"].update({
-        "/api/frameworks/{fw}/case": _get("The framework as a 1EdTech CASE v1p0 CFPackage (JSON)", [_p("fw", "path")]),
-        "/api/programs/{program}/curriculum-inventory": _get(
-            "The program as MedBiquitous Curriculum Inventory v1 XML", [_p("program", "path")],
-            {"application/xml": {}}),
-        "/api/programs/{program}/committee.{fmt}": _get(
-            "Committee export: gap report, curriculum map, role readiness, cohort achievement (committee/admin)",
-            [_p("program", "path"), _p("fmt", "path", schema={"enum": list(COMMITTEE_TYPES)}), *filters],
-            {mt: {} for mt in COMMITTEE_TYPES.values()}),
-    })
-
-
-_document()
-
-
 @bp.get("/programs/<program>/learners/<learner>/ob3")
 @require("read_private")
 def learner_ob3(program, learner):
@@ -94,13 +74,3 @@ def learner_ob3(program, learner):
     lc = learner_competencies(ws.store, ws.ids, program, learner)
     return Response(json.dumps(ob3_achievement(lc, ws.ids), indent=2, ensure_ascii=False),
                     mimetype="application/ld+json", headers={"Cache-Control": "no-store"})
-
-
-def _document_ob3():
-    from .openapi import SPEC, _get, _p
-    SPEC["paths"]["/api/programs/{program}/learners/{learner}/ob3"] = _get(
-        "A learner's demonstrated competencies as an Open Badges 3.0 alignment list (committee/admin)",
-        [_p("program", "path"), _p("learner", "path")], {"application/ld+json": {}})
-
-
-_document_ob3()

@@ -7,7 +7,7 @@ from flask import jsonify, request, url_for
 from ontology.errors import NotFound
 
 from ..extensions import gapmap
-from . import bp
+from .blueprint import bp
 
 
 def wants_async() -> bool:
@@ -27,6 +27,7 @@ def accepted(job: dict):
 
 @bp.get("/jobs/<job_id>")
 def job(job_id):
+    """A job (long work started with ?async=1): status, progress, result or error."""
     j = gapmap().jobs.get(job_id)
     if j is None:
         raise NotFound(f"no job {job_id!r} (jobs are kept for a while after they end)", field="job")

@@ -15,7 +15,7 @@ from ontology.errors import NotFound
 from ontology.jsonld import context, describe, to_jsonld
 
 from ..extensions import gapmap
-from . import bp
+from .blueprint import bp
 from .params import negotiate
 
 #: serves the context next to the vocabulary (/ns), outside /api
@@ -54,37 +54,23 @@ def linked_response(iris, what: str) -> Response:
 
 @bp.get("/competencies/<fw>/<notation>")
 def competency_resource(fw, notation):
+    """One competency as linked data (JSON-LD, Turtle, N-Triples)."""
     return linked_response([gapmap().ids.concept(fw, notation)], f"competency {fw}/{notation}")
 
 
 @bp.get("/courses/<code>")
 def course_resource(code):
+    """One course as linked data (JSON-LD, Turtle, N-Triples)."""
     return linked_response([gapmap().ids.course(code)], f"course {code}")
 
 
 @bp.get("/objectives/<oid>")
 def objective_resource(oid):
+    """One learning objective as linked data (JSON-LD, Turtle, N-Triples)."""
     return linked_response([gapmap().ids.objective(oid)], f"objective {oid}")
 
 
 def alignment_resource(key) -> Response:
     """An alignment as linked data (``GET /api/alignments/{key}`` with an RDF format; plain JSON there is its
     review state, see ``review.alignment``)."""
-    return linked_response([gapmap().ids._iri("alignment", key)], f"alignment {key}")
-
-
-def _document():
-    from .openapi import SPEC, _get, _p
-    ld = {"application/ld+json": {}, "text/turtle": {}, "application/n-triples": {}}
-    fmt = _p("format", schema={"enum": ["jsonld", "json", "ttl", "nt"]})
-    ctx = _p("context", desc="'url': refer to /ns/context.jsonld instead of embedding the context",
-             schema={"enum": ["inline", "url"]})
-    SPEC["paths"].update({
-        "/api/competencies/{fw}/{notation}": _get("One competency as linked data (JSON-LD, Turtle)",
-                                                  [_p("fw", "path"), _p("notation", "path"), fmt, ctx], ld),
-        "/api/courses/{code}": _get("One course as linked data", [_p("code", "path"), fmt, ctx], ld),
-        "/api/objectives/{oid}": _get("One learning objective as linked data", [_p("oid", "path"), fmt, ctx], ld),
-    })
-
-
-_document()
+    return linked_response([gapmap().ids.alignment_ref(key)], f"alignment {key}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import request
 
 from ontology.errors import GapmapError
+from service.negotiation import best_match
 
 
 class BadParameter(GapmapError):
@@ -48,7 +49,7 @@ def negotiate(allowed: tuple[str, ...] = ("json", "csv", "ttl", "jsonld")) -> st
         if fmt not in allowed:
             raise BadParameter(f"format must be one of {', '.join(allowed)}", field="format")
         return fmt
-    best = request.accept_mimetypes.best_match([FORMATS[f] for f in allowed], default="application/json")
+    best = best_match(request.headers.get("Accept"), [FORMATS[f] for f in allowed], default="application/json")
     return next(f for f in allowed if FORMATS[f] == best)
 
 

@@ -5,11 +5,11 @@ from datetime import datetime, timezone
 
 from flask import Response, current_app, jsonify, request
 
-from ontology.gaps import role_readiness
+from ontology.read import reports
 
 from ..extensions import gapmap
 from ..auth import require
-from . import bp
+from .blueprint import bp
 from .jobs import accepted, wants_async
 from .params import BadParameter, arg_float, arg_int, negotiate
 
@@ -22,6 +22,7 @@ def _framework(program: str) -> str:
 
 @bp.get("/programs/<program>/gaps")
 def gaps(program):
+    """Gap report of a program against a framework: each competency taught, assessed, at which level (JSON, CSV, Turtle, JSON-LD)."""
     ws = gapmap()
     fmt = negotiate()
     from .workbench import arg_stage
@@ -62,15 +63,17 @@ def _render(ws, fmt, program, framework, year, course, role, include_suggestions
 
 @bp.get("/programs/<program>/readiness/<role>")
 def readiness(program, role):
+    """Role readiness of a program: which of the role's competencies graduates reach, at which level."""
     ws = gapmap()
     from .workbench import arg_stage
-    return jsonify(role_readiness(ws.store, ws.ids, program, role, framework=request.args.get("framework"),
-                                  include_suggestions=arg_float("include_suggestions"), stage=arg_stage()).to_dict())
+    return jsonify(reports.readiness(ws.store, ws.ids, program, role, framework=request.args.get("framework"),
+                                     include_suggestions=arg_float("include_suggestions"), stage=arg_stage()).to_dict())
 
 
 @bp.post("/programs/<program>/align")
 @require("load")
 def align(program):
+    """Suggest competencies for every objective of the program (embedding alignment); with ?async=1 a job."""
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise BadParameter("the body must be a JSON object", field="body")
@@ -93,6 +96,7 @@ def align(program):
 
 @bp.get("/programs/<program>/achievement")
 def achievement(program):
+    """How each cohort achieves each competency (assessment results; groups smaller than the minimum are withheld)."""
     from ontology.achievement import cohort_achievement
     from service.auth import check
     check("read")
@@ -105,19 +109,8 @@ def achievement(program):
 @bp.get("/programs/<program>/changes")
 def program_changes(program):
     """What changed in the gap report since the last framework/curriculum reload (or a given snapshot)."""
-    from ontology.changes import changes, snapshots
-    from ontology.versions import compare_saved, no_changes_yet
     ws = gapmap()
-    ws.program_framework(program)  # 404 for an unknown program
     if request.args.get("list"):
-        return jsonify({"program": program, "snapshots": snapshots(ws.store, ws.ids, program)})
-    since, until = request.args.get("since"), request.args.get("until")
-    if until:  # two saved reports side by side
-        if not since:
-            raise BadParameter("until needs since (two saved reports to compare)", field="since")
-        rep = compare_saved(ws.store, ws.ids, program, since, until).to_dict()
-        rep["until"] = until
-        return jsonify(rep)
-    if not since and not snapshots(ws.store, ws.ids, program):
-        return jsonify(no_changes_yet(program))
-    return jsonify(changes(ws.store, ws.ids, program, since=since).to_dict())
+        return jsonify({"program": program, "snapshots": reports.saved_reports(ws.store, ws.ids, program)})
+    return jsonify(reports.report_changes(ws.store, ws.ids, program, since=request.args.get("since") or None,
+                                          until=request.args.get("until") or None))

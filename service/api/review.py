@@ -5,17 +5,16 @@ Educators decide only on objectives of their own courses.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from flask import jsonify, request
 from rdflib import URIRef
 
-from ontology import review
 from ontology.errors import NotFound
+from ontology.read import catalog
+from ontology.read import review as queue_read
 
 from ..extensions import gapmap
 from ..auth import check, require, who
-from . import bp
+from .blueprint import bp
 from .params import BadParameter, arg_float, arg_int, negotiate, json_body
 
 
@@ -24,8 +23,7 @@ _body = json_body  # the request's JSON object (params.json_body)
 
 def _objective_course(objective: URIRef) -> str:
     """The course of an objective; "" when it has none (or does not exist): no educator's course then."""
-    rows = gapmap().store.select("objective_course", objective=objective)
-    return str(rows[0]["code"]) if rows else ""
+    return catalog.objective_course(gapmap().store, objective)
 
 
 def _check_objective(permission: str, oid: str) -> None:
@@ -34,13 +32,12 @@ def _check_objective(permission: str, oid: str) -> None:
 
 
 def _check_alignment(key: str) -> None:
-    ws = gapmap()
-    rows = ws.store.select("alignment_detail", alignment=_alignment_iri(key))
-    check("review", course=_objective_course(URIRef(rows[0]["objective"])) if rows else "")
+    found = queue_read.alignment(gapmap().store, _alignment_iri(key))
+    check("review", course=_objective_course(URIRef(found.objective)) if found else "")
 
 
 def _alignment_iri(key: str) -> URIRef:
-    return gapmap().ids._iri("alignment", key)
+    return gapmap().ids.alignment_ref(key)
 
 
 def _competency(body: dict) -> URIRef:
@@ -59,7 +56,7 @@ def _competency(body: dict) -> URIRef:
     return ws.ids.concept(fw, notation)
 
 
-STATUS_FILTERS = ("pending", "suggested", "accepted", "rejected", "unmapped", "all")
+STATUS_FILTERS = tuple(queue_read.STATUS_FILTERS)
 
 
 @bp.get("/programs/<program>/review")
@@ -77,34 +74,9 @@ def queue(program):
     course, year = request.args.get("course"), arg_int("year", 1, 8)
     min_p = arg_float("min_precision") or 0.0
     limit = arg_int("limit", 1, 5000) or 200
-    rows = ws.store.select("review_queue", program=ws.ids.program(program))
-    objectives: OrderedDict[str, dict] = OrderedDict()
-    for r in rows:
-        if (course and r["code"] != course) or (year and r["year"] != year):
-            continue
-        o = objectives.setdefault(r["oid"], {
-            "objective": r["oid"], "text": r["text"], "course": r["code"], "course_title": r["ctitle"],
-            "year": r["year"], "alignments": []})
-        if r["alignment"] is None:
-            continue
-        o["alignments"].append({"etag": review.etag(r["alignment"], r["status"], [r["last"]]),
-            "id": r["alignment"].rsplit("/", 1)[-1], "iri": r["alignment"], "competency": r["comp"],
-            "notation": r["notation"], "label": r["label"], "score": r["score"], "precision": r["precision"],
-            "status": review._short(r["status"]), "method": review._short(r["method"]),
-            "evidence": r["evidence"], "evidence_field": r["field"],
-            "query_span": [r["spanStart"], r["spanEnd"]] if r["spanStart"] is not None else None})
-    def suggested(o):
-        return any(a["status"] == "suggested" and (a["precision"] or 0) >= min_p for a in o["alignments"])
-
-    def unmapped(o):
-        return not any(a["status"] == "accepted" for a in o["alignments"])
-
-    keep = {"all": lambda o: True, "suggested": suggested, "unmapped": unmapped,
-            "pending": lambda o: suggested(o) or unmapped(o),
-            "accepted": lambda o: any(a["status"] == "accepted" for a in o["alignments"]),
-            "rejected": lambda o: any(a["status"] == "rejected" for a in o["alignments"])}[status]
-    items = [o for o in objectives.values() if keep(o)]
-    return jsonify({"program": program, "count": len(items), "objectives": items[:limit]})
+    items = queue_read.review_queue(ws.store, ws.ids.program(program), course=course, year=year, status=status,
+                                    min_precision=min_p)
+    return jsonify({"program": program, "count": len(items), "objectives": [o.to_dict() for o in items[:limit]]})
 
 
 def _expected(body: dict) -> tuple[str | None, str | None]:
@@ -121,10 +93,10 @@ def alignment(key):
     JSON-LD, Turtle or N-Triples (``Accept`` or ``?format=jsonld|ttl|nt``), the alignment as linked data."""
     from .linked import alignment_resource
     ws = gapmap()
-    state = review.alignment_state(ws.store, _alignment_iri(key))
+    state = queue_read.alignment_state(ws.store, _alignment_iri(key))
     fmt = negotiate(("json", "jsonld", "ttl", "nt"))
-    resp = jsonify(state) if fmt == "json" else alignment_resource(key)
-    resp.headers["ETag"] = state["etag"]
+    resp = jsonify(state.to_dict()) if fmt == "json" else alignment_resource(key)
+    resp.headers["ETag"] = state.etag
     return resp
 
 
@@ -139,16 +111,10 @@ def decide(key):
     if decision not in ("accept", "reject", "reset", "replace"):
         raise BadParameter("decision must be one of accept, reject, reset, replace", field="decision")
     expected, if_match = _expected(body)
-    if decision == "replace":
-        a = _alignment_iri(key)
-        rows = ws.store.select("alignment_detail", alignment=a)
-        if not rows:
-            raise NotFound(f"no alignment {key}", field="alignment")
-        res = review.add_manual(ws.store, ws.ids, rows[0]["oid"], _competency(body), who(),
-                                note=_note(body), replaces=a, expected=expected, if_match=if_match)
-    else:
-        res = review.decide(ws.store, ws.ids, _alignment_iri(key), decision or "", who(), note=_note(body),
-                            expected=expected, if_match=if_match)
+    if decision == "replace" and queue_read.alignment(ws.store, _alignment_iri(key)) is None:
+        raise NotFound(f"no alignment {key}", field="alignment")
+    res = ws.decide(key, decision, who(), competency=_competency(body) if decision == "replace" else None,
+                    note=_note(body), expected=expected, if_match=if_match)
     resp = jsonify(res.to_dict())
     if res.etag and res.replacement is None:
         resp.headers["ETag"] = res.etag
@@ -165,37 +131,41 @@ def _note(body: dict) -> str | None:
 @bp.get("/alignments/<key>/history")
 @require("read")
 def history(key):
+    """Every decision on an alignment, with who and when."""
     ws = gapmap()
     a = _alignment_iri(key)
-    if not ws.store.select("alignment_detail", alignment=a):
+    if queue_read.alignment(ws.store, a) is None:
         raise NotFound(f"no alignment {key}", field="alignment")
-    return jsonify({"alignment": str(a), "history": review.history(ws.store, a)})
+    return jsonify({"alignment": str(a), "history": [h.to_dict() for h in queue_read.alignment_history(ws.store, a)]})
 
 
 @bp.post("/objectives/<oid>/alignments")
 @require("review")
 def add_alignment(oid):
+    """Add a manual alignment of an objective to a competency (accepted)."""
     _check_objective("review", oid)
     body = _body()
     ws = gapmap()
-    res = review.add_manual(ws.store, ws.ids, oid, _competency(body), who(), note=_note(body))
+    res = ws.add_alignment(oid, _competency(body), who(), note=_note(body))
     return jsonify(res.to_dict()), 201
 
 
 @bp.post("/objectives/<oid>/assessed-by")
 @require("review")
 def assessed_by(oid):
+    """Mark an objective as assessed by an assessment."""
     _check_objective("review", oid)
     body = _body()
     if not body.get("assessment") or not isinstance(body["assessment"], str):
         raise BadParameter("name the assessment", field="assessment")
     ws = gapmap()
-    return jsonify(review.mark_assessed(ws.store, ws.ids, oid, body["assessment"], who()).to_dict()), 201
+    return jsonify(ws.mark_assessed(oid, body["assessment"], who()).to_dict()), 201
 
 
 @bp.post("/programs/<program>/review/bulk-accept")
 @require("review_all")
 def bulk_accept(program):
+    """Accept every suggestion of the program at or above a calibrated precision."""
     body = _body()
     mp = body.get("min_precision")
     try:
@@ -203,7 +173,7 @@ def bulk_accept(program):
     except (TypeError, ValueError):
         raise BadParameter("min_precision (0..1) is required", field="min_precision") from None
     ws = gapmap()
-    res = review.bulk_accept(ws.store, ws.ids, program, mp, who())
+    res = ws.bulk_accept(program, mp, who())
     return jsonify({"accepted": len(res), "decisions": [d.to_dict() for d in res]})
 
 
@@ -235,10 +205,9 @@ def upload_syllabus(program, code):
 @bp.get("/programs/<program>/courses/<code>/syllabus")
 @require("read")
 def syllabus_versions(program, code):
+    """Syllabus versions of a course, and every upload ever made."""
     ws = gapmap()
-    rows = ws.store.select("course_syllabi", course=ws.ids.course(code))
-    return jsonify({"program": program, "course": code, "versions": [
-        {"version": r["version"], "file": r["file"], "at": str(r["at"]) if r["at"] else None, "user": r["user"],
-         "objectives": r["objectives"]} for r in rows],
+    versions = queue_read.syllabus_versions(ws.store, ws.ids.course(code))
+    return jsonify({"program": program, "course": code, "versions": [v.to_dict() for v in versions],
         # every version ever uploaded (``versions`` is the current one, whose objectives are stored)
         "history": ws.syllabus_history(code)})

@@ -6,7 +6,7 @@ from flask import jsonify, request
 from service.auth import declares, require, who
 
 from ..extensions import gapmap
-from . import bp
+from .blueprint import bp
 from .params import BadParameter, arg_float, arg_int, json_body
 
 
@@ -36,6 +36,7 @@ user_name = who  # the PROV "who" of a write: the authenticated user
 @bp.get("/programs/<program>/progression")
 @require("read")
 def program_progression(program):
+    """Introduced / reinforced / mastered per competency across the years, with flags."""
     from ontology.progression import progression as run
     ws = gapmap()
     rep = run(ws.store, ws.ids, program, _framework(program), role=request.args.get("role") or None,
@@ -47,6 +48,7 @@ def program_progression(program):
 @bp.get("/programs/<program>/health")
 @require("read")
 def program_health(program):
+    """Curriculum health checks (unmapped objectives, empty sessions, unassessed courses…)."""
     from ontology.health import CHECKS, health as run
     ws = gapmap()
     fw = _framework(program)
@@ -61,6 +63,7 @@ def program_health(program):
 @bp.get("/crosswalks")
 @require("read")
 def crosswalk_list():
+    """Framework crosswalks."""
     from ontology.crosswalk import crosswalks
     return jsonify({"crosswalks": crosswalks(gapmap().store)})
 
@@ -69,7 +72,6 @@ def crosswalk_list():
 @require("plan")
 def crosswalk_run():
     """Run (or re-run) the crosswalk ``{"source": a, "target": b, "top_k": 3}``; decisions are kept."""
-    from ontology.crosswalk import run_crosswalk
     b = body()
     top_k = b.get("top_k", 3)
     if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= 10:
@@ -80,20 +82,19 @@ def crosswalk_run():
     for f in ("source", "target"):
         if not isinstance(b.get(f), str) or not b.get(f):
             raise BadParameter(f"{f} (a framework id) is required", field=f)
-    ws = gapmap()
-    from ontology.crosswalk import _check_fw
-    _check_fw(b["source"], "source")
-    _check_fw(b["target"], "target")
+    from ontology.crosswalk import check_framework
+    check_framework(b["source"], "source")
+    check_framework(b["target"], "target")
     if b["source"] == b["target"]:
         raise BadParameter("a crosswalk needs two different frameworks", field="target")
-    res = run_crosswalk(ws.store, ws.ids, b["source"], b["target"], ws.linker(b["target"]), top_k=top_k,
-                        min_precision=float(mp))
+    res = gapmap().run_crosswalk(b["source"], b["target"], top_k=top_k, min_precision=float(mp))
     return jsonify(res.to_dict()), 201
 
 
 @bp.get("/crosswalks/<a>/<b>")
 @require("read")
 def crosswalk_get(a, b):
+    """Mappings of a crosswalk, with counts by status."""
     from ontology.crosswalk import mappings
     ws = gapmap()
     status = request.args.get("status") or None
@@ -108,28 +109,21 @@ def crosswalk_get(a, b):
 @require("plan")
 def crosswalk_decision(a, b, mid):
     """``{"decision": "accept"|"reject"|"reset", "relation": "exact"|"close"|"broader"|"narrower"|"related"}``"""
-    from ontology.crosswalk import decide
-    ws = gapmap()
     bd = body()
     for k in ("decision", "relation", "note"):
         if bd.get(k) is not None and not isinstance(bd[k], str):
             raise BadParameter(f"{k} must be text", field=k)
-    return jsonify(decide(ws.store, ws.ids, a, b, mid, bd.get("decision"), user_name(),
-                          relation=bd.get("relation") or None, note=bd.get("note")))
+    return jsonify(gapmap().decide_mapping(a, b, mid, bd.get("decision"), user_name(),
+                                           relation=bd.get("relation") or None, note=bd.get("note")))
 
 
 def report_for(program: str, framework: str, *, via: str | None = None, **kw):
     """The gap report (cached while the store is unchanged), through an accepted crosswalk when ``via``
     (default ``?via=``) names the framework the program is aligned to (a report against another framework
     without re-aligning)."""
-    from ontology.gaps import cached_gap_report
+    from ontology.read import reports
     ws = gapmap()
-    via = via or request.args.get("via") or None
-    if via and via != framework:
-        from ontology.crosswalk import _check_fw, gap_report_via
-        _check_fw(via, "via")
-        return gap_report_via(ws.store, ws.ids, program, framework, via, **kw)
-    return cached_gap_report(ws.store, ws.ids, program, framework, **kw)
+    return reports.gap_report(ws.store, ws.ids, program, framework, via=via or request.args.get("via") or None, **kw)
 
 
 # --- what-if drafts ----------------------------------------------------------------------------------
@@ -142,7 +136,7 @@ def drafts():
     from ontology.drafts import Drafts
     ext = current_app.extensions
     if "gapmap_drafts" not in ext:
-        with gapmap()._lock:
+        with gapmap().setup_lock:
             if "gapmap_drafts" not in ext:
                 path = gapmap().config.STORE_PATH
                 ext["gapmap_drafts"] = Drafts(Path(path).with_name(Path(path).name + "-drafts") if path else None)
@@ -157,6 +151,7 @@ def _draft_args() -> dict:
 @bp.get("/programs/<program>/drafts")
 @require("read")
 def draft_list(program):
+    """Drafts of a program."""
     gapmap().program_framework(program)
     return jsonify({"program": program, "drafts": drafts().list(program)})
 
@@ -173,6 +168,7 @@ def draft_create(program):
 @bp.get("/drafts/<name>")
 @require("read")
 def draft_get(name):
+    """A draft and its edits."""
     return jsonify(drafts().get(name).meta())
 
 
@@ -193,6 +189,7 @@ def draft_edit(name):
 @bp.get("/drafts/<name>/compare")
 @require("read")
 def draft_compare(name):
+    """Today's gap report next to the draft's."""
     from ontology.drafts import compare
     ws = gapmap()
     return jsonify(compare(ws.store, drafts().get(name), ws.ids, **_draft_args()))
@@ -201,18 +198,20 @@ def draft_compare(name):
 @bp.get("/drafts/<name>/gaps")
 @require("read")
 def draft_gaps(name):
+    """The draft's gap report."""
     from ontology.drafts import draft_framework
-    from ontology.gaps import gap_report
+    from ontology.read import reports
     ws = gapmap()
     d = drafts().get(name)
     kw = _draft_args()
-    return jsonify(gap_report(d.store, ws.ids, d.program, draft_framework(d), include_suggestions=arg_float(
-        "include_suggestions"), **kw).to_dict())
+    return jsonify(reports.gap_report(d.store, ws.ids, d.program, draft_framework(d), cached=False,
+                                      include_suggestions=arg_float("include_suggestions"), **kw).to_dict())
 
 
 @bp.post("/drafts/<name>/apply")
 @require("plan")
 def draft_apply(name):
+    """Apply a draft to the live store in one transaction."""
     ws = gapmap()
     d = drafts().get(name)
     fw = ws.program_framework(d.program)
@@ -222,77 +221,9 @@ def draft_apply(name):
 @bp.delete("/drafts/<name>")
 @require("plan")
 def draft_discard(name):
+    """Discard a draft."""
     drafts().discard(name)
     return "", 204
-
-
-def _openapi() -> None:
-    """Describe the workbench routes in the OpenAPI document (added here so openapi.py stays untouched)."""
-    from .openapi import SPEC, _get, _p, _post, _problems
-    prog = _p("program", "path")
-    stage = _p("stage", desc="graduation (default), end_of_residency, post_training or all (the role's full level)")
-    paths = {
-        "/api/programs/{program}/progression": _get("Introduced / reinforced / mastered per competency, with flags", [
-            prog, _p("role"), stage, _p("mastery_level", schema={"type": "integer"}), _p("framework"),
-            _p("include_suggestions", schema={"type": "number"})]),
-        "/api/programs/{program}/health": _get("Curriculum health checks", [
-            prog, _p("checks", desc="comma-separated: unmapped_objectives, empty_sessions, unassessed_courses, "
-                                   "suggestion_only, broken_chains, near_duplicates"),
-            _p("threshold", schema={"type": "number"}), _p("framework")]),
-        "/api/crosswalks": {**_get("Framework crosswalks"),
-                            **_post("Run a crosswalk (plan)", {"source": {"type": "string"}, "target": {"type": "string"},
-                                                               "top_k": {"type": "integer"},
-                                                               "min_precision": {"type": "number"}})},
-        "/api/crosswalks/{a}/{b}": _get("Mappings of a crosswalk", [_p("a", "path"), _p("b", "path"), _p("status")]),
-        "/api/crosswalks/{a}/{b}/mappings/{mid}/decision": _post(
-            "Accept (with a relation), reject or reset a mapping (plan)",
-            {"decision": {"type": "string"}, "relation": {"type": "string"}, "note": {"type": "string"}},
-            [_p("a", "path"), _p("b", "path"), _p("mid", "path")]),
-        "/api/programs/{program}/drafts": {**_get("Drafts of a program", [prog]),
-                                           **_post("Create a draft (plan)", {"name": {"type": "string"}}, [prog])},
-        "/api/drafts/{name}": {**_get("A draft and its edits", [_p("name", "path")]),
-                               "delete": {"summary": "Discard a draft (plan)", "parameters": [_p("name", "path")],
-                                          "responses": {"204": {"description": "Discarded"}, **_problems()}}},
-        "/api/drafts/{name}/edits": _post("Edit a draft (plan): one edit or {edits: [...]}",
-                                          {"op": {"type": "string"}, "edits": {"type": "array"}}, [_p("name", "path")]),
-        "/api/drafts/{name}/compare": _get("Today's gap report next to the draft's", [
-            _p("name", "path"), _p("role"), stage, _p("year", schema={"type": "integer"}), _p("course")]),
-        "/api/drafts/{name}/gaps": _get("The draft's gap report", [_p("name", "path"), _p("role"), stage]),
-        "/api/programs/{program}/review/bulk-accept-shown": _post(
-            "Accept exactly the listed suggestions at or above a precision (preview: list them only)",
-            {"alignments": {"type": "array"}, "min_precision": {"type": "number"}, "preview": {"type": "boolean"}},
-            [prog]),
-        "/api/drafts/{name}/sparql": {**_get("Read-only SPARQL over a draft's graphs", [
-            _p("name", "path"), _p("query", required=True), _p("format")]),
-            **_post("Read-only SPARQL over a draft's graphs (form field query)", {"query": {"type": "string"}},
-                    [_p("name", "path")])},
-        "/api/programs/{program}/versions": {**_get("Saved curriculum versions (years rolled over)", [prog]),
-                                             **_post("Roll over: keep the curriculum as it stands as a version (plan)",
-                                                     {"name": {"type": "string"}}, [prog])},
-        "/api/versions/{name}/compare": _get("A saved version next to today's curriculum", [
-            _p("name", "path"), _p("role"), stage, _p("year", schema={"type": "integer"}), _p("course")]),
-        "/api/drafts/{name}/apply": _post("Apply a draft to the live store in one transaction (plan)", {},
-                                          [_p("name", "path")]),
-    }
-    paths["/api/programs/{program}/courses/{code}"] = {"patch": {
-        "summary": "Change a course's title or year", "parameters": [prog, _p("code", "path")],
-        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-            "title": {"type": "string"}, "year": {"type": "integer"}}}}}},
-        "responses": {"200": {"description": "OK"}, "400": {"description": "Problem"}, "404": {"description": "Problem"}}}}
-    paths["/api/objectives/{oid}"] = {"patch": {
-        "summary": "Change an objective's target level", "parameters": [_p("oid", "path")],
-        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-            "level": {"type": "integer"}}}}}},
-        "responses": {"200": {"description": "OK"}, "400": {"description": "Problem"}, "404": {"description": "Problem"}}}}
-    for path, ops in paths.items():
-        SPEC["paths"].setdefault(path, {}).update(ops)
-    gaps = SPEC["paths"].get("/api/programs/{program}/gaps", {}).get("get")
-    if gaps is not None and not any(p["name"] == "via" for p in gaps["parameters"]):
-        gaps["parameters"] += [_p("via", desc="framework the program is aligned to; report through the accepted "
-                                              "crosswalk via → framework"), stage]
-
-
-_openapi()
 
 
 @bp.post("/programs/<program>/review/bulk-accept-shown")
@@ -300,12 +231,9 @@ _openapi()
 def bulk_accept_shown(program):
     """Accept exactly the listed suggestions (those a review page shows) at or above ``min_precision``;
     ``{"alignments": [...], "min_precision": 0.8, "preview": true}`` lists them without writing."""
-    from ontology.review_bulk import accept_selected
-    ws = gapmap()
-    ws.program_framework(program)
     b = body()
-    return jsonify(accept_selected(ws.store, ws.ids, program, b.get("alignments"), b.get("min_precision", 0.0),
-                                   user_name(), preview=bool(b.get("preview"))))
+    return jsonify(gapmap().accept_shown(program, b.get("alignments"), b.get("min_precision", 0.0), user_name(),
+                                         preview=bool(b.get("preview"))))
 
 
 @bp.route("/drafts/<name>/sparql", methods=["GET", "POST"])
@@ -323,7 +251,8 @@ def draft_sparql(name):
     if not query or not query.strip():
         raise QueryError("missing the 'query' parameter", parameter="query")
     eng = drafts().get(name).sparql(current_app.config.get("SPARQL_TIMEOUT", 10.0))
-    res = eng.run(query, accept=request.headers.get("Accept"), format=params.get("format"))
+    from service.negotiation import sparql_formats_for
+    res = eng.run(query, formats=sparql_formats_for(request.headers.get("Accept"), params.get("format")))
     resp = Response(res.body, mimetype=res.media_type)
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -333,6 +262,7 @@ def draft_sparql(name):
 @bp.get("/programs/<program>/versions")
 @require("read")
 def version_list(program):
+    """Saved curriculum versions (years rolled over)."""
     gapmap().program_framework(program)
     return jsonify({"program": program, "versions": drafts().list(program, frozen=True)})
 
@@ -367,11 +297,9 @@ def course_edit(program, code):
     """``{"title": "...", "year": 2}`` (educators for their own courses, committee, admin)."""
     from service.auth import check
 
-    from ontology.curriculum_edit import set_course
     check("upload", course=code)
-    ws = gapmap()
     b = body()
-    return jsonify(set_course(ws.store, ws.ids, program, code, user_name(), title=b.get("title"), year=b.get("year")))
+    return jsonify(gapmap().edit_course(program, code, user_name(), title=b.get("title"), year=b.get("year")))
 
 
 @bp.patch("/objectives/<oid>")
@@ -380,8 +308,7 @@ def objective_edit(oid):
     """``{"level": 3}``: an objective's target level."""
     from service.auth import check
 
-    from ontology.curriculum_edit import set_objective_level
+    from ontology.read import catalog
     ws = gapmap()
-    rows = ws.store.select("objective_detail", objective=ws.ids.objective(oid))
-    check("upload", course=rows[0]["code"] if rows else "")  # an unknown objective is no educator's course
-    return jsonify(set_objective_level(ws.store, ws.ids, oid, body().get("level"), user_name()))
+    check("upload", course=catalog.objective_course(ws.store, ws.ids.objective(oid)))  # unknown: no one's course
+    return jsonify(ws.edit_objective_level(oid, body().get("level"), user_name()))

@@ -8,7 +8,7 @@ from flask import current_app, g, redirect, render_template, request, session, u
 
 from ..auth import csrf_token, current_user, users_db
 from ..users import MIN_PASSWORD
-from . import bp
+from .pages import bp
 
 
 def _safe_next(target: str | None) -> str:

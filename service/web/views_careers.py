@@ -8,12 +8,13 @@ from ontology import careers as C
 from ontology import mentoring as M
 from ontology import evidence as E
 from ontology.pipeline import pipeline_report
+from ontology.read import catalog
 
 from ..api.careers import Forbidden, NotSignedIn, is_self, match_config_from, may_see, need
 from ..api.params import BadParameter
 from ..extensions import gapmap
 from ..auth import current_user, declares
-from . import bp
+from .pages import bp
 
 GAP_BADGE = {"met": "ready", "below": "below_level", "missing": "gap"}
 STEP_LABELS = {"advancement": "Advancement", "lateral": "Lateral move", "track_change": "Track change",
@@ -79,11 +80,11 @@ def person_cv_upload(pid):
     if f is None or not f.filename:
         raise BadParameter("choose a file", field="file")
     doc = extract(f.read(), f.filename, f.mimetype, max_bytes=ws.config.MAX_UPLOAD_BYTES)
-    fws = [x["id"] for x in ws.store.select("frameworks")]
+    fws = [x.id for x in catalog.frameworks(ws.store)]
     if not fws:
         raise BadParameter("no framework is loaded", field="framework")
     fw = "hpc" if "hpc" in fws else fws[0]
-    E.add_cv(ws.store, ws.ids, pid, doc.text, ws.linker(fw), framework=fw, filename=f.filename, user=u.name)
+    ws.add_cv(pid, doc.text, fw, f.filename, u.name)
     return redirect(url_for("web.person_page", pid=pid, role=request.form.get("role") or None) + "#cv")
 
 
@@ -93,7 +94,7 @@ def person_cv_decide(pid, key):
     ws = gapmap()
     u = may_see(C.get_person(ws.store, pid), mentors=False)
     decision = request.form.get("decision") or ""
-    E.decide(ws.store, ws.ids, pid, key, decision, u.name)
+    ws.decide_cv(pid, key, decision, u.name)
     return redirect(url_for("web.person_page", pid=pid, role=request.form.get("role") or None) + "#cv")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from . import bp
+from .pages import bp
 
 EXAMPLES = [
     ("Never-taught competencies", """# Competencies of the hpc framework that no accepted alignment teaches
@@ -48,8 +48,8 @@ def _terms() -> dict:
     if _TERMS is None:
         from ontology.vocab import GM_NS, PREFIXES
 
-        from . import _ontology
-        g = _ontology()
+        from .pages import vocabulary_graph
+        g = vocabulary_graph()
         terms = {p: set() for p in PREFIXES}
         for s in set(g.subjects()):
             for p, ns in PREFIXES.items():

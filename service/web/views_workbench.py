@@ -8,11 +8,12 @@ from __future__ import annotations
 from flask import render_template, request
 
 from ontology.errors import NotFound
+from ontology.read import catalog
 
 from ..api.params import arg_float, arg_int
 from ..api.workbench import arg_stage, drafts
 from ..extensions import gapmap
-from . import bp
+from .pages import bp
 
 
 def _stage_label(stage):
@@ -32,7 +33,7 @@ def progression_page(program):
     flag = request.args.get("flag") or None
     entries = [e for e in rep.entries if flag is None or flag in e.flags]
     return render_template("progression.html", program=program, rep=rep, entries=entries, flags=FLAGS, flag=flag,
-                           roles=ws.store.select("roles"), role=role, stage=stage, stage_label=_stage_label(stage))
+                           roles=catalog.roles(ws.store), role=role, stage=stage, stage_label=_stage_label(stage))
 
 
 @bp.get("/programs/<program>/health")
@@ -52,7 +53,7 @@ def health_page(program):
 def crosswalks_page():
     from ontology.crosswalk import crosswalks
     ws = gapmap()
-    return render_template("crosswalks.html", crosswalks=crosswalks(ws.store), frameworks=ws.store.select("framework_ids"))
+    return render_template("crosswalks.html", crosswalks=crosswalks(ws.store), frameworks=catalog.framework_ids(ws.store))
 
 
 @bp.get("/crosswalks/<a>/<b>")
@@ -63,7 +64,7 @@ def crosswalk_page(a, b):
     if status not in (None, "suggested", "accepted", "rejected"):
         status = None
     ms = mappings(ws.store, ws.ids, a, b)
-    if not ms and not any(f["id"] == a for f in ws.store.select("framework_ids")):
+    if not ms and not any(f.id == a for f in catalog.framework_ids(ws.store)):
         raise NotFound(f"framework {a!r} is not loaded", field="source")
     counts = {s: sum(m.status == s for m in ms) for s in ("suggested", "accepted", "rejected")}
     groups: dict[str, list] = {}
@@ -71,7 +72,7 @@ def crosswalk_page(a, b):
         if status is None or m.status == status:
             groups.setdefault(m.source_notation, []).append(m)
     return render_template("crosswalk.html", a=a, b=b, groups=groups, counts=counts, status=status,
-                           relations=list(RELATIONS), programs=ws.store.select("programs"))
+                           relations=list(RELATIONS), programs=catalog.programs(ws.store))
 
 
 @bp.get("/programs/<program>/drafts")
@@ -94,8 +95,8 @@ def draft_page(name):
     only = request.args.get("changed") == "1"
     rows = [r for r in cmp["competencies"] if r["changed"] or not only]
     return render_template("draft.html", d=d, cmp=cmp, rows=rows, only_changed=only, role=role, ops=OPS,
-                           kinds=list(ASSESSMENT_KINDS), roles=ws.store.select("roles"),
-                           frameworks=ws.store.select("framework_ids"))
+                           kinds=list(ASSESSMENT_KINDS), roles=catalog.roles(ws.store),
+                           frameworks=catalog.framework_ids(ws.store))
 
 
 def heatmap_context(program: str) -> dict:
@@ -103,7 +104,7 @@ def heatmap_context(program: str) -> dict:
     names one, with today's statuses to highlight differences), and the row filters ``status`` (a summary
     tile), ``gaps=1`` (only competencies that are not covered) and, with a role, ``all=1`` to show every
     competency rather than only the role's requirements."""
-    from ontology.gaps import gap_report
+    from ontology.read import reports
     from ontology.vocab import GAP_STATUSES
     ws = gapmap()
     name = request.args.get("draft") or None
@@ -124,8 +125,8 @@ def heatmap_context(program: str) -> dict:
     all_rows = request.args.get("all") == "1"
     if draft is not None:
         try:
-            today = gap_report(ws.store, ws.ids, program, ws.program_framework(program), year=arg_int("year", 1, 8),
-                               course=request.args.get("course") or None, role=role, stage=stage)
+            today = reports.gap_report(ws.store, ws.ids, program, year=arg_int("year", 1, 8),
+                                       course=request.args.get("course") or None, role=role, stage=stage)
             live = {e.notation: e.status for e in today.entries}
         except NotFound:
             live = {}

@@ -189,8 +189,9 @@ def test_shacl_rejection_leaves_store_unchanged(loaded):
 
 
 def test_unknown_loader_and_option(ws):
-    from ontology.errors import UnsupportedFormat
-    with pytest.raises(UnsupportedFormat):
+    from ontology.errors import NotFound
+    with pytest.raises(NotFound) as e:  # a name lookup: 404 (415 is for a media type no loader reads)
         ws.load("no-such-format", Source(name="x.csv", data=b"a\n1\n"))
+    assert e.value.status == 404 and e.value.details["field"] == "loader"
     with pytest.raises(LoadError, match="option 'id'"):
         ws.load("framework-csv", Source.from_path(MINI / "framework.csv"), {})

@@ -1,4 +1,4 @@
-"""SparqlEngine without Flask: query checks, negotiation, the fork and worker-pool executors."""
+"""SparqlEngine without Flask: query checks, the fork and worker-pool executors (negotiation: tests/service/test_negotiation.py)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 
 from ontology.errors import QueryError, QueryTimeout
-from ontology.sparql import NotAcceptable, SparqlEngine, inspect_query, negotiate
+from ontology.sparql import SparqlEngine, inspect_query
 from ontology.store import open_store
 
 EX = Namespace("https://example.edu/t/")
@@ -99,30 +99,6 @@ def test_from_detected_and_empty_query_refused():
     assert not inspect_query("SELECT ?from { ?from ?p ?o }").has_dataset
     with pytest.raises(QueryError, match="empty"):
         inspect_query("  \n ")
-
-
-# ------------------------------------------------------------------ negotiation
-@pytest.mark.parametrize("form,accept,fmt,expected", [
-    ("SELECT", None, None, ("JSON", "TURTLE")),
-    ("SELECT", "*/*", None, ("JSON", "TURTLE")),
-    ("SELECT", "text/csv;q=0.4, application/sparql-results+xml", None, ("XML", None)),
-    ("CONSTRUCT", "text/*", None, ("CSV", "TURTLE")),
-    ("CONSTRUCT", "application/json", None, ("JSON", "JSON_LD")),
-    ("CONSTRUCT", "text/turtle", "jsonld", (None, "JSON_LD")),
-    ("ASK", "text/turtle", "application/sparql-results+xml", ("XML", None)),
-    (None, "image/png", None, ("JSON", "TURTLE")),
-])
-def test_negotiate(form, accept, fmt, expected):
-    assert negotiate(form, accept, fmt) == expected
-
-
-@pytest.mark.parametrize("form,accept,fmt", [
-    ("SELECT", "text/turtle", None), ("CONSTRUCT", "text/csv", None), ("SELECT", None, "yaml"),
-    ("DESCRIBE", None, "tsv"), ("ASK", "application/json;q=0", None),
-])
-def test_not_acceptable(form, accept, fmt):
-    with pytest.raises(NotAcceptable):
-        negotiate(form, accept, fmt)
 
 
 # ------------------------------------------------------------------ in-memory: fork per query

@@ -60,6 +60,7 @@ def test_gap_report_csv_by_accept_and_param(loaded):
 
 def test_gap_report_rdf(loaded):
     r = loaded.get("/api/programs/mini/gaps?format=ttl")
+    assert "@prefix gm: <https://w3id.org/gapmap/ns#>" in r.get_data(as_text=True)  # not ns1:
     g = Graph().parse(data=r.get_data(as_text=True), format="turtle")
     assert len(set(g.subjects(None, GM.GapEntry))) == 6
     r = loaded.get("/api/programs/mini/gaps", headers={"Accept": "application/ld+json"})
@@ -115,7 +116,25 @@ def test_upload_errors_name_row_and_leave_store_unchanged(loaded):
     assert r.status_code == 400 and r.get_json()["field"] == "file"
     r = loaded.post("/api/load/pdf-magic", data={"file": (io.BytesIO(b"x"), "x.bin")},
                     content_type="multipart/form-data")
-    assert r.status_code == 415
+    assert r.status_code == 404 and r.get_json()["field"] == "loader"  # no loader of that name
+    r = loaded.post("/api/load", data={"file": (io.BytesIO(b"x"), "x.bin")}, content_type="multipart/form-data")
+    assert r.status_code == 415 and r.get_json()["field"] == "loader"  # no loader reads .bin
+
+
+def test_upload_without_naming_the_loader(loaded):
+    """POST /api/load picks the loader from the file (a CSV's header tells the CSV loaders apart)."""
+    data = (MINI / "roles.csv").read_bytes().replace(b",PC2,4,", b",PC2,5,")
+    r = loaded.post("/api/load", data={"file": (io.BytesIO(data), "roles.csv", "text/csv"), "id": "mini-roles",
+                                       "framework": "mini"}, content_type="multipart/form-data")
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["loader"] == "roles-csv" and r.get_json()["summary"]["requirements"] == 6
+    reqs = loaded.get("/api/roles/resident").get_json()["requirements"]
+    assert next(q for q in reqs if q["notation"] == "PC2")["required_level"] == 5
+    r = loaded.post("/api/load", data={"file": (io.BytesIO(b"a,b\n1,2\n"), "t.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and r.get_json()["column"] == "loader"  # a CSV no loader's header fits
+    listing = {x["name"]: x for x in loaded.get("/api/loaders").get_json()["loaders"]}
+    assert ".pdf" in listing["syllabus"]["extensions"] and "text/csv" in listing["roles-csv"]["media_types"]
 
 
 def test_openapi_lists_every_api_route(app):

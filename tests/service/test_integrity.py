@@ -232,7 +232,7 @@ def _open(path, tmp_path):
 
 def _close(ws):
     import gc
-    ws.store.ox = ws.store._ds = None
+    ws.store.close()
     del ws
     gc.collect()
 

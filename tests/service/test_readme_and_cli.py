@@ -79,3 +79,22 @@ def test_cli_syllabus(tmp_path):
     assert "version 1: 8 objectives" in r.output and "p.2" in r.output
     r = runner.invoke(main, [*store, "syllabus", "mini", "SURG-301", str(syl / "scanned_no_text.pdf"), "--user", "dr.x"])
     assert r.exit_code == 3 and "no text layer" in r.output
+
+
+def test_cli_load_detects_the_loader(tmp_path):
+    """`gapmap load PATH` without a loader name: the loader is chosen from the file (a CSV by its header)."""
+    runner = CliRunner()
+    store = ["--store", str(tmp_path / "store")]
+    mini = ROOT / "tests" / "fixtures" / "mini"
+    assert runner.invoke(main, [*store, "init", "--data", str(mini), "--no-align"]).exit_code == 0
+    roles = tmp_path / "my-roles.csv"
+    roles.write_text((mini / "roles.csv").read_text())
+    r = runner.invoke(main, [*store, "load", str(roles), "-o", "id=mini-roles", "-o", "framework=mini"])
+    assert r.exit_code == 0, r.output
+    assert "loader: roles-csv" in r.output and json.loads(r.output[r.output.index("{"):])["summary"]["requirements"]
+    r = runner.invoke(main, [*store, "load", "no-such-loader", str(roles)])
+    assert r.exit_code == 4 and "no loader named" in r.output  # a name lookup: not found
+    odd = tmp_path / "x.bin"
+    odd.write_bytes(b"\x00\x01")
+    r = runner.invoke(main, [*store, "load", str(odd)])
+    assert r.exit_code == 2 and "no loader reads" in r.output  # unsupported format

@@ -1,0 +1,78 @@
+"""The linking engine's settings: one frozen object, read from the environment once.
+
+The service's :class:`service.config.Config` owns the same variables (documented in the README's
+configuration table) and hands them over with :func:`configure`, so a server, the CLI and a
+bench script see one value per variable.  Library code asks :func:`current`, never ``os.environ``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: torch/onnx threads; None = the cores other processes are not busy on
+    threads: int | None = None
+    #: "auto" (onnxruntime where an ONNX export exists) or "torch"
+    encoder_backend: str = "auto"
+    #: where assembled and fine-tuned models live
+    model_dir: str = str(ROOT / "var" / "models")
+    #: the link encoder: "auto" (the ESCO-tuned MiniLM when built, else MiniLM), "base", or a model folder
+    link_model: str = "auto"
+    #: the encoder of description-led catalogues: "mpnet" or "minilm"
+    desc_model: str = "mpnet"
+    #: the embedding cache
+    cache_dir: str = str(ROOT / "var" / "cache" / "embeddings")
+
+    @classmethod
+    def from_env(cls, environ=None) -> "Settings":
+        env = os.environ if environ is None else environ
+
+        def get(name, default):
+            v = env.get(name)
+            return default if v in (None, "") else v
+
+        threads = get("GAPMAP_THREADS", None)
+        base = cls()
+        return cls(
+            threads=max(1, int(threads)) if threads is not None else None,
+            encoder_backend=get("GAPMAP_ENCODER_BACKEND", base.encoder_backend),
+            model_dir=get("GAPMAP_MODEL_DIR", base.model_dir),
+            link_model=get("GAPMAP_LINK_MODEL", base.link_model),
+            desc_model=get("GAPMAP_DESC_MODEL", base.desc_model),
+            cache_dir=get("GAPMAP_CACHE_DIR", base.cache_dir),
+        )
+
+    def __post_init__(self):
+        if self.encoder_backend not in ("auto", "torch"):
+            raise ValueError(f'GAPMAP_ENCODER_BACKEND must be "auto" or "torch", not {self.encoder_backend!r}')
+        if self.desc_model not in ("mpnet", "minilm"):
+            raise ValueError(f'GAPMAP_DESC_MODEL must be "mpnet" or "minilm", not {self.desc_model!r}')
+
+
+_current: Settings | None = None
+
+
+def current() -> Settings:
+    """The configured settings, else the environment's (read afresh: a few lookups, and a script
+    or test that sets a variable sees it)."""
+    return _current if _current is not None else Settings.from_env()
+
+
+def configure(settings: Settings | None = None, **changes) -> Settings:
+    """Fix the settings (the service calls this from its Config); returns them."""
+    global _current
+    base = settings or current()
+    _current = dataclasses.replace(base, **changes) if changes else base
+    return _current
+
+
+def reset() -> None:
+    """Back to reading the environment (tests)."""
+    global _current
+    _current = None
