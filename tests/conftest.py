@@ -80,7 +80,7 @@ def web_sign_in(client, name: str, password: str, next: str = "") -> str:
 
 
 #: app fixtures ``auth`` looks for, in this order, among the test's fixtures (default: ``app``)
-APP_FIXTURES = ("any_app", "sparql_app", "disk_app", "app")
+APP_FIXTURES = ("any_app", "sparql_app", "disk_app", "remote_app", "virtuoso_app", "any_remote_app", "app")
 
 
 @pytest.fixture
