@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run init serve test bench bench-linking bench-scale browsers clean fuzz
+.PHONY: install run init serve test bench bench-linking bench-scale browsers debian-tools clean fuzz
 
 $(STAMP): setup.cfg pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -37,13 +37,16 @@ test: install
 fuzz: install
 	GAPMAP_FUZZ_EXAMPLES=$$(( $${GAPMAP_FUZZ_EXAMPLES:-2000} * 20 )) $(BIN)/python -m pytest -q tests/loaders/test_fuzz.py tests/service/test_sparql_fuzz.py
 
-# Debian packages the tests use: chromium + chromedriver (browser test) and a Java runtime (HermiT, for
-# `gapmap check`). Needs root, as on CI; a no-op when they are present.
-browsers:
+# The Debian tools the tests use: chromium + chromedriver (browser test), a Java runtime (HermiT, for
+# `gapmap check`), LibreOffice + poppler (office uploads), Virtuoso Open Source (the remote store's contract
+# suite on a second SPARQL server) and redis-server (shared state of replicas). Needs root, as on CI; a no-op
+# when they are present. (`browsers` is kept as an alias of `debian-tools`.)
+debian-tools browsers:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v java >/dev/null && \
-	  command -v soffice >/dev/null && command -v pdftoppm >/dev/null || \
+	  command -v soffice >/dev/null && command -v pdftoppm >/dev/null && command -v virtuoso-t >/dev/null && \
+	  command -v isql-vt >/dev/null && command -v redis-server >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
-	   default-jre-headless libreoffice-calc-nogui poppler-utils >/dev/null)
+	   default-jre-headless libreoffice-calc-nogui poppler-utils virtuoso-opensource redis-server >/dev/null)
 
 # Benchmarks write JSON under bench/results/ (they skip with a message when ../shared is absent).
 bench: bench-linking

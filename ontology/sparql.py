@@ -50,11 +50,12 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .errors import QueryError, QueryTimeout
+from .errors import GapmapError, QueryError, QueryTimeout
 from .sparql_formats import DEFAULT_FORMATS, GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, NotAcceptable
 from .sparql_inspect import _FORMS, QueryInfo, inspect_query, tokenize  # noqa: F401  (re-exported)
 from .sparql_workers import (IDLE_EXIT, QueryAborted, alarm_seconds, ForkPool, InlineExecutor, SnapshotPool,
                              term_out)
+from .sparql_inspect import strip_dataset_clauses, vendor_functions
 from .store import WorkerAccess
 
 __all__ = ["SparqlEngine", "SparqlResult", "NotAcceptable", "QueryAborted", "inspect_query",
@@ -115,7 +116,9 @@ def _raise_error(kind: str, message: str, timeout: float | None, max_bytes: int 
 
 class SparqlEngine:
     """Evaluates read-only SPARQL queries on a store whose ``capabilities.workers`` is true (embedded
-    Oxigraph) with a hard timeout; any other store is a :class:`~ontology.store.StoreUnsupported`.
+    Oxigraph) with a hard timeout; a :class:`~ontology.store.RemoteStore`'s queries are checked the same way
+    and forwarded to its server (:class:`RemoteExecutor`); any other store is a
+    :class:`~ontology.store.StoreUnsupported`.
 
     ``timeout`` in seconds (None or 0: no limit, evaluated in-process); ``workers`` bounds the
     queries evaluated at once; ``max_result_bytes`` caps a serialised result (None: no cap);
@@ -139,6 +142,10 @@ class SparqlEngine:
         self.sandbox = supported() if sandbox is None else bool(sandbox)
         #: counters for tests and monitoring: queries, timeouts, snapshots, spawned, killed
         self.stats: Counter = Counter()
+        if hasattr(store, "query_raw"):  # a RemoteStore: forwarded to its SPARQL server (RemoteExecutor)
+            self.access = None
+            self._executor = RemoteExecutor(self)
+            return
         #: what worker processes need to read the store (the store's side of the contract)
         self.access: WorkerAccess = store.worker_access()
         if self.timeout is None:
@@ -174,6 +181,9 @@ class SparqlEngine:
         A graph named but not visible is an empty graph, exactly like one that does not exist.
         None: every graph of the store (library use)."""
         info = inspect_query(query, self.prefixes)
+        if self._executor.mode == "remote" and vendor_functions(query):
+            raise QueryError("this query names server-specific functions (bif:, sql:): only standard SPARQL 1.1 "
+                             "is forwarded to the store's server")
         if callable(formats):
             formats = formats(info.form)
         results_fmt, graph_fmt = formats or DEFAULT_FORMATS
@@ -197,7 +207,7 @@ class SparqlEngine:
             else:
                 dg, ng = seen, seen
             given = True
-        job = {"query": query, "prefixes": self.prefixes, "has_dataset": info.has_dataset,
+        job = {"query": query, "form": info.form, "prefixes": self.prefixes, "has_dataset": info.has_dataset,
                "default_graph": dg if given else None, "named_graphs": ng if given else None,
                "results_format": results_fmt, "graph_format": graph_fmt, "max_bytes": self.max_result_bytes,
                "alarm": alarm_seconds(self.timeout) if self.timeout else 0}
@@ -242,3 +252,87 @@ class SparqlEngine:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class RemoteExecutor:
+    """Queries on a :class:`~ontology.store.RemoteStore` are forwarded to its SPARQL server.
+
+    * The query is parsed here first (Oxigraph's parser, on an empty store): only standard SPARQL 1.1 is
+      forwarded, so vendor extensions (Virtuoso's ``DEFINE`` pragmas, ``input:`` dataset overrides, sponger
+      ``get:`` loading) fail here as syntax errors, with our line/column messages.  SERVICE, updates and
+      ``bif:``/``sql:`` functions were refused before (:meth:`SparqlEngine.run`).
+    * The dataset goes in the protocol's ``default-graph-uri`` / ``named-graph-uri`` parameters (only
+      visible graphs; ``urn:gapmap:empty`` stands for "no graph", which the protocol cannot say), and the
+      query's own ``FROM`` / ``FROM NAMED`` clauses are blanked out (:func:`strip_dataset_clauses`), so a
+      server that merges them with the parameters (Virtuoso) cannot be steered to other graphs.
+    * The server answers SPARQL JSON or N-Triples; the answer is re-serialised here in the negotiated
+      format (the same bytes as the embedded path for the same solutions), under ``max_result_bytes``.
+    * ``timeout``: the HTTP request's deadline (503 after it).  The server should stop the query too
+      (``oxigraph serve --timeout-s``, Virtuoso's ``MaxQueryExecutionTime``): docs/deploy.md.
+    """
+
+    mode = "remote"
+    _parser = None
+
+    def __init__(self, engine: SparqlEngine):
+        self.engine = engine
+
+    def run(self, job):
+        from .store import StoreAnswerTooLarge, StoreTimeout, _with_prefixes
+        store, eng = self.engine.store, self.engine
+        if RemoteExecutor._parser is None:
+            RemoteExecutor._parser = ox.Store()
+        try:  # syntax check only: an empty dataset, solutions never iterated
+            RemoteExecutor._parser.query(job["query"], prefixes=job["prefixes"], default_graph=[], named_graphs=[])
+        except SyntaxError as e:
+            return ("error", "SyntaxError", str(e))
+        except Exception:  # noqa: BLE001 - evaluation errors on nothing are not ours to judge; the server's
+            pass
+        text, params = job["query"], []
+        if job["default_graph"] is not None or job["named_graphs"] is not None:
+            text = strip_dataset_clauses(text)
+            params += [("default-graph-uri", g) for g in (job["default_graph"] or ["urn:gapmap:empty"])]
+            params += [("named-graph-uri", g) for g in (job["named_graphs"] or ["urn:gapmap:empty"])]
+        text = _with_prefixes(text)
+        graph = job["form"] in ("CONSTRUCT", "DESCRIBE")
+        cap = job["max_bytes"]
+        try:
+            raw = store.query_raw(text, "application/n-triples" if graph else "application/sparql-results+json",
+                                  params, timeout=eng.timeout or 3600.0, max_bytes=None if cap is None else 4 * cap)
+        except StoreTimeout as e:
+            return ("error", "Timeout", str(e))
+        except StoreAnswerTooLarge:
+            return ("error", "TooLarge", str(cap))
+        except GapmapError as e:
+            if "estimated execution time" in str(e):  # Virtuoso refuses, before running, what it expects to be slow
+                return ("error", "Timeout", str(e))
+            if getattr(e, "status", 400) >= 500:
+                return ("error", "Aborted", f"the SPARQL server failed: {str(e)[:200]}")
+            return ("error", "Remote", str(e))
+        import io
+        out = io.BytesIO()  # the input was capped (4 × max_result_bytes): so is this; checked below
+        try:
+            if graph:
+                fmt = job["graph_format"]
+                if fmt is None:
+                    return ("error", "NotAcceptable", "the query returns a graph, but no RDF format was acceptable")
+                prefixes = job["prefixes"] if fmt in ("TURTLE", "RDF_XML") else None
+                ox.serialize(ox.parse(raw, format=ox.RdfFormat.N_TRIPLES), out, getattr(ox.RdfFormat, fmt),
+                             prefixes=prefixes)
+                media = GRAPH_MEDIA_TYPES[fmt]
+            else:
+                fmt = job["results_format"]
+                if fmt is None:
+                    return ("error", "NotAcceptable", "the query returns results, but no results format was acceptable")
+                res = ox.parse_query_results(raw, format=ox.QueryResultsFormat.JSON)
+                res.serialize(out, getattr(ox.QueryResultsFormat, fmt))
+                media = RESULTS_MEDIA_TYPES[fmt]
+        except Exception as e:  # noqa: BLE001
+            return ("error", "Remote", f"the SPARQL server's answer could not be read: {type(e).__name__}")
+        body = out.getvalue()
+        if cap is not None and len(body) > cap:
+            return ("error", "TooLarge", str(cap))
+        return ("ok", media, body)
+
+    def close(self):
+        pass

@@ -149,3 +149,47 @@ def inspect_query(query: str, prefixes: dict | None = None) -> QueryInfo:
     return QueryInfo(form=form, has_dataset=has_dataset,
                      from_graphs=None if from_graphs is None else tuple(from_graphs),
                      from_named=None if from_named is None else tuple(from_named))
+
+
+def strip_dataset_clauses(query: str) -> str:
+    """``query`` with its ``FROM <g>`` / ``FROM NAMED <g>`` clauses blanked out (same length and lines).
+
+    For a query forwarded to a SPARQL server with the dataset given by the protocol's
+    ``default-graph-uri`` / ``named-graph-uri``: the SPARQL Protocol says those replace the query's
+    dataset clauses, and Oxigraph server does so, but Virtuoso takes the *union* of both, so a
+    ``FROM <private graph>`` would reach past the visible graphs there.  The clauses are cut where the
+    tokenizer (the one that checks SERVICE) sees them: a FROM inside a string, IRI or comment is text."""
+    spans, toks = [], [(m.lastgroup, m.start(), m.end(), m.group()) for m in _TOKEN.finditer(query)
+                        if m.lastgroup not in ("ws", "comment")]
+    i = 0
+    while i < len(toks):
+        kind, start, _, text = toks[i]
+        if kind == "name" and text.upper() == "FROM":
+            j = i + 1
+            if j < len(toks) and toks[j][0] == "name" and toks[j][3].upper() == "NAMED":
+                j += 1
+            if j < len(toks) and toks[j][0] in ("iri", "name"):
+                spans.append((start, toks[j][2]))
+                i = j + 1
+                continue
+        i += 1
+    out = query
+    for start, end in reversed(spans):
+        blank = "".join(c if c in "\r\n" else " " for c in out[start:end])
+        out = out[:start] + blank + out[end:]
+    return out
+
+
+_VENDOR_FUNCTIONS = re.compile(r"(bif|sql):|http://www\.openlinksw\.com/", re.I)
+
+
+def vendor_functions(query: str) -> bool:
+    """Does the query name Virtuoso's built-in SQL functions (``bif:…``, ``sql:…``, OpenLink's
+    namespaces)?  Refused before a query is forwarded to a remote server: there they would call SQL
+    procedures (files, HTTP, sleeps), which the embedded store has no notion of."""
+    for kind, text in tokenize(query):
+        if kind == "iri" and _VENDOR_FUNCTIONS.match(_unescape(text[1:-1]).strip()):
+            return True
+        if kind == "name" and _VENDOR_FUNCTIONS.match(_unescape(text)):
+            return True
+    return False

@@ -365,14 +365,19 @@ def _after(resp):
 
 
 class _Limits:
-    """flask-limiter (memory storage) for routes, plus counters of authentication failures."""
+    """flask-limiter for routes, plus counters of authentication failures; in process memory, or in Redis
+    (``GAPMAP_RATELIMIT_STORAGE`` / ``GAPMAP_REDIS``) so the limits hold across replicas."""
 
     def __init__(self, app):
         from flask_limiter import Limiter
         from limits import parse
         self._parse = parse
         self.app = app
-        self.limiter = Limiter(key_func=_rate_key, app=app, storage_uri="memory://", headers_enabled=True,
+        from .shared import ratelimit_storage
+        storage = ratelimit_storage(app.config)
+        # Redis unreachable: each process falls back to its own memory counters (limits still hold per process)
+        self.limiter = Limiter(key_func=_rate_key, app=app, storage_uri=storage, key_prefix="gapmap",
+                               in_memory_fallback_enabled=not storage.startswith("memory:"), headers_enabled=True,
                                default_limits=[], enabled=app.config.get("RATELIMIT_ENABLED", True))
 
     def fail(self, kind: str, key: str) -> bool:

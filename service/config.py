@@ -61,6 +61,16 @@ class Config:
     QUERY_DEADLINE: float = field(default_factory=lambda: _env("GAPMAP_QUERY_DEADLINE", 30.0, float))
     #: worker processes evaluating those queries (separate from SPARQL's, so SPARQL never starves pages)
     QUERY_WORKERS: int = field(default_factory=lambda: _env("GAPMAP_QUERY_WORKERS", 4, int))
+    # --- scale-out (docs/deploy.md): state several replicas share ---
+    #: redis://host:6379/0 shares jobs, rate limits and rendered reports between replicas (empty: in-process)
+    REDIS_URL: str = field(default_factory=lambda: _env("GAPMAP_REDIS", ""))
+    #: flask-limiter storage URI (default: GAPMAP_REDIS when set, else memory://, i.e. per process)
+    RATELIMIT_STORAGE: str = field(default_factory=lambda: _env("GAPMAP_RATELIMIT_STORAGE", ""))
+    #: seconds one request to a remote store may take (a large load on Virtuoso takes minutes: docs/deploy.md)
+    STORE_TIMEOUT: float = field(default_factory=lambda: _env("GAPMAP_STORE_TIMEOUT", 60.0, float))
+    #: with a remote GAPMAP_STORE: the SPARQL server of each other institution, a URL with {institution}
+    #: (e.g. http://sparql-{institution}.internal:7878); unset, only the default institution is served
+    INSTITUTION_STORES: str = field(default_factory=lambda: _env("GAPMAP_INSTITUTION_STORES", ""))
     # --- the linking engine (linking/settings.py; handed over at start-up, one value per variable) ---
     #: torch/onnx threads for encoding (empty: the cores other processes are not busy on)
     THREADS: int | None = field(default_factory=lambda: _env("GAPMAP_THREADS", None, int))

@@ -14,6 +14,11 @@
 * Each caller (user, or client address when anonymous) runs at most ``SPARQL_PER_USER`` queries
   at once and the endpoint at most ``SPARQL_MAX_CONCURRENT`` (below the server's request
   threads, so slow queries never hold every thread): beyond that, 429 with ``Retry-After``.
+* Over a remote store (``GAPMAP_STORE=http://…``) the query is checked here exactly as above (SERVICE,
+  updates, and Virtuoso's ``bif:``/``sql:`` functions refused; parsed by Oxigraph, so only standard
+  SPARQL goes on) and forwarded to the SPARQL server with the dataset in ``default-graph-uri`` /
+  ``named-graph-uri`` (the visible graphs only; the query's own FROM clauses blanked out), under the
+  same timeout (``ontology.sparql._RemoteExecutor``).
 * No CORS by default.  ``CORS_ORIGINS`` (comma-separated origins) lets those origins read
   *public* answers (anonymous or non-private callers); never with credentials, never ``*``.
 """

@@ -22,7 +22,18 @@ def institution_config(cfg: Config, inst: str) -> Config:
     check_institution(inst)
     c = copy.copy(cfg)
     var = var_dir(cfg)
-    c.STORE_PATH = str(var / "institutions" / inst / "store") if var else ""
+    if "://" in (cfg.STORE_PATH or ""):
+        # A remote default store: each institution's store is a SPARQL server too (one per tenant), never an
+        # embedded store in this replica's var/ (other replicas would not see it, and two processes cannot
+        # open one embedded store).
+        tmpl = getattr(cfg, "INSTITUTION_STORES", "") or ""
+        if "{institution}" not in tmpl:
+            from ontology.store import StoreUnavailable
+            raise StoreUnavailable(f"institution {inst!r} has no store: with a remote GAPMAP_STORE, set "
+                                   "GAPMAP_INSTITUTION_STORES to a URL with {institution} (docs/deploy.md)")
+        c.STORE_PATH = tmpl.replace("{institution}", inst)
+    else:
+        c.STORE_PATH = str(var / "institutions" / inst / "store") if var else ""
     c.BASE = cfg.BASE.rstrip("/") + f"/institutions/{inst}/"
     return c
 

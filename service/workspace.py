@@ -76,16 +76,26 @@ class Workspace:
             with self.setup_lock:
                 if self._jobs is None:
                     from .jobs import Jobs, StoreJobStates
-                    # several processes over a shared (remote) store share job state through it
-                    shared = hasattr(self.store, "put_state")
-                    self._jobs = Jobs(StoreJobStates(self.store) if shared else None)
+                    from .shared import RedisJobStates, redis_client, redis_url
+                    # several processes share job state: through Redis (GAPMAP_REDIS), else a remote store
+                    url = redis_url(self.config)
+                    if url:
+                        states = RedisJobStates(redis_client(url), scope=self.ids.base)
+                    elif hasattr(self.store, "put_state"):
+                        states = StoreJobStates(self.store)
+                    else:
+                        states = None
+                    self._jobs = Jobs(states)
         return self._jobs
 
     @classmethod
     def from_config(cls, cfg: Config | None = None, store: Store | None = None) -> "Workspace":
         cfg = cfg or Config()
-        return cls(store=store if store is not None else open_store(cfg.STORE_PATH or None), ids=Ids(cfg.BASE),
-                   config=cfg)
+        if store is None:
+            store = open_store(cfg.STORE_PATH or None)
+            if hasattr(store, "query_url"):  # a remote store: GAPMAP_STORE_TIMEOUT per request
+                store.timeout = float(getattr(cfg, "STORE_TIMEOUT", 60.0) or 60.0)
+        return cls(store=store, ids=Ids(cfg.BASE), config=cfg)
 
     # Loading -----------------------------------------------------------------------------
     #: loaders whose sources change what a gap report says; a report is saved before each such reload

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.remote import oxigraph_server  # noqa: F401  (fixture: an Oxigraph server for the remote store)
+from tests.remote import oxigraph_server, redis_server, virtuoso_server  # noqa: F401  (fixtures: SPARQL servers, Redis)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -80,7 +80,7 @@ def web_sign_in(client, name: str, password: str, next: str = "") -> str:
 
 
 #: app fixtures ``auth`` looks for, in this order, among the test's fixtures (default: ``app``)
-APP_FIXTURES = ("any_app", "sparql_app", "disk_app", "app")
+APP_FIXTURES = ("any_app", "sparql_app", "disk_app", "remote_app", "virtuoso_app", "any_remote_app", "app")
 
 
 @pytest.fixture

@@ -1,7 +1,10 @@
-"""An Oxigraph SPARQL server for tests of the remote store (started per module on 127.0.0.1:5171-5189;
-skipped with the reason when the ``oxigraph`` server CLI is not installed: ``pip install oxigraph``)."""
+"""SPARQL servers for tests of the remote store, started per module on 127.0.0.1 (ports 5171-5189, or the
+range in ``GAPMAP_TEST_PORTS``, e.g. ``5620-5639``): an Oxigraph server (skipped with the reason when the
+``oxigraph`` server CLI is not installed: ``pip install oxigraph``), Virtuoso Open Source (skipped without
+Debian's ``virtuoso-opensource``) and Redis (skipped without Debian's ``redis-server``)."""
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -12,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-PORTS = range(5171, 5190)  # this suite's ports (127.0.0.1 only)
+def _ports() -> range:
+    lo, _, hi = os.environ.get("GAPMAP_TEST_PORTS", "5171-5189").partition("-")
+    return range(int(lo), int(hi or lo) + 1)
+
+
+PORTS = _ports()  # this suite's ports (127.0.0.1 only)
+_taken: set[int] = set()  # handed out in this process (a server may not be listening yet)
 
 
 def oxigraph_binary() -> str | None:
@@ -20,26 +29,42 @@ def oxigraph_binary() -> str | None:
     return str(here) if here.exists() else shutil.which("oxigraph")
 
 
+def _unavailable(server: str, reason: str):
+    """Skip (the server is not installed here), or fail when ``GAPMAP_REQUIRE_SERVERS`` names it
+    (CI's remote-store job: a skipped contract suite must not pass as green)."""
+    required = {s.strip() for s in os.environ.get("GAPMAP_REQUIRE_SERVERS", "").split(",")}
+    if server in required:
+        pytest.fail(f"{server} is required here (GAPMAP_REQUIRE_SERVERS) but {reason}")
+    pytest.skip(reason)
+
+
 def _free_port() -> int:
     for p in PORTS:
+        if p in _taken:
+            continue
         with socket.socket() as s:
+            # as the servers bind: a port whose last connections sit in TIME_WAIT is free
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", p))
-                return p
             except OSError:
                 continue
-    pytest.skip("no free port in 5171-5189")
+        _taken.add(p)
+        return p
+    if os.environ.get("GAPMAP_REQUIRE_SERVERS"):
+        pytest.fail(f"no free port in {PORTS.start}-{PORTS.stop - 1} (GAPMAP_TEST_PORTS)")
+    pytest.skip(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 @pytest.fixture(scope="module")
 def oxigraph_server(tmp_path_factory):
     binary = oxigraph_binary()
     if binary is None:
-        pytest.skip("the oxigraph server CLI is not installed (pip install oxigraph==0.5.13)")
+        _unavailable("oxigraph", "the oxigraph server CLI is not installed (pip install oxigraph==0.5.13)")
     port = _free_port()
     loc = tmp_path_factory.mktemp("oxigraph")
     proc = subprocess.Popen([binary, "serve", "--location", str(loc), "--bind", f"127.0.0.1:{port}",
-                             "--union-default-graph"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--union-default-graph", "--timeout-s", "10"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 20
     while time.time() < deadline:
@@ -54,5 +79,124 @@ def oxigraph_server(tmp_path_factory):
     yield url
     proc.terminate()
     proc.wait(timeout=10)
+    _taken.discard(port)
 
 
+
+
+# ------------------------------------------------------------------------------------------------ Virtuoso
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {d}/virtuoso.db
+ErrorLogFile = {d}/virtuoso.log
+LockFile = {d}/virtuoso.lck
+TransactionFile = {d}/virtuoso.trx
+xa_persistent_file = {d}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+Striping = 0
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {d}/virtuoso-temp.db
+TransactionFile = {d}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+MaxClientConnections = 10
+CheckpointInterval = 60
+CaseMode = 2
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+DirsAllowed = .
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {d}
+MaxClientConnections = 10
+ServerThreads = 10
+Charset = UTF-8
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 30
+MaxQueryCostEstimationTime = 400
+"""
+
+#: what the anonymous SPARQL endpoint's user needs to write (run once through isql as dba)
+VIRTUOSO_GRANTS = 'grant SPARQL_UPDATE to "SPARQL"; DB.DBA.RDF_DEFAULT_USER_PERMS_SET (\'nobody\', 7);'
+
+
+def start_virtuoso(folder: Path, http_port: int, sql_port: int, timeout: float = 90) -> subprocess.Popen:
+    """Virtuoso Open Source on 127.0.0.1 with its database in ``folder``; returns the process once
+    ``/sparql`` answers and the SPARQL user may update (the commands docs/deploy.md shows)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ini = folder / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(d=folder, sql_port=sql_port, http_port=http_port))
+    proc = subprocess.Popen(["virtuoso-t", "-f", "-c", str(ini)], cwd=folder, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{http_port}/sparql"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"virtuoso-t exited ({proc.returncode}); see {folder / 'virtuoso.log'}")
+        try:
+            urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2).read()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError("virtuoso did not start")
+    subprocess.run(["isql-vt", str(sql_port), "dba", "dba", f"exec={VIRTUOSO_GRANTS}"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def virtuoso_server(tmp_path_factory):
+    """The ``/sparql`` URL of a fresh Virtuoso (its dialect: see docs/deploy.md)."""
+    if shutil.which("virtuoso-t") is None or shutil.which("isql-vt") is None:
+        _unavailable("virtuoso", "Virtuoso Open Source is not installed (Debian: apt-get install virtuoso-opensource)")
+    http_port, sql_port = _free_port(), _free_port()
+    try:
+        proc = start_virtuoso(tmp_path_factory.mktemp("virtuoso"), http_port, sql_port)
+    except (RuntimeError, subprocess.SubprocessError) as e:
+        pytest.fail(f"virtuoso did not start: {e}")
+    yield f"http://127.0.0.1:{http_port}/sparql"
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    _taken.difference_update({http_port, sql_port})
+
+
+# ------------------------------------------------------------------------------------------------ Redis
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A ``redis://`` URL of a fresh redis-server (no persistence)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        _unavailable("redis", "redis-server is not installed (Debian: apt-get install redis-server)")
+    try:
+        import redis
+    except ImportError:
+        _unavailable("redis", "the redis client is not installed (pip install redis==5.2.1)")
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+                             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("redis-server did not start")
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+    _taken.discard(port)

@@ -5,7 +5,6 @@ from datetime import datetime, timezone
 
 from flask import Response, current_app, jsonify, request
 
-from ontology.gaps import report_cache
 from ontology.read import reports
 
 from ..extensions import gapmap
@@ -35,8 +34,9 @@ def gaps(program):
     # (RDF output carries the time it was generated, so it is rendered afresh.)
     if fmt in RDF_FORMATS:
         return _render(ws, fmt, *args)
-    body, mimetype, headers = report_cache(ws.store).get_or_compute(
-        ws.store, ("gaps-http", ws.ids.base, fmt) + args, lambda: _render(ws, fmt, *args))
+    # With GAPMAP_REDIS and a remote store, the body is shared with the other replicas (service/shared.py).
+    from ..shared import cached_body
+    body, mimetype, headers = cached_body(ws, ("gaps-http", ws.ids.base, fmt) + args, lambda: _render(ws, fmt, *args))
     return Response(body, mimetype=mimetype, headers=headers)
 
 

@@ -12,7 +12,7 @@ from rdflib import Literal
 from ontology.errors import QueryError
 from ontology.store import EmbeddedStore, RemoteStore, open_store, to_python
 
-from .store_contract import G1, StoreContract, framework
+from .store_contract import G1, G2, StoreContract, framework
 
 
 class TestEmbeddedMemory(StoreContract):
@@ -46,23 +46,72 @@ class TestRemoteOxigraph(StoreContract):
         return open_
 
 
+class TestRemoteVirtuoso(StoreContract):
+    """Virtuoso Open Source (Debian virtuoso-opensource; skipped without it): its dialect, docs/deploy.md."""
+
+    @pytest.fixture
+    def store_factory(self, virtuoso_server):
+        def open_(reopen=False):
+            s = open_store(virtuoso_server)
+            assert isinstance(s, RemoteStore) and s.dialect == "virtuoso"
+            if not reopen:
+                s.drop_all()  # each test starts empty (never DROP ALL: Virtuoso's own graphs stay)
+            return s
+        return open_
+
+
 # What only the remote store promises --------------------------------------------------------------
-def test_remote_generation_is_shared_between_processes(oxigraph_server):
-    a, b = RemoteStore(oxigraph_server), RemoteStore(oxigraph_server)
+SERVERS = ["oxigraph_server", "virtuoso_server"]
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_remote_generation_is_shared_between_processes(server, request):
+    url = request.getfixturevalue(server)
+    a, b = RemoteStore(url), RemoteStore(url)
     before = b.generation
     a.replace_graphs({G1: framework(1)})
     assert b.generation != before and b.generation == a.generation
     assert [r["notation"] for r in b.select("framework_competencies", fw=Literal("t"))] == ["C0"]
 
 
-def test_remote_failed_update_writes_nothing(oxigraph_server):
-    s = RemoteStore(oxigraph_server)
+@pytest.mark.parametrize("server", SERVERS)
+def test_remote_failed_update_writes_nothing(server, request):
+    s = RemoteStore(request.getfixturevalue(server))
     s.replace_graphs({G1: framework(2)})
     n, gen = len(s), s.generation
     with pytest.raises(QueryError):
         s._update(["INSERT DATA { GRAPH <https://ex.org/g> { <https://ex.org/a> <https://ex.org/p> 1 } }",
                    "THIS IS NOT AN UPDATE"])
     assert len(s) == n and s.generation == gen
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_remote_large_graphs_replace_in_one_update(server, request):
+    """Past RemoteStore.BULK_TRIPLES (Virtuoso: staged by a Graph Store Protocol PUT, then MOVEd)."""
+    s = RemoteStore(request.getfixturevalue(server))
+    s.drop_all()
+    n = RemoteStore.BULK_TRIPLES // 4 + 10  # 4 triples per competency: above the bulk threshold
+    s.replace_graphs({G1: framework(n), G2: framework(2, "u")})
+    assert len(s.graph(G1)) == 2 + 4 * n
+    gen = s.generation
+    s.replace_graphs({G1: framework(n + 1)})
+    assert len(s.graph(G1)) == 2 + 4 * (n + 1) and len(s.graph(G2)) == 2 + 4 * 2
+    assert sorted(s.graph_names()) == sorted([str(G1), str(G2)]) and s.generation != gen
+    names = [b["g"]["value"] for b in s._select_json(s._graphs_query())["results"]["bindings"] if "g" in b]
+    assert not [g for g in names if g.startswith("urn:gapmap:staging:")]  # no staging graph left
+    assert len(s.select("framework_competencies", fw=Literal("t"))) == n + 1
+
+
+def test_virtuoso_system_graphs_are_not_ours(virtuoso_server):
+    """Virtuoso keeps graphs of its own (RDF views, LDP): never listed, counted or dropped."""
+    s = RemoteStore(virtuoso_server)
+    s.drop_all()
+    assert s.graph_names() == [] and len(s) == 0
+    n = int(s._select_json("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://www.openlinksw.com/schemas/virtrdf#> "
+                           "{ ?s ?p ?o } }")["results"]["bindings"][0]["n"]["value"])
+    assert n > 0  # still there: Virtuoso's SPARQL needs it
+    s.replace_graphs({G1: framework(2)})
+    assert s.graph_names() == [str(G1)] and len(s) == 2 + 4 * 2
 
 
 # The one value converter ---------------------------------------------------------------------------

@@ -86,10 +86,37 @@ def disk_app(tmp_path):
     _close(app)
 
 
-@pytest.fixture(params=["memory", "disk"])
+def _remote_app(url, tmp_path):
+    from ontology.store import RemoteStore
+    RemoteStore(url).drop_all()  # the server is shared by the module's tests: each starts empty
+    return _make_app({"STORE_PATH": url, "CACHE_DIR": str(tmp_path / "cache"),
+                      "USERS_DB": str(tmp_path / "users.sqlite"), "SECRET_KEY": "t" * 64})
+
+
+@pytest.fixture
+def remote_app(oxigraph_server, tmp_path):
+    """Remote store (an Oxigraph server): /sparql forwards queries to the server."""
+    app = _remote_app(oxigraph_server, tmp_path)
+    yield app
+    _close(app)
+
+
+@pytest.fixture
+def virtuoso_app(virtuoso_server, tmp_path):
+    """Remote store on Virtuoso Open Source."""
+    app = _remote_app(virtuoso_server, tmp_path)
+    yield app
+    _close(app)
+
+
+_APPS = {"memory": "sparql_app", "disk": "disk_app", "remote": "remote_app", "virtuoso": "virtuoso_app"}
+
+
+@pytest.fixture(params=["memory", "disk", "remote", "virtuoso"])
 def any_app(request):
-    """Both store kinds, for the behaviour that must not depend on how queries are evaluated."""
-    return request.getfixturevalue("sparql_app" if request.param == "memory" else "disk_app")
+    """Every store kind, for the behaviour that must not depend on how queries are evaluated (embedded in
+    memory or on disk, or forwarded to a SPARQL server: Oxigraph server, Virtuoso)."""
+    return request.getfixturevalue(_APPS[request.param])
 
 
 @pytest.fixture

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 
 
-def test_api_over_a_remote_store(oxigraph_server, tmp_path):
+@pytest.mark.parametrize("server", ["oxigraph_server", "virtuoso_server"])
+def test_api_over_a_remote_store(server, request, tmp_path):
+    oxigraph_server = request.getfixturevalue(server)  # the SPARQL server's URL (Oxigraph or Virtuoso)
     from service.app import create_app
     from service.extensions import gapmap
     from ontology.store import RemoteStore
@@ -16,7 +19,7 @@ def test_api_over_a_remote_store(oxigraph_server, tmp_path):
     with app.app_context():
         ws = gapmap()
         assert isinstance(ws.store, RemoteStore)
-        ws.store._update(["DROP SILENT ALL"])
+        ws.store.drop_all()
         ws.load_manifest(MINI / "manifest.json")
     from tests.conftest import signed_client
     c = signed_client(app, "viewer")

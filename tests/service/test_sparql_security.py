@@ -420,3 +420,92 @@ def test_learner_results_loaded_by_the_results_loader_are_private(sparql_app, au
         assert resp.status_code != 200 or resp.get_json()["results"]["bindings"] == []
     rows = client.get("/sparql", query_string={"query": q}, headers=auth("committee")).get_json()
     assert len(rows["results"]["bindings"]) == 3  # the committee reads them
+
+
+# ------------------------------------------------------------------ /sparql over a remote store
+def test_remote_server_really_reaches_out_and_the_endpoint_never_forwards_service(remote_app, listener):
+    """Calibration: the Oxigraph server behind the remote store does call SERVICE endpoints (a query
+    sent to it directly reaches the listener).  Through /sparql, every variant is refused before it is
+    forwarded: the server never sees it."""
+    from ontology.store import RemoteStore
+    _with_bulk(remote_app)
+    with remote_app.app_context():
+        store = gapmap().store
+    assert isinstance(store, RemoteStore)
+    try:
+        store.query_raw(f"SELECT * WHERE {{ ?s ?p ?o . SERVICE <{listener.url}> {{ ?a ?b ?c }} }}",
+                        "application/sparql-results+json", timeout=5)
+    except QueryError:
+        pass
+    deadline = time.monotonic() + 3
+    while listener.connections == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert listener.connections >= 1  # the server is not protected by itself
+    before = listener.connections
+    client = remote_app.test_client()
+    for i, q in enumerate(corpus(listener.url, 300)):
+        resp = (client.get("/sparql", query_string={"query": q}) if i % 2 else
+                client.post("/sparql", data=q.encode(), content_type="application/sparql-query"))
+        assert resp.status_code == 400 and b"SERVICE" in resp.get_data(), (q, resp.get_data())
+    time.sleep(0.1)
+    assert listener.connections == before
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT (bif:sleep(1000) AS ?x) WHERE {}",
+    "PREFIX b: <bif:> SELECT (b:sleep(1000) AS ?x) WHERE {}",
+    "SELECT ?x WHERE { ?x <http://www.openlinksw.com/schemas/bif#contains> 'a' }",
+    "SELECT (<sql:\\u0073leep>(1) AS ?x) WHERE {}",
+])
+def test_remote_refuses_vendor_functions(remote_app, query):
+    resp = remote_app.test_client().get("/sparql", query_string={"query": query})
+    assert resp.status_code == 400 and b"bif:" in resp.get_data(), resp.get_data()
+
+
+@pytest.mark.parametrize("query", [
+    "DEFINE input:default-graph-uri <https://example.edu/gapmap/graph/results/exam1> SELECT * WHERE { ?s ?p ?o }",
+    "DEFINE get:soft \"replace\" SELECT * FROM <http://127.0.0.1:5125/x> WHERE { ?s ?p ?o }",
+])
+def test_virtuoso_pragmas_are_syntax_errors(any_remote_app, query):
+    """Only standard SPARQL is forwarded: Virtuoso's DEFINE pragmas (dataset overrides, the sponger's
+    fetches) fail our own parse, with our line/column message."""
+    resp = any_remote_app.test_client().get("/sparql", query_string={"query": query})
+    assert resp.status_code == 400 and b"syntax error at line 1" in resp.get_data(), resp.get_data()
+
+
+@pytest.fixture(params=["remote", "virtuoso"])
+def any_remote_app(request):
+    return request.getfixturevalue({"remote": "remote_app", "virtuoso": "virtuoso_app"}[request.param])
+
+
+def test_remote_answers_in_every_format_and_restricts_the_dataset(any_remote_app, auth):
+    client = any_remote_app.test_client()
+    q = "SELECT ?l WHERE { ?c skos:prefLabel ?l } ORDER BY ?l"
+    def labels(**params):
+        r = client.get("/sparql", query_string={"query": q, **params})
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return [b["l"]["value"] for b in r.get_json()["results"]["bindings"]]
+    everything = labels()
+    assert "Patient care" in everything and "Clinical skills 1" in everything and everything == sorted(everything)
+    csv = client.get("/sparql", query_string={"query": q, "format": "csv"})
+    assert csv.mimetype == "text/csv" and csv.get_data(as_text=True).splitlines() == ["l"] + everything
+    ttl = client.get("/sparql", query_string={"query": "CONSTRUCT { ?c skos:prefLabel ?l } WHERE { ?c skos:prefLabel ?l }",
+                                              "format": "turtle"})
+    assert ttl.status_code == 200 and b"Patient care" in ttl.get_data() and ttl.mimetype == "text/turtle"
+    # the protocol's default-graph-uri: only the graphs named; FROM the same
+    from .conftest import CURRICULUM_G, FRAMEWORK_G
+    only = labels(**{"default-graph-uri": str(CURRICULUM_G)})
+    assert "Clinical skills 1" in only and "Patient care" not in only
+    q = f"SELECT ?l FROM <{FRAMEWORK_G}> WHERE {{ ?c skos:prefLabel ?l }} ORDER BY ?l"
+    assert "Patient care" in labels() and "Clinical skills 1" not in labels()
+    err = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p }"})
+    assert err.status_code == 400 and b"syntax error at line 1, column" in err.get_data()
+
+
+def test_remote_timeout_is_503(remote_app, auth):
+    remote_app.config.update(SPARQL_TIMEOUT=1.0)
+    _with_bulk(remote_app, 300)
+    t = time.monotonic()
+    resp = remote_app.test_client().get("/sparql", query_string={"query": SLOW})
+    assert resp.status_code == 503, resp.get_data(as_text=True)
+    assert time.monotonic() - t < 5
