@@ -8,10 +8,48 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import signed_client
-from tests.service.test_web import WordLinker, app, client, html, signed_in  # noqa: F401 - fixtures
+from tests.conftest import signed_client, web_sign_in
+from tests.service.test_web import DATA, PASSWORD, USER, WordLinker, html
 
 TESTS = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """The md program aligned by word overlap (as tests/service/test_web.py), a committee member and a viewer."""
+    from ontology.align import align_program, competency_texts
+    from service.app import create_app
+    from service.auth import users_db
+    from service.extensions import gapmap
+
+    app = create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+                      "SPARQL_TIMEOUT": 5.0, "SECRET_KEY": "test"})
+    with app.app_context():
+        ws = gapmap()
+        ws.load_manifest(DATA / "manifest.json")
+        align_program(ws.store, ws.ids, "md", "hpc", WordLinker(competency_texts(ws.store, "hpc")), top_k=3)
+    users_db(app).add_user(USER, "committee", password=PASSWORD)
+    users_db(app).add_user("reader", "viewer", password=PASSWORD)
+    yield app
+    eng = app.extensions.get("gapmap_sparql")
+    if eng is not None:
+        eng.close()
+
+
+@pytest.fixture
+def client(app):
+    """A viewer, signed in through the form."""
+    c = app.test_client()
+    web_sign_in(c, "reader", PASSWORD)
+    return c
+
+
+@pytest.fixture
+def signed_in(app):
+    """A committee member signed in through the form."""
+    c = app.test_client()
+    web_sign_in(c, USER, PASSWORD)
+    return c
 
 
 def _educator(app):
