@@ -66,8 +66,10 @@ def driver(server):
 
 
 def wait(d, cond, timeout=20):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
-    return WebDriverWait(d, timeout, poll_frequency=0.1).until(lambda d: cond(d))
+    return WebDriverWait(d, timeout, poll_frequency=0.1,  # a page reloading under the test
+                         ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(cond)
 
 
 def viewport(d):
@@ -202,6 +204,8 @@ def test_draft_edit_form_shows_the_chosen_change(server, driver):
     wait(d, lambda d: "NOPE-1" in status.text)
     assert "“Course code”" in status.text and "field code" not in status.text, status.text
     assert d.find_element("css selector", "#draft-edit input[name=course]").get_attribute("aria-invalid") == "true"
+    near = d.find_element("id", "draft-edit-status")
+    assert near.is_displayed() and "“Course code”" in near.text
     shot(d, "draft-edit-error-1280")
     course = d.find_element("css selector", "#draft-edit input[name=course]")
     course.clear()

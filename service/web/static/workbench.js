@@ -109,6 +109,8 @@
   var edit = document.querySelector('[data-wb-form="draft-edit"]');
   function shownFields() {
     var op = edit.elements.op.value, spec = DRAFT_FIELDS[op] || {};
+    var near = document.getElementById("draft-edit-status");
+    if (near) near.hidden = true;
     Array.prototype.forEach.call(edit.querySelectorAll("label[data-field]"), function (lab) {
       var name = lab.getAttribute("data-field"), on = Object.prototype.hasOwnProperty.call(spec, name);
       var input = lab.querySelector("input, select");
@@ -140,6 +142,8 @@
         input.focus();
       }
       say(msg, true);
+      var near = document.getElementById("draft-edit-status");  // also beside the form, where the user looks
+      if (near) { near.textContent = msg; near.hidden = false; }
     };
   }
   if (edit) {
