@@ -210,3 +210,15 @@ def test_committee_pdf_title_and_headings_keep_with_their_section(app, signed_in
                 assert len(lines) - lines.index(h) > 3, f"{h!r} is alone at the bottom of page {n + 1}"
     html_report = signed_in.get("/api/programs/md/committee.html").get_data(as_text=True)
     assert f"<h1>Committee report — {title}" in html_report
+
+
+def test_crosswalk_pages_show_decisions_only_to_the_committee(client, signed_in, crosswalked):
+    viewer = html(client.get("/crosswalks/hpc/xb"))
+    assert "data-decision" not in viewer and 'class="relation"' not in viewer
+    assert "/programs/md?framework=xb&amp;via=hpc" in viewer  # the report through it, as a page
+    chair = html(signed_in.get("/crosswalks/hpc/xb"))
+    assert 'data-decision="accept"' in chair and 'class="relation"' in chair
+    assert 'id="crosswalk-run"' not in html(client.get("/crosswalks"))
+    assert 'id="crosswalk-run"' in html(signed_in.get("/crosswalks"))
+    assert "/programs/md/drafts" not in html(client.get("/programs/md/progression"))
+    assert "/programs/md/drafts" in html(signed_in.get("/programs/md/progression"))
