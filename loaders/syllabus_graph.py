@@ -19,6 +19,7 @@ from ontology.vocab import DCTERMS, GM, PROV, RDF, RDFS, SKOS
 from .base import Context, Delta, Loader, Source
 from .shapes import add_course, add_objective
 from .syllabus import DEFAULT_MAX_BYTES, ExtractedSyllabus, extract
+from .syllabus.metadata import course_title
 
 
 def objective_id(course_code: str, text: str) -> str:
@@ -61,7 +62,8 @@ def syllabus_delta(ctx: Context, extracted, *, program: str, course_code: str, c
     g = delta.graph(ids.graph("syllabus", course_code))
     if course is None:  # a new course, created by its syllabus
         course = add_course(g, ids.course(course_code), code=course_code,
-                            title=title or extracted.title or course_code, program=ids.program(program), year=year)
+                            title=course_title(title or extracted.title, course_code) or course_code,
+                            program=ids.program(program), year=year)
     s = ids.syllabus(course_code, str(version))
     agent = ids.agent(user)
     g.add((s, RDF.type, GM.Syllabus))

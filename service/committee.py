@@ -42,6 +42,14 @@ class CommitteeData:
     achievement: object | None
     generated: str
     notes: list[str] = field(default_factory=list)
+    #: the program's title ("Doctor of Medicine (MD)"); its id when it has none
+    program_title: str = ""
+
+    @property
+    def heading(self) -> str:
+        """How the reports name the program: its title, with the id when the title does not show it."""
+        t = self.program_title or self.program
+        return t if self.program.lower() in t.lower() else f"{t} ({self.program})"
 
     @property
     def filters(self) -> dict:
@@ -83,7 +91,8 @@ def collect(store, ids, program: str, framework: str, *, year=None, course=None,
         ach, _ = None, notes.append(f"Cohort achievement: {e}")
     return CommitteeData(program=program, framework=framework, report=rep, courses=courses, levels=levels,
                          assessed=assessed, readiness=readiness, achievement=ach,
-                         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), notes=notes)
+                         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), notes=notes,
+                         program_title=getattr(catalog.program(store, program), "title", "") or program)
 
 
 # XLSX -------------------------------------------------------------------------------------------------
@@ -233,7 +242,7 @@ def report_html(data: CommitteeData, png: bytes | None = None) -> str:
     rep = data.report
     s = rep.summary
     parts = [f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Committee report: {e(data.program)}</title>
+<title>Committee report: {e(data.heading)}</title>
 <style>
 body {{ font: 11pt/1.35 system-ui, sans-serif; margin: 1.5cm; color: #1d2733; }}
 h1 {{ font-size: 18pt; margin: 0 0 .2em; }} h2 {{ font-size: 13pt; margin-top: 1.2em; break-after: avoid; }}
@@ -242,7 +251,7 @@ th {{ background: #dde3ea; }} thead {{ display: table-header-group; }} tr {{ bre
 img {{ max-width: 100%; }} .muted {{ color: #5b6775; }}
 @page {{ size: A4; margin: 1.5cm; }} @media print {{ body {{ margin: 0; }} }}
 </style></head><body>
-<h1>Committee report — {e(data.program)}</h1>
+<h1>Committee report — {e(data.heading)}</h1>
 <p class="muted">Against framework {e(data.framework)} · generated {e(data.generated)}
 {' · ' + e(', '.join(f'{k} = {v}' for k, v in data.filters.items())) if data.filters else ''}</p>
 <p>{s['competencies']} competencies: taught {s['taught_pct']}%, assessed {s['assessed_pct']}%, covered {s['covered_pct']}%.</p>
@@ -294,7 +303,7 @@ def report_pdf(data: CommitteeData, png: bytes | None = None) -> bytes:
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
     from reportlab.lib.utils import ImageReader
-    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import CondPageBreak, Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     png = png if png is not None else heatmap_png(data)
     styles = getSampleStyleSheet()
@@ -304,9 +313,9 @@ def report_pdf(data: CommitteeData, png: bytes | None = None) -> bytes:
     s = rep.summary
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=1.5 * cm, rightMargin=1.5 * cm, topMargin=1.5 * cm,
-                            bottomMargin=1.5 * cm, title=f"Committee report: {data.program}", author="Gapmap")
+                            bottomMargin=1.5 * cm, title=f"Committee report: {data.heading}", author="Gapmap")
     width = A4[0] - 3 * cm
-    flow = [Paragraph(f"Committee report — {e(data.program)}", styles["Title"]),
+    flow = [Paragraph(f"Committee report — {e(data.heading)}", styles["Title"]),
             Paragraph(e(f"Against framework {data.framework} · generated {data.generated}"
                         + (" · " + ", ".join(f"{k} = {v}" for k, v in data.filters.items()) if data.filters else "")),
                       small),
@@ -323,14 +332,17 @@ def report_pdf(data: CommitteeData, png: bytes | None = None) -> bytes:
         t.setStyle(TableStyle(style))
         return t
 
+    def heading(text):
+        """A section heading, kept with the start of its section: a new page when less than ~4 cm is left."""
+        return [CondPageBreak(4 * cm), Paragraph(text, styles["Heading2"])]
+
     flow.append(table(["Status", "Competencies"], [[STATUS_FILLS[st][1], s["counts"][st]] for st in STATUS_ORDER],
                       [6 * cm, 3 * cm], [(0, i, STATUS_FILLS[st][0]) for i, st in enumerate(STATUS_ORDER, start=1)]))
-    flow.append(Paragraph("Curriculum map", styles["Heading2"]))
     img = ImageReader(io.BytesIO(png))
     iw, ih = img.getSize()
     scale = min(width / iw, (A4[1] - 6 * cm) / ih, 72 / 110 * 1.2)  # never blown up past ~print size
-    flow.append(Image(io.BytesIO(png), width=iw * scale, height=ih * scale))
-    flow.append(Paragraph("Gap report", styles["Heading2"]))
+    flow.append(KeepTogether(heading("Curriculum map") + [Image(io.BytesIO(png), width=iw * scale, height=ih * scale)]))
+    flow += heading("Gap report")
     rows = [[en.notation, en.label, STATUS_FILLS[en.status][1], ", ".join(en.courses),
              ", ".join(a.assessment_id for a in en.assessed_by),
              f"{en.level_reached or '—'}" + (f" / {en.required_level or '—'}" if rep.role else "")] for en in rep.entries]
@@ -339,7 +351,7 @@ def report_pdf(data: CommitteeData, png: bytes | None = None) -> bytes:
                       [(2, i, STATUS_FILLS[en.status][0]) for i, en in enumerate(rep.entries, start=1)]))
     for r in data.readiness:
         es = r.summary["essential"]
-        flow.append(Paragraph(f"Readiness: {e(r.title)}", styles["Heading2"]))
+        flow += heading(f"Readiness: {e(r.title)}")
         flow.append(Paragraph(f"Essential: {es['ready']} of {es['required']} ready ({es['ready_pct']}%), "
                               f"{es['below_level']} below level, {es['gap']} gaps.", small))
         flow.append(table(["Competency", "Label", "Relation", "Required", "Reached", "Readiness"],
@@ -349,7 +361,7 @@ def report_pdf(data: CommitteeData, png: bytes | None = None) -> bytes:
                           [(5, n, READY_FILLS[i.status]) for n, i in enumerate(r.items, start=1)]))
     ach = data.achievement
     if ach and ach.competencies:
-        flow.append(Paragraph("Cohort achievement", styles["Heading2"]))
+        flow += heading("Cohort achievement")
         flow.append(table(["Cohort", "Competency", "Label", "Results", "Pass rate", "Mean"],
                           [[c.cohort, c.notation, c.label, c.learners, f"{c.pass_rate:.1%}", f"{c.mean_score:.2f}"]
                            for c in ach.competencies],

@@ -1,9 +1,13 @@
-"""Every error becomes an RFC 9457 problem+json response; 4xx for bad input, never a bare 500."""
+"""Every error becomes an RFC 9457 problem+json response; 4xx for bad input, never a bare 500.
+
+Pages (any path outside ``/api`` and the SPARQL endpoint) answer an HTML error page with the same status,
+title and detail when the client prefers HTML (a browser); machines keep problem+json everywhere.
+"""
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ontology.errors import GapmapError
@@ -11,7 +15,26 @@ from ontology.errors import GapmapError
 log = logging.getLogger(__name__)
 
 
+def wants_html() -> bool:
+    """A page request from a browser: not the API or the SPARQL endpoint, and HTML preferred to JSON."""
+    from .negotiation import best_match
+    path = request.path
+    if path == "/api" or path.startswith("/api/") or path == "/sparql":
+        return False
+    offers = ["application/problem+json", "application/json", "text/html"]
+    return best_match(request.headers.get("Accept"), offers, default="application/problem+json") == "text/html"
+
+
 def problem(status: int, title: str, detail: str, **extra):
+    if wants_html():
+        try:
+            html = render_template("error.html", status=status, title=title, detail=detail)
+        except Exception:  # noqa: BLE001 - the error page itself must never turn a 4xx into a 500
+            log.exception("error page failed to render")
+        else:
+            resp = make_response(html, status)
+            resp.headers["Vary"] = "Accept"
+            return resp
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
             "instance": request.path, **extra}
     resp = jsonify(body)
@@ -28,7 +51,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):
-        return problem(e.code or 500, e.name, e.description or e.name)
+        resp = problem(e.code or 500, e.name, e.description or e.name)
+        allow = getattr(e, "valid_methods", None)
+        if allow and e.code == 405:  # keep the Allow header of a 405
+            resp.headers["Allow"] = ", ".join(allow)
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):

@@ -7,11 +7,39 @@ from collections import Counter
 from .blocks import Block
 
 
+#: placeholder titles that authoring tools write into a document's metadata (reportlab: "(anonymous)")
+_JUNK_TITLES = {"untitled", "unknown", "anonymous", "title", "document", "syllabus", "no title", "none", "null",
+                "n a", "na", "default", "template", "new document", "blank", "draft", "word document",
+                "pdf document", "untitled document", "document title", "course title", "insert title here",
+                "title of document", "your title here", "click here to enter text", "unspecified"}
+
+
 def junk_title(t: str) -> bool:
-    tl = t.lower().strip()
-    return (len(tl) < 3 or tl in {"untitled", "unknown", "anonymous", "title", "document", "syllabus"}
-            or tl.startswith(("microsoft word", "microsoft powerpoint", "untitled"))
-            or bool(re.search(r"\.(docx?|pdf|odt|rtf|tex|indd|pages|pptx?)$", tl)))
+    """A metadata title that is an authoring tool's placeholder, not the document's title: "(anonymous)",
+    "untitled", "Microsoft Word - x.docx", "Document1", a file name..."""
+    tl = re.sub(r"\s+", " ", t.lower()).strip()
+    bare = re.sub(r"[\W_]+", " ", tl).strip()  # "(anonymous)", "[Untitled]", "<title>" → the word
+    return (len(bare) < 3 or bare in _JUNK_TITLES
+            or tl.startswith(("microsoft word", "microsoft powerpoint", "microsoft excel", "untitled", "powerpoint"))
+            or bool(re.fullmatch(r"(document|doc|untitled|presentation|book|sheet)\s*\d*", bare))
+            or bool(re.search(r"\.(docx?|pdf|odt|rtf|tex|indd|pages|pptx?|txt|md|html?)$", tl)))
+
+
+def course_title(title: str | None, code: str) -> str | None:
+    """A course title without the course code it starts with ("GER-420 Geriatric Medicine" of GER-420 →
+    "Geriatric Medicine"; the code may be written "GER 420" or "GER420", followed by ":", "-", "–", "·"...).
+    The title unchanged when it is only the code or does not start with it."""
+    if not title:
+        return title
+    m = re.match(r"([A-Za-z]+)[\s\-_.]*(\d+[A-Za-z]?)\b", code.strip())
+    if m:
+        head = re.escape(m.group(1)) + r"[\s\-_.]*" + re.escape(m.group(2))
+    else:
+        head = re.escape(code.strip())
+    rest = re.match(rf"\s*{head}(?![\w])[\s:;,.\-–—·|/]*(.*)$", title, re.IGNORECASE | re.DOTALL)
+    if rest and rest.group(1).strip():
+        return rest.group(1).strip()
+    return title
 
 
 def find_title(blocks: list[Block], meta_title: str | None, fmt: str) -> str | None:

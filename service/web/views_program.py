@@ -12,7 +12,7 @@ from ontology.read import review as queue_read
 
 from ..api.params import BadParameter, arg_float, arg_int
 from ..extensions import gapmap
-from ..auth import check
+from ..auth import check, current_user
 from .pages import bp
 from .views_auth import signin_required
 
@@ -32,7 +32,8 @@ def dashboard(program):
     year, course = arg_int("year", 1, 8), request.args.get("course") or None
     role = request.args.get("role") or None
     include = arg_float("include_suggestions")
-    report = reports.gap_report(store, ws.ids, program, framework, year=year, course=course, role=role,
+    via = request.args.get("via") or None  # through the accepted crosswalk via → framework, as the API
+    report = reports.gap_report(store, ws.ids, program, framework, via=via, year=year, course=course, role=role,
                                 include_suggestions=include, stage=hm["stage"])
     courses = catalog.program_courses(store, program)
     shown = [c for c in courses if (year is None or c.year == year) and (course is None or c.code == course)]
@@ -63,15 +64,18 @@ def dashboard(program):
                                                "summary": summaries.get(e.domain), "entries": []})
         g["entries"].append(e)
 
-    filters = {k: v for k, v in (("framework", request.args.get("framework")), ("year", year), ("course", course),
+    filters = {k: v for k, v in (("framework", request.args.get("framework")), ("via", via), ("year", year),
+                                 ("course", course),
                                  ("role", role), ("include_suggestions", include)) if v not in (None, "")}
     filters.update(hm["filters"])
     api = url_for("api.gaps", program=program)
     downloads = {"CSV": f"{api}?{urlencode({**filters, 'format': 'csv'})}",
                  "JSON": f"{api}?{urlencode({**filters, 'format': 'json'})}"}
-    for name, ext in (("XLSX", "xlsx"), ("PDF", "pdf"), ("Report", "html")):  # committee exports (all views)
-        q = urlencode(filters)
-        downloads[name] = url_for("api.program_committee", program=program, fmt=ext) + (f"?{q}" if q else "")
+    user = current_user()
+    if user is not None and user.can("read_private"):  # committee exports (all views): only who may open them
+        for name, ext in (("XLSX", "xlsx"), ("PDF", "pdf"), ("Report", "html")):
+            q = urlencode(filters)
+            downloads[name] = url_for("api.program_committee", program=program, fmt=ext) + (f"?{q}" if q else "")
     downloads["Curriculum Inventory"] = url_for("api.program_curriculum_inventory", program=program)
     def course_link(code):
         return url_for("web.dashboard", program=program, **{**{k: v for k, v in filters.items() if k != "year"},
@@ -81,7 +85,25 @@ def dashboard(program):
                            cells=cells, years=catalog.courses_by_year(shown), all_courses=courses,
                            all_years=sorted({c.year for c in courses}), roles=catalog.roles(ws.store),
                            parents=parents, filters=filters, downloads=downloads, ncols=len(shown), hm=hm,
-                           counts=hm["counts"](report))
+                           counts=hm["counts"](report), crosswalks=_crosswalks_of(program, ws.program_framework(program)))
+
+
+def _crosswalks_of(program: str, aligned: str) -> list[dict]:
+    """The crosswalks that touch the framework ``program`` is aligned to, with a link to review each and, once it
+    has accepted mappings, to the gap report against the other framework through it (``?framework=&via=``)."""
+    from ontology.crosswalk import crosswalks
+    out = []
+    for c in crosswalks(gapmap().store):
+        a, b = str(c.get("source")), str(c.get("target"))
+        if aligned not in (a, b):
+            continue
+        other = b if a == aligned else a
+        accepted = int(c.get("accepted") or 0)
+        out.append({"source": a, "target": b, "other": other, "aligned": aligned, "accepted": accepted,
+                    "review": url_for("web.crosswalk_page", a=a, b=b),
+                    "report": url_for("web.dashboard", program=program, framework=other, via=aligned)
+                    if accepted else None})
+    return out
 
 
 @bp.get("/programs/<program>/upload")

@@ -29,7 +29,11 @@
     if (body !== undefined) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
     return fetch(url, init).then(function (r) {
       return r.text().then(function (t) {
-        if (!r.ok) throw new Error(problemText(r.status, t));
+        if (!r.ok) {
+          var err = new Error(problemText(r.status, t));
+          try { err.problem = JSON.parse(t); } catch (e) { err.problem = null; }
+          throw err;
+        }
         return t ? JSON.parse(t) : {};
       });
     });

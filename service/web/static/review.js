@@ -18,6 +18,14 @@
 
   function rows() { return Array.prototype.slice.call(root.querySelectorAll("tr.sugg")); }
   function actionable() { return rows().filter(function (r) { return !r.classList.contains("curator"); }); }
+  /* Decisions only where the page offered them (the signed-in user may review that objective's course). */
+  function mayDecide(row) {
+    if (!row) return false;
+    var art = row.closest("article");
+    if (art && art.dataset.mayReview === "1") return true;
+    say("You may not decide on " + (art ? art.dataset.course : "this course") + ": it is not one of your courses.", false);
+    return false;
+  }
 
   function highlight(row) {
     var art = row.closest("article"), p = art.querySelector(".otext"), text = art.dataset.text;
@@ -61,7 +69,7 @@
   }
 
   function decide(row, decision) {
-    if (!row || row.classList.contains("curator")) return;
+    if (!row || row.classList.contains("curator") || !mayDecide(row)) return;
     // expected_status: what this page showed; someone else's decision meanwhile is a 409, not an overwrite
     G.api("POST", "/api/alignments/" + row.dataset.alignment + "/decision",
           {decision: decision, expected_status: row.dataset.status})
@@ -137,7 +145,7 @@
   }
 
   function replace(row) {
-    if (!row || row.classList.contains("curator")) return;
+    if (!row || row.classList.contains("curator") || !mayDecide(row)) return;
     select(row, false);
     searchBox(row, 6, function (c, box) {
       if (c.notation === row.dataset.notation) { box.remove(); decide(row, "accept"); return; }  // same one: accept it
@@ -232,7 +240,8 @@
   });
 
   /* Bulk accept acts only on the suggestions this page shows, after a preview of exactly what it will accept. */
-  document.getElementById("bulk-form").addEventListener("submit", function (ev) {
+  var bulkForm = document.getElementById("bulk-form");
+  if (bulkForm) bulkForm.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var t = parseFloat(document.getElementById("bulk-threshold").value);
     var msg = document.getElementById("bulk-msg");

@@ -12,7 +12,7 @@
   function fields(form) {
     var out = {};
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (el.name && el.value !== "") out[el.name] = el.value;
+      if (el.name && el.value !== "" && !el.disabled) out[el.name] = el.value;
     });
     return out;
   }
@@ -84,18 +84,80 @@
       {name: version.elements.name.value}).then(function () { window.location.reload(); }, fail);
   });
 
+  /* The draft edit form: each change type's fields (name: label), in the order shown; the others are hidden
+     and disabled (not sent).  Course changes send the course as "code", as the API expects. */
+  var DRAFT_FIELDS = {
+    add_course: {course: "New course code", title: "Course title", year: "Year"},
+    remove_course: {course: "Course code"},
+    move_course: {course: "Course code", year: "Move to year"},
+    set_course: {course: "Course code", title: "New title (optional)", year: "New year (optional)"},
+    add_session: {course: "Course code", id: "New session id", title: "Session title (optional)"},
+    remove_session: {course: "Course code", id: "Session id"},
+    add_objective: {course: "Course code", id: "New objective id", text: "Objective text",
+                    session: "Session id (optional)", level: "Target level (optional)",
+                    competencies: "Competencies taught (optional, ; between)"},
+    remove_objective: {id: "Objective id"},
+    move_objective: {id: "Objective id", course: "To course code", session: "To session id (optional)"},
+    set_level: {id: "Objective id", level: "Target level"},
+    add_assessment: {course: "Course code", id: "New assessment id", title: "Assessment title", kind: "Assessment kind",
+                     level: "Assessed level (optional)", competencies: "Competencies assessed (optional, ; between)",
+                     objectives: "Objectives assessed (optional, ; between)"},
+    remove_assessment: {id: "Assessment id"},
+    swap_framework: {framework: "Framework to swap to"}
+  };
   var COURSE_OPS = {add_course: 1, remove_course: 1, move_course: 1, set_course: 1};
   var edit = document.querySelector('[data-wb-form="draft-edit"]');
-  if (edit) edit.addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    var b = typed(fields(edit));
-    if (COURSE_OPS[b.op] && b.id) { b.code = b.id; delete b.id; }
-    if (b.op !== "add_assessment") delete b.kind;
-    if (b.op !== "swap_framework") delete b.framework;
-    G.api("POST", "/api/drafts/" + encodeURIComponent(edit.dataset.draft) + "/edits", b).then(function () {
-      window.location.reload();
-    }, fail);
-  });
+  function shownFields() {
+    var op = edit.elements.op.value, spec = DRAFT_FIELDS[op] || {};
+    var near = document.getElementById("draft-edit-status");
+    if (near) near.hidden = true;
+    Array.prototype.forEach.call(edit.querySelectorAll("label[data-field]"), function (lab) {
+      var name = lab.getAttribute("data-field"), on = Object.prototype.hasOwnProperty.call(spec, name);
+      var input = lab.querySelector("input, select");
+      lab.hidden = !on;
+      input.disabled = !on;
+      input.required = on && !/optional/.test(spec[name]) && input.tagName === "INPUT";
+      input.removeAttribute("aria-invalid");
+      if (on) lab.querySelector(".lbl").textContent = spec[name];
+    });
+    // in the order of the table: the label's position follows its field's
+    var before = edit.querySelector('button[type="submit"]');
+    Object.keys(spec).forEach(function (name) {
+      var lab = edit.querySelector('label[data-field="' + name + '"]');
+      if (lab) edit.insertBefore(lab, before);
+    });
+  }
+  /* An API error names its field as the API does ("code"): say it with the visible field's label. */
+  function editFailed(op) {
+    return function (e) {
+      var msg = e.message, field = e.problem && e.problem.field;
+      var name = field === "code" && COURSE_OPS[op] ? "course" : field;
+      var lab = name && edit.querySelector('label[data-field="' + name + '"]:not([hidden])');
+      if (lab) {
+        var label = lab.querySelector(".lbl").textContent.replace(/ \(.*\)$/, "");
+        var detail = (e.problem.detail || "").replace(new RegExp("^" + field + "\\b"), label);
+        msg = (e.problem.title ? e.problem.title + ": " : "") + detail + " (field “" + label + "”)";
+        var input = lab.querySelector("input, select");
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+      }
+      say(msg, true);
+      var near = document.getElementById("draft-edit-status");  // also beside the form, where the user looks
+      if (near) { near.textContent = msg; near.hidden = false; }
+    };
+  }
+  if (edit) {
+    edit.elements.op.addEventListener("change", shownFields);
+    shownFields();
+    edit.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var b = typed(fields(edit));
+      if (COURSE_OPS[b.op] && b.course) { b.code = b.course; delete b.course; }
+      G.api("POST", "/api/drafts/" + encodeURIComponent(edit.dataset.draft) + "/edits", b).then(function () {
+        window.location.reload();
+      }, editFailed(b.op));
+    });
+  }
 
   var apply = document.getElementById("draft-apply");
   if (apply) apply.addEventListener("click", function () {
