@@ -7,6 +7,8 @@
 * :func:`check_xml` - any XML (RDF/XML, XHTML): no external entities (SYSTEM/PUBLIC), no parameter
   entities, no entity defined through other entities (the "billion laughs"), and a bound on how much
   the remaining plain entities (``<!ENTITY skos "http://...">``, common in ontology exports) can add.
+* :func:`parse_json` - THE JSON rule (uploads and API request bodies): not JSON or nesting deeper
+  than ``MAX_JSON_DEPTH`` (200) levels is a clear error, never a RecursionError.
 * :func:`check_json` - JSON/JSON-LD: parsed with a nesting bound (deep nesting is a 422, not a
   RecursionError), and for JSON-LD no remote context anywhere (``@context`` strings, ``@import``).
   rdflib's JSON-LD context fetcher is also disabled for the whole process (:func:`_no_fetch`).
@@ -203,18 +205,32 @@ def _depth(obj) -> int:
     return best
 
 
-def check_json(text: str, name: str, *, jsonld: bool = True, kind: str | None = None):
-    """The parsed document; :class:`LoadError` when it is not JSON, nests deeper than
-    ``MAX_JSON_DEPTH`` or (JSON-LD) names any remote context."""
+def parse_json(text: str | bytes, name: str | None = None, *, what: str = "JSON", error=None):
+    """THE rule for parsing JSON anywhere in Gapmap (uploads and request bodies alike): the parsed
+    document, or ``error(message, file=name, row=line)`` (a 422 :class:`LoadError` by default) when
+    it is not JSON or nests deeper than ``MAX_JSON_DEPTH`` levels (never a RecursionError / 500)."""
+    error = error or (lambda msg, file=None, row=None: LoadError(msg, file=file, row=row))
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise error(f"{what} is not valid UTF-8 (byte {e.start})", file=name) from None
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
-        kind = kind or ("JSON-LD" if jsonld else "JSON")
-        raise LoadError(f"not valid {kind} (column {e.colno}): {e.msg}", file=name, row=e.lineno) from None
+        raise error(f"{what} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})",
+                    file=name, row=e.lineno) from None
     except RecursionError:
-        raise LoadError(f"this JSON nests deeper than {MAX_JSON_DEPTH} levels; refused", file=name) from None
+        raise error(f"{what} nests deeper than {MAX_JSON_DEPTH} levels; refused", file=name) from None
     if _depth(obj) > MAX_JSON_DEPTH:
-        raise LoadError(f"this JSON nests deeper than {MAX_JSON_DEPTH} levels; refused", file=name)
+        raise error(f"{what} nests deeper than {MAX_JSON_DEPTH} levels; refused", file=name)
+    return obj
+
+
+def check_json(text: str, name: str, *, jsonld: bool = True, kind: str | None = None):
+    """The parsed document (:func:`parse_json`); :class:`LoadError` when it is not JSON, nests deeper
+    than ``MAX_JSON_DEPTH`` or (JSON-LD) names any remote context."""
+    obj = parse_json(text, name, what="this " + (kind or ("JSON-LD" if jsonld else "JSON")))
     if jsonld:
         remote = remote_context(obj)
         if remote:

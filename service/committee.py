@@ -169,7 +169,7 @@ def workbook(data: CommitteeData) -> bytes:
     ach = data.achievement
     arows = [[c.cohort, c.notation, c.label, c.learners, c.pass_rate, c.mean_score,
               "; ".join(a.assessment_id for a in c.assessments)] for c in (ach.competencies if ach else ())]
-    sheet(ws, ["Cohort", "Competency", "Label", "Results", "Pass rate", "Mean score", "Assessments"], arows,
+    sheet(ws, ["Cohort", "Competency", "Label", "Learners", "Pass rate", "Mean score", "Assessments"], arows,
           widths=[10, 12, 44, 9, 10, 10, 30])
     for i, c in enumerate(ach.competencies if ach else (), start=2):
         ws.cell(i, 5).number_format = "0.0%"
@@ -276,7 +276,7 @@ img {{ max-width: 100%; }} .muted {{ color: #5b6775; }}
     ach = data.achievement
     if ach and ach.competencies:
         parts.append("<h2>Cohort achievement</h2><table><thead><tr><th>Cohort</th><th>Competency</th><th>Label</th>"
-                     "<th>Results</th><th>Pass rate</th><th>Mean score</th></tr></thead><tbody>")
+                     "<th>Learners</th><th>Pass rate</th><th>Mean score</th></tr></thead><tbody>")
         for c in ach.competencies:
             parts.append(f"<tr><td>{e(c.cohort)}</td><td>{e(c.notation)}</td><td>{e(c.label)}</td><td>{c.learners}</td>"
                          f"<td>{c.pass_rate:.1%}</td><td>{c.mean_score:.2f}</td></tr>")
@@ -350,7 +350,7 @@ def report_pdf(data: CommitteeData, png: bytes | None = None) -> bytes:
     ach = data.achievement
     if ach and ach.competencies:
         flow.append(Paragraph("Cohort achievement", styles["Heading2"]))
-        flow.append(table(["Cohort", "Competency", "Label", "Results", "Pass rate", "Mean"],
+        flow.append(table(["Cohort", "Competency", "Label", "Learners", "Pass rate", "Mean"],
                           [[c.cohort, c.notation, c.label, c.learners, f"{c.pass_rate:.1%}", f"{c.mean_score:.2f}"]
                            for c in ach.competencies],
                           [1.8 * cm, 2 * cm, 7.5 * cm, 1.7 * cm, 2 * cm, 2 * cm]))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ontology.errors import GapmapError
@@ -20,6 +20,15 @@ def problem(status: int, title: str, detail: str, **extra):
     return resp
 
 
+def too_large_detail() -> str:
+    """The 413 message in our words, with the limit in MiB (werkzeug's says only "exceeds the capacity")."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return "the request is too large"
+    return (f"the request is larger than the upload limit of {limit / 2**20:g} MiB "
+            f"({limit:,} bytes); split the file or ask an administrator to raise GAPMAP_MAX_UPLOAD")
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(GapmapError)
     def _gapmap(e: GapmapError):
@@ -28,6 +37,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):
+        if e.code == 413:
+            return problem(413, e.name, too_large_detail())
         return problem(e.code or 500, e.name, e.description or e.name)
 
     @app.errorhandler(Exception)

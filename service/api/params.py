@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
+from loaders.safety import parse_json
 from ontology.errors import GapmapError
 from service.negotiation import best_match
 
@@ -53,9 +54,31 @@ def negotiate(allowed: tuple[str, ...] = ("json", "csv", "ttl", "jsonld")) -> st
     return next(f for f in allowed if FORMATS[f] == best)
 
 
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _body_error(msg, file=None, row=None):
+    return BadParameter(msg, field="body")
+
+
+def request_json():
+    """The request body parsed by THE JSON rule of every upload (:func:`loaders.safety.parse_json`:
+    not JSON, or nesting deeper than 200 levels, is a 400 naming the body, never a 500); ``None`` when
+    there is no body or it is a form post.  A urlencoded body that starts like JSON (``curl -d '{...}'``
+    sends that content type) is read as JSON."""
+    if request.mimetype == "multipart/form-data":
+        return None
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return None
+    if request.mimetype in _FORMS and raw.lstrip()[:1] not in (b"{", b"["):
+        return None
+    return parse_json(raw, what="the request body", error=_body_error)
+
+
 def json_body() -> dict:
     """The request's JSON object (or its form fields); anything else is a 400 naming the body."""
-    body = request.get_json(silent=True)
+    body = request_json()
     if body is None:
         body = request.form.to_dict() if request.form else {}
     if not isinstance(body, dict):

@@ -12,7 +12,7 @@ from ..extensions import gapmap
 from ..auth import require
 from .blueprint import bp
 from .jobs import accepted, wants_async
-from .params import BadParameter, arg_float, arg_int, negotiate
+from .params import BadParameter, arg_float, arg_int, negotiate, request_json
 
 RDF_FORMATS = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json")}
 
@@ -74,7 +74,7 @@ def readiness(program, role):
 @require("load")
 def align(program):
     """Suggest competencies for every objective of the program (embedding alignment); with ?async=1 a job."""
-    body = request.get_json(silent=True) or {}
+    body = request_json() or {}
     if not isinstance(body, dict):
         raise BadParameter("the body must be a JSON object", field="body")
     top_k = body.get("top_k")

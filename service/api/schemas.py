@@ -321,9 +321,12 @@ class CompetencyAchievement(TypedDict):
     label: str
     cohort: str
     learners: int
+    """Distinct learners (a learner who sat two of its assessments counts once)."""
     pass_rate: float
     mean_score: float
     assessments: list[AssessmentOutcome]
+    results: int
+    """Results (sittings) the pass rate and mean are over."""
 
 
 class Suppressed(TypedDict):
