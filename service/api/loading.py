@@ -8,7 +8,7 @@ from flask import jsonify, request
 from loaders import Source, available, detect, loader_class, plugins
 
 from ..extensions import gapmap
-from ..auth import current_user, require
+from ..auth import current_user, require, who
 from .blueprint import bp
 from .jobs import accepted, wants_async
 from .params import BadParameter
@@ -67,6 +67,6 @@ def _load(loader: str, f, data: bytes):
     source = Source(name=f.filename, data=data)
     if wants_async():  # large loads: 202 + Location: /api/jobs/{id}
         return accepted(ws.jobs.submit("load", lambda progress: ws.load(loader, source, options).to_dict(),
-                                       params={"loader": loader, "file": f.filename}))
+                                       owner=who(), params={"loader": loader, "file": f.filename}))
     res = ws.load(loader, source, options)
     return jsonify({"loader": loader, **res.to_dict()}), 201

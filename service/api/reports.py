@@ -9,7 +9,7 @@ from ontology.gaps import report_cache
 from ontology.read import reports
 
 from ..extensions import gapmap
-from ..auth import require
+from ..auth import require, who
 from .blueprint import bp
 from .jobs import accepted, wants_async
 from .params import BadParameter, arg_float, arg_int, negotiate, request_json
@@ -89,7 +89,7 @@ def align(program):
         ws.program_framework(program) if not fw else None  # a 404 now, not a failed job later
         return accepted(ws.jobs.submit("align", lambda progress: ws.align(
             program, fw, top_k=top_k, min_precision=mp, progress=progress).to_dict(),
-            params={"program": program, "framework": fw, "top_k": top_k, "min_precision": mp}))
+            owner=who(), params={"program": program, "framework": fw, "top_k": top_k, "min_precision": mp}))
     res = ws.align(program, body.get("framework"), top_k=top_k, min_precision=mp)
     return jsonify(res.to_dict())
 
