@@ -1,0 +1,89 @@
+"""The blind tester's API findings: deep JSON (#1), a missing alignment (#14), error wording (#23)."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from loaders import Source
+from ontology.errors import LoadError
+from service.config import Config
+from service.workspace import Workspace
+from tests.service.accounts import load_mini, make_app, suggestions
+
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
+
+
+@pytest.fixture
+def app(tmp_path):
+    from service.extensions import gapmap
+    a = make_app(tmp_path, MAX_UPLOAD_BYTES=2 * 2**20)
+    with a.app_context():
+        load_mini(gapmap())
+    return a
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _deep(n: int) -> str:
+    return "[" * n + "]" * n
+
+
+@pytest.mark.parametrize("n", [1000, 5000])
+def test_deeply_nested_request_bodies_are_a_400_not_a_500(client, auth, n):
+    aid = suggestions(client, auth("viewer"))["MED-101"][0]["id"]
+    for url, role in ((f"/api/alignments/{aid}/decision", "committee"), ("/api/programs/mini/drafts", "committee"),
+                      ("/api/users", "admin"), ("/api/programs/mini/align", "admin")):
+        r = client.post(url, data=_deep(n), content_type="application/json", headers=auth(role))
+        assert r.status_code == 400, (url, r.status_code, r.get_data(as_text=True)[:300])
+        p = r.get_json()
+        assert "nests deeper than 200 levels" in p["detail"] and p["field"] == "body", p
+
+
+def test_not_json_and_truncated_json_bodies_say_so(client, auth):
+    aid = suggestions(client, auth("viewer"))["MED-101"][0]["id"]
+    r = client.post(f"/api/alignments/{aid}/decision", data="decision=accept, please", content_type="application/json",
+                    headers=auth("committee"))
+    assert r.status_code == 400 and r.get_json()["detail"].startswith("the request body is not valid JSON ("), r.get_json()
+    r = client.post("/api/programs/mini/drafts", data='{"name": "x', content_type="application/json",
+                    headers=auth("committee"))
+    assert r.status_code == 400 and r.get_json()["detail"].startswith("the request body is not valid JSON ("), r.get_json()
+    # curl -d '{...}' sends a form content type: read as JSON all the same
+    r = client.post("/api/programs/mini/drafts", data='{"name": "x', content_type="application/x-www-form-urlencoded",
+                    headers=auth("committee"))
+    assert r.status_code == 400 and "not valid JSON" in r.get_json()["detail"]
+
+
+def test_a_too_large_upload_states_the_limit_in_mib(client, auth):
+    r = client.post("/api/load/curriculum-csv", data={"file": (io.BytesIO(b"x" * (3 * 2**20)), "big.csv")},
+                    headers=auth("admin"), content_type="multipart/form-data")
+    assert r.status_code == 413
+    assert "2 MiB" in r.get_json()["detail"], r.get_json()
+
+
+def test_deciding_on_a_missing_alignment_is_404_for_an_educator(client, auth):
+    for role in ("educator", "committee"):
+        r = client.post("/api/alignments/abc/decision", json={"decision": "accept"},
+                        headers=auth(role, courses=["MED-101"] if role == "educator" else None))
+        assert r.status_code == 404, (role, r.get_json())
+        assert "no alignment abc" in r.get_json()["detail"]
+
+
+@pytest.mark.parametrize("loader,opts,n", [("case", {}, 1000), ("case", {}, 3000),
+                                            ("badges-ob3", {"framework": "mini"}, 1000),
+                                            ("badges-ob3", {"framework": "mini"}, 3000)])
+def test_deeply_nested_json_files_are_a_422(tmp_path, loader, opts, n):
+    cfg = Config()
+    cfg.STORE_PATH = ""
+    ws = Workspace.from_config(cfg)
+    ws.load_manifest(MINI / "manifest.json")
+    p = tmp_path / "deep.json"
+    p.write_text('{"CFDocument": ' + '{"a":' * n + "1" + "}" * n + ', "type": "Achievement"}')
+    with pytest.raises(LoadError) as e:
+        ws.load(loader, Source.from_path(p), opts)
+    assert e.value.status == 422 and "nests deeper than 200 levels" in e.value.message
+    assert e.value.file == "deep.json"
