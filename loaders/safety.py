@@ -14,6 +14,7 @@
   rdflib's JSON-LD context fetcher is also disabled for the whole process (:func:`_no_fetch`).
 * :func:`check_iris` - every IRI of a parsed graph is one Oxigraph accepts (a Turtle IRI with a
   space is a 422 naming it, not a 500 when the graph is stored).
+* :func:`csv_error` - a malformed CSV is a 422 in our words naming file and line.
 * :func:`check_rows` - a table may have at most ``max_rows()`` rows (``GAPMAP_MAX_UPLOAD_ROWS``).
 """
 from __future__ import annotations
@@ -64,6 +65,28 @@ def check_rows(n: int, name: str, what: str = "rows", *, limit: int | None = Non
         raise InputTooLarge(f"the file has more than {limit:,} {what} (the limit for this loader, from "
                             "GAPMAP_MAX_UPLOAD_ROWS); "
                             "split it or ask an administrator to raise the limit", file=name, row=limit + 2)
+
+
+def csv_error(e: Exception, name: str) -> LoadError:
+    """A pandas CSV parser error in our words, naming the file and line (never "Error tokenizing data.
+    C error: ..."); every CSV reader raises this."""
+    msg = str(e)
+    m = re.search(r"EOF inside string starting at row (\d+)", msg)
+    if m:
+        line = int(m.group(1)) + 1
+        return LoadError(f"malformed CSV: the quoted cell starting on line {line} is never closed (a \" "
+                         "without its closing \"); the rest of the file was read as that one cell",
+                         file=name, row=line)
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+    if m:
+        want, line, got = (int(g) for g in m.groups())
+        return LoadError(f"malformed CSV: line {line} has {got} cells but the header has {want} (a cell "
+                         "holding a comma must be in double quotes)", file=name, row=line)
+    m = re.search(r"line (\d+)", msg)
+    line = int(m.group(1)) if m else None
+    return LoadError("malformed CSV: the file is not a well-formed comma-separated table"
+                     + (f" (from line {line})" if line else "") + "; save it again as CSV (UTF-8)",
+                     file=name, row=line)
 
 
 # ------------------------------------------------------------------ zip

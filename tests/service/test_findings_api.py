@@ -87,3 +87,19 @@ def test_deeply_nested_json_files_are_a_422(tmp_path, loader, opts, n):
         ws.load(loader, Source.from_path(p), opts)
     assert e.value.status == 422 and "nests deeper than 200 levels" in e.value.message
     assert e.value.file == "deep.json"
+
+
+def test_a_malformed_csv_is_a_422_in_our_words(client, auth):
+    bad = (b"program_id,program_title,year,course_code,course_title,objective_id,objective_text\n"
+           b'md2,Test,1,X-1,"unterminated,O1,text\n')
+    r = client.post("/api/load/curriculum-csv", data={"file": (io.BytesIO(bad), "bad1.csv")},
+                    headers=auth("admin"), content_type="multipart/form-data")
+    p = r.get_json()
+    assert r.status_code == 422 and p["file"] == "bad1.csv" and p["row"] == 2, p
+    assert "quoted cell starting on line 2 is never closed" in p["detail"]
+    assert "tokenizing" not in p["detail"] and "C error" not in p["detail"]
+    ragged = b"framework_id,notation,label\nmini,X1,One\nmini,X2,Two,three\n"
+    r = client.post("/api/load/framework-csv", data={"file": (io.BytesIO(ragged), "rag.csv"), "id": "rag"},
+                    headers=auth("admin"), content_type="multipart/form-data")
+    p = r.get_json()
+    assert r.status_code == 422 and p["row"] == 3 and "line 3 has 4 cells but the header has 3" in p["detail"], p
