@@ -388,10 +388,21 @@ class RoleReadiness:
     summary: dict
     stage: str | None = None
 
+    @property
+    def applicable(self) -> bool:
+        """Whether the role requires anything at this stage (else no readiness figure means anything)."""
+        return bool(self.items)
+
     def to_dict(self) -> dict:
         return {"role": self.role, "title": self.title, "program": self.program, "stage": self.stage,
+                "applicable": self.applicable,
+                "note": None if self.applicable else NO_REQUIREMENTS_NOTE.format(stage=self.stage or "any stage"),
                 "summary": self.summary,
                 "requirements": [i.to_dict() for i in self.items]}
+
+
+#: the note of a readiness whose role requires nothing at the stage asked for
+NO_REQUIREMENTS_NOTE = "no requirements at this stage ({stage}): readiness does not apply"
 
 
 def role_readiness(store: Store, ids, program: str, role: str, framework: str | None = None,
@@ -427,6 +438,7 @@ def role_readiness(store: Store, ids, program: str, role: str, framework: str | 
         return {"required": len(sel), "ready": sum(i.status == "ready" for i in sel),
                 "below_level": sum(i.status == "below_level" for i in sel),
                 "gap": sum(i.status == "gap" for i in sel),
-                "ready_pct": _pct(sum(i.status == "ready" for i in sel), len(sel))}
+                # none required: not applicable (null), never a misleading 0.0 %
+                "ready_pct": _pct(sum(i.status == "ready" for i in sel), len(sel)) if sel else None}
     return RoleReadiness(role=role, title=title, program=program, items=tuple(items),
                          summary={"essential": share("essential"), "optional": share("optional")}, stage=stage)

@@ -50,6 +50,11 @@ class CommitteeData:
                                   ("include_suggestions", r.include_suggestions)) if v is not None}
 
 
+
+def _pct_text(x) -> str:
+    """A readiness share for a page ("none required" when the role requires nothing: not 0 %)."""
+    return f"{x}%" if x is not None else "none required"
+
 def collect(store, ids, program: str, framework: str, *, year=None, course=None, role=None,
             include_suggestions=None, cohort=None, roles_limit: int = MAX_ROLES,
             min_group: int = MIN_GROUP_SIZE) -> CommitteeData:
@@ -265,7 +270,7 @@ img {{ max-width: 100%; }} .muted {{ color: #5b6775; }}
     for r in data.readiness:
         es = r.summary["essential"]
         parts.append(f"<h2>Readiness: {e(r.title)}</h2><p>Essential: {es['ready']} of {es['required']} ready "
-                     f"({es['ready_pct']}%), {es['below_level']} below level, {es['gap']} gaps.</p>"
+                     f"({_pct_text(es['ready_pct'])}), {es['below_level']} below level, {es['gap']} gaps.</p>"
                      "<table><thead><tr><th>Competency</th><th>Label</th><th>Relation</th><th>Required</th>"
                      "<th>Reached</th><th>Readiness</th></tr></thead><tbody>")
         for i in r.items:
@@ -340,7 +345,7 @@ def report_pdf(data: CommitteeData, png: bytes | None = None) -> bytes:
     for r in data.readiness:
         es = r.summary["essential"]
         flow.append(Paragraph(f"Readiness: {e(r.title)}", styles["Heading2"]))
-        flow.append(Paragraph(f"Essential: {es['ready']} of {es['required']} ready ({es['ready_pct']}%), "
+        flow.append(Paragraph(f"Essential: {es['ready']} of {es['required']} ready ({_pct_text(es['ready_pct'])}), "
                               f"{es['below_level']} below level, {es['gap']} gaps.", small))
         flow.append(table(["Competency", "Label", "Relation", "Required", "Reached", "Readiness"],
                           [[i.notation, i.label, i.relation, i.required_level, i.level_reached or "—",

@@ -265,6 +265,10 @@ class RoleReadiness(TypedDict):
     title: str
     program: str
     stage: str | None
+    applicable: bool
+    """False when the role requires nothing at this stage (then every `ready_pct` is null)."""
+    note: str | None
+    """Why readiness does not apply ("no requirements at this stage …"), else null."""
     summary: dict[str, Any]
     requirements: list[ReadinessItem]
 
