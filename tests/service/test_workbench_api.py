@@ -315,3 +315,16 @@ def test_course_title_year_and_objective_level_are_editable(loaded, auth):
     q = 'SELECT (COUNT(?a) AS ?n) WHERE { ?a a gm:CurriculumEdit ; prov:wasAssociatedWith/rdfs:label "chair" }'
     n = loaded.get("/sparql", query_string={"query": q}, headers={"Accept": "application/sparql-results+json"}).get_json()
     assert n["results"]["bindings"][0]["n"]["value"] == "2"
+
+
+def test_gap_report_echoes_every_filter_and_its_basis(loaded):
+    """Finding #10: `filters` holds stage (and via), `basis` says what the counts are over."""
+    r = loaded.get("/api/programs/mini/gaps?role=intern&stage=end_of_residency&year=1").get_json()
+    assert r["filters"] == {"year": 1, "course": None, "role": "intern", "include_suggestions": None,
+                            "stage": "end_of_residency", "via": None}
+    b = r["basis"]
+    assert b["scope"] == "framework" and b["competencies"] == r["summary"]["competencies"] == len(r["competencies"])
+    assert b["role_required"] == 3 == sum(1 for c in r["competencies"] if c["required_level"] is not None)
+    assert "all 6 competencies of framework mini" in b["note"] and "role intern requires 3" in b["note"]
+    plain = loaded.get("/api/programs/mini/gaps").get_json()
+    assert plain["filters"]["stage"] == "graduation" and plain["basis"]["role_required"] is None
