@@ -194,7 +194,7 @@ def upload_syllabus(program, code):
             raise BadParameter("year must be a whole number", field="year") from None
     ws = gapmap()
     args = (program, code, f.filename, f.read(), who())
-    kw = dict(media_type=f.mimetype, year=year or None, title=request.form.get("title"),
+    kw = dict(media_type=f.mimetype, year=year if year not in (None, "") else None, title=request.form.get("title"),
               align=request.form.get("align", "true") != "false")
     from .jobs import accepted, wants_async
     if wants_async():  # extraction + alignment as a job: 202 + Location: /api/jobs/{id}

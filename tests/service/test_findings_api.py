@@ -103,3 +103,26 @@ def test_a_malformed_csv_is_a_422_in_our_words(client, auth):
                     headers=auth("admin"), content_type="multipart/form-data")
     p = r.get_json()
     assert r.status_code == 422 and p["row"] == 3 and "line 3 has 4 cells but the header has 3" in p["detail"], p
+
+
+SYLLABUS = ("# syllabus\n\n## Learning objectives\n\nBy the end of this course students will be able to:\n\n"
+            "1. Deliver a structured handover of a ward patient to the night team.\n").encode()
+
+
+def _upload(client, auth, code, year):
+    return client.post(f"/api/programs/mini/courses/{code}/syllabus",
+                       data={"file": (io.BytesIO(SYLLABUS), "s.md"), "align": "false", "year": year},
+                       headers=auth("committee"), content_type="multipart/form-data")
+
+
+def test_upload_year_out_of_range_or_moving_a_course(client, auth):
+    """Finding #21: year 0 / 9 is a 422 naming year as out of range; another year on a re-upload is a 409."""
+    for y in ("0", "9"):
+        r = _upload(client, auth, "NEW-1", y)
+        p = r.get_json()
+        assert r.status_code == 422 and p["column"] == "year" and f"year {y} is out of range" in p["detail"], p
+    r = _upload(client, auth, "MED-201", "7")  # MED-201 is a year-2 course
+    p = r.get_json()
+    assert r.status_code == 409 and p["field"] == "year" and "is in year 2" in p["detail"], p
+    assert _upload(client, auth, "MED-201", "2").status_code == 201
+    assert _upload(client, auth, "MED-201", "").status_code == 201
