@@ -15,6 +15,8 @@
 * :func:`check_iris` - every IRI of a parsed graph is one Oxigraph accepts (a Turtle IRI with a
   space is a 422 naming it, not a 500 when the graph is stored).
 * :func:`csv_error` - a malformed CSV is a 422 in our words naming file and line.
+* :func:`max_length` / :func:`check_lengths` - THE text length rule (names 200, titles and labels 500,
+  texts 5,000, lists 20,000 characters), for every table a loader reads and every API body field.
 * :func:`check_rows` - a table may have at most ``max_rows()`` rows (``GAPMAP_MAX_UPLOAD_ROWS``).
 """
 from __future__ import annotations
@@ -87,6 +89,46 @@ def csv_error(e: Exception, name: str) -> LoadError:
     return LoadError("malformed CSV: the file is not a well-formed comma-separated table"
                      + (f" (from line {line})" if line else "") + "; save it again as CSV (UTF-8)",
                      file=name, row=line)
+
+
+# ------------------------------------------------------------------ text lengths
+MAX_NAME = 200       # ids, codes, names
+MAX_TITLE = 500      # titles, labels
+MAX_TEXT = 5_000     # objective texts, descriptions, notes: anything else
+MAX_LIST = 20_000    # ";"-separated lists (competencies, alt labels, objectives)
+_LIST_FIELDS = ("competencies", "alt_labels", "objectives", "next_roles", "courses", "roles", "goals", "skills")
+
+
+def max_length(field_name: str) -> int:
+    """The most characters a text field may hold, by its (column or JSON) name: one rule for all inputs."""
+    f = str(field_name).strip().lower()
+    if f in _LIST_FIELDS or "labels" in f:  # alt_labels, ESCO altLabels / hiddenLabels
+        return MAX_LIST
+    if f in ("id", "code", "notation", "cohort") or f.endswith(("_id", "_code", "name", "notation")):
+        return MAX_NAME
+    if "title" in f or "label" in f:
+        return MAX_TITLE
+    return MAX_TEXT
+
+
+def check_lengths(df, name: str, *, first_row: int = 2) -> None:
+    """Every cell of a table within :func:`max_length` of its column; else a 422 naming row and column."""
+    for col in df.columns:
+        limit = max_length(col)
+        lengths = df[col].astype(str).str.len()
+        over = lengths > limit
+        if over.any():
+            i = int(over.to_numpy().nonzero()[0][0])
+            raise LoadError(f"is {int(lengths.iloc[i]):,} characters long; at most {limit:,} are allowed here",
+                            file=name, row=i + first_row, column=str(col))
+
+
+def check_text(value, field_name: str, error=None) -> None:
+    """One text value (an API body field) within :func:`max_length` of its name."""
+    if isinstance(value, str) and len(value) > max_length(field_name):
+        error = error or (lambda msg, field: LoadError(msg, column=field))
+        raise error(f"{field_name} is {len(value):,} characters long; at most {max_length(field_name):,} are "
+                    "allowed", field_name)
 
 
 # ------------------------------------------------------------------ zip

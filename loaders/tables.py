@@ -10,7 +10,7 @@ import pandas as pd
 from ontology.errors import LoadError
 
 from .base import Context, Source, split_list
-from .safety import csv_error
+from .safety import check_lengths, csv_error
 
 
 def folder_of(source: Source) -> Path:
@@ -47,6 +47,7 @@ def folder_table(folder: Path, fname: str, required: list[str], *, optional_file
         raise LoadError("the file has a header but no rows", file=name, row=2)
     for c in df.columns:
         df[c] = df[c].str.strip()
+    check_lengths(df, name)
     return df
 
 

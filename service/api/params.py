@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from loaders.safety import parse_json
+from loaders.safety import check_text, parse_json
 from ontology.errors import GapmapError
 from service.negotiation import best_match
 
@@ -76,11 +76,41 @@ def request_json():
     return parse_json(raw, what="the request body", error=_body_error)
 
 
+class TooLong(GapmapError):
+    status = 422
+    title = "Invalid input"
+
+
+def _too_long(msg, field):
+    return TooLong(msg, field=field)
+
+
+def check_lengths(body: dict) -> dict:
+    """Every text field of a body within THE length rule of every input (``loaders.safety.max_length``:
+    names 200, titles 500, texts 5,000 characters); else a 422 naming the field."""
+    stack = [body]
+    while stack:
+        o = stack.pop()
+        items = o.items() if isinstance(o, dict) else ()
+        for k, v in items:
+            if isinstance(v, str):
+                check_text(v, str(k), _too_long)
+            elif isinstance(v, dict):
+                stack.append(v)
+            elif isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, dict))
+                for x in v:
+                    if isinstance(x, str):
+                        check_text(x, str(k), _too_long)
+    return body
+
+
 def json_body() -> dict:
-    """The request's JSON object (or its form fields); anything else is a 400 naming the body."""
+    """The request's JSON object (or its form fields); anything else is a 400 naming the body; a text
+    field longer than the length rule allows is a 422 naming it."""
     body = request_json()
     if body is None:
         body = request.form.to_dict() if request.form else {}
     if not isinstance(body, dict):
         raise BadParameter("the body must be a JSON object", field="body")
-    return body
+    return check_lengths(body)

@@ -103,3 +103,32 @@ def test_achievement_counts_distinct_learners(ws, tmp_path):
     ws.load("results-csv", _results(tmp_path, "r2028.csv", small), {"program": "mini"})
     b = cohort_achievement(ws.store, ws.ids, "mini", "mini", cohort="2028", min_group=5)
     assert b.competencies == () and ("PC1", "2028") in b.suppressed
+
+
+# Finding #30: one length rule (loaders.safety.max_length) for every table a loader reads -------------
+
+def test_overlong_cells_are_a_422_naming_row_and_column(tmp_path):
+    cfg = Config()
+    cfg.STORE_PATH = ""
+    w = Workspace.from_config(cfg)
+    from ontology.errors import LoadError
+    people = tmp_path / "people.csv"
+    people.write_text("person_id,name,kind,department,track\np1,Ann,clinician,ICU,clinical\n"
+                      f"p2,{'x' * 100_000},clinician,ICU,clinical\n")
+    with pytest.raises(LoadError) as e:
+        w.load("people-csv", Source.from_path(people))
+    assert (e.value.file, e.value.row, e.value.column) == ("people.csv", 3, "name")
+    assert "100,000 characters long; at most 200" in e.value.message
+    w.load("framework-csv", Source.from_path(MINI / "framework.csv"), {"id": "mini", "title": "Mini", "version": "1"})
+    text = (MINI / "curriculum.csv").read_text().splitlines()
+    text[2] = text[2].replace("Auscultate the heart", "Auscultate " + "the heart " * 600)
+    cur = tmp_path / "curriculum.csv"
+    cur.write_text("\n".join(text) + "\n")
+    with pytest.raises(LoadError) as e:
+        w.load("curriculum-csv", Source.from_path(cur), {"framework": "mini"})
+    assert (e.value.row, e.value.column) == (3, "objective_text") and "at most 5,000" in e.value.message
+    fw = tmp_path / "fw.csv"
+    fw.write_text("id,type,label\nD1,domain,Domain\nC1,competency," + "L" * 501 + "\n")
+    with pytest.raises(LoadError) as e:
+        w.load("framework-csv", Source.from_path(fw), {"id": "fw", "title": "F"})
+    assert (e.value.row, e.value.column) == (3, "label") and "at most 500" in e.value.message

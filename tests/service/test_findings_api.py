@@ -126,3 +126,15 @@ def test_upload_year_out_of_range_or_moving_a_course(client, auth):
     assert r.status_code == 409 and p["field"] == "year" and "is in year 2" in p["detail"], p
     assert _upload(client, auth, "MED-201", "2").status_code == 201
     assert _upload(client, auth, "MED-201", "").status_code == 201
+
+
+def test_overlong_body_fields_are_a_422_naming_the_field(client, auth):
+    """Finding #30: API bodies follow the loaders' length rule (names 200, texts 5,000)."""
+    aid = suggestions(client, auth("viewer"))["MED-101"][0]["id"]
+    r = client.post(f"/api/alignments/{aid}/decision", json={"decision": "accept", "note": "n" * 5001},
+                    headers=auth("committee"))
+    assert r.status_code == 422 and r.get_json()["field"] == "note" and "at most 5,000" in r.get_json()["detail"]
+    r = client.post("/api/users", json={"name": "u" * 100_000, "role": "viewer"}, headers=auth("admin"))
+    assert r.status_code == 422 and r.get_json()["field"] == "name", r.get_json()
+    r = client.post("/api/programs/mini/drafts", json={"name": "d" * 201}, headers=auth("committee"))
+    assert r.status_code == 422 and r.get_json()["field"] == "name"
