@@ -73,7 +73,9 @@ def request_json():
         return None
     if request.mimetype in _FORMS and raw.lstrip()[:1] not in (b"{", b"["):
         return None
-    return parse_json(raw, what="the request body", error=_body_error)
+    body = parse_json(raw, what="the request body", error=_body_error)
+    request._cached_json = (body, body)  # as get_json caches it (the audit log summarises the body from there)
+    return body
 
 
 class TooLong(GapmapError):
