@@ -1,11 +1,11 @@
 """Loading a file through any registered loader (multipart upload)."""
 from __future__ import annotations
 
-import json
 
 from flask import jsonify, request
 
 from loaders import Source, available, detect, loader_class, plugins
+from loaders.safety import parse_json
 
 from ..extensions import gapmap
 from ..auth import current_user, require, who
@@ -52,10 +52,8 @@ def _file():
 def _load(loader: str, f, data: bytes):
     options = {k: v for k, v in request.form.items() if k != "options"}
     if request.form.get("options"):
-        try:
-            extra = json.loads(request.form["options"])
-        except json.JSONDecodeError as e:
-            raise BadParameter(f"options is not valid JSON: {e}", field="options") from None
+        extra = parse_json(request.form["options"], what="options",
+                           error=lambda msg, file=None, row=None: BadParameter(msg, field="options"))
         if not isinstance(extra, dict):
             raise BadParameter("options must be a JSON object", field="options")
         options.update(extra)

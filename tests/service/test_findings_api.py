@@ -138,3 +138,11 @@ def test_overlong_body_fields_are_a_422_naming_the_field(client, auth):
     assert r.status_code == 422 and r.get_json()["field"] == "name", r.get_json()
     r = client.post("/api/programs/mini/drafts", json={"name": "d" * 201}, headers=auth("committee"))
     assert r.status_code == 422 and r.get_json()["field"] == "name"
+
+
+def test_deep_or_bad_load_options_are_a_400(client, auth):
+    for opts, want in (('{"a":' * 1000 + "1" + "}" * 1000, "nests deeper than 200 levels"),
+                       ("{nope", "options is not valid JSON")):
+        r = client.post("/api/load/roles-csv", data={"file": (io.BytesIO(b"x"), "r.csv"), "options": opts},
+                        headers=auth("admin"), content_type="multipart/form-data")
+        assert r.status_code == 400 and r.get_json()["field"] == "options" and want in r.get_json()["detail"]
