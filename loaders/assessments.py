@@ -1,7 +1,7 @@
 """Assessments CSV (exams, OSCE stations, portfolios, workplace-based) and per-learner results CSV."""
 from __future__ import annotations
 
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from ontology.errors import LoadError
@@ -103,18 +103,25 @@ class ResultsCSV(Loader):
         if ctx.store is not None:
             known = {r["aid"] for r in ctx.store.select("program_assessments", program=ids.program(prog))}
         delta = Delta(columns={GM.score: "score", GM.passed: "passed", GM.cohort: "cohort"})
-        g = delta.graph(ids.graph("results", prog))
         seen = {}
         for i, r in enumerate(df.itertuples(index=False), start=2):
+            cohort = str(r.cohort).strip()
+            if not cohort:
+                raise LoadError("is empty (every result belongs to a cohort)", file=f, row=i, column="cohort")
+            if len(cohort) > 50:
+                raise LoadError(f"is {len(cohort)} characters long (at most 50)", file=f, row=i, column="cohort")
+            # one graph per program AND cohort: loading cohort 2030 replaces 2030's results only
+            g = delta.graph(results_graph(ids, prog, cohort))
             aid = check_id(r.assessment_id, file=f, row=i, column="assessment_id")
             if ctx.store is not None and aid not in known:
                 raise LoadError(f"unknown assessment {aid!r} in program {prog!r}", file=f, row=i,
                                 column="assessment_id")
             learner = check_id(r.learner_id, file=f, row=i, column="learner_id")
-            if (aid, learner) in seen:
-                raise LoadError(f"a second result for learner {learner} (first on row {seen[(aid, learner)]})",
+            if (aid, learner, cohort) in seen:
+                raise LoadError(f"a second result for learner {learner} in cohort {cohort} (first on row "
+                                f"{seen[(aid, learner, cohort)]})",
                                 file=f, row=i, column="learner_id")
-            seen[(aid, learner)] = i
+            seen[(aid, learner, cohort)] = i
             try:
                 score = float(r.score)
             except ValueError:
@@ -124,13 +131,42 @@ class ResultsCSV(Loader):
             passed = r.passed.lower()
             if passed not in ("true", "false", "1", "0", "yes", "no"):
                 raise LoadError(f"{r.passed!r} is not true/false", file=f, row=i, column="passed")
-            node = ids.result(aid, learner)
+            node = ids.result(aid, learner, cohort)
             g.add((node, RDF.type, GM.AssessmentResult))
             g.add((node, GM.resultOf, ids.assessment(aid)))
             g.add((node, GM.learner, Literal(learner)))
-            g.add((node, GM.cohort, Literal(r.cohort)))
+            g.add((node, GM.cohort, Literal(cohort)))
             g.add((node, GM.score, Literal(f"{score:.4f}", datatype=XSD.decimal)))
             g.add((node, GM.passed, Literal(passed in ("true", "1", "yes"))))
             delta.origin[node] = (f, i)
-        delta.summary = {"results": len(seen), "learners": len({k[1] for k in seen})}
+        _migrate_program_graph(ctx, prog, delta)
+        delta.summary = {"results": len(seen), "learners": len({k[1] for k in seen}),
+                         "cohorts": sum(1 for _ in delta.graphs)}
         return delta
+
+
+def results_graph(ids, prog: str, cohort: str) -> URIRef:
+    """The private graph of one program's results for one cohort (``…/graph/results/<program>/<cohort>``)."""
+    return ids.iri("graph", "results", prog, cohort)
+
+
+def _migrate_program_graph(ctx: Context, prog: str, delta: Delta) -> None:
+    """Results loaded before graphs were per cohort sit in one graph per program: split it into
+    per-cohort graphs (except the cohorts this file replaces) and drop it, in the same ingest.
+    The loader runs under the store's write lock, so nothing lands between this read and the write."""
+    if ctx.store is None:
+        return
+    old = ctx.ids.graph("results", prog)
+    if str(old) not in set(ctx.store.graph_names()):
+        return
+    legacy = ctx.store.graph(old)
+    replaced = set(delta.graphs)
+    for node in set(legacy.subjects(GM.cohort, None)):
+        cohort = str(legacy.value(node, GM.cohort)).strip()
+        name = results_graph(ctx.ids, prog, cohort)
+        if name in replaced:
+            continue
+        g = delta.graph(name)
+        for t in legacy.triples((node, None, None)):
+            g.add(t)
+    delta.graphs[old] = Graph()  # dropped

@@ -64,7 +64,7 @@ class Source:
 
         Checks the header: every required column present, no unknown columns.
         """
-        from .safety import check_rows, check_zip, max_rows
+        from .safety import check_lengths, check_rows, check_zip, csv_error, max_rows
         limit = max_rows() * max(1, int(row_factor))  # e.g. learner results: 10x the table limit
         if sheet is not None or self.name.lower().endswith((".xlsx", ".xlsm")):
             data = self.bytes()
@@ -81,9 +81,7 @@ class Source:
                 df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
                                  nrows=limit + 1)
             except pd.errors.ParserError as e:
-                m = re.search(r"line (\d+)", str(e))
-                raise LoadError(f"malformed CSV: {e}", file=self.name,
-                                row=int(m.group(1)) if m else None) from None
+                raise csv_error(e, self.name) from None
             except pd.errors.EmptyDataError:
                 raise LoadError("the file is empty", file=self.name) from None
         check_rows(len(df), self.name, limit=limit)
@@ -101,7 +99,9 @@ class Source:
         for c in optional:
             if c not in df.columns:
                 df[c] = ""
-        return df.apply(lambda col: col.str.strip())
+        df = df.apply(lambda col: col.str.strip())
+        check_lengths(df, self.name)  # names 200, titles 500, texts 5,000 characters (loaders.safety)
+        return df
 
 
 @dataclass

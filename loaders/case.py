@@ -35,7 +35,6 @@ associations and go through the same mapping.
 """
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections import defaultdict
@@ -48,6 +47,7 @@ from ontology.errors import LoadError, NotFound
 from ontology.vocab import CASE, DCTERMS, GM, RDF, SCHEMA, SKOS
 
 from .base import ID_RE, Context, Delta, Loader, Source, check_id
+from .safety import parse_json
 from .shapes import add_concept, add_framework
 
 #: CASE association type -> the predicate linking origin to destination (isChildOf is the hierarchy)
@@ -383,11 +383,7 @@ def package_delta(pkg, ctx: Context, f: str) -> Delta:
 
 
 def _parse_json(source: Source) -> object:
-    text = source.text()
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise LoadError(f"not valid JSON (column {e.colno}): {e.msg}", file=source.name, row=e.lineno) from None
+    return parse_json(source.text(), source.name, what="this CASE package")
 
 
 class CasePackage(Loader):

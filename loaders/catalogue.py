@@ -13,7 +13,6 @@ format and kind use the Gapmap terms ``gm:hours``, ``gm:cost``, ``gm:format``, `
 """
 from __future__ import annotations
 
-import json
 import re
 
 from rdflib import Literal, URIRef
@@ -26,6 +25,7 @@ from ontology.vocab import DCTERMS, GM, GM_NS, OPPORTUNITY_FORMATS, OPPORTUNITY_
 from .base import ID_RE, Context, Delta, Loader, Source, check_id, parse_int, split_list
 from .people import parse_levels
 from .resolve import competency_index
+from .safety import parse_json
 
 GM_FORMAT = GM["format"]  # GM.format would be str.format
 ITEM_COLUMNS = {GM.hours: "hours", GM.cost: "cost", GM.opportunityKind: "kind", GM_FORMAT: "format",
@@ -200,10 +200,7 @@ class OpenBadgesAchievements(Loader):
         set_id = check_id(ctx.option("id", "badges"), file=f, row=None, column="id")
         fw_default = ctx.option("framework", required=True)
         default_level = parse_int(str(ctx.option("level", "3")), file=f, row=None, column="level", lo=1, hi=5)
-        try:
-            doc = json.loads(source.text())
-        except json.JSONDecodeError as e:
-            raise LoadError(f"not valid JSON: {e.msg}", file=f, row=e.lineno, column=f"char {e.colno}") from None
+        doc = parse_json(source.text(), f, what="this Open Badges file")
         indexes = {fw_default: competency_index(ctx, fw_default)}
         by_iri = {str(iri): (fw_default, n, iri) for n, iri in indexes[fw_default].items()}
         delta = Delta(columns=dict(ITEM_COLUMNS))

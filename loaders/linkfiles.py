@@ -18,6 +18,8 @@ from typing import Iterator
 
 from ontology.errors import LoadError
 
+from .safety import parse_json
+
 from linking.engine import CompetencyText, Linker, linker_for
 
 BATCH = 256
@@ -34,10 +36,8 @@ def _json_lines(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
             for n, line in enumerate(f, 1):
                 if not line.strip():
                     continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise LoadError(f"not valid JSON ({e.msg}, char {e.pos + 1})", file=p, row=n) from None
+                obj = parse_json(line, p, what="this line",
+                                 error=lambda msg, file=None, row=None, n=n: LoadError(msg, file=file, row=n))
                 if not isinstance(obj, dict):
                     raise LoadError("expected a JSON object", file=p, row=n)
                 yield n, obj

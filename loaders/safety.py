@@ -7,11 +7,16 @@
 * :func:`check_xml` - any XML (RDF/XML, XHTML): no external entities (SYSTEM/PUBLIC), no parameter
   entities, no entity defined through other entities (the "billion laughs"), and a bound on how much
   the remaining plain entities (``<!ENTITY skos "http://...">``, common in ontology exports) can add.
+* :func:`parse_json` - THE JSON rule (uploads and API request bodies): not JSON or nesting deeper
+  than ``MAX_JSON_DEPTH`` (200) levels is a clear error, never a RecursionError.
 * :func:`check_json` - JSON/JSON-LD: parsed with a nesting bound (deep nesting is a 422, not a
   RecursionError), and for JSON-LD no remote context anywhere (``@context`` strings, ``@import``).
   rdflib's JSON-LD context fetcher is also disabled for the whole process (:func:`_no_fetch`).
 * :func:`check_iris` - every IRI of a parsed graph is one Oxigraph accepts (a Turtle IRI with a
   space is a 422 naming it, not a 500 when the graph is stored).
+* :func:`csv_error` - a malformed CSV is a 422 in our words naming file and line.
+* :func:`max_length` / :func:`check_lengths` - THE text length rule (names 200, titles and labels 500,
+  texts 5,000, lists 20,000 characters), for every table a loader reads and every API body field.
 * :func:`check_rows` - a table may have at most ``max_rows()`` rows (``GAPMAP_MAX_UPLOAD_ROWS``).
 """
 from __future__ import annotations
@@ -62,6 +67,68 @@ def check_rows(n: int, name: str, what: str = "rows", *, limit: int | None = Non
         raise InputTooLarge(f"the file has more than {limit:,} {what} (the limit for this loader, from "
                             "GAPMAP_MAX_UPLOAD_ROWS); "
                             "split it or ask an administrator to raise the limit", file=name, row=limit + 2)
+
+
+def csv_error(e: Exception, name: str) -> LoadError:
+    """A pandas CSV parser error in our words, naming the file and line (never "Error tokenizing data.
+    C error: ..."); every CSV reader raises this."""
+    msg = str(e)
+    m = re.search(r"EOF inside string starting at row (\d+)", msg)
+    if m:
+        line = int(m.group(1)) + 1
+        return LoadError(f"malformed CSV: the quoted cell starting on line {line} is never closed (a \" "
+                         "without its closing \"); the rest of the file was read as that one cell",
+                         file=name, row=line)
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+    if m:
+        want, line, got = (int(g) for g in m.groups())
+        return LoadError(f"malformed CSV: line {line} has {got} cells but the header has {want} (a cell "
+                         "holding a comma must be in double quotes)", file=name, row=line)
+    m = re.search(r"line (\d+)", msg)
+    line = int(m.group(1)) if m else None
+    return LoadError("malformed CSV: the file is not a well-formed comma-separated table"
+                     + (f" (from line {line})" if line else "") + "; save it again as CSV (UTF-8)",
+                     file=name, row=line)
+
+
+# ------------------------------------------------------------------ text lengths
+MAX_NAME = 200       # ids, codes, names
+MAX_TITLE = 500      # titles, labels
+MAX_TEXT = 5_000     # objective texts, descriptions, notes: anything else
+MAX_LIST = 20_000    # ";"-separated lists (competencies, alt labels, objectives)
+_LIST_FIELDS = ("competencies", "alt_labels", "objectives", "next_roles", "courses", "roles", "goals", "skills")
+
+
+def max_length(field_name: str) -> int:
+    """The most characters a text field may hold, by its (column or JSON) name: one rule for all inputs."""
+    f = str(field_name).strip().lower()
+    if f in _LIST_FIELDS or "labels" in f:  # alt_labels, ESCO altLabels / hiddenLabels
+        return MAX_LIST
+    if f in ("id", "code", "notation", "cohort") or f.endswith(("_id", "_code", "name", "notation")):
+        return MAX_NAME
+    if "title" in f or "label" in f:
+        return MAX_TITLE
+    return MAX_TEXT
+
+
+def check_lengths(df, name: str, *, first_row: int = 2) -> None:
+    """Every cell of a table within :func:`max_length` of its column; else a 422 naming row and column."""
+    for col in df.columns:
+        limit = max_length(col)
+        lengths = df[col].astype(str).str.len()
+        over = lengths > limit
+        if over.any():
+            i = int(over.to_numpy().nonzero()[0][0])
+            raise LoadError(f"is {int(lengths.iloc[i]):,} characters long; at most {limit:,} are allowed here",
+                            file=name, row=i + first_row, column=str(col))
+
+
+def check_text(value, field_name: str, error=None) -> None:
+    """One text value (an API body field) within :func:`max_length` of its name."""
+    if isinstance(value, str) and len(value) > max_length(field_name):
+        error = error or (lambda msg, field: LoadError(msg, column=field))
+        raise error(f"{field_name} is {len(value):,} characters long; at most {max_length(field_name):,} are "
+                    "allowed", field_name)
 
 
 # ------------------------------------------------------------------ zip
@@ -203,18 +270,32 @@ def _depth(obj) -> int:
     return best
 
 
-def check_json(text: str, name: str, *, jsonld: bool = True, kind: str | None = None):
-    """The parsed document; :class:`LoadError` when it is not JSON, nests deeper than
-    ``MAX_JSON_DEPTH`` or (JSON-LD) names any remote context."""
+def parse_json(text: str | bytes, name: str | None = None, *, what: str = "JSON", error=None):
+    """THE rule for parsing JSON anywhere in Gapmap (uploads and request bodies alike): the parsed
+    document, or ``error(message, file=name, row=line)`` (a 422 :class:`LoadError` by default) when
+    it is not JSON or nests deeper than ``MAX_JSON_DEPTH`` levels (never a RecursionError / 500)."""
+    error = error or (lambda msg, file=None, row=None: LoadError(msg, file=file, row=row))
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise error(f"{what} is not valid UTF-8 (byte {e.start})", file=name) from None
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
-        kind = kind or ("JSON-LD" if jsonld else "JSON")
-        raise LoadError(f"not valid {kind} (column {e.colno}): {e.msg}", file=name, row=e.lineno) from None
+        raise error(f"{what} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})",
+                    file=name, row=e.lineno) from None
     except RecursionError:
-        raise LoadError(f"this JSON nests deeper than {MAX_JSON_DEPTH} levels; refused", file=name) from None
+        raise error(f"{what} nests deeper than {MAX_JSON_DEPTH} levels; refused", file=name) from None
     if _depth(obj) > MAX_JSON_DEPTH:
-        raise LoadError(f"this JSON nests deeper than {MAX_JSON_DEPTH} levels; refused", file=name)
+        raise error(f"{what} nests deeper than {MAX_JSON_DEPTH} levels; refused", file=name)
+    return obj
+
+
+def check_json(text: str, name: str, *, jsonld: bool = True, kind: str | None = None):
+    """The parsed document (:func:`parse_json`); :class:`LoadError` when it is not JSON, nests deeper
+    than ``MAX_JSON_DEPTH`` or (JSON-LD) names any remote context."""
+    obj = parse_json(text, name, what="this " + (kind or ("JSON-LD" if jsonld else "JSON")))
     if jsonld:
         remote = remote_context(obj)
         if remote:

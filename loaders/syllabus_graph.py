@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from ontology.errors import LoadError, NotFound
+from ontology.errors import Conflict, LoadError, NotFound
 from ontology.vocab import DCTERMS, GM, PROV, RDF, RDFS, SKOS
 
 from .base import Context, Delta, Loader, Source
@@ -140,12 +140,16 @@ def course_for_upload(ctx: Context, program: str, course_code: str, year: int | 
         raise LoadError(f"course code {str(course_code)[:60]!r} is not valid: letters, digits, '.', '_' or '-', "
                         "at most 40, starting with a letter or digit", column="course")
     if year is not None and not 1 <= year <= 8:
-        raise LoadError("year must be from 1 to 8", column="year")
+        raise LoadError(f"year {year} is out of range: a course's year is 1 to 8", column="year")
     store = ctx.store
     rows = store.select("course_detail", code=Literal(course_code)) if store is not None else []
     if rows and rows[0]["pid"] != program:
         raise LoadError(f"course {course_code!r} belongs to program {rows[0]['pid']!r}", column="course")
     if rows:
+        have = rows[0].get("year")
+        if year is not None and have is not None and int(have) != year:
+            raise Conflict(f"course {course_code!r} is in year {int(have)}; an upload cannot move it to year {year} "
+                           "(leave year out, or move the course in a draft)", field="year")
         return URIRef(rows[0]["course"])
     if store is None or not any(r["id"] == program for r in store.select("programs")):
         raise NotFound(f"program {program!r} is not loaded", field="program")

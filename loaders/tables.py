@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +10,7 @@ import pandas as pd
 from ontology.errors import LoadError
 
 from .base import Context, Source, split_list
+from .safety import check_lengths, csv_error
 
 
 def folder_of(source: Source) -> Path:
@@ -47,6 +47,7 @@ def folder_table(folder: Path, fname: str, required: list[str], *, optional_file
         raise LoadError("the file has a header but no rows", file=name, row=2)
     for c in df.columns:
         df[c] = df[c].str.strip()
+    check_lengths(df, name)
     return df
 
 
@@ -56,8 +57,7 @@ def _read_csv(text: str, name: str) -> pd.DataFrame:
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.ParserError as e:
-        m = re.search(r"line (\d+)", str(e))
-        raise LoadError(f"malformed CSV: {e}", file=name, row=int(m.group(1)) if m else None) from None
+        raise csv_error(e, name) from None
     except pd.errors.EmptyDataError:
         raise LoadError("the file is empty", file=name) from None
 

@@ -15,7 +15,7 @@ from .store import Store
 class AssessmentOutcome:
     assessment_id: str
     title: str
-    learners: int
+    learners: int  # distinct learners who sat it in the cohort
     pass_rate: float
     mean_score: float
 
@@ -29,10 +29,11 @@ class CompetencyAchievement:
     notation: str
     label: str
     cohort: str
-    learners: int  # results counted (a learner sitting two assessments counts twice)
-    pass_rate: float
+    learners: int  # distinct learners (a learner sitting two of its assessments counts once)
+    pass_rate: float  # over results (each sitting counts)
     mean_score: float
     assessments: tuple[AssessmentOutcome, ...]
+    results: int = 0  # results counted for pass rate and mean
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,7 +65,8 @@ class Achievement:
 
 def cohort_achievement(store: Store, ids, program: str, framework: str, cohort: str | None = None, *,
                        min_group: int = MIN_GROUP_SIZE) -> Achievement:
-    """Pass rate and mean score per competency and cohort, weighted by results.
+    """Pass rate and mean score per competency and cohort, weighted by results; ``learners`` counts
+    distinct learners (``results`` the sittings).
 
     Small-cell suppression: an assessment's results in a cohort count only when at least
     ``min_group`` learners sat it (else one learner's score could be read off the mean); they are
@@ -76,6 +78,10 @@ def cohort_achievement(store: Store, ids, program: str, framework: str, cohort: 
     if not comps:
         raise NotFound(f"framework {framework!r} is not loaded", field="framework")
     results = [r for r in store.select("cohort_results", program=pid) if cohort is None or r["cohort"] == cohort]
+    learners_of = defaultdict(set)  # (assessment, cohort) -> learner ids
+    for r in store.select("cohort_learners", program=pid):
+        if cohort is None or r["cohort"] == cohort:
+            learners_of[(r["assessment"], r["cohort"])].add(r["learner"])
     if cohort is not None and not results:
         raise NotFound(f"no results for cohort {cohort!r} in program {program!r}", field="cohort")
     by_assessment = defaultdict(list)
@@ -97,14 +103,16 @@ def cohort_achievement(store: Store, ids, program: str, framework: str, cohort: 
             if not rows:
                 suppressed.append((comps[comp]["notation"], c))
                 continue
-            n = sum(int(r["learners"]) for r in rows)
+            n = sum(int(r["results"]) for r in rows)
             passes = sum(int(r["passes"]) for r in rows)
-            mean = sum(float(r["mean"]) * int(r["learners"]) for r in rows) / n
+            mean = sum(float(r["mean"]) * int(r["results"]) for r in rows) / n
+            learners = set().union(*(learners_of[(r["assessment"], c)] for r in rows))
             out.append(CompetencyAchievement(
                 competency=comp, notation=comps[comp]["notation"], label=comps[comp]["label"], cohort=c,
-                learners=n, pass_rate=round(passes / n, 3), mean_score=round(mean, 3),
+                learners=len(learners), pass_rate=round(passes / n, 3), mean_score=round(mean, 3),
                 assessments=tuple(AssessmentOutcome(r["aid"], r["title"], int(r["learners"]),
-                                                    round(int(r["passes"]) / int(r["learners"]), 3),
-                                                    round(float(r["mean"]), 3)) for r in rows)))
+                                                    round(int(r["passes"]) / int(r["results"]), 3),
+                                                    round(float(r["mean"]), 3)) for r in rows),
+                results=n))
     return Achievement(program=program, framework=framework, cohorts=tuple(cohorts), competencies=tuple(out),
                        no_results=tuple(sorted(no_results)), min_group=min_group, suppressed=tuple(suppressed))

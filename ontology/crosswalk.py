@@ -324,7 +324,8 @@ def gap_report_via(store: Store, ids, program: str, framework: str, via: str, *,
         covered_pct=_pct(sum(1 for e in es if e.status == "covered"), len(es)))
         for (d, lbl), es in sorted(by_domain.items(), key=lambda kv: kv[0][0] or ""))
     return GapReport(program=program, framework=framework, year=year, course=course, role=role,
-                     include_suggestions=include_suggestions, entries=tuple(entries), summary=summary, domains=domains)
+                     include_suggestions=include_suggestions, entries=tuple(entries), summary=summary, domains=domains,
+                     stage=stage, via=via)
 
 
 def precision_recall(predicted: dict[str, list[str]], gold: dict[str, set[str]], ks=(1, 3, 5, 10)) -> dict:

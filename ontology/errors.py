@@ -44,6 +44,14 @@ class LoadError(GapmapError):
         col = f" [column {self.column}]" if self.column else ""
         return f"{where}{col}: {self.message}" if where or col else self.message
 
+    def in_file(self, name: str) -> "LoadError":
+        """This error naming ``name`` as its file when the loader did not (an option that names a missing
+        framework is the file's problem too): never "error:  [column framework]" without a file."""
+        if self.file is None and name:
+            self.file = name
+            self.details["file"] = name
+        return self
+
 
 @dataclass(frozen=True)
 class Violation:

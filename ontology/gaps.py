@@ -102,14 +102,32 @@ class GapReport:
     entries: tuple[GapEntry, ...]
     summary: dict
     domains: tuple[DomainSummary, ...]
+    #: the role stage the required levels are taken at (None: the role's full levels)
+    stage: str | None = "graduation"
+    #: the framework the program is aligned to, when the report goes through a crosswalk
+    via: str | None = None
 
     def by_status(self, status: str) -> list[str]:
         return sorted(e.notation for e in self.entries if e.status == status)
 
+    @property
+    def basis(self) -> dict:
+        """What the counts and percentages are over: always every competency of the framework; with a
+        role, the role's required competencies are the subset whose levels are checked."""
+        n = len(self.entries)
+        required = sum(1 for e in self.entries if e.required_level is not None) if self.role else None
+        note = f"counts are over all {n} competencies of framework {self.framework}"
+        if self.role:
+            note += (f"; role {self.role} requires {required} of them (at stage {self.stage or 'all'}), whose "
+                     "required levels are checked (below_required_level)")
+        return {"scope": "framework", "competencies": n, "role_required": required, "note": note}
+
     def to_dict(self) -> dict:
         return {"program": self.program, "framework": self.framework,
                 "filters": {"year": self.year, "course": self.course, "role": self.role,
-                            "include_suggestions": self.include_suggestions},
+                            "include_suggestions": self.include_suggestions, "stage": self.stage,
+                            "via": self.via},
+                "basis": self.basis,
                 "summary": self.summary, "domains": [d.to_dict() for d in self.domains],
                 "competencies": [e.to_dict() for e in self.entries]}
 
@@ -436,7 +454,7 @@ def gap_report(store: Store, ids, program: str, framework: str, *, year: int | N
         for (d, lbl), es in sorted(by_domain.items(), key=lambda kv: kv[0][0] or ""))
     return GapReport(program=program, framework=framework, year=year, course=course, role=role,
                      include_suggestions=include_suggestions, entries=tuple(entries), summary=summary,
-                     domains=domains)
+                     domains=domains, stage=stage)
 
 
 @dataclass(frozen=True)
@@ -463,10 +481,21 @@ class RoleReadiness:
     summary: dict
     stage: str | None = None
 
+    @property
+    def applicable(self) -> bool:
+        """Whether the role requires anything at this stage (else no readiness figure means anything)."""
+        return bool(self.items)
+
     def to_dict(self) -> dict:
         return {"role": self.role, "title": self.title, "program": self.program, "stage": self.stage,
+                "applicable": self.applicable,
+                "note": None if self.applicable else NO_REQUIREMENTS_NOTE.format(stage=self.stage or "any stage"),
                 "summary": self.summary,
                 "requirements": [i.to_dict() for i in self.items]}
+
+
+#: the note of a readiness whose role requires nothing at the stage asked for
+NO_REQUIREMENTS_NOTE = "no requirements at this stage ({stage}): readiness does not apply"
 
 
 def role_readiness(store: Store, ids, program: str, role: str, framework: str | None = None,
@@ -502,6 +531,7 @@ def role_readiness(store: Store, ids, program: str, role: str, framework: str | 
         return {"required": len(sel), "ready": sum(i.status == "ready" for i in sel),
                 "below_level": sum(i.status == "below_level" for i in sel),
                 "gap": sum(i.status == "gap" for i in sel),
-                "ready_pct": _pct(sum(i.status == "ready" for i in sel), len(sel))}
+                # none required: not applicable (null), never a misleading 0.0 %
+                "ready_pct": _pct(sum(i.status == "ready" for i in sel), len(sel)) if sel else None}
     return RoleReadiness(role=role, title=title, program=program, items=tuple(items),
                          summary={"essential": share("essential"), "optional": share("optional")}, stage=stage)

@@ -59,8 +59,11 @@ class Ids:
     def assessment(self, aid: str) -> URIRef:
         return self.iri("assessment", aid)
 
-    def result(self, aid: str, learner: str) -> URIRef:
-        return self.iri("assessment", aid, "result", learner)
+    def result(self, aid: str, learner: str, cohort: str | None = None) -> URIRef:
+        """One learner's result of one assessment, in one cohort (a repeat year is another result)."""
+        if cohort is None:
+            return self.iri("assessment", aid, "result", learner)
+        return self.iri("assessment", aid, "result", cohort, learner)
 
     # Roles
     def role(self, rid: str) -> URIRef:

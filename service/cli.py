@@ -179,17 +179,34 @@ def align(ctx, program, framework, top_k, progress):
     _audit(ctx, f"align {program}")
 
 
+def _check_uploader(ctx, name: str, course: str) -> None:
+    """--user names a real account of this institution that may upload to ``course`` (the API's rule),
+    so the PROV "who" of a CLI upload is never a made-up name."""
+    from .auth import COURSE_SCOPED, PERMISSIONS
+    inst = ctx.obj["institution"]
+    a = _users(ctx).get(name)
+    if a is None or a.institution != inst:
+        raise click.BadParameter(f"no user {name!r} in institution {inst!r}; create it with "
+                                 f"`gapmap user add {name} --role educator --course {course}`", param_hint="--user")
+    if a.role not in PERMISSIONS["upload"] or ("upload" in COURSE_SCOPED and a.role == "educator"
+                                                and course not in a.courses):
+        raise click.BadParameter(f"the {a.role} {name!r} may not upload a syllabus for course {course!r}",
+                                 param_hint="--user")
+
+
 @main.command()
 @click.argument("program")
 @click.argument("course")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--user", envvar="GAPMAP_USER", required=True, help="who uploads (recorded with PROV)")
-@click.option("--year", type=int, help="the course's year, when the course is new")
+@click.option("--year", type=click.IntRange(1, 8), help="the course's year (1-8), when the course is new")
 @click.option("--title", help="the course's title, when the course is new")
 @click.option("--align/--no-align", default=True, help="align the extracted objectives at once")
 @click.pass_context
 def syllabus(ctx, program, course, path, user, year, title, align):
-    """Extract learning objectives from a syllabus (PDF, DOCX, HTML, Markdown, text) into COURSE."""
+    """Extract learning objectives from a syllabus (PDF, DOCX, HTML, Markdown, text) into COURSE.
+    --user must be a user of the institution who may upload to COURSE (recorded with PROV)."""
+    _check_uploader(ctx, user, course)
     p = Path(path)
     res = workspace_for(ctx).upload_syllabus(program, course, p.name, p.read_bytes(), user, year=year, title=title,
                                    align=align)
@@ -249,7 +266,7 @@ def review_queue(ctx, program, course, year, status, min_precision, limit, fmt):
 @main.command()
 @click.argument("program")
 @click.option("--framework")
-@click.option("--year", type=int)
+@click.option("--year", type=click.IntRange(1, 8), help="only this year's courses (1-8, as the API)")
 @click.option("--course")
 @click.option("--role")
 @click.option("--include-suggestions", type=click.FloatRange(0, 1), help="count unreviewed suggestions at this precision")

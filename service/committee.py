@@ -58,6 +58,11 @@ class CommitteeData:
                                   ("include_suggestions", r.include_suggestions)) if v is not None}
 
 
+
+def _pct_text(x) -> str:
+    """A readiness share for a page ("none required" when the role requires nothing: not 0 %)."""
+    return f"{x}%" if x is not None else "none required"
+
 def collect(store, ids, program: str, framework: str, *, year=None, course=None, role=None,
             include_suggestions=None, cohort=None, roles_limit: int = MAX_ROLES,
             min_group: int = MIN_GROUP_SIZE) -> CommitteeData:
@@ -178,7 +183,7 @@ def workbook(data: CommitteeData) -> bytes:
     ach = data.achievement
     arows = [[c.cohort, c.notation, c.label, c.learners, c.pass_rate, c.mean_score,
               "; ".join(a.assessment_id for a in c.assessments)] for c in (ach.competencies if ach else ())]
-    sheet(ws, ["Cohort", "Competency", "Label", "Results", "Pass rate", "Mean score", "Assessments"], arows,
+    sheet(ws, ["Cohort", "Competency", "Label", "Learners", "Pass rate", "Mean score", "Assessments"], arows,
           widths=[10, 12, 44, 9, 10, 10, 30])
     for i, c in enumerate(ach.competencies if ach else (), start=2):
         ws.cell(i, 5).number_format = "0.0%"
@@ -274,7 +279,7 @@ img {{ max-width: 100%; }} .muted {{ color: #5b6775; }}
     for r in data.readiness:
         es = r.summary["essential"]
         parts.append(f"<h2>Readiness: {e(r.title)}</h2><p>Essential: {es['ready']} of {es['required']} ready "
-                     f"({es['ready_pct']}%), {es['below_level']} below level, {es['gap']} gaps.</p>"
+                     f"({_pct_text(es['ready_pct'])}), {es['below_level']} below level, {es['gap']} gaps.</p>"
                      "<table><thead><tr><th>Competency</th><th>Label</th><th>Relation</th><th>Required</th>"
                      "<th>Reached</th><th>Readiness</th></tr></thead><tbody>")
         for i in r.items:
@@ -285,7 +290,7 @@ img {{ max-width: 100%; }} .muted {{ color: #5b6775; }}
     ach = data.achievement
     if ach and ach.competencies:
         parts.append("<h2>Cohort achievement</h2><table><thead><tr><th>Cohort</th><th>Competency</th><th>Label</th>"
-                     "<th>Results</th><th>Pass rate</th><th>Mean score</th></tr></thead><tbody>")
+                     "<th>Learners</th><th>Pass rate</th><th>Mean score</th></tr></thead><tbody>")
         for c in ach.competencies:
             parts.append(f"<tr><td>{e(c.cohort)}</td><td>{e(c.notation)}</td><td>{e(c.label)}</td><td>{c.learners}</td>"
                          f"<td>{c.pass_rate:.1%}</td><td>{c.mean_score:.2f}</td></tr>")
@@ -352,7 +357,7 @@ def report_pdf(data: CommitteeData, png: bytes | None = None) -> bytes:
     for r in data.readiness:
         es = r.summary["essential"]
         flow += heading(f"Readiness: {e(r.title)}")
-        flow.append(Paragraph(f"Essential: {es['ready']} of {es['required']} ready ({es['ready_pct']}%), "
+        flow.append(Paragraph(f"Essential: {es['ready']} of {es['required']} ready ({_pct_text(es['ready_pct'])}), "
                               f"{es['below_level']} below level, {es['gap']} gaps.", small))
         flow.append(table(["Competency", "Label", "Relation", "Required", "Reached", "Readiness"],
                           [[i.notation, i.label, i.relation, i.required_level, i.level_reached or "—",
@@ -362,7 +367,7 @@ def report_pdf(data: CommitteeData, png: bytes | None = None) -> bytes:
     ach = data.achievement
     if ach and ach.competencies:
         flow += heading("Cohort achievement")
-        flow.append(table(["Cohort", "Competency", "Label", "Results", "Pass rate", "Mean"],
+        flow.append(table(["Cohort", "Competency", "Label", "Learners", "Pass rate", "Mean"],
                           [[c.cohort, c.notation, c.label, c.learners, f"{c.pass_rate:.1%}", f"{c.mean_score:.2f}"]
                            for c in ach.competencies],
                           [1.8 * cm, 2 * cm, 7.5 * cm, 1.7 * cm, 2 * cm, 2 * cm]))

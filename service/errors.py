@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ontology.errors import GapmapError
@@ -43,6 +43,15 @@ def problem(status: int, title: str, detail: str, **extra):
     return resp
 
 
+def too_large_detail() -> str:
+    """The 413 message in our words, with the limit in MiB (werkzeug's says only "exceeds the capacity")."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return "the request is too large"
+    return (f"the request is larger than the upload limit of {limit / 2**20:g} MiB "
+            f"({limit:,} bytes); split the file or ask an administrator to raise GAPMAP_MAX_UPLOAD")
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(GapmapError)
     def _gapmap(e: GapmapError):
@@ -51,7 +60,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):
-        resp = problem(e.code or 500, e.name, e.description or e.name)
+        if e.code == 413:
+            resp = problem(413, e.name, too_large_detail())
+        else:
+            resp = problem(e.code or 500, e.name, e.description or e.name)
         allow = getattr(e, "valid_methods", None)
         if allow and e.code == 405:  # keep the Allow header of a 405
             resp.headers["Allow"] = ", ".join(allow)

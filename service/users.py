@@ -254,6 +254,12 @@ class UserDB:
                 raise AccountNotFound(f"no user {name!r}", field="name")
             c.execute("DELETE FROM sessions WHERE user = ?", (name,))  # signed out everywhere
 
+    def is_current_password(self, name: str, password: str) -> bool:
+        """Whether ``password`` is the user's current password (a new password must differ from it)."""
+        rows = self._rows("SELECT pw_hash FROM users WHERE name = ?", (name,))
+        return bool(rows and rows[0]["pw_hash"] and isinstance(password, str)
+                    and check_password_hash(rows[0]["pw_hash"], password))
+
     def verify_password(self, name: str, password: str) -> Account | None:
         rows = self._rows("SELECT * FROM users WHERE name = ?", (name,)) if isinstance(name, str) else []
         if not rows or rows[0]["pw_hash"] is None or not isinstance(password, str):

@@ -105,7 +105,10 @@ class Workspace:
              keep_report: bool = True, captures: list | None = None) -> IngestResult:
         with self.store.locked():  # the loader reads the store (e.g. the framework a curriculum names)
             ctx = Context(ids=self.ids, store=self.store, options=dict(options or {}))
-            delta = get_loader(loader).load(source, ctx)
+            try:
+                delta = get_loader(loader).load(source, ctx)
+            except LoadError as e:
+                raise e.in_file(source.name)
             return self._ingest(delta, f"before loading {source.name}" if keep_report else None,
                                 captures=captures)
 

@@ -1,11 +1,11 @@
 """Who am I, user management and the audit log (admins manage their own institution only)."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 
 from ..auth import check, require, users_db
 from .blueprint import bp
-from .params import BadParameter, arg_int
+from .params import BadParameter, arg_int, check_lengths, request_json
 
 
 @bp.get("/me")
@@ -31,9 +31,10 @@ def create_user():
     """Create a user of the admin's institution; the answer holds its API token (and a one-time
     password unless one is given) — shown only here."""
     u = check("admin")
-    body = request.get_json(silent=True)
+    body = request_json()
     if not isinstance(body, dict):
         raise BadParameter("send a JSON object: name, role, courses, password", field="body")
+    check_lengths(body)
     if body.get("institution") not in (None, u.institution):
         raise BadParameter("admins create users of their own institution", field="institution")
     created = users_db().add_user(body.get("name"), body.get("role"), institution=u.institution,

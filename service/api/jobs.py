@@ -6,6 +6,7 @@ from flask import jsonify, request, url_for
 
 from ontology.errors import NotFound
 
+from ..auth import current_user, require
 from ..extensions import gapmap
 from .blueprint import bp
 
@@ -26,9 +27,12 @@ def accepted(job: dict):
 
 
 @bp.get("/jobs/<job_id>")
+@require("read")
 def job(job_id):
-    """A job (long work started with ?async=1): status, progress, result or error."""
+    """A job (long work started with ?async=1): status, progress, result or error; only its owner (the
+    user who started it) or an admin may read it (anyone else: 404, as for a job that does not exist)."""
     j = gapmap().jobs.get(job_id)
-    if j is None:
-        raise NotFound(f"no job {job_id!r} (jobs are kept for a while after they end)", field="job")
+    u = current_user()
+    if j is None or u is None or (u.role != "admin" and (j.get("owner") is None or j.get("owner") != u.name)):
+        raise NotFound(f"no job {job_id!r} of yours (jobs are kept for a while after they end)", field="job")
     return jsonify(dict(j, href=url_for("api.job", job_id=job_id)))

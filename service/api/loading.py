@@ -1,14 +1,14 @@
 """Loading a file through any registered loader (multipart upload)."""
 from __future__ import annotations
 
-import json
 
 from flask import jsonify, request
 
 from loaders import Source, available, detect, loader_class, plugins
+from loaders.safety import parse_json
 
 from ..extensions import gapmap
-from ..auth import current_user, require
+from ..auth import current_user, require, who
 from .blueprint import bp
 from .jobs import accepted, wants_async
 from .params import BadParameter
@@ -52,10 +52,8 @@ def _file():
 def _load(loader: str, f, data: bytes):
     options = {k: v for k, v in request.form.items() if k != "options"}
     if request.form.get("options"):
-        try:
-            extra = json.loads(request.form["options"])
-        except json.JSONDecodeError as e:
-            raise BadParameter(f"options is not valid JSON: {e}", field="options") from None
+        extra = parse_json(request.form["options"], what="options",
+                           error=lambda msg, file=None, row=None: BadParameter(msg, field="options"))
         if not isinstance(extra, dict):
             raise BadParameter("options must be a JSON object", field="options")
         options.update(extra)
@@ -67,6 +65,6 @@ def _load(loader: str, f, data: bytes):
     source = Source(name=f.filename, data=data)
     if wants_async():  # large loads: 202 + Location: /api/jobs/{id}
         return accepted(ws.jobs.submit("load", lambda progress: ws.load(loader, source, options).to_dict(),
-                                       params={"loader": loader, "file": f.filename}))
+                                       owner=who(), params={"loader": loader, "file": f.filename}))
     res = ws.load(loader, source, options)
     return jsonify({"loader": loader, **res.to_dict()}), 201

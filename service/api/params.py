@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
+from loaders.safety import check_text, parse_json
 from ontology.errors import GapmapError
 from service.negotiation import best_match
 
@@ -53,11 +54,65 @@ def negotiate(allowed: tuple[str, ...] = ("json", "csv", "ttl", "jsonld")) -> st
     return next(f for f in allowed if FORMATS[f] == best)
 
 
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _body_error(msg, file=None, row=None):
+    return BadParameter(msg, field="body")
+
+
+def request_json():
+    """The request body parsed by THE JSON rule of every upload (:func:`loaders.safety.parse_json`:
+    not JSON, or nesting deeper than 200 levels, is a 400 naming the body, never a 500); ``None`` when
+    there is no body or it is a form post.  A urlencoded body that starts like JSON (``curl -d '{...}'``
+    sends that content type) is read as JSON."""
+    if request.mimetype == "multipart/form-data":
+        return None
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return None
+    if request.mimetype in _FORMS and raw.lstrip()[:1] not in (b"{", b"["):
+        return None
+    body = parse_json(raw, what="the request body", error=_body_error)
+    request._cached_json = (body, body)  # as get_json caches it (the audit log summarises the body from there)
+    return body
+
+
+class TooLong(GapmapError):
+    status = 422
+    title = "Invalid input"
+
+
+def _too_long(msg, field):
+    return TooLong(msg, field=field)
+
+
+def check_lengths(body: dict) -> dict:
+    """Every text field of a body within THE length rule of every input (``loaders.safety.max_length``:
+    names 200, titles 500, texts 5,000 characters); else a 422 naming the field."""
+    stack = [body]
+    while stack:
+        o = stack.pop()
+        items = o.items() if isinstance(o, dict) else ()
+        for k, v in items:
+            if isinstance(v, str):
+                check_text(v, str(k), _too_long)
+            elif isinstance(v, dict):
+                stack.append(v)
+            elif isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, dict))
+                for x in v:
+                    if isinstance(x, str):
+                        check_text(x, str(k), _too_long)
+    return body
+
+
 def json_body() -> dict:
-    """The request's JSON object (or its form fields); anything else is a 400 naming the body."""
-    body = request.get_json(silent=True)
+    """The request's JSON object (or its form fields); anything else is a 400 naming the body; a text
+    field longer than the length rule allows is a 422 naming it."""
+    body = request_json()
     if body is None:
         body = request.form.to_dict() if request.form else {}
     if not isinstance(body, dict):
         raise BadParameter("the body must be a JSON object", field="body")
-    return body
+    return check_lengths(body)

@@ -8,10 +8,10 @@ from flask import Response, current_app, jsonify, request
 from ontology.read import reports
 
 from ..extensions import gapmap
-from ..auth import require
+from ..auth import require, who
 from .blueprint import bp
 from .jobs import accepted, wants_async
-from .params import BadParameter, arg_float, arg_int, negotiate
+from .params import BadParameter, arg_float, arg_int, negotiate, request_json
 
 RDF_FORMATS = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json")}
 
@@ -74,7 +74,7 @@ def readiness(program, role):
 @require("load")
 def align(program):
     """Suggest competencies for every objective of the program (embedding alignment); with ?async=1 a job."""
-    body = request.get_json(silent=True) or {}
+    body = request_json() or {}
     if not isinstance(body, dict):
         raise BadParameter("the body must be a JSON object", field="body")
     top_k = body.get("top_k")
@@ -89,7 +89,7 @@ def align(program):
         ws.program_framework(program) if not fw else None  # a 404 now, not a failed job later
         return accepted(ws.jobs.submit("align", lambda progress: ws.align(
             program, fw, top_k=top_k, min_precision=mp, progress=progress).to_dict(),
-            params={"program": program, "framework": fw, "top_k": top_k, "min_precision": mp}))
+            owner=who(), params={"program": program, "framework": fw, "top_k": top_k, "min_precision": mp}))
     res = ws.align(program, body.get("framework"), top_k=top_k, min_precision=mp)
     return jsonify(res.to_dict())
 

@@ -33,7 +33,9 @@ def _check_objective(permission: str, oid: str) -> None:
 
 def _check_alignment(key: str) -> None:
     found = queue_read.alignment(gapmap().store, _alignment_iri(key))
-    check("review", course=_objective_course(URIRef(found.objective)) if found else "")
+    if found is None:  # 404 for every reviewer (not a 403 "may not review for course ''")
+        raise NotFound(f"no alignment {key}", field="alignment")
+    check("review", course=_objective_course(URIRef(found.objective)))
 
 
 def _alignment_iri(key: str) -> URIRef:
@@ -192,12 +194,12 @@ def upload_syllabus(program, code):
             raise BadParameter("year must be a whole number", field="year") from None
     ws = gapmap()
     args = (program, code, f.filename, f.read(), who())
-    kw = dict(media_type=f.mimetype, year=year or None, title=request.form.get("title"),
+    kw = dict(media_type=f.mimetype, year=year if year not in (None, "") else None, title=request.form.get("title"),
               align=request.form.get("align", "true") != "false")
     from .jobs import accepted, wants_async
     if wants_async():  # extraction + alignment as a job: 202 + Location: /api/jobs/{id}
         return accepted(ws.jobs.submit("syllabus", lambda progress: ws.upload_syllabus(*args, **kw),
-                                       params={"program": program, "course": code, "file": f.filename}))
+                                       owner=who(), params={"program": program, "course": code, "file": f.filename}))
     res = ws.upload_syllabus(*args, **kw)
     return jsonify(res), 201
 

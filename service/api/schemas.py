@@ -207,10 +207,23 @@ class Loaders(TypedDict):
 
 # --------------------------------------------------------------------------------------- reports
 class GapFilters(TypedDict):
+    """Every filter the report applied."""
     year: int | None
     course: str | None
     role: str | None
     include_suggestions: float | None
+    stage: str | None
+    """The role stage the required levels are taken at (null: the role's full levels)."""
+    via: str | None
+    """The framework the program is aligned to, when the report goes through a crosswalk."""
+
+
+class GapBasis(TypedDict):
+    """What the counts are over: every competency of the framework; `role_required` of them are the role's."""
+    scope: Literal["framework"]
+    competencies: int
+    role_required: int | None
+    note: str
 
 
 class GapCounts(TypedDict):
@@ -254,6 +267,7 @@ class GapReport(TypedDict):
     program: str
     framework: str
     filters: GapFilters
+    basis: GapBasis
     summary: GapSummary
     domains: list[DomainSummary]
     competencies: list[GapEntry]
@@ -265,6 +279,10 @@ class RoleReadiness(TypedDict):
     title: str
     program: str
     stage: str | None
+    applicable: bool
+    """False when the role requires nothing at this stage (then every `ready_pct` is null)."""
+    note: str | None
+    """Why readiness does not apply ("no requirements at this stage …"), else null."""
     summary: dict[str, Any]
     requirements: list[ReadinessItem]
 
@@ -321,9 +339,12 @@ class CompetencyAchievement(TypedDict):
     label: str
     cohort: str
     learners: int
+    """Distinct learners (a learner who sat two of its assessments counts once)."""
     pass_rate: float
     mean_score: float
     assessments: list[AssessmentOutcome]
+    results: int
+    """Results (sittings) the pass rate and mean are over."""
 
 
 class Suppressed(TypedDict):

@@ -91,6 +91,9 @@ def account():
             error = "the new passwords differ"
         elif len(new) < MIN_PASSWORD:
             error = "choose a password of at least 10 characters"
+        elif new == old or users_db().is_current_password(u.name, new):
+            error = ("the new password must differ from the current one"
+                     + (" (the one-time password)" if acc is not None and acc.must_change else ""))
         else:
             users_db().set_password(u.name, new)  # ends every session of the user
             start_session(u)

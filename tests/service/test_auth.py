@@ -254,6 +254,11 @@ def test_one_time_password_must_be_changed(app):
     assert r.status_code == 302 and r.headers["Location"].startswith("/account")
     assert c.get("/api/programs").status_code == 403
     csrf = csrf_of(c)
+    # finding #20: the one-time password itself is not a new password
+    r = c.post("/account", data={"password": made.password, "new_password": made.password,
+                                 "new_password2": made.password, "csrf_token": csrf})
+    assert r.status_code == 400 and "must differ from the current one (the one-time password)" in r.get_data(as_text=True)
+    assert users_db(app).get("dr.once").must_change
     r = c.post("/account", data={"password": made.password, "new_password": "a new long password",
                                  "new_password2": "a new long password", "csrf_token": csrf, "next": "/roles"})
     assert r.status_code == 302 and r.headers["Location"] == "/roles"

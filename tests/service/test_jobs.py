@@ -20,10 +20,10 @@ def loaded(app):
     return signed_client(app, "viewer")  # reads (job status) as a viewer; writes send their own token
 
 
-def _wait(client, href, timeout=60):
+def _wait(client, href, timeout=60, headers=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        j = client.get(href).get_json()
+        j = client.get(href, headers=headers).get_json()
         if j["status"] in ("succeeded", "failed"):
             return j
         time.sleep(0.05)
@@ -35,7 +35,7 @@ def test_async_align_is_a_job_with_progress_and_the_same_result(loaded, auth):
     assert r.status_code == 202
     href = r.headers["Location"]
     assert href.startswith("/api/jobs/") and r.get_json()["status"] in ("queued", "running", "succeeded")
-    j = _wait(loaded, href)
+    j = _wait(loaded, href, headers=auth("admin"))  # the job's owner
     assert j["status"] == "succeeded", j
     assert j["kind"] == "align" and j["result"]["objectives"] == 5 and j["result"]["program"] == "mini"
     assert j["progress"]["done"] == j["progress"]["total"] == 5
@@ -52,7 +52,7 @@ def test_prefer_respond_async_starts_a_load_job_and_a_bad_file_fails_with_a_prob
     r = loaded.post("/api/load/curriculum-csv", data={"file": (__import__("io").BytesIO(bad), "c.csv")},
                     headers=dict(auth("admin"), Prefer="respond-async"), content_type="multipart/form-data")
     assert r.status_code == 202
-    j = _wait(loaded, r.headers["Location"])
+    j = _wait(loaded, r.headers["Location"], headers=auth("admin"))
     assert j["status"] == "failed" and j["error"]["status"] == 422 and j["error"]["row"] == 2
     assert j["error"]["column"] == "year"
     # nothing was written: still the fixture's five objectives
@@ -63,6 +63,19 @@ def test_unknown_job_is_404_and_unknown_program_is_404_before_any_job(loaded, au
     assert loaded.get("/api/jobs/nope").status_code == 404
     r = loaded.post("/api/programs/nope/align?async=1", json={}, headers=auth("admin"))
     assert r.status_code == 404
+
+
+def test_a_job_is_read_only_by_its_owner_or_an_admin(loaded, auth):
+    """Finding #26: a job records who started it; anyone else but an admin (here a committee member, the
+    tester's case) gets a 404."""
+    r = loaded.post("/api/programs/mini/align?async=1", json={"top_k": 1}, headers=auth("admin", name="dr.a1"))
+    assert r.status_code == 202 and r.get_json()["owner"] == "dr.a1"
+    href = r.headers["Location"]
+    j = _wait(loaded, href, headers=auth("admin", name="dr.a1"))
+    assert j["owner"] == "dr.a1" and j["status"] == "succeeded"
+    assert loaded.get(href, headers=auth("committee")).status_code == 404
+    assert loaded.get(href).status_code == 404  # the viewer
+    assert loaded.get(href, headers=auth("admin", name="dr.a2")).status_code == 200  # another admin
 
 
 def test_jobs_record_failures_without_internals_and_progress_linker_keeps_ranking():
@@ -97,7 +110,7 @@ def test_async_syllabus_upload_is_a_job(loaded, auth):
                     data={"file": (io.BytesIO(text), "med201.md"), "align": "false"},
                     headers=auth("educator", courses=["MED-201"]), content_type="multipart/form-data")
     assert r.status_code == 202, r.get_json()
-    j = _wait(loaded, r.headers["Location"])
+    j = _wait(loaded, r.headers["Location"], headers=auth("educator", courses=["MED-201"]))  # its owner
     assert j["status"] == "succeeded", j
     assert j["kind"] == "syllabus" and j["result"]["version"] == 1
     assert len(j["result"]["extraction"]["objectives"]) == 2

@@ -175,7 +175,7 @@ ANSWERS = [
     ("get", "/api/users", "/api/users", "viewer", None, 403),
     ("get", "/api/programs", "/api/programs", None, None, 401),
     ("post", "/api/alignments/nope/decision", "/api/alignments/{key}/decision", "committee",
-     {"decision": "maybe"}, 400),
+     {"decision": "maybe"}, 404),  # no such alignment: 404 before the body is read (finding #14)
 ]
 
 

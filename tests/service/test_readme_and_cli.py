@@ -64,6 +64,15 @@ def test_cli_load_report_and_errors(tmp_path):
     assert "roles.csv:3 [column required_level]" in r.output
     r = runner.invoke(main, [*store, "report", "nope"])
     assert r.exit_code == 4 and "not loaded" in r.output
+    # finding #7: the year is range-checked as in the API (a usage error, not 61 "not taught")
+    for y in ("9", "0"):
+        r = runner.invoke(main, [*store, "report", "mini", "--year", y])
+        assert r.exit_code == 2 and "--year" in r.output and "1<=x<=8" in r.output, r.output
+    # finding #25: an option naming a missing framework names the file too
+    cur = tmp_path / "cur.csv"
+    cur.write_text((mini / "curriculum.csv").read_text())
+    r = runner.invoke(main, [*store, "load", "curriculum-csv", str(cur), "-o", "framework=nosuch"])
+    assert r.exit_code == 3 and "error: cur.csv [column framework]: framework 'nosuch' is not loaded" in r.output, r.output
     r = runner.invoke(main, [*store, "readiness", "mini", "intern"])
     assert json.loads(r.output)["summary"]["essential"]["required"] == 2
 
@@ -73,6 +82,18 @@ def test_cli_syllabus(tmp_path):
     store = ["--store", str(tmp_path / "store")]
     mini, syl = ROOT / "tests" / "fixtures" / "mini", ROOT / "tests" / "fixtures" / "syllabi"
     assert runner.invoke(main, [*store, "init", "--data", str(mini), "--no-align"]).exit_code == 0
+    # finding #19: --user must be an account of the institution that may upload to the course
+    r = runner.invoke(main, [*store, "syllabus", "mini", "SURG-301", str(syl / "surg301_objectives.pdf"),
+                             "--user", "dr.ghost", "--year", "3", "--no-align"])
+    assert r.exit_code == 2 and "no user 'dr.ghost'" in r.output, r.output
+    assert runner.invoke(main, [*store, "user", "add", "dr.v", "--role", "viewer"]).exit_code == 0
+    r = runner.invoke(main, [*store, "syllabus", "mini", "SURG-301", str(syl / "surg301_objectives.pdf"),
+                             "--user", "dr.v", "--no-align"])
+    assert r.exit_code == 2 and "may not upload" in r.output, r.output
+    r = runner.invoke(main, [*store, "syllabus", "mini", "SURG-301", str(syl / "surg301_objectives.pdf"),
+                             "--user", "dr.x", "--year", "9", "--no-align"])
+    assert r.exit_code == 2 and "--year" in r.output  # 1-8, as the API
+    assert runner.invoke(main, [*store, "user", "add", "dr.x", "--role", "educator", "--course", "SURG-301"]).exit_code == 0
     r = runner.invoke(main, [*store, "syllabus", "mini", "SURG-301", str(syl / "surg301_objectives.pdf"),
                              "--user", "dr.x", "--year", "3", "--no-align"])
     assert r.exit_code == 0, r.output

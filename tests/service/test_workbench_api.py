@@ -43,6 +43,26 @@ def test_readiness_and_gaps_by_stage(loaded, auth):
     assert r["stage"] == "graduation"
     assert loaded.get("/api/programs/mini/readiness/intern?stage=all").get_json()["stage"] is None
     assert loaded.get("/api/programs/mini/gaps?role=intern&stage=nope").status_code == 400
+    assert r["applicable"] is True and r["note"] is None and r["summary"]["essential"]["ready_pct"] is not None
+
+
+def test_readiness_at_a_stage_without_requirements_is_not_applicable(loaded, app, tmp_path):
+    """Finding #9: nothing required at the stage → ready_pct null and a note, never 0.0 %."""
+    from loaders import Source
+    from service.extensions import gapmap
+    p = tmp_path / "roles.csv"
+    p.write_text("role_id,title,track,competency,required_level,relation,stage\n"
+                 "educator,Clinician educator,teaching,PC1,2,essential,graduation\n"
+                 "educator,Clinician educator,teaching,CM2,2,optional,graduation\n")
+    with app.app_context():
+        gapmap().load("roles-csv", Source.from_path(p), {"id": "staged", "framework": "mini"})
+    r = loaded.get("/api/programs/mini/readiness/educator?stage=end_of_residency").get_json()
+    assert r["requirements"] == [] and r["applicable"] is False
+    assert r["summary"]["essential"]["required"] == 0 and r["summary"]["essential"]["ready_pct"] is None
+    assert r["summary"]["optional"]["ready_pct"] is None
+    assert "no requirements at this stage (end_of_residency)" in r["note"]
+    g = loaded.get("/api/programs/mini/readiness/educator?stage=graduation").get_json()
+    assert g["applicable"] is True and g["summary"]["essential"]["ready_pct"] is not None
 
 
 def test_changes_on_a_fresh_install_and_between_saved_reports(loaded, auth):
@@ -295,3 +315,16 @@ def test_course_title_year_and_objective_level_are_editable(loaded, auth):
     q = 'SELECT (COUNT(?a) AS ?n) WHERE { ?a a gm:CurriculumEdit ; prov:wasAssociatedWith/rdfs:label "chair" }'
     n = loaded.get("/sparql", query_string={"query": q}, headers={"Accept": "application/sparql-results+json"}).get_json()
     assert n["results"]["bindings"][0]["n"]["value"] == "2"
+
+
+def test_gap_report_echoes_every_filter_and_its_basis(loaded):
+    """Finding #10: `filters` holds stage (and via), `basis` says what the counts are over."""
+    r = loaded.get("/api/programs/mini/gaps?role=intern&stage=end_of_residency&year=1").get_json()
+    assert r["filters"] == {"year": 1, "course": None, "role": "intern", "include_suggestions": None,
+                            "stage": "end_of_residency", "via": None}
+    b = r["basis"]
+    assert b["scope"] == "framework" and b["competencies"] == r["summary"]["competencies"] == len(r["competencies"])
+    assert b["role_required"] == 3 == sum(1 for c in r["competencies"] if c["required_level"] is not None)
+    assert "all 6 competencies of framework mini" in b["note"] and "role intern requires 3" in b["note"]
+    plain = loaded.get("/api/programs/mini/gaps").get_json()
+    assert plain["filters"]["stage"] == "graduation" and plain["basis"]["role_required"] is None
