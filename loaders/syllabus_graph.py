@@ -100,11 +100,11 @@ def syllabus_delta(ctx: Context, extracted, *, program: str, course_code: str, c
             g.add((node, GM.bloomLevel, Literal(o.bloom_level)))
         delta.origin[node] = (filename, i)
     # The assessment/grading section: each component becomes a gm:Assessment of the course, replaced with the
-    # syllabus version like the objectives.  A course-level assessment is taken to assess the course's
-    # extracted objectives (gm:assessesObjective), so the course's aligned competencies count as assessed;
-    # reviewers narrow that down.
+    # syllabus version like the objectives.  It is NOT linked to the objectives here: a grading table does not
+    # say which objective the OSCE examines, and linking all of them made every taught competency "covered"
+    # (a course could never be "taught, not assessed").  Reviewers link them on the review page ("Mark
+    # assessed", POST /api/objectives/{oid}/assessed-by), with PROV, like alignments.
     stored = 0
-    objective_nodes = [ids.objective(oid) for oid in seen]
     for a in getattr(extracted, "assessments", ()) or ():
         cls = ASSESSMENT_CLASS.get(a.kind)
         if cls is None:
@@ -124,8 +124,6 @@ def syllabus_delta(ctx: Context, extracted, *, program: str, course_code: str, c
             g.add((node, GM.gradeWeight, Literal(f"{a.weight:.4f}", datatype=XSD.decimal)))
         if a.pass_fail:
             g.add((node, GM.passFail, Literal(True)))
-        for on in objective_nodes:
-            g.add((node, GM.assessesObjective, on))
     delta.summary = {"objectives": len(seen), "version": version, "assessments": stored}
     return delta
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from rdflib import URIRef
 
 from service.app import create_app
 from tests.conftest import bearer, signed_client
@@ -152,7 +153,16 @@ def test_assessment_section_becomes_the_course_assessments(client):
                     r["pf"] is not None and bool(r["pf"].toPython())) for r in rows)
     assert kinds == [("OSCEStation", 0.4, False), ("Portfolio", 0.1, False), ("WorkplaceBasedAssessment", -1.0, True),
                      ("WorkplaceBasedAssessment", 0.15, False), ("WrittenExam", 0.35, False)]
-    assert all(int(r["n"]) == 2 for r in rows)  # each assesses the course's two extracted objectives
+    # not linked to objectives until a reviewer says which objective each examines (a grading table does not)
+    assert all(int(r["n"]) == 0 for r in rows)
+    oid = body["objective_ids"][0].rsplit("/", 1)[-1]
+    osce = next(a for a in client.get("/api/programs/mini/assessments", headers=chair).get_json()["assessments"]
+                if a["course"] == "IMED-420" and a["kind"] == "OSCEStation")
+    r = client.post(f"/api/objectives/{oid}/assessed-by", headers=chair, json={"assessment": osce["id"]})
+    assert r.status_code == 201, r.get_json()
+    linked = ws.store.query("PREFIX gm: <https://w3id.org/gapmap/ns#> SELECT ?a ?o WHERE { ?a gm:assessesObjective ?o }",
+                            {"a": URIRef(osce["iri"])})
+    assert [str(x["o"]).rsplit("/", 1)[-1] for x in linked] == [oid]
     levels = ws.store.query("""
         PREFIX gm: <https://w3id.org/gapmap/ns#>
         PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
