@@ -277,7 +277,7 @@ def gap_report_via(store: Store, ids, program: str, framework: str, via: str, *,
                    stage: str | None = "graduation", relations=COUNTING):
     """The gap report of ``program`` against ``framework``, from its alignments to ``via`` and the accepted
     crosswalk ``via``→``framework`` (or ``framework``→``via``, read backwards)."""
-    from .gaps import DomainSummary, GapEntry, GapReport, STATUS_ORDER, _pct, _status, gap_report, requirements_at
+    from .gaps import DomainSummary, GapEntry, GapReport, STATUS_ORDER, gap_report, gap_status, pct, requirements_at
 
     base = gap_report(store, ids, program, via, year=year, course=course, include_suggestions=include_suggestions)
     fwd = accepted_map(store, ids, via, framework, relations)
@@ -307,21 +307,21 @@ def gap_report_via(store: Store, ids, program: str, framework: str, via: str, *,
         req, rel = required.get(c["comp"], (None, None))
         entries.append(GapEntry(competency=c["comp"], notation=c["notation"], label=c["label"],
                                 domain=c["domainNotation"], domain_label=c["domainLabel"],
-                                status=_status(bool(t), bool(a_), reached, req), taught_by=t, assessed_by=a_,
+                                status=gap_status(bool(t), bool(a_), reached, req), taught_by=t, assessed_by=a_,
                                 level_reached=reached, required_level=req, relation=rel))
     n = len(entries)
     counts = {s: sum(1 for e in entries if e.status == s) for s in STATUS_ORDER}
-    summary = {"competencies": n, "counts": counts, "taught_pct": _pct(sum(bool(e.taught_by) for e in entries), n),
-               "assessed_pct": _pct(sum(bool(e.assessed_by) for e in entries), n), "covered_pct": _pct(counts["covered"], n),
+    summary = {"competencies": n, "counts": counts, "taught_pct": pct(sum(bool(e.taught_by) for e in entries), n),
+               "assessed_pct": pct(sum(bool(e.assessed_by) for e in entries), n), "covered_pct": pct(counts["covered"], n),
                "via": via, "mapped_competencies": sum(1 for c in comps if fwd.get(c["comp"]))}
     by_domain = defaultdict(list)
     for e in entries:
         by_domain[(e.domain, e.domain_label)].append(e)
     domains = tuple(DomainSummary(
         domain=d, label=lbl, competencies=len(es), counts={s: sum(1 for e in es if e.status == s) for s in STATUS_ORDER},
-        taught_pct=_pct(sum(bool(e.taught_by) for e in es), len(es)),
-        assessed_pct=_pct(sum(bool(e.assessed_by) for e in es), len(es)),
-        covered_pct=_pct(sum(1 for e in es if e.status == "covered"), len(es)))
+        taught_pct=pct(sum(bool(e.taught_by) for e in es), len(es)),
+        assessed_pct=pct(sum(bool(e.assessed_by) for e in es), len(es)),
+        covered_pct=pct(sum(1 for e in es if e.status == "covered"), len(es)))
         for (d, lbl), es in sorted(by_domain.items(), key=lambda kv: kv[0][0] or ""))
     return GapReport(program=program, framework=framework, year=year, course=course, role=role,
                      include_suggestions=include_suggestions, entries=tuple(entries), summary=summary, domains=domains,

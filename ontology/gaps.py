@@ -319,7 +319,7 @@ def framework_index(store: Store, framework: str, *, generation=None) -> tuple:
     return cached_select(store, "framework_competencies", fw=Literal(framework), generation=generation)
 
 
-def _status(taught: bool, assessed: bool, reached: int | None, required: int | None) -> str:
+def gap_status(taught: bool, assessed: bool, reached: int | None, required: int | None) -> str:
     if not taught and not assessed:
         return "not_taught"
     if not taught:
@@ -331,7 +331,7 @@ def _status(taught: bool, assessed: bool, reached: int | None, required: int | N
     return "covered"
 
 
-def _pct(n: int, d: int) -> float:
+def pct(n: int, d: int) -> float:
     return round(100.0 * n / d, 1) if d else 0.0
 
 
@@ -430,7 +430,7 @@ def gap_report(store: Store, ids, program: str, framework: str, *, year: int | N
         req, rel = required.get(c["comp"], (None, None))
         entries.append(GapEntry(
             competency=c["comp"], notation=c["notation"], label=c["label"], domain=c["domainNotation"],
-            domain_label=c["domainLabel"], status=_status(bool(t), bool(a), reached, req), taught_by=t,
+            domain_label=c["domainLabel"], status=gap_status(bool(t), bool(a), reached, req), taught_by=t,
             assessed_by=a, level_reached=reached, required_level=req, relation=rel))
 
     counts = {s: sum(1 for e in entries if e.status == s) for s in STATUS_ORDER}
@@ -438,9 +438,9 @@ def gap_report(store: Store, ids, program: str, framework: str, *, year: int | N
     is_taught = lambda e: bool(e.taught_by)  # noqa: E731
     is_assessed = lambda e: bool(e.assessed_by)  # noqa: E731
     summary = {"competencies": n, "counts": counts,
-               "taught_pct": _pct(sum(map(is_taught, entries)), n),
-               "assessed_pct": _pct(sum(map(is_assessed, entries)), n),
-               "covered_pct": _pct(counts["covered"], n)}
+               "taught_pct": pct(sum(map(is_taught, entries)), n),
+               "assessed_pct": pct(sum(map(is_assessed, entries)), n),
+               "covered_pct": pct(counts["covered"], n)}
     if role:
         summary["role_required"] = len(required)
     by_domain = defaultdict(list)
@@ -449,8 +449,8 @@ def gap_report(store: Store, ids, program: str, framework: str, *, year: int | N
     domains = tuple(DomainSummary(
         domain=d, label=lbl, competencies=len(es),
         counts={s: sum(1 for e in es if e.status == s) for s in STATUS_ORDER},
-        taught_pct=_pct(sum(map(is_taught, es)), len(es)), assessed_pct=_pct(sum(map(is_assessed, es)), len(es)),
-        covered_pct=_pct(sum(1 for e in es if e.status == "covered"), len(es)))
+        taught_pct=pct(sum(map(is_taught, es)), len(es)), assessed_pct=pct(sum(map(is_assessed, es)), len(es)),
+        covered_pct=pct(sum(1 for e in es if e.status == "covered"), len(es)))
         for (d, lbl), es in sorted(by_domain.items(), key=lambda kv: kv[0][0] or ""))
     return GapReport(program=program, framework=framework, year=year, course=course, role=role,
                      include_suggestions=include_suggestions, entries=tuple(entries), summary=summary,
@@ -532,6 +532,6 @@ def role_readiness(store: Store, ids, program: str, role: str, framework: str | 
                 "below_level": sum(i.status == "below_level" for i in sel),
                 "gap": sum(i.status == "gap" for i in sel),
                 # none required: not applicable (null), never a misleading 0.0 %
-                "ready_pct": _pct(sum(i.status == "ready" for i in sel), len(sel)) if sel else None}
+                "ready_pct": pct(sum(i.status == "ready" for i in sel), len(sel)) if sel else None}
     return RoleReadiness(role=role, title=title, program=program, items=tuple(items),
                          summary={"essential": share("essential"), "optional": share("optional")}, stage=stage)
