@@ -278,7 +278,7 @@ class RemoteExecutor:
         self.engine = engine
 
     def run(self, job):
-        from .store import StoreAnswerTooLarge, StoreTimeout, _with_prefixes
+        from .store import StoreAnswerTooLarge, StoreTimeout, with_prefixes
         store, eng = self.engine.store, self.engine
         if RemoteExecutor._parser is None:
             RemoteExecutor._parser = ox.Store()
@@ -293,7 +293,7 @@ class RemoteExecutor:
             text = strip_dataset_clauses(text)
             params += [("default-graph-uri", g) for g in (job["default_graph"] or ["urn:gapmap:empty"])]
             params += [("named-graph-uri", g) for g in (job["named_graphs"] or ["urn:gapmap:empty"])]
-        text = _with_prefixes(text)
+        text = with_prefixes(text)
         graph = job["form"] in ("CONSTRUCT", "DESCRIBE")
         cap = job["max_bytes"]
         try:

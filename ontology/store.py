@@ -970,7 +970,7 @@ class RemoteStore(Store):
     def query(self, sparql, bindings=None):
         from rdflib.query import Result as _Result
         subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items() if v is not None}
-        text = _with_prefixes(values_block(sparql, subs) if subs else sparql)
+        text = with_prefixes(values_block(sparql, subs) if subs else sparql)
         kind = _query_kind(text)
         if kind in ("CONSTRUCT", "DESCRIBE"):
             raw = self.query_raw(text, "application/n-triples")
@@ -1129,7 +1129,7 @@ def _insert(quads: list) -> list[str]:
     return ["INSERT DATA { " + _quad_block(quads[i:i + _CHUNK]) + " }" for i in range(0, len(quads), _CHUNK)]
 
 
-def _with_prefixes(text: str) -> str:
+def with_prefixes(text: str) -> str:
     """The usual prefixes declared before a free query (the embedded store passes them as initNs)."""
     declared = {m.group(1) for m in re.finditer(r"PREFIX\s+([\w-]*):", text, re.I)}
     head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items() if p not in declared)
