@@ -69,8 +69,10 @@ def serve(app):
             eng.close()
 
 
-@pytest.fixture(scope="module")
-def browser(live_server):
+@contextmanager
+def chrome(width: int = 1400, height: int = 1000, *, performance: bool = False):
+    """A headless Chromium on its own throwaway profile, keeping the browser console log (and the network
+    log with ``performance``); quit and cleaned up afterwards.  Every browser test drives one of these."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -79,19 +81,32 @@ def browser(live_server):
     opts.binary_location = CHROMIUM
     for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--disable-default-apps", "--window-size=1400,1000", f"--user-data-dir={profile}"):
+              "--disable-default-apps", f"--window-size={width},{height}", f"--user-data-dir={profile}"):
         opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", **({"performance": "ALL"} if performance else {})})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     driver.set_page_load_timeout(60)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob("*.png"):  # one run's set, no stale pictures
-        old.unlink()
     try:
         yield driver
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_screenshots():
+    """One run's set of screenshots, no stale pictures (cleared once, not by each module)."""
+    if SHOTS.exists():
+        for old in SHOTS.glob("*.png"):
+            old.unlink()
+    yield
+
+
+@pytest.fixture(scope="module")
+def browser(live_server):
+    with chrome() as driver:
+        yield driver
 
 
 def sign_in(d, base: str, app, user: str, role: str = "viewer", next: str = "/") -> None:

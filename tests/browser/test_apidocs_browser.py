@@ -4,13 +4,11 @@ another origin (works offline), and "Try it out" works with the web sign-in (a G
 the CSRF token the page passes on)."""
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from .conftest import CHROMEDRIVER, CHROMIUM, SHOTS, _missing, serve, sign_in
+from .conftest import SHOTS, _missing, chrome, serve, sign_in
 from .test_browser import wait
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
@@ -33,22 +31,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def driver(server):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    profile = tempfile.mkdtemp(prefix="gapmap-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-              "--disable-background-networking", "--window-size=1400,1000", f"--user-data-dir={profile}"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    try:
+    with chrome(1400, 1000) as d:
         yield d
-    finally:
-        d.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _errors(d) -> list:

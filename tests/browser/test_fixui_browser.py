@@ -2,14 +2,12 @@
 (findings #12, #16, #24, #29, #33, #34, #4).  Screenshots: build/screenshots/fixui-*.png."""
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import CHROMEDRIVER, CHROMIUM, SHOTS, _missing, serve, sign_in
+from .conftest import SHOTS, _missing, chrome, serve, sign_in
 
 TESTS = Path(__file__).resolve().parents[1]
 DATA = TESTS.parent / "data"
@@ -46,23 +44,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def driver(server):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    profile = tempfile.mkdtemp(prefix="gapmap-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-              "--disable-background-networking", f"--window-size={W},{H}", f"--user-data-dir={profile}"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    d.set_page_load_timeout(60)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    try:
+    with chrome(W, H) as d:
         yield d
-    finally:
-        d.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def wait(d, cond, timeout=20):

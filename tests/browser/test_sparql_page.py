@@ -2,13 +2,11 @@
 downloads, and nothing fetched from another origin (works offline)."""
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from .conftest import CHROMEDRIVER, CHROMIUM, _missing, serve, sign_in
+from .conftest import _missing, chrome, serve, sign_in
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 
@@ -30,21 +28,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def driver(server):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    profile = tempfile.mkdtemp(prefix="gapmap-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-              "--disable-background-networking", "--window-size=1300,900", f"--user-data-dir={profile}"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    try:
+    with chrome(1300, 900, performance=True) as d:
         yield d
-    finally:
-        d.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def wait(d, cond, timeout=20):
