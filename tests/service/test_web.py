@@ -41,8 +41,9 @@ class WordLinker:
         return out
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def md_app(tmp_path_factory):
+    """The bundled md program aligned by word overlap (no model to load), a committee member and a viewer;
+    a generator for module fixtures (``yield from md_app(tmp_path_factory)``)."""
     from ontology.align import align_program, competency_texts
     from service.app import create_app
     from service.extensions import gapmap
@@ -60,6 +61,11 @@ def app(tmp_path_factory):
     eng = app.extensions.get("gapmap_sparql")
     if eng is not None:
         eng.close()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    yield from md_app(tmp_path_factory)
 
 
 @pytest.fixture

@@ -9,31 +9,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import signed_client, web_sign_in
-from tests.service.test_web import DATA, PASSWORD, USER, WordLinker, html
+from tests.service.test_web import PASSWORD, USER, WordLinker, html, md_app
 
 TESTS = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    """The md program aligned by word overlap (as tests/service/test_web.py), a committee member and a viewer."""
-    from ontology.align import align_program, competency_texts
-    from service.app import create_app
-    from service.auth import users_db
-    from service.extensions import gapmap
-
-    app = create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-                      "SPARQL_TIMEOUT": 5.0, "SECRET_KEY": "test"})
-    with app.app_context():
-        ws = gapmap()
-        ws.load_manifest(DATA / "manifest.json")
-        align_program(ws.store, ws.ids, "md", "hpc", WordLinker(competency_texts(ws.store, "hpc")), top_k=3)
-    users_db(app).add_user(USER, "committee", password=PASSWORD)
-    users_db(app).add_user("reader", "viewer", password=PASSWORD)
-    yield app
-    eng = app.extensions.get("gapmap_sparql")
-    if eng is not None:
-        eng.close()
+    yield from md_app(tmp_path_factory)
 
 
 @pytest.fixture
