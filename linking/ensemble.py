@@ -1,0 +1,114 @@
+"""Score fusion of description-led linkers (issue 9): one catalogue, several encoders, one ranking.
+
+When descriptions lead (:func:`linking.engine.catalogue_stats`), the descriptions profile is scored by
+all-mpnet-base-v2 and by the stock all-MiniLM-L6-v2, each with its own query adapter (trained on the same
+bundled curator links) and reference centring; the final score is ``(1 - w) x mpnet + w x MiniLM``.  The two
+models make different mistakes (bench/EXPERIMENTS.md, "Objective linking, round 2"): the fusion weight ``w``
+was chosen on the bundled MD -> HPC curator links, 2-fold (each fold's adapters trained on the other fold),
+never on the PCRS dev set.  Evidence comes from the first member (the description that matched), the expected
+precision from the fused profile's own calibration (:data:`FUSED_CALIBRATION`).
+
+Only the descriptions path uses this module: the labels path (ESCO, ``gapmap link``'s job-ad method) is a
+plain :class:`~linking.engine.Linker`, unchanged, so its ranks and speed stay as they were.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Sequence
+
+import numpy as np
+
+from .engine import DESCRIPTIONS_CALIBRATION, Config, Evidence, Linker, Match
+
+#: weight of the MiniLM member (chosen on MD -> HPC 2-fold; see the module docstring)
+MINILM_WEIGHT = 0.3
+#: (fused score, expected precision) knots: isotonic fit on the bundled MD curator links, descriptions profile
+#: forced, 2-fold (bench/alignment_curriculum.py, "calibration_fused"); never fitted on the PCRS dev set
+FUSED_CALIBRATION: tuple = DESCRIPTIONS_CALIBRATION
+
+
+def member_scores(linker: Linker, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(queries x competencies) final scores of a whole-sentence linker (no segments, no lexical parts), and
+    the (adapted) query vectors.  Uses the linker's own encoder, adapter and centring."""
+    cfg = linker.config
+    if cfg.segment or cfg.bm25_weight or cfg.exact_bonus or cfg.hub_weight or cfg.description_weight:
+        raise ValueError("score fusion needs whole-sentence members (descriptions profile)")
+    _, _, owner, uvecs, _ = linker.score_matrix(texts)
+    s = linker._dense(uvecs)
+    if cfg.center_weight:
+        s = s - linker._center
+    return s, uvecs
+
+
+class FusedLinker:
+    """Ranks like :class:`~linking.engine.Linker` (same ``rank`` contract, same ``Match``/``Evidence``) from a
+    weighted sum of its members' scores.  Members share the competency list; the first one gives evidence."""
+
+    def __init__(self, members: Sequence[tuple[Linker, float]], *, calibration: tuple | None = None):
+        if not members:
+            raise ValueError("no members")
+        self.members = [(lk, float(w)) for lk, w in members]
+        first = self.members[0][0]
+        uris = [c.uri for c in first.competencies]
+        for lk, _ in self.members[1:]:
+            if [c.uri for c in lk.competencies] != uris:
+                raise ValueError("fused linkers must rank the same competencies")
+        self.competencies = first.competencies
+        self.encoder = first.encoder
+        self.config: Config = replace(first.config, calibration=calibration or first.config.calibration)
+        tags = ",".join(f"{lk.encoder.model_id.split('@')[0]}:{w:g}" for lk, w in self.members)
+        self.model_version = f"{first.model_version}+fused({tags})"
+
+    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Fused (queries x competencies) scores and the first member's query vectors (for evidence)."""
+        total, first_vecs = None, None
+        for lk, w in self.members:
+            s, v = member_scores(lk, texts)
+            total = w * s if total is None else total + w * s
+            if first_vecs is None:
+                first_vecs = v
+        return total, first_vecs
+
+    def rank(self, texts: Sequence[str], top_k: int = 10) -> list[list[Match]]:
+        texts = list(texts)
+        if not texts or not self.competencies:
+            return [[] for _ in texts]
+        top_k = max(1, min(top_k, len(self.competencies)))
+        score, _ = self.scores(texts)
+        first = self.members[0][0]
+        idx = np.argpartition(-score, top_k - 1, axis=1)[:, :top_k]
+        out = []
+        for r, text in enumerate(texts):
+            order = idx[r][np.argsort(-score[r, idx[r]], kind="stable")]
+            matches = []
+            for ci in order:
+                c = self.competencies[int(ci)]
+                a = int(first._starts[ci])
+                f = ("label", "alt_label", "description")[int(first._item_field[a])]
+                ev = Evidence(f, first._item_text[a], (0, len(text)))
+                s = float(score[r, ci])
+                matches.append(Match(c.uri, s, ev, self.config.expected_precision(s)))
+            out.append(matches)
+        return out
+
+
+def fusion_enabled() -> bool:
+    import os
+
+    return os.environ.get("GAPMAP_DESC_FUSION", "1") != "0"
+
+
+def fuse_descriptions(linker: Linker, *, cache_dir=None, progress: bool = False, minilm=None):
+    """The descriptions profile as shipped: ``linker`` (mpnet) fused with the same profile over the stock MiniLM.
+
+    Returns ``linker`` itself when fusion is off (``GAPMAP_DESC_FUSION=0``) or when ``linker`` is not the mpnet
+    one (e.g. mpnet not installed: the MiniLM linker alone is the fallback).  ``minilm``: an already loaded
+    MiniLM encoder to share (the service keeps one per kind)."""
+    if not fusion_enabled() or getattr(linker.encoder, "name", "") != "mpnet":
+        return linker
+    from .encoder import load_minilm
+
+    enc = minilm or load_minilm(cache_dir=cache_dir)
+    second = Linker(linker.competencies, config=linker.config, encoder=enc, progress=progress)
+    fused = FusedLinker([(linker, 1.0 - MINILM_WEIGHT), (second, MINILM_WEIGHT)], calibration=FUSED_CALIBRATION)
+    return fused
