@@ -181,7 +181,7 @@ def fused_calibration_cv(folds: int = 2, cache_dir=None):
         for row, gold in zip(score, golds):
             order = np.argsort(-row, kind="stable")[:10]
             if obs is not None:
-                obs.extend((float(row[j]), uris[j] in gold) for j in order)
+                obs.extend((float(row[j]), uris[j] in gold, r) for r, j in enumerate(order, 1))
             first = next((i for i, j in enumerate(order, 1) if uris[j] in gold), None)
             mrr += 1 / first if first else 0
             r1 += first == 1
@@ -192,8 +192,13 @@ def fused_calibration_cv(folds: int = 2, cache_dir=None):
     by_weight = {str(w): figures((1 - w) * sp + w * sm) for w in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)}
     obs = []
     shipped = figures((1 - MINILM_WEIGHT) * sp + MINILM_WEIGHT * sm, obs)
-    return calibration(obs), {"n": len(golds), "folds": folds, "minilm_weight": MINILM_WEIGHT, **shipped,
-                              "by_minilm_weight": by_weight}
+    # rank-aware knots: a suggestion's rank says something its score does not (the same score is right more often
+    # at rank 1 than at rank 8); one isotonic fit per rank bucket (1, 2-3, 4-10)
+    by_rank = {f"{lo}-{hi}": calibration([(x, c) for x, c, r in obs if lo <= r <= hi])
+               for lo, hi in ((1, 1), (2, 3), (4, 10))}
+    return calibration([(x, c) for x, c, _ in obs]), {
+        "n": len(golds), "folds": folds, "minilm_weight": MINILM_WEIGHT, **shipped, "by_minilm_weight": by_weight,
+        "calibration_by_rank": by_rank}
 
 
 def ilios_split(linker_factory):
