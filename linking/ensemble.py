@@ -126,17 +126,40 @@ def rank_aware_calibration() -> bool:
     return os.environ.get("GAPMAP_RANK_CALIBRATION", "1") != "0"
 
 
+_CURRICULUM_ENCODERS: dict = {}
+
+
+def curriculum_minilm(*, cache_dir=None):
+    """The MiniLM fine-tuned on the bundled curriculum (``python -m linking.curriculum_ft``), loaded once per
+    process and cache dir; None when it has not been built or ``GAPMAP_DESC_MINILM=base`` asks for the stock one."""
+    import os
+
+    from . import curriculum_ft
+    from .encoder import load_local
+
+    d = curriculum_ft.model_dir()
+    if os.environ.get("GAPMAP_DESC_MINILM", "curriculum") == "base" or not curriculum_ft.built(d):
+        return None
+    key = (str(d.resolve()), str(cache_dir))
+    if key not in _CURRICULUM_ENCODERS:
+        _CURRICULUM_ENCODERS[key] = load_local(d, cache_dir=cache_dir)
+    return _CURRICULUM_ENCODERS[key]
+
+
 def fuse_descriptions(linker: Linker, *, cache_dir=None, progress: bool = False, minilm=None):
-    """The descriptions profile as shipped: ``linker`` (mpnet) fused with the same profile over the stock MiniLM.
+    """The descriptions profile as shipped: ``linker`` (mpnet) fused with the same profile over MiniLM -- the one
+    fine-tuned on the bundled curriculum when built (:func:`curriculum_minilm`), else the stock one.
 
     Returns ``linker`` itself when fusion is off (``GAPMAP_DESC_FUSION=0``) or when ``linker`` is not the mpnet
     one (e.g. mpnet not installed: the MiniLM linker alone is the fallback).  ``minilm``: an already loaded
     MiniLM encoder to share (the service keeps one per kind)."""
     if not fusion_enabled() or getattr(linker.encoder, "name", "") != "mpnet":
         return linker
-    from .encoder import load_minilm
+    enc = curriculum_minilm(cache_dir=cache_dir)
+    if enc is None:
+        from .encoder import load_minilm
 
-    enc = minilm or load_minilm(cache_dir=cache_dir)
+        enc = minilm or load_minilm(cache_dir=cache_dir)
     second = Linker(linker.competencies, config=linker.config, encoder=enc, progress=progress)
     fused = FusedLinker([(linker, 1.0 - MINILM_WEIGHT), (second, MINILM_WEIGHT)], calibration=FUSED_CALIBRATION,
                         rank_calibration=FUSED_CALIBRATION_BY_RANK if rank_aware_calibration() else None)

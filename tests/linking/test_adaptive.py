@@ -144,7 +144,7 @@ def test_objective_linking_dev_set_quality():
     minilm = load_minilm(cache_dir=ROOT / "var/cache/embeddings")
     if not all(text_key(t) in minilm.cache for t in texts):
         pytest.skip("MiniLM vectors of the dev set not cached yet: run bench/objective_linking.py (make bench)")
-    linker = linker_for(items, purpose="link", encoder=enc, minilm=minilm)
+    linker = linker_for(items, purpose="link", encoder=enc, minilm=minilm, cache_dir=ROOT / "var/cache/embeddings")
     assert linker.profile == "descriptions" and isinstance(linker, FusedLinker)
     a1, r3, mrr = _dev_metrics(linker, objs)
     assert a1 >= 0.49 and r3 >= 0.72 and mrr >= 0.63, (a1, r3, mrr)
