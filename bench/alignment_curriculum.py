@@ -148,7 +148,9 @@ def descriptions_calibration_cv(enc, folds: int = 2):
 def fused_calibration_cv(folds: int = 2, cache_dir=None):
     """As :func:`descriptions_calibration_cv` for the shipped descriptions profile (issue 9, round 2): mpnet fused
     with MiniLM (``linking.ensemble``), each member's adapter trained on the other folds' links; also the MD
-    2-fold figures for the MiniLM weights compared (the weight is chosen here, never on the PCRS dev set)."""
+    2-fold figures for the MiniLM weights compared (the weight is chosen here, never on the PCRS dev set).
+    The MiniLM member here is the stock model: the curriculum-tuned one (``linking.curriculum_ft``) is trained on
+    all these links, so it has no out-of-fold figure on MD (its out-of-sample check is the PCRS dev set)."""
     import numpy as np
     from dataclasses import replace
     from linking.encoder import load_minilm, load_mpnet
