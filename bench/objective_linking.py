@@ -110,7 +110,9 @@ def main() -> int:
     comps, objs = load_dev()
     items = [CompetencyText(c["uri"], c["label"], tuple(c.get("alt_labels") or ()), c.get("description") or "")
              for c in comps]
+    from linking import curriculum_ft
     out = {"set": str(DEV.relative_to(ROOT.parent)), "objectives": len(objs), "competencies": len(comps),
+           "curriculum_minilm_built": curriculum_ft.built(),
            "targets": TARGETS, "baselines": BASELINES, "catalogue": catalogue_stats(items).to_dict(),
            "mpnet_installed": mpnet_available(), "methods": []}
 
@@ -145,6 +147,14 @@ def main() -> int:
         finally:
             os.environ.pop("GAPMAP_DESC_FUSION")
         ranked, res_alone, secs = run_linker(lk, objs)
+        os.environ["GAPMAP_DESC_MINILM"] = "base"  # the fusion without the curriculum-tuned MiniLM
+        try:
+            lk_base = linker_for(items, cache_dir=CACHE)
+        finally:
+            os.environ.pop("GAPMAP_DESC_MINILM")
+        rk, _, sb = run_linker(lk_base, objs)
+        out["methods"].append(report("descriptions profile, mpnet + stock MiniLM fused", rk, objs, sb,
+                                     {"profile": lk_base.profile, "model": lk_base.model_version}))
         out["methods"].append(report("descriptions profile, mpnet alone (before round 2)", ranked, objs, secs,
                                      {"profile": lk.profile, "model": lk.model_version}))
         alone_pairs = [(m.precision, m.uri in set(o["gold"])) for o, ms in zip(objs, res_alone) for m in ms[:3]]

@@ -254,3 +254,53 @@ def test_rank_aware_precision_never_rises_down_the_list(encoder, tmp_path, monke
         ps = [m.precision for m in ms]
         assert ps == sorted(ps, reverse=True), ps
         assert ms[0].precision == fused.precision(ms[0].score, 1)
+
+
+def test_curriculum_minilm_is_built_from_bundled_data_only():
+    """The fused profile's MiniLM member is fine-tuned (linking.curriculum_ft) on our own curator links and the
+    bundled framework's labels only: every anchor is an MD objective or an HPC label / alt label."""
+    import csv
+
+    from linking import curriculum_ft
+
+    ps = curriculum_ft.pairs()
+    md = {r["objective_text"] for r in csv.DictReader(open(ROOT / "data/curriculum/md.csv", newline=""))}
+    hpc = list(csv.DictReader(open(ROOT / "data/framework/hpc.csv", newline="")))
+    names = {r["label"] for r in hpc} | {a.strip() for r in hpc for a in r["alt_labels"].split("|")}
+    descs = {r["description"] for r in hpc}
+    assert len(ps) > 500 and all(a in md or a in names for a, _, _ in ps) and all(d in descs for _, d, _ in ps)
+    assert sum(a in md for a, _, _ in ps) >= 300  # the curator links carry most of it
+
+
+def test_fusion_prefers_the_curriculum_minilm_when_built(encoder, tmp_path, monkeypatch):
+    """When ``python -m linking.curriculum_ft`` has built its model, the fused profile's second member is that
+    model; ``GAPMAP_DESC_MINILM=base`` or no build: the stock MiniLM."""
+    import json as _json
+
+    from linking import curriculum_ft, ensemble
+    from linking.encoder import minilm_path
+
+    monkeypatch.setenv("GAPMAP_MODEL_DIR", str(tmp_path))
+    d = tmp_path / curriculum_ft.NAME  # a stand-in build: the stock weights plus a recipe file
+    d.mkdir()
+    for f in Path(minilm_path()).iterdir():
+        (d / f.name).symlink_to(f)
+    assert not curriculum_ft.built()
+    (d / "gapmap_recipe.json").write_text(_json.dumps(curriculum_ft.RECIPE))
+    assert curriculum_ft.built()
+
+    class _Named:
+        name = "mpnet"
+
+        def __init__(self, inner):
+            self._inner = inner
+
+        def __getattr__(self, k):
+            return getattr(self._inner, k)
+
+    monkeypatch.setattr(ensemble, "_CURRICULUM_ENCODERS", {})
+    primary = Linker(SYNTH, config=DESCRIPTIONS, encoder=_Named(encoder))
+    fused = fuse_descriptions(primary, minilm=encoder)
+    assert fused.members[1][0].encoder.model_id.startswith("minilm-ft-")
+    monkeypatch.setenv("GAPMAP_DESC_MINILM", "base")
+    assert fuse_descriptions(primary, minilm=encoder).members[1][0].encoder is encoder
