@@ -37,6 +37,15 @@ FUSED_CALIBRATION_BY_RANK: tuple = (
     (3, ((0.10, 0.0), (0.15, 0.052), (0.20, 0.10), (0.25, 0.14), (0.30, 0.183), (0.35, 0.267), (0.40, 0.333))),
     (10, ((0.05, 0.0), (0.10, 0.015), (0.20, 0.015), (0.25, 0.068))),
 )
+#: the same per-rank fit for the fusion with the curriculum-tuned MiniLM (``linking.curriculum_ft``), out of fold:
+#: each fold's MiniLM built and each adapter trained on the other fold's links (bench/exp/q9_ft_cv.py; MD 2-fold
+#: MRR 83.3 / R@1 74.8 / R@5 94.1 at weight 0.3).  Top knot capped at 0.95.
+CURRICULUM_FUSED_CALIBRATION_BY_RANK: tuple = (
+    (1, ((0.15, 0.0), (0.20, 0.468), (0.25, 0.468), (0.30, 0.571), (0.35, 0.816), (0.40, 0.865), (0.45, 0.933),
+         (0.50, 0.95))),
+    (3, ((0.15, 0.0), (0.20, 0.069), (0.25, 0.108), (0.30, 0.208), (0.35, 0.286), (0.45, 0.333))),
+    (10, ((0.05, 0.002), (0.10, 0.003), (0.15, 0.014), (0.20, 0.014), (0.25, 0.048), (0.30, 0.077))),
+)
 
 
 def member_scores(linker: Linker, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -156,11 +165,13 @@ def fuse_descriptions(linker: Linker, *, cache_dir=None, progress: bool = False,
     if not fusion_enabled() or getattr(linker.encoder, "name", "") != "mpnet":
         return linker
     enc = curriculum_minilm(cache_dir=cache_dir)
+    by_rank = CURRICULUM_FUSED_CALIBRATION_BY_RANK
     if enc is None:
         from .encoder import load_minilm
 
         enc = minilm or load_minilm(cache_dir=cache_dir)
+        by_rank = FUSED_CALIBRATION_BY_RANK
     second = Linker(linker.competencies, config=linker.config, encoder=enc, progress=progress)
     fused = FusedLinker([(linker, 1.0 - MINILM_WEIGHT), (second, MINILM_WEIGHT)], calibration=FUSED_CALIBRATION,
-                        rank_calibration=FUSED_CALIBRATION_BY_RANK if rank_aware_calibration() else None)
+                        rank_calibration=by_rank if rank_aware_calibration() else None)
     return fused
