@@ -112,13 +112,15 @@ class FusedLinker:
         for r, text in enumerate(texts):
             order = idx[r][np.argsort(-score[r, idx[r]], kind="stable")]
             matches = []
+            cap = 1.0  # a suggestion never gets a higher expected precision than the one ranked above it
             for rank, ci in enumerate(order, 1):
                 c = self.competencies[int(ci)]
                 a = int(first._starts[ci])
                 f = ("label", "alt_label", "description")[int(first._item_field[a])]
                 ev = Evidence(f, first._item_text[a], (0, len(text)))
                 s = float(score[r, ci])
-                matches.append(Match(c.uri, s, ev, self.precision(s, rank)))
+                cap = min(cap, self.precision(s, rank))
+                matches.append(Match(c.uri, s, ev, cap))
             out.append(matches)
         return out
 

@@ -243,17 +243,19 @@ def test_fusion_only_on_the_mpnet_descriptions_path(encoder, tmp_path, monkeypat
 def test_rank_aware_precision_never_rises_down_the_list(encoder, tmp_path, monkeypatch):
     """The fused profile's expected precision is read off the knots of the suggestion's rank bucket (fitted on the
     bundled MD links, 2-fold): rank 1 gets more than rank 2 at the same score, and down a ranking it never rises."""
-    from linking.ensemble import FUSED_CALIBRATION, FUSED_CALIBRATION_BY_RANK
+    from linking.ensemble import CURRICULUM_FUSED_CALIBRATION_BY_RANK, FUSED_CALIBRATION, FUSED_CALIBRATION_BY_RANK
 
     monkeypatch.setenv("GAPMAP_MODEL_DIR", str(tmp_path))
     a = Linker(SYNTH, config=DESCRIPTIONS, encoder=encoder)
-    fused = FusedLinker([(a, 1.0)], calibration=FUSED_CALIBRATION, rank_calibration=FUSED_CALIBRATION_BY_RANK)
-    assert fused.precision(0.3, 1) > fused.precision(0.3, 2) > fused.precision(0.3, 5)
-    assert fused.precision(0.3, 11) == fused.config.expected_precision(0.3)  # past the last bucket: score-only
-    for ms in fused.rank(["Hand over a ward patient to the night team.", "Write a progress note."], top_k=8):
-        ps = [m.precision for m in ms]
-        assert ps == sorted(ps, reverse=True), ps
-        assert ms[0].precision == fused.precision(ms[0].score, 1)
+    for knots in (FUSED_CALIBRATION_BY_RANK, CURRICULUM_FUSED_CALIBRATION_BY_RANK):
+        fused = FusedLinker([(a, 1.0)], calibration=FUSED_CALIBRATION, rank_calibration=knots)
+        assert fused.precision(0.3, 1) > fused.precision(0.3, 2) > fused.precision(0.3, 5)
+        assert fused.precision(0.3, 11) == fused.config.expected_precision(0.3)  # past the last bucket: score-only
+        for ms in fused.rank(["Hand over a ward patient to the night team.", "Write a progress note."], top_k=8):
+            ps = [m.precision for m in ms]
+            assert ps == sorted(ps, reverse=True), ps
+            assert ms[0].precision == fused.precision(ms[0].score, 1)
+            assert all(m.precision <= fused.precision(m.score, r) for r, m in enumerate(ms, 1))
 
 
 def test_curriculum_minilm_is_built_from_bundled_data_only():
