@@ -50,6 +50,7 @@ debian-tools browsers:
 
 # Benchmarks write JSON under bench/results/ (they skip with a message when ../shared is absent).
 bench: bench-linking
+	$(BIN)/python -m linking.curriculum_ft --if-missing
 	$(BIN)/python bench/objective_linking.py
 	$(BIN)/python bench/alignment_curriculum.py
 	$(BIN)/python bench/syllabus_extraction.py

@@ -774,12 +774,14 @@ def profile_for(competencies: Sequence[CompetencyText], purpose: str = "link", p
 
 
 def linker_for(competencies: Sequence[CompetencyText], *, purpose: str = "link", profile: str = "auto",
-               cache_dir=None, progress: bool = False, encoder=None) -> Linker:
+               cache_dir=None, progress: bool = False, encoder=None, minilm=None) -> Linker:
     """The one choice logic of ``gapmap link`` and the service: measure the catalogue, pick the profile and
     its encoder, build the linker.  ``linker.stats`` keeps the measurements and the reason.
 
     When the cheap measurements say labels lead, the labels' agreement with their own descriptions is measured
-    with the labels profile's encoder (the one that linker would use anyway; 2 x 200 short texts, cached)."""
+    with the labels profile's encoder (the one that linker would use anyway; 2 x 200 short texts, cached).
+    When descriptions lead with mpnet, the result is a :class:`linking.ensemble.FusedLinker` (mpnet + MiniLM,
+    same ``rank`` contract); ``minilm``: a loaded stock MiniLM encoder to share for that (else one is loaded)."""
     stats = catalogue_stats(competencies)
     labels_enc = None
     if profile == "auto" and stats.lead == "labels" and stats.with_description >= 0.6:
@@ -789,6 +791,10 @@ def linker_for(competencies: Sequence[CompetencyText], *, purpose: str = "link",
     enc = encoder or (labels_enc if lead == "labels" and labels_enc is not None
                       else encoder_for(lead, purpose, cache_dir=cache_dir))
     linker = Linker(competencies, config=cfg, encoder=enc, progress=progress, cache_dir=cache_dir)
+    if cfg is DESCRIPTIONS:  # issue 9: mpnet fused with MiniLM (linking/ensemble.py); the labels path is untouched
+        from .ensemble import fuse_descriptions
+
+        linker = fuse_descriptions(linker, cache_dir=cache_dir, progress=progress, minilm=minilm)
     linker.stats = stats
     linker.profile = "descriptions" if lead == "descriptions" else ("curriculum" if cfg is CURRICULUM else "labels")
     return linker

@@ -192,7 +192,9 @@ class Workspace:
                 if stats.lead == "labels" and stats.with_description >= 0.6:
                     stats = catalogue_stats(comps, encoder=enc("labels"))  # label-description agreement
                 lead, _ = profile_for(comps, "curriculum", stats=stats)
-                self._linkers[framework] = (sig, linker_for(comps, purpose="curriculum", encoder=enc(lead)))
+                self._linkers[framework] = (sig, linker_for(
+                    comps, purpose="curriculum", encoder=enc(lead),
+                    minilm=enc("labels") if lead == "descriptions" else None))  # the fused profile's 2nd model
             return self._linkers[framework][1]
 
     def align(self, program: str, framework: str | None = None, *, top_k: int | None = None,
