@@ -257,7 +257,8 @@ def main():
         out["ilios_pcrs_descriptions_profile"]["note"] = "mpnet alone (before round 2 of issue 9)"
     # the shipped descriptions profile (mpnet + MiniLM fused, linking/ensemble.py): MD 2-fold, its calibration,
     # Ilios through linker_for (what the service and gapmap link use for PCRS)
-    from linking.engine import Linker, linker_for
+    from linking.choice import linker_for
+    from linking.engine import Linker
     cache = ROOT / "var/cache/embeddings"
     out["calibration_fused"], out["md_fused_2fold"] = fused_calibration_cv(cache_dir=cache)
     if il:

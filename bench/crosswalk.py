@@ -29,9 +29,9 @@ SHARED = ROOT.parent / "shared" / "frameworks"
 def main() -> int:
     from loaders import Source
     from linking.encoder import load_minilm
-    from linking.engine import CURRICULUM, CompetencyText, Config, Linker
+    from linking.engine import CURRICULUM, CompetencyText, LinkerConfig, Linker
     from ontology.crosswalk import precision_recall, query_text
-    from service.config import Config as AppConfig
+    from service.config import LinkerConfig as AppConfig
     from service.workspace import Workspace
 
     ref_file = SHARED / "crosswalk_esco_onet" / "esco_onet_crosswalk_nov2020_health.csv"
@@ -66,7 +66,7 @@ def main() -> int:
     out = {"reference": str(ref_file.relative_to(ROOT.parent)), "esco_occupations": len(esco),
            "onet_occupations": len(onet), "reference_pairs": sum(map(len, gold.values())),
            "load_seconds": round(load_s, 1), "profiles": {}}
-    for name, config in (("labels", Config()), ("curriculum", CURRICULUM)):
+    for name, config in (("labels", LinkerConfig()), ("curriculum", CURRICULUM)):
         t1 = time.perf_counter()
         linker = Linker(targets, config=config, encoder=encoder)
         ranked = linker.rank([query_text(r["title"], r["definition"]) for r in sources], top_k=10)

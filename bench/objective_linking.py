@@ -104,7 +104,8 @@ def main() -> int:
         print(f"skipped: {DEV} absent (../shared is on team machines and CI only)")
         return 0
     from linking.encoder import load_minilm, mpnet_available
-    from linking.engine import CompetencyText, catalogue_stats, linker_for
+    from linking.choice import linker_for
+    from linking.engine import CompetencyText, catalogue_stats
     from loaders.linkfiles import link_files
 
     comps, objs = load_dev()

@@ -12,7 +12,7 @@ Method (bench/EXPERIMENTS.md says how each part was chosen and what it is worth)
   into words and word pairs; each unit is scored, clauses count 0.05 less and windows / keyword
   units 0.10 less than the whole sentence;
 * final score = 0.7 x best unit + 0.3 x whole sentence (keeps the sentence's context);
-* optional parts that did not help on the dev sets stay switchable in :class:`Config`
+* optional parts that did not help on the dev sets stay switchable in :class:`LinkerConfig`
   (description vectors, BM25 fusion, hubness correction), off by default;
 * the top-k competencies come with evidence (the label / alt label / description that matched and
   the query span it matched) and a calibrated expected precision (:func:`expected_precision`).
@@ -65,7 +65,7 @@ class Match:
 
 
 @dataclass(frozen=True)
-class Config:
+class LinkerConfig:
     """Knobs of the method (defaults are the shipped method; the benchmark varies them)."""
 
     alt_labels: bool = True
@@ -115,7 +115,7 @@ class Config:
 # (score, expected precision) knots measured on the dev sets by bench/calibrate.py (isotonic regression of
 # "this top-10 suggestion is a gold link" on its score, HOUSE + TECH, 5,950 suggestions; see
 # bench/EXPERIMENTS.md, "Calibration").  Linear interpolation between knots, clamped at the ends; monotone.
-# Measured for the fine-tuned model and the default Config: re-run bench/calibrate.py when either changes.
+# Measured for the fine-tuned model and the default LinkerConfig: re-run bench/calibrate.py when either changes.
 CALIBRATION: tuple[tuple[float, float], ...] = (
     (0.35, 0.000), (0.40, 0.026), (0.45, 0.045), (0.50, 0.051), (0.55, 0.087), (0.60, 0.163), (0.65, 0.226),
     (0.70, 0.429), (0.75, 0.481), (0.80, 0.633), (0.85, 0.692), (0.90, 0.765), (0.95, 0.765),
@@ -252,8 +252,8 @@ class Linker:
     """Ranks competencies for texts.  Build once per competency list; ``rank`` is thread-safe."""
 
     def __init__(self, competencies: Sequence[CompetencyText], *, cache_dir=None, progress=False,
-                 config: Config | None = None, encoder: Encoder | None = None):
-        self.config = config or Config()
+                 config: LinkerConfig | None = None, encoder: Encoder | None = None):
+        self.config = config or LinkerConfig()
         self.competencies = list(competencies)
         self.progress = progress
         self.encoder = encoder or default_encoder(cache_dir=cache_dir)
@@ -545,14 +545,14 @@ class Linker:
 #: Knots: isotonic fit of "suggestion is a curator link" on score over the top-10 suggestions of the 286
 #: curator-aligned objectives of data/curriculum/md.csv (bench/alignment_curriculum.py); a lower bound, since
 #: curators list one or two competencies per objective; the top knot is capped at 0.95 (few observations).
-CURRICULUM = Config(description_weight=2.0, cache_queries=True, exact_bonus=0.1, calibration=(
+CURRICULUM = LinkerConfig(description_weight=2.0, cache_queries=True, exact_bonus=0.1, calibration=(
     (0.30, 0.026), (0.35, 0.057), (0.40, 0.064), (0.45, 0.147), (0.50, 0.307), (0.55, 0.487), (0.60, 0.658),
     (0.65, 0.818), (0.70, 0.905), (0.75, 0.95)))
 
 
 # --- catalogue-adaptive representation -----------------------------------------------------------
 #: Objective-like sentences (the bundled MD curriculum's objective texts, our own authored data) used as a
-#: fixed reference by ``Config.center_weight``: a competency's mean score over them measures how much it
+#: fixed reference by ``LinkerConfig.center_weight``: a competency's mean score over them measures how much it
 #: attracts any objective.  Fixed, so one objective gets the same score alone or in a batch.
 REFERENCE_FILE = __import__("pathlib").Path(__file__).with_name("reference_objectives.txt")
 
@@ -670,7 +670,7 @@ def choose_lead(competencies: Sequence[CompetencyText]) -> str:
 DESCRIPTIONS_CALIBRATION: tuple = (
     (0.10, 0.021), (0.15, 0.021), (0.20, 0.055), (0.25, 0.11), (0.30, 0.265), (0.35, 0.593), (0.45, 0.80),
     (0.50, 0.95))
-DESCRIPTIONS = Config(lead="descriptions", alt_labels=False, segment=False, center_weight=0.5,
+DESCRIPTIONS = LinkerConfig(lead="descriptions", alt_labels=False, segment=False, center_weight=0.5,
                       cache_queries=True, query_adapter=True, calibration=DESCRIPTIONS_CALIBRATION)
 
 # --- query adapter ----------------------------------------------------------------------------------
@@ -757,8 +757,8 @@ def encoder_for(lead: str, purpose: str, *, cache_dir=None):
 
 
 def profile_for(competencies: Sequence[CompetencyText], purpose: str = "link", profile: str = "auto", *,
-                stats: CatalogueStats | None = None) -> tuple[str, Config]:
-    """(lead, Config) for a catalogue: ``purpose`` is "link" (the link command) or "curriculum" (the service);
+                stats: CatalogueStats | None = None) -> tuple[str, LinkerConfig]:
+    """(lead, LinkerConfig) for a catalogue: ``purpose`` is "link" (the link command) or "curriculum" (the service);
     ``profile`` forces one ("labels": the job-ad method, "curriculum": labels + definitions, "descriptions");
     ``stats``: measurements already taken (e.g. with the label-description agreement)."""
     if profile not in PROFILES:
@@ -767,34 +767,7 @@ def profile_for(competencies: Sequence[CompetencyText], purpose: str = "link", p
         lead = (stats or catalogue_stats(competencies)).lead
         if lead == "descriptions":
             return lead, DESCRIPTIONS
-        return lead, (CURRICULUM if purpose == "curriculum" else Config())
+        return lead, (CURRICULUM if purpose == "curriculum" else LinkerConfig())
     if profile == "descriptions":
         return "descriptions", DESCRIPTIONS
-    return "labels", (CURRICULUM if profile == "curriculum" else Config())
-
-
-def linker_for(competencies: Sequence[CompetencyText], *, purpose: str = "link", profile: str = "auto",
-               cache_dir=None, progress: bool = False, encoder=None, minilm=None) -> Linker:
-    """The one choice logic of ``gapmap link`` and the service: measure the catalogue, pick the profile and
-    its encoder, build the linker.  ``linker.stats`` keeps the measurements and the reason.
-
-    When the cheap measurements say labels lead, the labels' agreement with their own descriptions is measured
-    with the labels profile's encoder (the one that linker would use anyway; 2 x 200 short texts, cached).
-    When descriptions lead with mpnet, the result is a :class:`linking.ensemble.FusedLinker` (mpnet + MiniLM,
-    same ``rank`` contract); ``minilm``: a loaded stock MiniLM encoder to share for that (else one is loaded)."""
-    stats = catalogue_stats(competencies)
-    labels_enc = None
-    if profile == "auto" and stats.lead == "labels" and stats.with_description >= 0.6:
-        labels_enc = encoder or encoder_for("labels", purpose, cache_dir=cache_dir)
-        stats = catalogue_stats(competencies, encoder=labels_enc)
-    lead, cfg = profile_for(competencies, purpose, profile, stats=stats)
-    enc = encoder or (labels_enc if lead == "labels" and labels_enc is not None
-                      else encoder_for(lead, purpose, cache_dir=cache_dir))
-    linker = Linker(competencies, config=cfg, encoder=enc, progress=progress, cache_dir=cache_dir)
-    if cfg is DESCRIPTIONS:  # issue 9: mpnet fused with MiniLM (linking/ensemble.py); the labels path is untouched
-        from .ensemble import fuse_descriptions
-
-        linker = fuse_descriptions(linker, cache_dir=cache_dir, progress=progress, minilm=minilm)
-    linker.stats = stats
-    linker.profile = "descriptions" if lead == "descriptions" else ("curriculum" if cfg is CURRICULUM else "labels")
-    return linker
+    return "labels", (CURRICULUM if profile == "curriculum" else LinkerConfig())

@@ -18,7 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .engine import Config, Evidence, Linker, Match, expected_precision
+from . import settings
+from .engine import LinkerConfig, Evidence, Linker, Match, expected_precision
 
 #: weight of the MiniLM member (chosen on MD -> HPC 2-fold; see the module docstring)
 MINILM_WEIGHT = 0.3
@@ -77,7 +78,7 @@ class FusedLinker:
                 raise ValueError("fused linkers must rank the same competencies")
         self.competencies = first.competencies
         self.encoder = first.encoder
-        self.config: Config = replace(first.config, calibration=calibration or first.config.calibration)
+        self.config: LinkerConfig = replace(first.config, calibration=calibration or first.config.calibration)
         #: ((max rank, knots), ...) ascending: the knots for a suggestion's rank; None: the score-only knots
         self.rank_calibration = rank_calibration
         tags = ",".join(f"{lk.encoder.model_id.split('@')[0]}:{w:g}" for lk, w in self.members)
@@ -126,15 +127,11 @@ class FusedLinker:
 
 
 def fusion_enabled() -> bool:
-    import os
-
-    return os.environ.get("GAPMAP_DESC_FUSION", "1") != "0"
+    return settings.current().desc_fusion
 
 
 def rank_aware_calibration() -> bool:
-    import os
-
-    return os.environ.get("GAPMAP_RANK_CALIBRATION", "1") != "0"
+    return settings.current().rank_calibration
 
 
 _CURRICULUM_ENCODERS: dict = {}
@@ -143,13 +140,11 @@ _CURRICULUM_ENCODERS: dict = {}
 def curriculum_minilm(*, cache_dir=None):
     """The MiniLM fine-tuned on the bundled curriculum (``python -m linking.curriculum_ft``), loaded once per
     process and cache dir; None when it has not been built or ``GAPMAP_DESC_MINILM=base`` asks for the stock one."""
-    import os
-
     from . import curriculum_ft
     from .encoder import load_local
 
     d = curriculum_ft.model_dir()
-    if os.environ.get("GAPMAP_DESC_MINILM", "curriculum") == "base" or not curriculum_ft.built(d):
+    if settings.current().desc_minilm == "base" or not curriculum_ft.built(d):
         return None
     key = (str(d.resolve()), str(cache_dir))
     if key not in _CURRICULUM_ENCODERS:

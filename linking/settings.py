@@ -26,8 +26,14 @@ class Settings:
     link_model: str = "auto"
     #: the encoder of description-led catalogues: "mpnet" or "minilm"
     desc_model: str = "mpnet"
-    #: the embedding cache
-    cache_dir: str = str(ROOT / "var" / "cache" / "embeddings")
+    #: the embedding cache root (embeddings/ below it)
+    cache_dir: str = str(ROOT / "var" / "cache")
+    #: description-led catalogues: fuse mpnet with a MiniLM (False: mpnet alone)
+    desc_fusion: bool = True
+    #: that MiniLM: "curriculum" (fine-tuned on the bundled curriculum when built) or "base"
+    desc_minilm: str = "curriculum"
+    #: expected precision fitted per rank (False: from the score alone)
+    rank_calibration: bool = True
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -46,11 +52,16 @@ class Settings:
             link_model=get("GAPMAP_LINK_MODEL", base.link_model),
             desc_model=get("GAPMAP_DESC_MODEL", base.desc_model),
             cache_dir=get("GAPMAP_CACHE_DIR", base.cache_dir),
+            desc_fusion=get("GAPMAP_DESC_FUSION", "1") != "0",
+            desc_minilm=get("GAPMAP_DESC_MINILM", base.desc_minilm),
+            rank_calibration=get("GAPMAP_RANK_CALIBRATION", "1") != "0",
         )
 
     def __post_init__(self):
         if self.encoder_backend not in ("auto", "torch"):
             raise ValueError(f'GAPMAP_ENCODER_BACKEND must be "auto" or "torch", not {self.encoder_backend!r}')
+        if self.desc_minilm not in ("curriculum", "base"):
+            raise ValueError(f'GAPMAP_DESC_MINILM must be "curriculum" or "base", not {self.desc_minilm!r}')
         if self.desc_model not in ("mpnet", "minilm"):
             raise ValueError(f'GAPMAP_DESC_MODEL must be "mpnet" or "minilm", not {self.desc_model!r}')
 

@@ -20,7 +20,8 @@ from ontology.errors import LoadError
 
 from .safety import parse_json
 
-from linking.engine import CompetencyText, Linker, linker_for
+from linking.choice import linker_for
+from linking.engine import CompetencyText, Linker
 
 BATCH = 256
 

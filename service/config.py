@@ -82,6 +82,12 @@ class Config:
     LINK_MODEL: str = field(default_factory=lambda: _env("GAPMAP_LINK_MODEL", "auto"))
     #: the encoder of description-led catalogues (code-like labels): mpnet | minilm
     DESC_MODEL: str = field(default_factory=lambda: _env("GAPMAP_DESC_MODEL", "mpnet"))
+    #: description-led catalogues fuse mpnet with a MiniLM (0: mpnet alone)
+    DESC_FUSION: bool = field(default_factory=lambda: _env("GAPMAP_DESC_FUSION", True, _flag))
+    #: that MiniLM: curriculum (fine-tuned on the bundled curriculum when built) | base
+    DESC_MINILM: str = field(default_factory=lambda: _env("GAPMAP_DESC_MINILM", "curriculum"))
+    #: expected precision fitted per rank (0: from the score alone)
+    RANK_CALIBRATION: bool = field(default_factory=lambda: _env("GAPMAP_RANK_CALIBRATION", True, _flag))
     TESTING: bool = False
 
     @classmethod
@@ -103,7 +109,8 @@ class Config:
         from linking.settings import Settings
         return Settings(threads=self.THREADS or None, encoder_backend=self.ENCODER_BACKEND,
                         model_dir=self.MODEL_DIR, link_model=self.LINK_MODEL, desc_model=self.DESC_MODEL,
-                        cache_dir=self.CACHE_DIR)
+                        cache_dir=self.CACHE_DIR, desc_fusion=bool(self.DESC_FUSION),
+                        desc_minilm=self.DESC_MINILM, rank_calibration=bool(self.RANK_CALIBRATION))
 
     def as_flask(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -174,7 +174,8 @@ class Workspace:
         The representation is chosen from the framework itself, by the same logic as ``gapmap link``
         (``engine.linker_for``): labels + definitions with the stock MiniLM (the curriculum profile) when labels
         are informative, descriptions with mpnet when they are codes ("Patient Care 1.1")."""
-        from linking.engine import catalogue_stats, encoder_for, linker_for, profile_for
+        from linking.choice import linker_for
+        from linking.engine import catalogue_stats, encoder_for, profile_for
 
         with self.setup_lock:
             comps = competency_texts(self.store, framework)

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from linking.encoder import load_minilm, mpnet_available
-from linking.engine import (CURRICULUM, DESCRIPTIONS, CompetencyText, Config, Linker, catalogue_stats,
-                                       is_acronym, linker_for, phrase_bounded, profile_for)
+from linking.choice import linker_for
+from linking.engine import (CURRICULUM, DESCRIPTIONS, CompetencyText, LinkerConfig, Linker, catalogue_stats,
+                            is_acronym, phrase_bounded, profile_for)
 from linking.ensemble import MINILM_WEIGHT, FusedLinker, fuse_descriptions, member_scores
 from tests.conftest import need_shared
 from tests.linking.test_quality import _hpc
@@ -57,7 +58,7 @@ def test_same_choice_for_link_and_service():
     assert profile_for(SYNTH, "link") == ("descriptions", DESCRIPTIONS)
     assert profile_for(SYNTH, "curriculum") == ("descriptions", DESCRIPTIONS)
     assert profile_for(_hpc(), "curriculum") == ("labels", CURRICULUM)
-    assert profile_for(_hpc(), "link") == ("labels", Config())
+    assert profile_for(_hpc(), "link") == ("labels", LinkerConfig())
     assert profile_for(SYNTH, "link", "labels")[0] == "labels"  # an option may force one
     with pytest.raises(ValueError):
         profile_for(SYNTH, "link", "bogus")
@@ -67,7 +68,7 @@ def test_descriptions_profile_ranks_by_meaning(encoder, tmp_path, monkeypatch):
     monkeypatch.setenv("GAPMAP_MODEL_DIR", str(tmp_path))  # the query adapter is trained and cached here
     queries = ["Hand over a ward patient to the night team at the end of a shift.",
                "Write a concise progress note in the electronic health record."]
-    labels_first = Linker(SYNTH, config=Config(), encoder=encoder).rank(queries, top_k=1)
+    labels_first = Linker(SYNTH, config=LinkerConfig(), encoder=encoder).rank(queries, top_k=1)
     adaptive = linker_for(SYNTH, encoder=encoder)
     assert adaptive.profile == "descriptions" and adaptive.stats.lead == "descriptions"
     top = adaptive.rank(queries, top_k=2)
@@ -165,9 +166,9 @@ def test_objective_linking_dev_set_quality_minilm_fallback(encoder, tmp_path, mo
 def test_labels_led_catalogues_keep_the_job_ad_method(encoder):
     """ESCO-like catalogues (informative labels): linker_for builds exactly what `gapmap link` built before."""
     items = _hpc()
-    old = Linker(items, config=Config(), encoder=encoder)
+    old = Linker(items, config=LinkerConfig(), encoder=encoder)
     new = linker_for(items, purpose="link", encoder=encoder)
-    assert new.config == Config() and new.profile == "labels" and new._adapter is None and not new._center.any()
+    assert new.config == LinkerConfig() and new.profile == "labels" and new._adapter is None and not new._center.any()
     assert new.stats.label_description_agreement > 0.6
     q = ["Take a focused history from a patient with chest pain.", "Explain options and risks in plain language."]
     assert [[(m.uri, m.score) for m in r] for r in old.rank(q, top_k=5)] == \
@@ -213,7 +214,7 @@ def test_fused_linker_is_the_weighted_sum_of_its_members(encoder, tmp_path, monk
     with pytest.raises(ValueError):  # members must rank the same catalogue
         FusedLinker([(a, 0.5), (Linker(SYNTH[:4], config=DESCRIPTIONS, encoder=encoder), 0.5)])
     with pytest.raises(ValueError):  # only whole-sentence (descriptions) members fuse
-        member_scores(Linker(SYNTH, config=Config(), encoder=encoder), q)
+        member_scores(Linker(SYNTH, config=LinkerConfig(), encoder=encoder), q)
 
 
 def test_fusion_only_on_the_mpnet_descriptions_path(encoder, tmp_path, monkeypatch):
