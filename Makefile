@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run init serve test bench bench-linking bench-scale browsers debian-tools clean fuzz
+.PHONY: install run init serve test bench bench-linking bench-scale browsers debian-tools clean fuzz models
 
 $(STAMP): setup.cfg pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -48,9 +48,13 @@ debian-tools browsers:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
 	   default-jre-headless libreoffice-calc-nogui poppler-utils virtuoso-opensource redis-server >/dev/null)
 
-# Benchmarks write JSON under bench/results/ (they skip with a message when ../shared is absent).
-bench: bench-linking
+# The MiniLM fine-tuned on the bundled curriculum (the descriptions profile's second member: PCRS-like
+# frameworks with code-like labels); ~5-12 min on 2 cores, once. Without it the stock MiniLM is used.
+models: install
 	$(BIN)/python -m linking.curriculum_ft --if-missing
+
+# Benchmarks write JSON under bench/results/ (they skip with a message when ../shared is absent).
+bench: bench-linking models
 	$(BIN)/python bench/objective_linking.py
 	$(BIN)/python bench/alignment_curriculum.py
 	$(BIN)/python bench/syllabus_extraction.py
