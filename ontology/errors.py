@@ -164,3 +164,16 @@ class QueryAborted(GapmapError):
     status = 503
     exit_code = 5
     title = "Query aborted"
+
+
+class StoreUnavailable(QueryError):
+    status = 503
+    title = "Store unavailable"
+
+
+class StoreTimeout(StoreUnavailable):
+    """The SPARQL server did not answer in time."""
+
+
+class StoreAnswerTooLarge(QueryError):
+    """The server's answer is larger than the caller allowed (``max_bytes``)."""

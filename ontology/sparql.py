@@ -116,7 +116,7 @@ def _raise_error(kind: str, message: str, timeout: float | None, max_bytes: int 
 
 class SparqlEngine:
     """Evaluates read-only SPARQL queries on a store whose ``capabilities.workers`` is true (embedded
-    Oxigraph) with a hard timeout; a :class:`~ontology.store.RemoteStore`'s queries are checked the same way
+    Oxigraph) with a hard timeout; a :class:`~ontology.store_remote.RemoteStore`'s queries are checked the same way
     and forwarded to its server (:class:`RemoteExecutor`); any other store is a
     :class:`~ontology.store.StoreUnsupported`.
 
@@ -255,7 +255,7 @@ class SparqlEngine:
 
 
 class RemoteExecutor:
-    """Queries on a :class:`~ontology.store.RemoteStore` are forwarded to its SPARQL server.
+    """Queries on a :class:`~ontology.store_remote.RemoteStore` are forwarded to its SPARQL server.
 
     * The query is parsed here first (Oxigraph's parser, on an empty store): only standard SPARQL 1.1 is
       forwarded, so vendor extensions (Virtuoso's ``DEFINE`` pragmas, ``input:`` dataset overrides, sponger
@@ -278,7 +278,8 @@ class RemoteExecutor:
         self.engine = engine
 
     def run(self, job):
-        from .store import StoreAnswerTooLarge, StoreTimeout, with_prefixes
+        from .errors import StoreAnswerTooLarge, StoreTimeout
+        from .store_remote import with_prefixes
         store, eng = self.engine.store, self.engine
         if RemoteExecutor._parser is None:
             RemoteExecutor._parser = ox.Store()

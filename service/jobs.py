@@ -84,7 +84,7 @@ class MemoryJobStates(JobStates):
 
 
 class StoreJobStates(JobStates):
-    """Job state in the shared store (``put_state``/``get_state`` of :class:`ontology.store.RemoteStore`),
+    """Job state in the shared store (``put_state``/``get_state`` of :class:`ontology.store_remote.RemoteStore`),
     so every replica answers ``GET /api/jobs/{id}`` for a job another replica runs. The work itself
     runs in the replica that accepted it (a job whose replica dies stays "running": a real queue, e.g.
     Redis + a worker pool, is the next step when that matters)."""

@@ -62,7 +62,7 @@ def _scope(text: str) -> str:
 
 
 def _unavailable(e):
-    from ontology.store import StoreUnavailable
+    from ontology.errors import StoreUnavailable
     return StoreUnavailable(f"the job state store (Redis) is unreachable: {type(e).__name__}")
 
 

@@ -28,7 +28,7 @@ def institution_config(cfg: Config, inst: str) -> Config:
         # open one embedded store).
         tmpl = getattr(cfg, "INSTITUTION_STORES", "") or ""
         if "{institution}" not in tmpl:
-            from ontology.store import StoreUnavailable
+            from ontology.errors import StoreUnavailable
             raise StoreUnavailable(f"institution {inst!r} has no store: with a remote GAPMAP_STORE, set "
                                    "GAPMAP_INSTITUTION_STORES to a URL with {institution} (docs/deploy.md)")
         c.STORE_PATH = tmpl.replace("{institution}", inst)

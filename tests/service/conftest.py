@@ -87,7 +87,7 @@ def disk_app(tmp_path):
 
 
 def _remote_app(url, tmp_path):
-    from ontology.store import RemoteStore
+    from ontology.store_remote import RemoteStore
     RemoteStore(url).drop_all()  # the server is shared by the module's tests: each starts empty
     return _make_app({"STORE_PATH": url, "CACHE_DIR": str(tmp_path / "cache"),
                       "USERS_DB": str(tmp_path / "users.sqlite"), "SECRET_KEY": "t" * 64})

@@ -13,7 +13,7 @@ def test_api_over_a_remote_store(server, request, tmp_path):
     oxigraph_server = request.getfixturevalue(server)  # the SPARQL server's URL (Oxigraph or Virtuoso)
     from service.app import create_app
     from service.extensions import gapmap
-    from ontology.store import RemoteStore
+    from ontology.store_remote import RemoteStore
     app = create_app({"STORE_PATH": oxigraph_server, "TESTING": True, "CACHE_DIR": str(tmp_path / "cache"),
                       "USERS_DB": str(tmp_path / "users.sqlite")})
     with app.app_context():
@@ -47,7 +47,7 @@ def test_api_over_a_remote_store(server, request, tmp_path):
 
 
 def test_job_state_is_shared_through_the_remote_store(oxigraph_server):
-    from ontology.store import RemoteStore
+    from ontology.store_remote import RemoteStore
     from service.jobs import Jobs, StoreJobStates
     a = Jobs(StoreJobStates(RemoteStore(oxigraph_server)), workers=1)
     other_replica = StoreJobStates(RemoteStore(oxigraph_server))

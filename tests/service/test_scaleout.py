@@ -118,7 +118,7 @@ def test_report_computed_once_and_invalidated_on_both(replicas, monkeypatch):
 def test_institutions_of_a_remote_deployment_get_their_own_sparql_server():
     """With a remote default store another institution's store is a SPARQL server (one per tenant, from
     GAPMAP_INSTITUTION_STORES), never an embedded store in one replica's var/."""
-    from ontology.store import StoreUnavailable
+    from ontology.errors import StoreUnavailable
     from service.config import Config
     from service.tenants import institution_config
     cfg = Config()

@@ -427,7 +427,7 @@ def test_remote_server_really_reaches_out_and_the_endpoint_never_forwards_servic
     """Calibration: the Oxigraph server behind the remote store does call SERVICE endpoints (a query
     sent to it directly reaches the listener).  Through /sparql, every variant is refused before it is
     forwarded: the server never sees it."""
-    from ontology.store import RemoteStore
+    from ontology.store_remote import RemoteStore
     _with_bulk(remote_app)
     with remote_app.app_context():
         store = gapmap().store
