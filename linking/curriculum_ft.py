@@ -69,6 +69,7 @@ def train(out_dir: str | os.PathLike, *, recipe: dict | None = None, log=print,
     from sentence_transformers import SentenceTransformer
 
     from .encoder import minilm_path
+    from .finetune import contrastive_step
 
     recipe = dict(RECIPE, **(recipe or {}))
     seed = recipe["seed"]
@@ -106,18 +107,7 @@ def train(out_dir: str | os.PathLike, *, recipe: dict | None = None, log=print,
             batch.append((a, p))
         if len(batch) < 2:
             continue
-        fa = model.preprocess([a for a, _ in batch])
-        fp = model.preprocess([p for _, p in batch])
-        ea = torch.nn.functional.normalize(model(fa)["sentence_embedding"], dim=-1)
-        ep = torch.nn.functional.normalize(model(fp)["sentence_embedding"], dim=-1)
-        sim = ea @ ep.T * recipe["scale"]
-        lab = torch.arange(len(batch))
-        loss = (ce(sim, lab) + ce(sim.T, lab)) / 2
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
+        loss = contrastive_step(model, batch, recipe["scale"], ce, opt, sched, params)
         step += 1
         if step % 10 == 0:
             log(f"step {step}/{steps} loss {loss.item():.3f} {time.time() - t0:.0f}s")

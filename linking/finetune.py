@@ -149,18 +149,7 @@ def train(competencies_path: str, out_dir: str, *, recipe: dict | None = None, t
                     clean.append((a, p))
             if len(clean) < 2:
                 continue
-            fa = model.preprocess([a for a, _ in clean])
-            fp = model.preprocess([p for _, p in clean])
-            ea = torch.nn.functional.normalize(model(fa)["sentence_embedding"], dim=-1)
-            ep_ = torch.nn.functional.normalize(model(fp)["sentence_embedding"], dim=-1)
-            sim = ea @ ep_.T * recipe["scale"]
-            labels = torch.arange(len(clean))
-            loss = (ce(sim, labels) + ce(sim.T, labels)) / 2
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
+            loss = contrastive_step(model, clean, recipe["scale"], ce, opt, sched, params)
             step += 1
             if step % 50 == 0 or step == steps:
                 el = time.time() - t0
@@ -182,6 +171,26 @@ def train(competencies_path: str, out_dir: str, *, recipe: dict | None = None, t
     os.replace(out, final)  # readers never see a half-written model
     log(f"saved {final} ({time.time() - t0:.0f}s)")
     return final
+
+
+def contrastive_step(model, batch, scale, ce, opt, sched, params):
+    """One step of in-batch contrastive training (symmetric InfoNCE over (anchor, positive) pairs, the other
+    positives as negatives); shared by the ESCO and the curriculum builds.  Returns the loss."""
+    import torch
+
+    fa = model.preprocess([a for a, _ in batch])
+    fp = model.preprocess([p for _, p in batch])
+    ea = torch.nn.functional.normalize(model(fa)["sentence_embedding"], dim=-1)
+    ep = torch.nn.functional.normalize(model(fp)["sentence_embedding"], dim=-1)
+    sim = ea @ ep.T * scale
+    labels = torch.arange(len(batch))
+    loss = (ce(sim, labels) + ce(sim.T, labels)) / 2
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
+    return loss
 
 
 def recipe_matches(out: Path, recipe: dict, competencies_path: str) -> bool:
