@@ -21,6 +21,7 @@ from apispec import APISpec
 from flask import current_app, jsonify
 
 from .blueprint import bp
+from . import bodies as B
 from . import schemas as S
 
 VERSION = "0.1.0"
@@ -138,7 +139,7 @@ OPERATIONS: dict[str, Op] = {
     "program_health": Op(S.HealthReport, query=(
         q("checks", desc="comma-separated: unmapped_objectives, empty_sessions, unassessed_courses, "
                          "suggestion_only, broken_chains, near_duplicates"), q("threshold", {"type": "number"}), FW)),
-    "align": Op(S.AlignRun, body=S.AlignBody, query=(ASYNC,), can_defer=True),
+    "align": Op(S.AlignRun, body=B.AlignBody, query=(ASYNC,), can_defer=True),
     "job": Op(S.Job),
     # review
     "queue": Op(S.ReviewQueue, query=(
@@ -147,22 +148,22 @@ OPERATIONS: dict[str, Op] = {
         q("limit", integer(1, 5000), "at most this many objectives (default 200)"))),
     "alignment": Op(S.AlignmentState, query=(q("format", enum("json", "jsonld", "ttl", "nt"), "or by Accept"),),
                     media=RDF, headers=ETAG),
-    "decide": Op(S.Decision, body=S.DecisionBody, query=(IF_MATCH,), headers=ETAG),
+    "decide": Op(S.Decision, body=B.DecisionBody, query=(IF_MATCH,), headers=ETAG),
     "history": Op(S.AlignmentHistory),
-    "add_alignment": Op(S.Decision, 201, body=S.ManualAlignmentBody),
-    "assessed_by": Op(S.Decision, 201, body=S.AssessedByBody),
-    "bulk_accept": Op(S.BulkAccepted, body=S.BulkAcceptBody),
-    "bulk_accept_shown": Op(body=S.BulkAcceptShownBody),
-    "upload_syllabus": Op(S.SyllabusUploaded, 201, form=S.SyllabusUpload, query=(ASYNC,), can_defer=True),
+    "add_alignment": Op(S.Decision, 201, body=B.ManualAlignmentBody),
+    "assessed_by": Op(S.Decision, 201, body=B.AssessedByBody),
+    "bulk_accept": Op(S.BulkAccepted, body=B.BulkAcceptBody),
+    "bulk_accept_shown": Op(body=B.BulkAcceptShownBody),
+    "upload_syllabus": Op(S.SyllabusUploaded, 201, form=B.SyllabusUpload, query=(ASYNC,), can_defer=True),
     "syllabus_versions": Op(S.SyllabusVersions),
     # loading
     "loaders": Op(S.Loaders),
-    "load": Op(S.Loaded, 201, form=S.FileUpload, query=(ASYNC,), can_defer=True),
-    "load_detected": Op(S.Loaded, 201, form=S.FileUpload, query=(ASYNC,), can_defer=True),
+    "load": Op(S.Loaded, 201, form=B.FileUpload, query=(ASYNC,), can_defer=True),
+    "load_detected": Op(S.Loaded, 201, form=B.FileUpload, query=(ASYNC,), can_defer=True),
     # accounts
     "me": Op(S.Me),
     "list_users": Op(S.UserList),
-    "create_user": Op(S.CreatedUser, 201, body=S.NewUserBody),
+    "create_user": Op(S.CreatedUser, 201, body=B.NewUserBody),
     "delete_user": Op(status=204, json=False),
     "audit": Op(S.AuditPage, query=(q("page", integer(1)), q("per_page", integer(1, 500)))),
     # exports
@@ -177,40 +178,40 @@ OPERATIONS: dict[str, Op] = {
     "person_gap": Op(S.RoleGap, query=(q("role", desc="target role (default: the person's first goal)"),)),
     "person_plan": Op(S.Plan, query=(q("role", desc="target role (default: the person's first goal)"),
                                      q("objective", enum("hours", "cost")), q("include_optional", BOOL))),
-    "save_plan": Op(S.Plan, 201, body=S.PlanBody),
+    "save_plan": Op(S.Plan, 201, body=B.PlanBody),
     "person_mentor": Op(query=(q("mode", enum("best", "full")), q("role"))),
-    "upload_cv": Op(status=201, form=S.CvUpload, query=(q("framework"),)),
+    "upload_cv": Op(status=201, form=B.CvUpload, query=(q("framework"),)),
     "cv_suggestions": Op(query=(q("status", CV_STATUS),)),
-    "cv_decision": Op(body=S.CvDecisionBody),
+    "cv_decision": Op(body=B.CvDecisionBody),
     "mentoring_match": Op(query=(*MATCH, q("method", enum("lsa", "greedy")))),
-    "mentoring_match_save": Op(status=201, body=S.MatchBody),
+    "mentoring_match_save": Op(status=201, body=B.MatchBody),
     "pipeline": Op(query=(q("demand", desc="a demand scenario"), q("year", integer(1900, 2200)))),
     "catalogue_list": Op(S.Catalogue, query=(q("kind"), q("competency", desc="notation of a competency developed"),
                                 q("suggest", BOOL, "also the competencies the descriptions suggest"))),
     # workbench
     "crosswalk_list": Op(),
-    "crosswalk_run": Op(status=201, body=S.CrosswalkBody),
+    "crosswalk_run": Op(status=201, body=B.CrosswalkBody),
     "crosswalk_get": Op(query=(q("status", CV_STATUS),)),
-    "crosswalk_decision": Op(body=S.MappingDecisionBody),
+    "crosswalk_decision": Op(body=B.MappingDecisionBody),
     "draft_list": Op(S.Drafts),
-    "draft_create": Op(S.Draft, 201, body=S.NameBody),
+    "draft_create": Op(S.Draft, 201, body=B.NameBody),
     "draft_get": Op(S.Draft),
     "draft_discard": Op(status=204, json=False),
-    "draft_edit": Op(body=S.DraftEditBody),
+    "draft_edit": Op(body=B.DraftEditBody),
     "draft_compare": Op(query=(ROLE, STAGE, YEAR, COURSE)),
     "draft_gaps": Op(S.GapReport, query=(ROLE, STAGE, YEAR, COURSE, INCL)),
     "draft_apply": Op(),
-    "draft_sparql": Op(form=S.SparqlForm, query=(q("query", desc="a SPARQL SELECT/ASK/CONSTRUCT/DESCRIBE query "
+    "draft_sparql": Op(form=B.SparqlForm, query=(q("query", desc="a SPARQL SELECT/ASK/CONSTRUCT/DESCRIBE query "
                                                                  "(GET)"), q("format")),
                        media=("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
                               "text/turtle", "application/n-triples", "application/ld+json"), json=False),
     "version_list": Op(S.Versions),
-    "version_create": Op(S.Draft, 201, body=S.NameBody),
+    "version_create": Op(S.Draft, 201, body=B.NameBody),
     "version_compare": Op(query=(ROLE, STAGE, YEAR, COURSE)),
-    "course_edit": Op(body=S.CourseEditBody),
-    "objective_edit": Op(body=S.ObjectiveEditBody),
+    "course_edit": Op(body=B.CourseEditBody),
+    "objective_edit": Op(body=B.ObjectiveEditBody),
     # SPARQL (outside /api)
-    "sparql.sparql": Op(form=S.SparqlForm, query=(q("query", desc="a SPARQL query (GET)"), q("format")),
+    "sparql.sparql": Op(form=B.SparqlForm, query=(q("query", desc="a SPARQL query (GET)"), q("format")),
                         media=("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
                                "text/tab-separated-values", "text/turtle", "application/n-triples",
                                "application/ld+json"), json=False),
@@ -313,7 +314,7 @@ def _operation(rule, method: str, view, op: Op) -> dict:
             body = {"application/json": {"schema": _ref(op.body)}}
         else:
             body = {"multipart/form-data": {"schema": _ref(op.form)}}
-            if op.form is S.SparqlForm:
+            if op.form is B.SparqlForm:
                 body = {"application/x-www-form-urlencoded": {"schema": _ref(op.form)},
                         "application/sparql-query": {"schema": {"type": "string"}}}
         out["requestBody"] = {"required": bool(op.form), "content": body}
