@@ -425,7 +425,7 @@ def main(argv=None):
         out["objectives"] = 353 + 3530 * args.programs
         store = ws.store
         from ontology.gaps import cached_gap_report, index_cache, report_cache
-        from ontology.store import load_query, values_block
+        from ontology.store_terms import load_query, values_block
         from ontology.vocab import ACCEPTED
 
         def fresh(prog):  # the first report after a write: the program index is read from the store

@@ -271,7 +271,7 @@ def _about(store: EmbeddedStore, node: URIRef) -> list[tuple]:
     """Every quad with ``node`` as subject or object."""
     import pyoxigraph as ox
 
-    from .store import from_ox
+    from .store_terms import from_ox
     n = ox.NamedNode(str(node))
     quads = list(store.ox.quads_for_pattern(n, None, None, None)) + list(store.ox.quads_for_pattern(None, None, n, None))
     return [(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object), URIRef(q.graph_name.value)) for q in quads]

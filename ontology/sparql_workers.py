@@ -64,7 +64,8 @@ import pyoxigraph as ox
 
 from .errors import GapmapError, QueryAborted  # noqa: F401  (QueryAborted re-exported)
 from .sparql_formats import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES
-from .store import pid_alive, open_checkpoint, to_python
+from .store import pid_alive, open_checkpoint
+from .store_terms import to_python
 
 if TYPE_CHECKING:
     from .sparql import SparqlEngine

@@ -14,8 +14,9 @@ from rdflib import Graph
 
 from .errors import (QueryError, StoreAnswerTooLarge, StoreTimeout, StoreUnavailable)
 from .vocab import PREFIXES
-from .store import (STAGING, Capabilities, Snapshot, Store, as_quads, from_ox, g_is_iri, load_query, quad_block,
-                    strip_comments, to_ox, to_python, values_block)
+from .store import STAGING, Capabilities, Snapshot, Store
+from .store_terms import (as_quads, from_ox, g_is_iri, load_query, quad_block, strip_comments, to_ox, to_python,
+                          values_block)
 
 # ------------------------------------------------------------------------------------------------
 # Remote store: any SPARQL 1.1 Query/Update + Graph Store Protocol server

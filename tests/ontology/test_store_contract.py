@@ -10,7 +10,8 @@ import pytest
 from rdflib import Literal
 
 from ontology.errors import QueryError
-from ontology.store import EmbeddedStore, open_store, to_python
+from ontology.store import EmbeddedStore, open_store
+from ontology.store_terms import to_python
 from ontology.store_remote import RemoteStore
 
 from .store_contract import G1, G2, StoreContract, framework
