@@ -68,6 +68,23 @@ class Workspace:
     #: guards the workspace's own lazily built parts (linkers, jobs, the app's drafts): not the store's lock
     setup_lock: threading.Lock = field(default_factory=threading.Lock)
     _jobs: object = None
+    _drafts: object = None
+
+    @property
+    def drafts(self):
+        """This institution's drafts and saved versions (``ontology.drafts.Drafts``): on disk beside its live
+        store (``<store>-drafts``), or in memory when the store is.  One per workspace, so one institution never
+        sees, edits or deletes another's (they were one app-wide table once)."""
+        if self._drafts is None:
+            with self.setup_lock:
+                if self._drafts is None:
+                    from pathlib import Path
+
+                    from ontology.drafts import Drafts
+                    path = self.config.STORE_PATH
+                    local = path and "://" not in path
+                    self._drafts = Drafts(Path(path).with_name(Path(path).name + "-drafts") if local else None)
+        return self._drafts
 
     @property
     def jobs(self):

@@ -128,19 +128,8 @@ def report_for(program: str, framework: str, *, via: str | None = None, **kw):
 
 # --- what-if drafts ----------------------------------------------------------------------------------
 def drafts():
-    """The app's drafts (on disk beside the live store, or in memory when the store is)."""
-    from pathlib import Path
-
-    from flask import current_app
-
-    from ontology.drafts import Drafts
-    ext = current_app.extensions
-    if "gapmap_drafts" not in ext:
-        with gapmap().setup_lock:
-            if "gapmap_drafts" not in ext:
-                path = gapmap().config.STORE_PATH
-                ext["gapmap_drafts"] = Drafts(Path(path).with_name(Path(path).name + "-drafts") if path else None)
-    return ext["gapmap_drafts"]
+    """The drafts of the request's institution (``Workspace.drafts``: each institution has its own)."""
+    return gapmap().drafts
 
 
 def _draft_args() -> dict:

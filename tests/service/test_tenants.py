@@ -205,3 +205,55 @@ def test_cli_institution_works_on_its_own_store(tmp_path):
     assert [p["id"] for p in c.get("/api/programs", headers=h).get_json()["programs"]] == ["mini"]
     admin = CliRunner().invoke(main, [*store, "user", "add", "root", "--role", "admin"]).output.split()[-1]
     assert c.get("/api/programs", headers={"Authorization": f"Bearer {admin}"}).get_json()["programs"] == []
+
+
+def test_drafts_and_versions_are_per_institution(tenants):
+    """Finding F7: drafts and frozen versions were one app-wide table, so another school's users read them
+    (and their SPARQL), and its admin edited, applied or deleted them.  Now each institution has its own:
+    the other's are 404 on every read and write, and the audit entry of an attempt is the actor's."""
+    app, bases = tenants
+    c = app.test_client()
+    home = _headers(app, "default", "committee")
+    assert c.post("/api/programs/mini/drafts", json={"name": "home-plan"}, headers=home).status_code == 201
+    assert c.post("/api/drafts/home-plan/edits", headers=home,
+                  json={"op": "add_course", "code": "HOME-900", "title": "Home only", "year": 3}).status_code == 200
+    assert c.post("/api/programs/mini/versions", json={"name": "home-2025"}, headers=home).status_code == 201
+    q = {"query": "SELECT ?t WHERE { ?c <http://purl.org/dc/terms/title> ?t }"}
+    reads = ["/api/drafts/home-plan", "/api/drafts/home-plan/compare", "/api/drafts/home-plan/gaps",
+             "/api/versions/home-2025/compare", "/api/drafts/home-2025"]
+    for role in ("viewer", "committee", "admin"):
+        h = _headers(app, "north", role)
+        for path in reads:
+            assert c.get(path, headers=h).status_code == 404, (role, path)
+        for m in (c.get, c.post):
+            r = m("/api/drafts/home-plan/sparql", headers=h, **({"query_string": q} if m == c.get else {"data": q}))
+            assert r.status_code == 404 and "HOME-900" not in r.get_data(as_text=True)
+        for kind in ("drafts", "versions"):
+            listed = c.get(f"/api/programs/mini/{kind}", headers=h).get_json()[kind]
+            assert not {"home-plan", "home-2025"} & {d["name"] for d in listed}
+    north = _headers(app, "north", "admin")
+    writes = [("post", "/api/drafts/home-plan/edits", {"op": "remove_course", "code": "MED-201"}),
+              ("post", "/api/drafts/home-plan/apply", None), ("delete", "/api/drafts/home-plan", None),
+              ("delete", "/api/drafts/home-2025", None)]
+    for method, path, js in writes:
+        assert getattr(c, method)(path, headers=north, json=js).status_code == 404, path
+    # nothing of the default's draft reached north's live store (an apply there wrote it into north's graphs)
+    r = c.get("/sparql", query_string={"query": 'ASK { ?c <http://www.w3.org/2004/02/skos/core#notation> "HOME-900" }'},
+              headers={**north, "Accept": "application/sparql-results+json"})
+    assert r.get_json()["boolean"] is False
+    # the owner still has both, untouched
+    d = c.get("/api/drafts/home-plan", headers=home).get_json()
+    assert len(d["edits"]) == 1 and c.get("/api/versions/home-2025/compare", headers=home).status_code == 200
+    # the same name is free in the other institution, and its draft is its own
+    assert c.post("/api/programs/mini/drafts", json={"name": "home-plan"}, headers=north).status_code == 201
+    assert c.get("/api/drafts/home-plan", headers=north).get_json()["edits"] == []
+    assert c.delete("/api/drafts/home-plan", headers=north).status_code == 204
+    assert len(c.get("/api/drafts/home-plan", headers=home).get_json()["edits"]) == 1
+    # the attempts are in north's audit log, none in the default's
+    home_admin = _headers(app, "default", "admin")
+    audit = c.get("/api/audit?per_page=500", headers=home_admin).get_json()["entries"]
+    assert not [e for e in audit if "north" in (e["user"] or "")]
+    north_audit = c.get("/api/audit?per_page=500", headers=north).get_json()["entries"]
+    assert any(e["path"] == "/api/drafts/home-2025" and e["status"] == 404 for e in north_audit)
+    for d in ("home-plan", "home-2025"):
+        assert c.delete(f"/api/drafts/{d}", headers=home).status_code in (204, 409)
