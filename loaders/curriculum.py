@@ -7,7 +7,7 @@ from ontology.errors import LoadError
 from ontology.vocab import DCTERMS, GM, RDF, SKOS
 
 from .base import Context, Delta, Loader, Source, check_id, parse_int, split_list
-from .resolve import competency_index
+from .resolve import check_program_member, competency_index, program_members
 from .shapes import add_course, add_curator_alignment, add_objective, add_program
 
 REQUIRED = ["program_id", "program_title", "year", "course_code", "course_title", "objective_id", "objective_text"]
@@ -28,6 +28,7 @@ class CurriculumCSV(Loader):
         f, ids = source.name, ctx.ids
         fw = ctx.option("framework")
         comps = competency_index(ctx, fw) if fw else {}
+        members = program_members(ctx)
         delta = Delta(columns=dict(COLUMNS))
         programs = {}
         courses, sessions, objectives = {}, {}, {}
@@ -43,6 +44,7 @@ class CurriculumCSV(Loader):
             year = parse_int(r.year, file=f, row=i, column="year", lo=1, hi=8, required=True)
             code = check_id(r.course_code, file=f, row=i, column="course_code")
             c = ids.course(code)
+            check_program_member(members, c, prog, "course", code, file=f, row=i, column="course_code")
             if code in courses:
                 if courses[code][:3] != (prog, year, r.course_title):
                     raise LoadError(f"course {code} has another program, year or title than on row "
@@ -70,6 +72,8 @@ class CurriculumCSV(Loader):
                 raise LoadError(f"objective id {oid!r} appears twice (first on row {objectives[oid]})",
                                 file=f, row=i, column="objective_id")
             objectives[oid] = i
+            check_program_member(members, ids.objective(oid), prog, "objective", oid, file=f, row=i,
+                                 column="objective_id")
             if not r.objective_text:
                 raise LoadError("is empty", file=f, row=i, column="objective_text")
             level = parse_int(r.level, file=f, row=i, column="level", lo=1, hi=5)
