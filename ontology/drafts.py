@@ -39,6 +39,15 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 OPS = ("add_course", "remove_course", "move_course", "set_course", "add_session", "remove_session",
        "add_objective", "remove_objective", "move_objective", "set_level", "add_assessment",
        "remove_assessment", "swap_framework")
+#: the fields each edit takes (besides "op"): any other is refused, naming it (never silently ignored)
+OP_FIELDS = {
+    "add_course": {"code", "title", "year"}, "remove_course": {"code"}, "move_course": {"code", "year"},
+    "set_course": {"code", "title", "year"}, "add_session": {"course", "id", "title"},
+    "remove_session": {"course", "id"},
+    "add_objective": {"course", "id", "text", "session", "level", "competencies"}, "remove_objective": {"id"},
+    "move_objective": {"id", "course", "session"}, "set_level": {"id", "level"},
+    "add_assessment": {"course", "id", "title", "kind", "level", "competencies", "objectives"},
+    "remove_assessment": {"id"}, "swap_framework": {"framework"}}
 
 
 class DraftError(GapmapError):
@@ -89,6 +98,16 @@ class Draft:
     frozen: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     engine: object = field(default=None, repr=False)  # a SparqlEngine over the draft's store, made on first use
+    #: during a batch of edits: each graph the batch wrote, as it was before (to put back if an edit fails)
+    undo: dict | None = field(default=None, repr=False)
+
+    def write(self, delete: list, insert: list) -> None:
+        """One edit's write to the draft's store; inside a batch, each touched graph is kept first."""
+        if self.undo is not None:
+            for g in {q[3] for q in (*delete, *insert)}:
+                if URIRef(g) not in self.undo:
+                    self.undo[URIRef(g)] = self.store.graph(URIRef(g))
+        self.store.apply(delete=delete, insert=insert)
 
     def sparql(self, timeout: float | None = 10.0):
         """A read-only SPARQL engine over the draft's graphs (same limits as the live endpoint)."""
@@ -186,14 +205,37 @@ class Drafts:
                 shutil.rmtree(self.root / name, ignore_errors=True)
 
     def edit(self, ids, name: str, op: dict, user: str) -> dict:
+        return self.edit_all(ids, name, [op], user)[0]
+
+    def edit_all(self, ids, name: str, ops: list, user: str) -> list[dict]:
+        """Apply a batch of edits in order, all or nothing: when one fails (its error names it as ``edit``,
+        counted from 1), the graphs the earlier ones wrote are put back and no edit is recorded."""
         d = self.get(name)
         if d.frozen:
             raise DraftConflict(f"{name!r} is a saved version: it cannot be edited", field="draft")
         with d.lock:
-            out = apply_edit(d, ids, op)
-            d.edits.append({**op, "by": user, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+            framework, d.undo = d.framework, {}
+            try:
+                done = []
+                for i, op in enumerate(ops, start=1):
+                    try:
+                        done.append(apply_edit(d, ids, op))
+                    except GapmapError as e:
+                        if len(ops) > 1:
+                            e.details["edit"] = i
+                            e.message = f"edit {i} of {len(ops)}: {e.message} (no edit of the batch was applied)"
+                        raise
+            except BaseException:
+                if d.undo:
+                    d.store.replace_graphs(d.undo)
+                d.framework = framework
+                raise
+            finally:
+                d.undo = None
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            d.edits += [{**op, "by": user, "at": now} for op in ops]
             self._save(d)
-            return out
+            return done
 
     def apply(self, live: Store, ids, name: str, user: str, *, framework: str) -> dict:
         """Write every graph the draft changed into the live store in one transaction, with PROV; drop the draft."""
@@ -318,6 +360,10 @@ def apply_edit(d: Draft, ids, op: dict) -> dict:
     kind = op.get("op")
     if kind not in OPS:
         raise DraftError(f"op must be one of {', '.join(OPS)}", field="op")
+    unknown = sorted(str(k) for k in op if k != "op" and k not in OP_FIELDS[kind])
+    if unknown:
+        raise DraftError(f"unknown field {unknown[0]!r} for {kind}: it takes {', '.join(sorted(OP_FIELDS[kind]))}",
+                         field=unknown[0])
     s = d.store
     cur, asg, alg = (ids.graph("curriculum", d.program), ids.graph("assessments", d.program),
                      ids.graph("alignments", d.program))
@@ -494,10 +540,10 @@ def apply_edit(d: Draft, ids, op: dict) -> dict:
                 delete.append(q)
         insert.append((prog, GM.usesFramework, fw_new, cur))
         d.framework = new
-        s.apply(delete=delete, insert=insert)
+        d.write(delete, insert)
         return {"op": kind, "from": old, "to": new, "alignments_moved": moved, "without_counterpart": sorted(set(lost)),
                 "removed": len(delete), "added": len(insert)}
-    s.apply(delete=list(dict.fromkeys(delete)), insert=insert)
+    d.write(list(dict.fromkeys(delete)), insert)
     return {"op": kind, "removed": len(set(delete)), "added": len(insert)}
 
 

@@ -5,7 +5,7 @@ from flask import jsonify
 
 from ..auth import check, require, users_db
 from .blueprint import bp
-from .params import BadParameter, arg_int, check_lengths, request_json
+from .params import BadParameter, arg_int, check_fields, check_lengths, request_json
 
 
 @bp.get("/me")
@@ -34,7 +34,7 @@ def create_user():
     body = request_json()
     if not isinstance(body, dict):
         raise BadParameter("send a JSON object: name, role, courses, password", field="body")
-    check_lengths(body)
+    check_lengths(check_fields(body))
     if body.get("institution") not in (None, u.institution):
         raise BadParameter("admins create users of their own institution", field="institution")
     created = users_db().add_user(body.get("name"), body.get("role"), institution=u.institution,

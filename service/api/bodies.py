@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from typing_extensions import NotRequired, TypedDict
 
 from .schemas import Fraction, describe_fields
@@ -56,6 +56,8 @@ class BulkAcceptShownBody(TypedDict, total=False):
 
 class NewUserBody(TypedDict):
     name: str
+    institution: NotRequired[str]
+    """Only the admin's own institution (another is a 400)."""
     role: Literal["viewer", "educator", "committee", "admin"]
     courses: NotRequired[list[str]]
     password: NotRequired[Annotated[str, Field(min_length=10)]]
@@ -144,3 +146,17 @@ class SparqlForm(TypedDict):
 
 
 describe_fields(globals(), __name__)
+
+
+def closed(t) -> bool:
+    """A body whose unknown fields are refused (400 naming the field; ``additionalProperties: false``)."""
+    return (getattr(t, "__pydantic_config__", None) or {}).get("extra") == "forbid"
+
+
+# Every JSON body is closed: a misspelt or misplaced field (``"preview"`` sent to bulk-accept) is an error,
+# never silently ignored while the write goes ahead.  Draft edits are open here: their fields depend on the
+# ``op`` and ``ontology.drafts`` refuses the unknown ones per op.  Forms stay open (loader options as fields).
+for _t in list(globals().values()):
+    if isinstance(_t, type) and _t.__name__.endswith("Body") and _t is not DraftEditBody and \
+            getattr(_t, "__module__", None) == __name__:
+        _t.__pydantic_config__ = ConfigDict(use_attribute_docstrings=True, extra="forbid")

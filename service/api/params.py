@@ -109,10 +109,27 @@ def check_lengths(body: dict) -> dict:
 
 def json_body() -> dict:
     """The request's JSON object (or its form fields); anything else is a 400 naming the body; a text
-    field longer than the length rule allows is a 422 naming it."""
+    field longer than the length rule allows is a 422 naming it; a field the endpoint does not take, a 400."""
     body = request_json()
     if body is None:
         body = request.form.to_dict() if request.form else {}
     if not isinstance(body, dict):
         raise BadParameter("the body must be a JSON object", field="body")
-    return check_lengths(body)
+    return check_lengths(check_fields(body))
+
+
+def check_fields(body: dict) -> dict:
+    """A field the endpoint's body shape (``OPERATIONS[...].body``, service/api/bodies.py) does not have is a
+    400 naming it: an ignored option (``"preview": true`` sent to bulk-accept) must not let the write go ahead."""
+    from .bodies import closed
+    from .openapi import OPERATIONS
+    op = OPERATIONS.get((request.endpoint or "").removeprefix("api."))
+    shape = op.body if op is not None else None
+    if shape is None or not closed(shape):
+        return body
+    known = shape.__required_keys__ | shape.__optional_keys__
+    unknown = sorted(str(k) for k in body if k not in known and k != "csrf_token")
+    if unknown:
+        raise BadParameter(f"unknown field {unknown[0]!r}: this request takes "
+                           + (", ".join(sorted(known)) or "no fields"), field=unknown[0])
+    return body

@@ -11,7 +11,7 @@ from ..extensions import gapmap
 from ..auth import require, who
 from .blueprint import bp
 from .jobs import accepted, wants_async
-from .params import BadParameter, arg_float, arg_int, negotiate, request_json
+from .params import BadParameter, arg_float, arg_int, check_fields, negotiate, request_json
 
 RDF_FORMATS = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json")}
 
@@ -77,6 +77,7 @@ def align(program):
     body = request_json() or {}
     if not isinstance(body, dict):
         raise BadParameter("the body must be a JSON object", field="body")
+    check_fields(body)
     top_k = body.get("top_k")
     if top_k is not None and (not isinstance(top_k, int) or not 1 <= top_k <= 50):
         raise BadParameter("top_k must be a whole number from 1 to 50", field="top_k")

@@ -164,14 +164,15 @@ def draft_get(name):
 @bp.post("/drafts/<name>/edits")
 @require("plan")
 def draft_edit(name):
-    """One edit ``{"op": "add_course", ...}`` or several ``{"edits": [...]}`` (each its own transaction, in order)."""
+    """One edit ``{"op": "add_course", ...}`` or several ``{"edits": [...]}``, in order and all or nothing
+    (a failing edit is named as ``edit``, from 1, and none of the batch is applied)."""
     ws = gapmap()
     b = body()
     ops = b["edits"] if isinstance(b.get("edits"), list) else [b]
     if not 1 <= len(ops) <= 200:
         raise BadParameter("give 1 to 200 edits", field="edits")
     user = user_name()
-    done = [drafts().edit(ws.ids, name, op, user) for op in ops]
+    done = drafts().edit_all(ws.ids, name, ops, user)
     return jsonify({"draft": name, "done": done, "edits": len(drafts().get(name).edits)})
 
 

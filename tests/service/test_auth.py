@@ -204,7 +204,10 @@ def test_educator_reviews_and_uploads_only_their_courses(client, auth):
 def test_prov_who_is_the_authenticated_user_only(client, auth):
     h = {**auth("committee", "dr.real"), "X-Gapmap-User": "mallory"}
     aid = next(a["id"] for a in suggestions(client, h)["MED-101"] if a["status"] == "suggested")
+    # a "user" field is not a field of a decision: refused (400 naming it), never taken as the PROV who
     r = client.post(f"/api/alignments/{aid}/decision", json={"decision": "accept", "user": "mallory"}, headers=h)
+    assert r.status_code == 400 and r.get_json()["field"] == "user"
+    r = client.post(f"/api/alignments/{aid}/decision", json={"decision": "accept"}, headers=h)
     assert r.status_code == 200 and r.get_json()["user"] == "dr.real"
     hist = client.get(f"/api/alignments/{aid}/history", headers=h).get_json()["history"]
     assert [x["user"] for x in hist] == ["dr.real"]

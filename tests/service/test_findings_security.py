@@ -55,3 +55,62 @@ def test_f18_course_and_objective_ids_do_not_merge_across_programs(app):
     r = c.post("/api/load/curriculum-csv", headers=h, content_type="multipart/form-data",
                data={"file": (io.BytesIO((MINI / "curriculum.csv").read_bytes()), "curriculum.csv"), "framework": "mini"})
     assert r.status_code == 201, r.get_json()
+
+
+def test_f21_unknown_body_fields_are_refused(app):
+    """``{"preview": true}`` sent to bulk-accept accepted every suggestion: an unknown field is a 400 naming
+    it, nothing is written; the OpenAPI document says so (additionalProperties: false)."""
+    c, h = app.test_client(), bearer(app, "admin")
+    before = len(_ws(app).store)
+    r = c.post("/api/programs/mini/review/bulk-accept", json={"min_precision": 0.0, "preview": True}, headers=h)
+    assert r.status_code == 400 and r.get_json()["field"] == "preview", r.get_json()
+    assert "preview" in r.get_json()["detail"] and len(_ws(app).store) == before
+    pending = c.get("/api/programs/mini/review?status=pending", headers=h).get_json()["objectives"]
+    assert pending  # nothing was accepted
+    for path, body in [("/api/programs/mini/align", {"topk": 3}),
+                       ("/api/users", {"name": "zed", "role": "viewer", "rol": "admin"}),
+                       ("/api/programs/mini/drafts", {"name": "d1", "frozen": True}),
+                       ("/api/crosswalks/mini/mini/mappings/x/decision", {"decision": "accept", "relations": "close"})]:
+        r = c.post(path, json=body, headers=h)
+        assert r.status_code == 400, (path, r.get_json())
+        assert r.get_json()["field"] == sorted(set(body) - {"name", "role", "decision"})[0]
+    # draft edits: the fields of the edit's op
+    assert c.post("/api/programs/mini/drafts", json={"name": "d2"}, headers=h).status_code == 201
+    r = c.post("/api/drafts/d2/edits", headers=h, json={"op": "move_course", "code": "MED-101", "year": 2, "yr": 3})
+    assert r.status_code == 400 and r.get_json()["field"] == "yr"
+    assert c.get("/api/drafts/d2", headers=h).get_json()["edits"] == []
+    # known fields still work
+    shown = [a["id"] for o in pending for a in o["alignments"]][:2]
+    r = c.post("/api/programs/mini/review/bulk-accept-shown", headers=h,
+               json={"alignments": shown, "min_precision": 0.0, "preview": True})
+    assert r.status_code == 200 and len(r.get_json()["accept"]) == 2, r.get_json()
+    doc = c.get("/api/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    assert schemas["BulkAcceptBody"]["additionalProperties"] is False
+    assert schemas["NewUserBody"]["additionalProperties"] is False
+    assert schemas["DraftEditBody"].get("additionalProperties") is not False
+
+
+def test_f1_a_batch_of_draft_edits_is_all_or_nothing(app):
+    """A failing edit left the earlier edits of its batch applied: now none is, and the error names it."""
+    c, h = app.test_client(), bearer(app, "admin")
+    assert c.post("/api/programs/mini/drafts", json={"name": "batch"}, headers=h).status_code == 201
+    before = c.get("/api/drafts/batch/gaps", headers=h).get_json()
+    edits = [{"op": "add_course", "code": "NEW-1", "title": "New", "year": 2},
+             {"op": "move_course", "code": "MED-101", "year": 3},
+             {"op": "add_objective", "course": "NEW-1", "id": "NEW1-O1", "text": "Explain the heart.", "competencies": ["PC2"]},
+             {"op": "remove_course", "code": "NO-SUCH"}]
+    r = c.post("/api/drafts/batch/edits", json={"edits": edits}, headers=h)
+    assert r.status_code == 404 and r.get_json()["edit"] == 4 and "no edit of the batch" in r.get_json()["detail"]
+    assert c.get("/api/drafts/batch", headers=h).get_json()["edits"] == []
+    q = {"query": 'SELECT ?y WHERE { ?c <http://www.w3.org/2004/02/skos/core#notation> "MED-101" ; '
+                  '<https://w3id.org/gapmap/ns#year> ?y }'}
+    r = c.get("/api/drafts/batch/sparql", query_string=q, headers={**h, "Accept": "application/sparql-results+json"})
+    assert [b["y"]["value"] for b in r.get_json()["results"]["bindings"]] == ["1"]
+    ask = {"query": 'ASK { ?c <http://www.w3.org/2004/02/skos/core#notation> ?n FILTER(?n IN ("NEW-1", "NEW1-O1")) }'}
+    r = c.get("/api/drafts/batch/sparql", query_string=ask, headers={**h, "Accept": "application/sparql-results+json"})
+    assert r.get_json()["boolean"] is False
+    assert c.get("/api/drafts/batch/gaps", headers=h).get_json() == before
+    # the same batch without the failing edit applies whole
+    r = c.post("/api/drafts/batch/edits", json={"edits": edits[:3]}, headers=h)
+    assert r.status_code == 200 and len(c.get("/api/drafts/batch", headers=h).get_json()["edits"]) == 3
