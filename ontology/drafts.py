@@ -197,6 +197,9 @@ class Drafts:
     def discard(self, name: str) -> None:
         with self._lock:
             d = self.get(name)
+            if d.frozen:  # a kept year is the record of what was taught then: never deleted through the API
+                raise DraftConflict(f"{name!r} is a saved version (a curriculum year kept at roll-over): "
+                                    "versions are kept, not deleted", field="draft")
             del self._drafts[name]
             if d.engine is not None:
                 d.engine.close()

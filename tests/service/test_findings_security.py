@@ -114,3 +114,12 @@ def test_f1_a_batch_of_draft_edits_is_all_or_nothing(app):
     # the same batch without the failing edit applies whole
     r = c.post("/api/drafts/batch/edits", json={"edits": edits[:3]}, headers=h)
     assert r.status_code == 200 and len(c.get("/api/drafts/batch", headers=h).get_json()["edits"]) == 3
+
+
+def test_f10_a_saved_version_cannot_be_deleted(app):
+    c, h = app.test_client(), bearer(app, "admin")
+    assert c.post("/api/programs/mini/versions", json={"name": "2025-26"}, headers=h).status_code == 201
+    r = c.delete("/api/drafts/2025-26", headers=h)
+    assert r.status_code == 409 and "saved version" in r.get_json()["detail"]
+    assert c.get("/api/versions/2025-26/compare", headers=h).status_code == 200
+    assert [v["name"] for v in c.get("/api/programs/mini/versions", headers=h).get_json()["versions"]] == ["2025-26"]
