@@ -26,6 +26,12 @@ def _objective_course(objective: URIRef) -> str:
     return catalog.objective_course(gapmap().store, objective)
 
 
+def current_user_can(permission: str, *, course: str) -> bool:
+    from service.auth import current_user
+    u = current_user()
+    return u is not None and u.can(permission, course=course)
+
+
 def _check_objective(permission: str, oid: str) -> None:
     """``permission`` for the course the objective belongs to (educators: only their courses)."""
     check(permission, course=_objective_course(gapmap().ids.objective(oid)))
@@ -161,6 +167,15 @@ def assessed_by(oid):
     if not body.get("assessment") or not isinstance(body["assessment"], str):
         raise BadParameter("name the assessment", field="assessment")
     ws = gapmap()
+    # the assessment must be one the user may review too (educators: an assessment of their own course,
+    # not another course's exam); one outside the objective's program is a 404 below (mark_assessed)
+    prog = next((r["pid"] for r in ws.store.select("objective_detail", objective=ws.ids.objective(oid))), None)
+    course = next((r["code"] for r in ws.store.select("program_assessments", program=ws.ids.program(prog))
+                   if r["aid"] == body["assessment"]), None) if prog else None
+    if course is not None and not current_user_can("review", course=course):
+        from service.auth import Forbidden
+        raise Forbidden(f"assessment {body['assessment']!r} belongs to course {course!r}, which you may not "
+                        "review: link an assessment of your own course", field="assessment", course=course)
     return jsonify(ws.mark_assessed(oid, body["assessment"], who()).to_dict()), 201
 
 

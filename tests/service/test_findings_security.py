@@ -123,3 +123,19 @@ def test_f10_a_saved_version_cannot_be_deleted(app):
     assert r.status_code == 409 and "saved version" in r.get_json()["detail"]
     assert c.get("/api/versions/2025-26/compare", headers=h).status_code == 200
     assert [v["name"] for v in c.get("/api/programs/mini/versions", headers=h).get_json()["versions"]] == ["2025-26"]
+
+
+def test_f11_educators_link_only_their_own_courses_assessments(app):
+    """An educator of MED-201 marked their objective O4 "assessed" by MED-101's OSCE station (not their
+    course): 403 naming the assessment; their own course's exam works; committee may link across courses."""
+    c = app.test_client()
+    edu = bearer(app, "educator", "dr.edu", courses=["MED-201"])
+    before = len(_ws(app).store)
+    r = c.post("/api/objectives/O4/assessed-by", json={"assessment": "A1"}, headers=edu)
+    assert r.status_code == 403 and r.get_json()["field"] == "assessment" and "MED-101" in r.get_json()["detail"]
+    assert len(_ws(app).store) == before
+    assert c.post("/api/objectives/O4/assessed-by", json={"assessment": "A2"}, headers=edu).status_code == 201
+    assert c.post("/api/objectives/O3/assessed-by", json={"assessment": "A1"},
+                  headers=bearer(app, "committee")).status_code == 201
+    r = c.post("/api/objectives/O4/assessed-by", json={"assessment": "NOPE"}, headers=edu)
+    assert r.status_code == 404 and r.get_json()["field"] == "assessment"
