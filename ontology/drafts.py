@@ -195,17 +195,27 @@ class Drafts:
             return d
 
     def discard(self, name: str) -> None:
+        d = self.get(name)
+        if d.frozen:  # a kept year is the record of what was taught then: never deleted through the API
+            raise DraftConflict(f"{name!r} is a saved version (a curriculum year kept at roll-over): "
+                                "versions are kept, not deleted", field="draft")
+        with d.lock:  # not while an edit or an apply is using its store
+            self._drop(d)
+
+    def _current(self, d: Draft) -> None:
+        """Under ``d.lock``: the draft is still there (a concurrent apply or discard dropped it: 409)."""
+        if self._drafts.get(d.name) is not d:
+            raise DraftConflict(f"draft {d.name!r} was applied or discarded meanwhile", field="draft")
+
+    def _drop(self, d: Draft) -> None:
         with self._lock:
-            d = self.get(name)
-            if d.frozen:  # a kept year is the record of what was taught then: never deleted through the API
-                raise DraftConflict(f"{name!r} is a saved version (a curriculum year kept at roll-over): "
-                                    "versions are kept, not deleted", field="draft")
-            del self._drafts[name]
+            self._current(d)
+            del self._drafts[d.name]
             if d.engine is not None:
                 d.engine.close()
             if self.root:
                 d.store.close()  # release the on-disk store before removing its folder
-                shutil.rmtree(self.root / name, ignore_errors=True)
+                shutil.rmtree(self.root / d.name, ignore_errors=True)
 
     def edit(self, ids, name: str, op: dict, user: str) -> dict:
         return self.edit_all(ids, name, [op], user)[0]
@@ -217,6 +227,7 @@ class Drafts:
         if d.frozen:
             raise DraftConflict(f"{name!r} is a saved version: it cannot be edited", field="draft")
         with d.lock:
+            self._current(d)
             framework, d.undo = d.framework, {}
             try:
                 done = []
@@ -246,7 +257,8 @@ class Drafts:
         d = self.get(name)
         if d.frozen:
             raise DraftConflict(f"{name!r} is a saved version: it cannot be applied", field="draft")
-        with d.lock:
+        with d.lock:  # two applies at once: the second waits here, then finds the draft gone (409)
+            self._current(d)
             changed = d.changed_graphs()
             if not changed:
                 raise DraftError("the draft changes nothing", field="draft")
@@ -276,7 +288,7 @@ class Drafts:
             live.replace_graphs(writes)
             result = {"draft": name, "applied_by": user, "graphs": sorted(changed), "edits": len(d.edits),
                       "activity": str(act), "snapshot": str(snap.graph_name)}
-        self.discard(name)
+            self._drop(d)  # still under d.lock: no other request reads its store once it is closed
         return result
 
 

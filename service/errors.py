@@ -52,11 +52,22 @@ def too_large_detail() -> str:
             f"({limit:,} bytes); split the file or ask an administrator to raise GAPMAP_MAX_UPLOAD")
 
 
+def client_detail(e: GapmapError) -> str:
+    """An error's message as clients see it: a server-side failure's (5xx) may name files on the server
+    (a closed store's folder): those paths are never shown."""
+    if e.status < 500:
+        return e.message
+    import re
+    return re.sub(r"(?<![\w:])/(?:[\w.\-]+/)*[\w.\-]+", "(server path)", e.message)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(GapmapError)
     def _gapmap(e: GapmapError):
         d = e.to_dict()
-        return problem(e.status, d.pop("title"), d.pop("detail"), **{k: v for k, v in d.items() if k != "status"})
+        d.pop("detail")
+        detail = client_detail(e)
+        return problem(e.status, d.pop("title"), detail, **{k: v for k, v in d.items() if k != "status"})
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):

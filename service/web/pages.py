@@ -71,7 +71,8 @@ def _globals():
 @bp.errorhandler(GapmapError)
 def _gapmap_error(e: GapmapError):
     """Errors inside a page are shown as a page (404 for unknown program, role, competency...)."""
-    return render_template("error.html", status=e.status, title=e.title, detail=e.message), \
+    from service.errors import client_detail
+    return render_template("error.html", status=e.status, title=e.title, detail=client_detail(e)), \
         e.status
 
 

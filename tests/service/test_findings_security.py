@@ -139,3 +139,48 @@ def test_f11_educators_link_only_their_own_courses_assessments(app):
                   headers=bearer(app, "committee")).status_code == 201
     r = c.post("/api/objectives/O4/assessed-by", json={"assessment": "NOPE"}, headers=edu)
     assert r.status_code == 404 and r.get_json()["field"] == "assessment"
+
+
+def test_f22_two_applies_at_once_one_wins_the_other_409(tmp_path):
+    """Two concurrent applies of one draft (on disk): the second found the draft's store closed (503 naming
+    its path).  Now one applies, the other gets 409 saying the draft was applied meanwhile; no path shown."""
+    import threading
+    app = make_app(tmp_path, STORE_PATH=str(tmp_path / "store"))
+    with app.app_context():
+        from service.extensions import gapmap
+        load_mini(gapmap())
+    h = bearer(app, "admin")
+    c = app.test_client()
+    for round_ in range(3):
+        name = f"race{round_}"
+        assert c.post("/api/programs/mini/drafts", json={"name": name}, headers=h).status_code == 201
+        assert c.post(f"/api/drafts/{name}/edits", headers=h,
+                      json={"op": "move_course", "code": "MED-101", "year": 2 + round_ % 2}).status_code == 200
+        gate, out = threading.Barrier(2), []
+
+        def apply():
+            cl = app.test_client()
+            gate.wait()
+            r = cl.post(f"/api/drafts/{name}/apply", headers=h)
+            out.append((r.status_code, r.get_data(as_text=True)))
+        ts = [threading.Thread(target=apply) for _ in range(2)]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        assert sorted(s for s, _ in out) in ([200, 404], [200, 409]), out
+        assert not [b for _, b in out if str(tmp_path) in b], out
+        assert [b for s, b in out if s == 409 and "applied or discarded meanwhile" in b] or \
+            [s for s, _ in out] .count(404) == 1, out
+
+
+def test_f22_server_errors_name_no_server_path(app):
+    from ontology.store import EmbeddedStore
+    s = EmbeddedStore(None)
+    s.close()
+    with app.test_request_context("/api/frameworks"):
+        from ontology.store import StoreClosed
+        try:
+            s.graph_names()
+        except StoreClosed as e:
+            e.message = "the store /srv/gapmap/var/store-drafts/x/store is closed"
+            resp = app.make_response(app.handle_user_exception(e))
+    assert "/srv" not in resp.get_data(as_text=True) and "(server path)" in resp.get_data(as_text=True)
