@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,9 +78,14 @@ class Source:
                 raise LoadError(f"not a readable XLSX workbook: {msg}", file=self.name) from None
         else:
             text = self.text()
+            check_row_widths(text, self.name)
             try:
-                df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
-                                 nrows=limit + 1)
+                # index_col=False: a first row wider than the header must not become an index (shifting
+                # every value one column left); check_row_widths refused any that carries a value
+                with warnings.catch_warnings():  # the empty trailing fields it drops were checked above
+                    warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                    df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
+                                     nrows=limit + 1, index_col=False)
             except pd.errors.ParserError as e:
                 raise csv_error(e, self.name) from None
             except pd.errors.EmptyDataError:
@@ -161,6 +167,29 @@ class Loader(ABC):
         media type or extension (``loaders.detect``).  By default: a table whose header has every column
         of :attr:`columns`."""
         return bool(cls.columns) and set(cls.columns) <= set(table_header(data, filename))
+
+
+def check_row_widths(text: str, filename: str) -> None:
+    """A CSV row with more fields than the header is a LoadError naming the row (pandas took a wider first
+    row's extra field as an index and shifted every value one column); empty trailing fields pass."""
+    width = None
+    row = 0
+    reader = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            return  # text the csv module cannot split: pandas reports it (csv_error), naming the line
+        if not fields:
+            continue  # blank lines are skipped, as pandas skips them (row numbers stay the loaders')
+        row += 1
+        if width is None:
+            width = len(fields)
+        elif len(fields) > width and any(f.strip() for f in fields[width:]):
+            raise LoadError(f"the row has {len(fields)} fields but the header has {width} (a stray comma or "
+                            "an unquoted value with a comma?)", file=filename, row=row, column=None)
 
 
 def table_header(data: bytes, filename: str) -> list[str]:

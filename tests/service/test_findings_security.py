@@ -184,3 +184,21 @@ def test_f22_server_errors_name_no_server_path(app):
             e.message = "the store /srv/gapmap/var/store-drafts/x/store is closed"
             resp = app.make_response(app.handle_user_exception(e))
     assert "/srv" not in resp.get_data(as_text=True) and "(server path)" in resp.get_data(as_text=True)
+
+
+def test_f9_a_row_wider_than_the_header_is_refused(app):
+    """A row with more fields than the header was silently shifted (the first one became an index)."""
+    c, h = app.test_client(), bearer(app, "admin")
+    before = len(_ws(app).store)
+    for body, row in [(HEADER + b"nurse,Nursing,1,NUR-100,Basics,N1,Wash hands, then dry them.,1\n", 2),
+                      (HEADER + b"nurse,Nursing,1,NUR-100,Basics,N1,Wash hands.,1\n"
+                                b"nurse,Nursing,1,NUR-100,Basics,N2,Dry, hands.,1\n", 3)]:
+        r = _load_csv(c, h, body)
+        assert r.status_code == 422 and r.get_json()["row"] == row, r.get_json()
+        assert "9 fields but the header has 8" in r.get_json()["detail"]
+    assert len(_ws(app).store) == before
+    # a trailing comma (an empty extra field) is harmless and loads, unshifted
+    r = _load_csv(c, h, HEADER + b"nurse,Nursing,1,NUR-100,Basics,N1,Wash hands.,1,\n")
+    assert r.status_code == 201, r.get_json()
+    courses = c.get("/api/programs/nurse/courses", headers=h).get_json()["courses"]
+    assert [(x["code"], x["title"]) for x in courses] == [("NUR-100", "Basics")]
