@@ -590,7 +590,19 @@ def compare(live: Store, d: Draft, ids, *, role: str | None = None, year: int | 
                          "level_today": b.level_reached, "level_draft": None, "courses_today": list(b.courses),
                          "courses_draft": [], "assessments_today": len(b.assessed_by), "assessments_draft": 0,
                          "changed": True})
+    # A draft taken before a live change compares against a base that is no longer today's: its
+    # differences then include the live change, not only its edits.  Say so (graphs of frameworks other
+    # than the program's are not digested: large, and a report does not read them).
+    fw_prefix = str(ids.graph("framework", ""))
+    keep = {str(ids.graph("framework", f)) for f in (fw_live, fw_draft) if f}
+    # (a saved version is meant to differ from today: not flagged)
+    stale = [] if d.frozen else sorted(g for g in d.base if (not g.startswith(fw_prefix) or g in keep)
+                   and graph_digest(live, g) != d.base[g])
     out = {"draft": d.name, "program": d.program, "framework": {"today": fw_live, "draft": fw_draft},
+           "out_of_date": bool(stale), "stale_graphs": stale,
+           **({"note": "the live curriculum changed since this draft was taken: the differences include those "
+                       "changes, not only the draft's edits; make the draft again to compare its edits alone"}
+              if stale else {}),
            "summary": {"today": today.summary, "draft": draft.summary,
                        "changed": sum(r["changed"] for r in rows),
                        "improved": sum(r["changed"] and r["draft"] == "covered" and r["today"] != "covered" for r in rows),

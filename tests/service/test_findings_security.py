@@ -202,3 +202,14 @@ def test_f9_a_row_wider_than_the_header_is_refused(app):
     assert r.status_code == 201, r.get_json()
     courses = c.get("/api/programs/nurse/courses", headers=h).get_json()["courses"]
     assert [(x["code"], x["title"]) for x in courses] == [("NUR-100", "Basics")]
+
+
+def test_f15_comparing_an_out_of_date_draft_says_so(app):
+    c, h = app.test_client(), bearer(app, "admin")
+    assert c.post("/api/programs/mini/drafts", json={"name": "old"}, headers=h).status_code == 201
+    r = c.get("/api/drafts/old/compare", headers=h).get_json()
+    assert r["out_of_date"] is False and r["stale_graphs"] == [] and "note" not in r
+    # the live curriculum changes after the draft was taken
+    assert c.patch("/api/programs/mini/courses/MED-101", json={"year": 3}, headers=h).status_code == 200
+    r = c.get("/api/drafts/old/compare", headers=h).get_json()
+    assert r["out_of_date"] is True and r["stale_graphs"] and "changed since this draft" in r["note"]
