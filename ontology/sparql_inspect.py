@@ -96,6 +96,10 @@ def _resolve(tok: tuple[str, str], prefixes: dict, base: str | None) -> str | No
     return None
 
 
+#: deepest nesting of { ( [ a query may have (real queries stay far below; thousands crash the parser)
+MAX_NESTING = 100
+
+
 def inspect_query(query: str, prefixes: dict | None = None) -> QueryInfo:
     """Classify a query; :class:`QueryError` for updates, SERVICE and empty text.
 
@@ -106,6 +110,16 @@ def inspect_query(query: str, prefixes: dict | None = None) -> QueryInfo:
     if not query or not query.strip():
         raise QueryError("the query is empty", parameter="query")
     toks = tokenize(query)
+    depth = deepest = 0
+    for kind, text in toks:
+        if kind == "other" and text in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "other" and text in "})]":
+            depth -= 1
+    if deepest > MAX_NESTING:  # the parser recurses per level: a very deep query crashed the evaluating process
+        raise QueryError(f"the query nests groups, brackets or parentheses {deepest} levels deep: at most "
+                         f"{MAX_NESTING} are allowed", parameter="query")
     for kind, text in toks:
         if (kind == "name" and _name_hides_service(text)) or (kind == "iri" and _iri_hides_service(text)):
             raise QueryError("SERVICE (federated query) is not allowed on this endpoint: "

@@ -163,9 +163,28 @@ def _headers(resp: Response) -> Response:
     return resp
 
 
+def _check_utf8() -> None:
+    """The query string and a form or query body must be UTF-8 (SPARQL Protocol): Werkzeug would replace
+    bad bytes with U+FFFD and answer a query nobody sent.  400 naming the parameter."""
+    from urllib.parse import parse_qsl
+    raw = [("url", request.query_string)]
+    if request.method == "POST" and request.mimetype in (_FORM, _QUERY):
+        raw.append(("body", request.get_data(cache=True)))  # cached: the form is parsed from it afterwards
+    for where, data in raw:
+        try:
+            if where == "body" and request.mimetype == _QUERY:
+                data.decode("utf-8")
+            else:
+                parse_qsl(data.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        except UnicodeDecodeError:
+            raise QueryError(f"the query is not valid UTF-8 (in the {'request body' if where == 'body' else 'URL'})",
+                             parameter="query") from None
+
+
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql():
     """SPARQL 1.1 query over the public graphs (read-only; GET ?query= or POST form / application/sparql-query)."""
+    _check_utf8()
     if request.method == "GET":
         params = request.args
         query = params.get("query")

@@ -213,3 +213,22 @@ def test_f15_comparing_an_out_of_date_draft_says_so(app):
     assert c.patch("/api/programs/mini/courses/MED-101", json={"year": 3}, headers=h).status_code == 200
     r = c.get("/api/drafts/old/compare", headers=h).get_json()
     assert r["out_of_date"] is True and r["stale_graphs"] and "changed since this draft" in r["note"]
+
+
+def test_f20_f14_sparql_non_utf8_and_deep_nesting_are_400(sparql_app):
+    """Invalid UTF-8 in a query (form, GET, query body) answered 200 (Werkzeug replaced the bytes); a query
+    nested thousands of levels deep crashed the evaluating process (503).  Both are a 400 naming the query."""
+    c = sparql_app.test_client()
+    for r in (c.post("/sparql", data=b"query=ASK%20%7B%20%3Fs%20%3Fp%20%22%ff%fe%22%20%7D",
+                     content_type="application/x-www-form-urlencoded"),
+              c.get("/sparql?query=ASK%20%7B%20%3Fs%20%3Fp%20%22%ff%22%20%7D"),
+              c.post("/sparql", data=b'ASK { ?s ?p "\xff" }', content_type="application/sparql-query")):
+        assert r.status_code == 400 and "UTF-8" in r.get_json()["detail"] and r.get_json()["parameter"] == "query"
+    deep = "SELECT * WHERE " + "{ " * 3000 + "?s ?p ?o" + " }" * 3000
+    r = c.post("/sparql", data={"query": deep})
+    assert r.status_code == 400 and "3000 levels deep" in r.get_json()["detail"]
+    # UTF-8 and ordinary nesting still answer
+    r = c.get("/sparql", query_string={"query": 'ASK { ?s ?p "caf\u00e9" }'})
+    assert r.status_code == 200
+    r = c.post("/sparql", data={"query": "SELECT * WHERE " + "{ " * 20 + "?s ?p ?o" + " }" * 20})
+    assert r.status_code == 200
