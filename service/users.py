@@ -26,7 +26,25 @@ from ontology.errors import GapmapError
 
 ROLES = ("viewer", "educator", "committee", "admin")
 DEFAULT_INSTITUTION = "default"
-MIN_PASSWORD = 10
+MIN_PASSWORD = 12
+
+
+def check_password(password, name: str) -> str:
+    """THE password rule (every way a password is chosen: CLI, API, account page): 12-200 characters, at least
+    two kinds of character (lower case, upper case, digits, others: spaces count), at least 6 different
+    characters, and still 8 characters long without the user name in it.  A ``field="password"`` error."""
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 200:
+        raise AccountError(f"a password is {MIN_PASSWORD}-200 characters", field="password")
+    kinds = sum(any(f(ch) for ch in password) for f in (str.islower, str.isupper, str.isdigit,
+                                                         lambda ch: not ch.isalnum()))
+    if kinds < 2:
+        raise AccountError("a password mixes at least two kinds of character (lower case, upper case, digits, "
+                           "spaces or punctuation)", field="password")
+    if len(set(password)) < 6:
+        raise AccountError("a password has at least 6 different characters", field="password")
+    if name and len(re.sub(re.escape(name), "", password, flags=re.IGNORECASE)) < 8:
+        raise AccountError("a password is more than the user name", field="password")
+    return password
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _INSTITUTION = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _COURSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
@@ -202,8 +220,8 @@ class UserDB:
         (to change at first sign-in).  Both secrets are returned once."""
         check_name(name), check_role(role), check_institution(institution)
         courses = check_courses(courses)
-        if password is not None and (not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 200):
-            raise AccountError(f"a password is {MIN_PASSWORD}-200 characters", field="password")
+        if password is not None:
+            check_password(password, name)
         must_change = False
         if password is None and generate_password:
             password, must_change = secrets.token_urlsafe(12), True
@@ -245,8 +263,7 @@ class UserDB:
         return bool(self._rows("SELECT 1 FROM users WHERE role = 'admin' AND institution = ?", (institution,)))
 
     def set_password(self, name: str, password: str, *, must_change: bool = False) -> None:
-        if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 200:
-            raise AccountError(f"a password is {MIN_PASSWORD}-200 characters", field="password")
+        check_password(password, name)
         h = generate_password_hash(password, method="scrypt")
         with self._tx() as c:
             if c.execute("UPDATE users SET pw_hash = ?, must_change = ? WHERE name = ?",

@@ -60,8 +60,9 @@ class NewUserBody(TypedDict):
     """Only the admin's own institution (another is a 400)."""
     role: Literal["viewer", "educator", "committee", "admin"]
     courses: NotRequired[list[str]]
-    password: NotRequired[Annotated[str, Field(min_length=10)]]
-    """A one-time password is generated when absent."""
+    password: NotRequired[Annotated[str, Field(min_length=12, max_length=200)]]
+    """A one-time password is generated when absent.  12-200 characters, two kinds of character (lower, upper,
+    digits, others), 6 different ones, and more than the user name."""
 
 
 class PlanBody(TypedDict, total=False):

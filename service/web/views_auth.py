@@ -7,8 +7,17 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, render_template, request, session, url_for
 
 from ..auth import csrf_token, current_user, users_db
-from ..users import MIN_PASSWORD
+from ..users import AccountError, check_password
 from .pages import bp
+
+
+def _weak(password: str, name: str) -> str | None:
+    """Why ``password`` breaks the password rule (service.users.check_password), or None."""
+    try:
+        check_password(password, name)
+    except AccountError as e:
+        return e.message
+    return None
 
 
 def _safe_next(target: str | None) -> str:
@@ -89,8 +98,8 @@ def account():
             error = "the current password is wrong"
         elif new != request.form.get("new_password2", ""):
             error = "the new passwords differ"
-        elif len(new) < MIN_PASSWORD:
-            error = "choose a password of at least 10 characters"
+        elif (weak := _weak(new, u.name)):
+            error = weak
         elif new == old or users_db().is_current_password(u.name, new):
             error = ("the new password must differ from the current one"
                      + (" (the one-time password)" if acc is not None and acc.must_change else ""))

@@ -232,3 +232,22 @@ def test_f20_f14_sparql_non_utf8_and_deep_nesting_are_400(sparql_app):
     assert r.status_code == 200
     r = c.post("/sparql", data={"query": "SELECT * WHERE " + "{ " * 20 + "?s ?p ?o" + " }" * 20})
     assert r.status_code == 200
+
+
+def test_f19_weak_passwords_are_refused(app, tmp_path):
+    """`gapmap user add --password`, POST /api/users and the account page accepted any 10 characters
+    ("aaaaaaaaaa", "1234567890", the user name padded)."""
+    from click.testing import CliRunner
+
+    from service.cli import main
+    c, h = app.test_client(), bearer(app, "admin")
+    for pw in ("aaaaaaaaaaaa", "123456789012", "abcdefghijkl", "Short1!", "dr.weak1dr.weak1", "ababab121212"):
+        r = c.post("/api/users", json={"name": "dr.weak1", "role": "viewer", "password": pw}, headers=h)
+        assert r.status_code == 400 and r.get_json()["field"] == "password", (pw, r.get_json())
+    r = c.post("/api/users", json={"name": "dr.weak1", "role": "viewer", "password": "a long passphrase"}, headers=h)
+    assert r.status_code == 201
+    store = ["--store", str(tmp_path / "store")]
+    r = CliRunner().invoke(main, [*store, "user", "add", "dr.cli", "--role", "viewer", "--password", "password1"])
+    assert r.exit_code != 0 and "password" in r.output
+    r = CliRunner().invoke(main, [*store, "user", "add", "dr.cli", "--role", "viewer", "--password", "Tr0ub4dor&3xyz"])
+    assert r.exit_code == 0, r.output
