@@ -21,10 +21,14 @@ install: $(STAMP)
 init: install
 	$(BIN)/gapmap init
 
+# where the server listens: `make run PORT=8080` (HOST=0.0.0.0 to listen on every interface)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
 serve: install
-	@echo "Gapmap: http://127.0.0.1:5000/  (sign in; API clients send Authorization: Bearer TOKEN, see README)"
-	@echo "  e.g.  curl -H \"Authorization: Bearer \$$TOKEN\" 'http://127.0.0.1:5000/api/programs/md/gaps?role=intern'"
-	$(BIN)/gapmap serve --host 127.0.0.1 --port 5000
+	@echo "Gapmap: http://$(HOST):$(PORT)/  (sign in; API clients send Authorization: Bearer TOKEN, see README)"
+	@echo "  e.g.  curl -H \"Authorization: Bearer \$$TOKEN\" 'http://$(HOST):$(PORT)/api/programs/md/gaps?role=intern'"
+	$(BIN)/gapmap serve --host $(HOST) --port $(PORT)
 
 run: init serve
 
