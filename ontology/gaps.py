@@ -196,30 +196,56 @@ class ReportCache:
     lands is stored under the generation read *before* computing, so it is never served as newer
     than it is.  Thread-safe; two threads missing the same key both compute (no lock held while
     computing), which is harmless.
+
+    With ``patch``, a miss first tries to bring the newest entry of the same arguments at an older
+    generation up to date: ``patch(value, changes)`` with the store's journal of the writes in between
+    (:meth:`Store.changes_between`); when the store does not know them exactly, or ``patch`` answers
+    None, the value is computed.  An entry always reflects at least every write up to the generation it
+    is filed under (it may reflect later ones: its rows were read after that generation was), so
+    patching it with those writes' changes gives one that reflects every write up to the new one.
     """
 
     def __init__(self, size: int = 256):
         self.size = size
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.patched = 0
 
-    def get_or_compute(self, store, key: tuple, compute, generation=None):
+    def get_or_compute(self, store, key: tuple, compute, generation=None, patch=None):
         """``compute()``'s value for ``key`` at the store's generation (``generation``: one the caller
         read before reading anything for this value, saving a read of a remote store's token)."""
-        full = (store_generation(store) if generation is None else generation,) + key
+        gen = store_generation(store) if generation is None else generation
+        full = (gen,) + key
         with self._lock:
             if full in self._items:
                 self._items.move_to_end(full)
                 self.hits += 1
                 return self._items[full]
             self.misses += 1
-        value = compute()
+            older = self._older(key, gen) if patch is not None else None
+        value = None
+        if older is not None:
+            changes = store.changes_between(older[0], gen)
+            if changes is not None:
+                value = patch(older[1], changes)
+        if value is None:
+            value = compute()
+        else:
+            with self._lock:
+                self.patched += 1
         with self._lock:
             self._items[full] = value
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return value
+
+    def _older(self, key: tuple, gen) -> tuple | None:
+        """(generation, value) of the entry of ``key`` to patch: the newest older generation of an
+        embedded store (a counter), the most recently used one otherwise (tokens have no order)."""
+        found = [(k[0], v) for k, v in reversed(self._items.items()) if k[1:] == key and k[0] != gen]
+        if found and all(isinstance(g, int) for g, _ in found) and isinstance(gen, int):
+            found = sorted((x for x in found if x[0] < gen), key=lambda x: x[0], reverse=True)
+        return found[0] if found else None
 
     def clear(self):
         with self._lock:
@@ -276,23 +302,44 @@ class ProgramIndex:
     """A program's report inputs, read once per store generation and shared by every report on it.
 
     ``teaching``: the rows of ``program_teaching`` (accepted alignments only, or every alignment);
-    ``assessing``: :func:`assessing_rows`.  Every report of the program (any framework, year, course,
-    role, stage) filters these rows in Python instead of asking the store again: on disk each row of
-    those joins costs several index look-ups (~0.5 s for a 3,530-objective program), the filtering
-    a few milliseconds.  Rows are shared: treat them as read-only.
+    ``assessing_direct`` / ``assessing_objective``: the rows of :func:`assessing_rows`' two queries in their
+    index form (``program_index_assessing_*``: every pattern subject projected, no DISTINCT; ``via`` added).
+    Every report of the program (any framework, year, course, role, stage) filters these rows in Python
+    instead of asking the store again: on disk each row of those joins costs several index look-ups
+    (~0.5 s for a 3,530-objective program), the filtering a few milliseconds.  After a write the index is
+    patched from the store's journal (:func:`ontology.journal.patch_rows`: only the rows of the changed
+    alignments, objectives, assessments or courses are read again), so rows are in no particular order.
+    Rows are shared: treat them as read-only.
     """
     program: str
     teaching: tuple
-    assessing: tuple
+    assessing_direct: tuple
+    assessing_objective: tuple
     has_objectives: bool
+
+    @property
+    def assessing(self) -> tuple:
+        """Every (competency, assessment) row, direct ones first (as :func:`assessing_rows`)."""
+        return self.assessing_direct + self.assessing_objective
+
+
+def _carry(name: str):
+    """A ``patch`` for :meth:`ReportCache.get_or_compute` that keeps rows the writes cannot have changed."""
+    from .journal import unaffected
+    return lambda rows, changes: rows if unaffected(name, changes) else None
 
 
 def cached_select(store: Store, name: str, *, generation=None, **bindings) -> tuple:
-    """``store.select(name, **bindings)`` as a tuple, kept in :func:`report_cache` for the store's current
-    generation (so a write is seen by the next call).  Rows are shared: treat them as read-only."""
+    """``store.select(name, **bindings)`` as a tuple, kept in :func:`index_cache` for the store's current
+    generation (so a write is seen by the next call; rows a write cannot have changed, by the store's
+    journal, are kept).  Rows are shared: treat them as read-only."""
     key = ("select", name) + tuple(sorted((k, str(v), type(v).__name__) for k, v in bindings.items()))
     return index_cache(store).get_or_compute(store, key, lambda: tuple(store.select(name, **bindings)),
-                                             generation)
+                                             generation, patch=_carry(name))
+
+
+_INDEX_QUERIES = (("teaching", "program_teaching", None), ("assessing_direct", "program_index_assessing_direct",
+                  "direct"), ("assessing_objective", "program_index_assessing_objective", "objective"))
 
 
 def program_index(store: Store, ids, program: str, *, accepted_only: bool = True,
@@ -301,17 +348,41 @@ def program_index(store: Store, ids, program: str, *, accepted_only: bool = True
 
     Keyed like every entry of :func:`report_cache`: on (store generation, arguments), the generation
     read *before* the rows are, so rows read while a write lands are filed under the older generation
-    and never served after it.  Every process computes its own from the shared store (a remote store's
-    generation is read from the server), so there is nothing to keep in step across processes.
+    and never served after it.  After a write whose changes the store's journal knows (a review
+    decision, an added alignment, a marked assessment, a curriculum edit: :meth:`Store.changes_between`),
+    the index of the previous generation is patched rather than read again; after any other write
+    (a load, a replaced or dropped graph), or another process's write on a shared store, it is read
+    again.  Every process computes its own from the shared store.
     """
+    from .journal import patch_rows, unaffected
+
+    pid = ids.program(program)
+
+    def bindings(name):  # only the teaching query takes a status (None: every alignment)
+        return {"program": pid, "status": ACCEPTED if accepted_only else None} if name == "program_teaching" \
+            else {"program": pid}
+
+    def read(name, via):
+        return tuple(dict(r, via=via) if via else r for r in store.select(name, **bindings(name)))
+
     def compute():
-        pid = ids.program(program)
-        teaching = tuple(store.select("program_teaching", program=pid, status=ACCEPTED if accepted_only else None))
-        has_obj = bool(teaching) or bool(store.select("program_objectives", program=pid))
-        return ProgramIndex(program=program, teaching=teaching, assessing=tuple(assessing_rows(store, pid)),
-                            has_objectives=has_obj)
+        parts = {field: read(name, via) for field, name, via in _INDEX_QUERIES}
+        return ProgramIndex(program=program, **parts,
+                            has_objectives=bool(store.select("program_has_objectives", program=pid)))
+
+    def patch(old: ProgramIndex, changes):
+        parts = {}
+        for field, name, via in _INDEX_QUERIES:
+            rows = patch_rows(store, name, bindings(name), getattr(old, field), changes,
+                              extra={"via": via} if via else None)
+            if rows is None:
+                return None
+            parts[field] = rows
+        has = old.has_objectives if unaffected("program_has_objectives", changes) else \
+            bool(store.select("program_has_objectives", program=pid))
+        return ProgramIndex(program=program, **parts, has_objectives=has)
     return index_cache(store).get_or_compute(store, ("program_index", ids.base, program, accepted_only), compute,
-                                             generation)
+                                             generation, patch=patch)
 
 
 def framework_index(store: Store, framework: str, *, generation=None) -> tuple:
@@ -356,6 +427,19 @@ def requirements_at(reqs: list[dict], stage: str | None) -> list[dict]:
         if better:
             out[r["comp"]] = r
     return [r for r in reqs if out.get(r["comp"]) is r]
+
+
+def _nk(v):
+    """A sort key for an optional number (None first)."""
+    return (v is not None, v or 0)
+
+
+def _teaching_order(x: Teaching) -> tuple:
+    return (x.year, x.course, x.objective_id, x.objective, x.method, x.reviewed, _nk(x.level), _nk(x.score))
+
+
+def _assessing_order(x: Assessing) -> tuple:
+    return (x.via == "objective", x.year, x.course, x.title, _nk(x.level), x.assessment)
 
 
 def gap_report(store: Store, ids, program: str, framework: str, *, year: int | None = None,
@@ -422,9 +506,15 @@ def gap_report(store: Store, ids, program: str, framework: str, *, year: int | N
 
     entries = []
     for c in comps:
-        t = tuple(sorted(taught.get(c["comp"], ()), key=lambda x: (x.year, x.course, x.objective_id)))
-        a = tuple(sorted({x.assessment_id: x for x in assessed.get(c["comp"], ())}.values(),
-                         key=lambda x: (x.year, x.course, x.assessment_id)))
+        # Total orders, so the report does not depend on the order rows come in (a patched index has
+        # its own): teaching by place then every field; one row per assessment, the "objective" one over
+        # the "direct" one, then the largest by every field (several differ only in malformed data).
+        t = tuple(sorted(taught.get(c["comp"], ()), key=_teaching_order))
+        one: dict[str, Assessing] = {}
+        for x in assessed.get(c["comp"], ()):
+            if x.assessment_id not in one or _assessing_order(x) > _assessing_order(one[x.assessment_id]):
+                one[x.assessment_id] = x
+        a = tuple(sorted(one.values(), key=lambda x: (x.year, x.course, x.assessment_id)))
         levels = [x.level for x in t if x.level is not None] + [x.level for x in a if x.level is not None]
         reached = max(levels) if levels else None
         req, rel = required.get(c["comp"], (None, None))

@@ -23,6 +23,7 @@ import threading
 import uuid
 import weakref
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +39,24 @@ from .store_terms import as_quads, data_ops, from_ox, g_is_iri, load_query, to_o
 from .vocab import PREFIXES
 
 STAGING = "urn:gapmap:staging:"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+#: generations whose change the embedded store remembers (:meth:`Store.changes_between`), and the most
+#: distinct (subject, predicate) pairs one write may have to be remembered (bigger writes: "unknown")
+JOURNAL_SIZE, JOURNAL_MAX_TRIPLES = 256, 2000
+
+
+def change_of(quads) -> frozenset | None:
+    """What writing (deleting or inserting) these Oxigraph quads may change, as the journal keeps it:
+    ``(subject, predicate, object)`` strings, the subject ``None`` for a blank node and the object kept
+    only for ``rdf:type`` (what a cached result can depend on); None when there are too many to keep."""
+    out = set()
+    for q in quads:
+        s, p = q.subject, q.predicate.value
+        out.add((s.value if isinstance(s, ox.NamedNode) else None, p,
+                 q.object.value if p == _RDF_TYPE and isinstance(q.object, ox.NamedNode) else None))
+        if len(out) > JOURNAL_MAX_TRIPLES:
+            return None
+    return frozenset(out)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -92,6 +111,14 @@ class _Tx:
     ops: list[str] = field(default_factory=list)
     staged: list = field(default_factory=list)  # staging graphs written already (invisible until MOVEd)
     touched: set = field(default_factory=set)  # graphs written in this transaction
+    #: what the writes change (:func:`change_of` of their quads), None when not known (journal, below)
+    changes: set | None = field(default_factory=set)
+
+    def note(self, change: frozenset | None) -> None:
+        # a block rolled back keeps its quads here: listing more than was written only costs a re-read
+        self.changes = None if change is None or self.changes is None else self.changes | change
+        if self.changes is not None and len(self.changes) > JOURNAL_MAX_TRIPLES:
+            self.changes = None
 
     def mark(self) -> tuple[int, int]:
         return len(self.ops), len(self.staged)
@@ -123,6 +150,10 @@ class Store(ABC):
         :attr:`generation` changes on every committed write and only then (not on reads, nor on a
         rolled-back transaction); caches key on it.  Compare with ``==``/``!=`` only (an ``int`` for
         the embedded store, a token for a remote one, where every process sees the same value).
+
+    Journal
+        :meth:`changes_between` tells what the writes between two generations changed, when the store
+        knows it exactly (else None: caches then re-read).  Knowing less is always allowed.
 
     Snapshot
         :meth:`snapshot` (when ``capabilities.snapshots``): a read-only view of the store as it was,
@@ -244,13 +275,14 @@ class Store(ABC):
                 self._tx = None
                 if tx.ops:
                     try:
-                        self._commit(tx.ops)
+                        self._commit(tx.ops, None if tx.changes is None else frozenset(tx.changes))
                     finally:
                         self._drop_staged(tx.staged)
 
     @abstractmethod
-    def _commit(self, ops: list[str]) -> None:
-        """Apply SPARQL update operations as one store transaction and change the generation."""
+    def _commit(self, ops: list[str], change: frozenset | None = None) -> None:
+        """Apply SPARQL update operations as one store transaction and change the generation
+        (``change``: what they change, for the journal; None: not known)."""
 
     def _drop_staged(self, graphs: list) -> None:
         """Remove staging graphs of a transaction (implementations that stage override)."""
@@ -260,6 +292,16 @@ class Store(ABC):
     @abstractmethod
     def generation(self) -> object:
         """A value that changes on every committed write (see the class docstring)."""
+
+    def changes_between(self, since, until) -> list[frozenset] | None:
+        """What each committed write after generation ``since`` up to ``until`` changed, oldest first
+        (:func:`change_of` sets), or None when that is not known exactly: a write of unknown kind (a
+        replaced or dropped graph, a staged graph, a write too big to remember), a generation the
+        journal no longer holds, a write made by another process.  ``[]`` when ``since == until``.
+
+        Lets a cache patch an entry of generation ``since`` for ``until`` instead of recomputing it; a
+        store that keeps no journal answers None (the default), which is always correct."""
+        return [] if since == until else None
 
     def snapshot(self) -> Store:
         """A consistent read-only view of the store now (a :class:`Store` whose writes raise
@@ -349,6 +391,10 @@ class EmbeddedStore(Store):
         self._ds = Dataset(store=OxigraphStore(store=self._ox), default_union=True)
         self._drop_stale_staging()
         self._generation = 0
+        #: generation -> what the write that made it changed (None: not known); written under the
+        #: write lock together with the generation, read by changes_between under its own lock
+        self._journal: OrderedDict[int, frozenset | None] = OrderedDict()
+        self._journal_lock = threading.Lock()
         #: when set (the service does, for on-disk stores): ``f(query, substitutions) -> rows`` that
         #: evaluates a named query in a killable worker process under a deadline (SparqlEngine.select)
         self.read_executor = None
@@ -372,6 +418,27 @@ class EmbeddedStore(Store):
     def generation(self) -> int:
         self._check_open()
         return self._generation
+
+    def changes_between(self, since, until):
+        if since == until:
+            return []
+        if not (isinstance(since, int) and isinstance(until, int)) or since > until:
+            return None
+        journal = getattr(self, "_journal", None)  # a Snapshot has none
+        if journal is None:
+            return None
+        with self._journal_lock:
+            out = [journal.get(g) for g in range(since + 1, until + 1)]
+        return None if any(c is None for c in out) else out
+
+    def _bump(self, change: frozenset | None) -> None:
+        """The next generation, with what it changed in the journal (caller holds the write lock).
+        The journal entry is written first: a reader that sees the new generation finds it."""
+        with self._journal_lock:
+            self._journal[self._generation + 1] = change
+            while len(self._journal) > JOURNAL_SIZE:
+                self._journal.popitem(last=False)
+        self._generation += 1
 
     def _release(self):
         if self._ox is not None and self.path:
@@ -504,10 +571,13 @@ class EmbeddedStore(Store):
                 ops = [f"MOVE SILENT GRAPH <{tmp.value}> TO GRAPH <{name}>" for name, tmp in staged.items()]
                 ops += [f"DROP SILENT GRAPH {g}" for g in drops]
                 ops += data_ops(deletes, inserts)
+                # a diff is known exactly; a staged (blank node) or dropped graph is not
+                change = None if staged or drops else change_of(deletes + inserts)
                 if tx is not None:
                     tx.ops += ops
                     tx.staged += staged.values()
                     tx.touched |= {str(n) for n in graphs if g_is_iri(n)}
+                    tx.note(change)
                     staged = {}  # the transaction drops them at commit or rollback
                     return
                 if not deletes and not staged and not drops:
@@ -517,7 +587,7 @@ class EmbeddedStore(Store):
                     self._update_now(ops)
             finally:
                 self._drop_staged(staged.values())
-            self._generation += 1
+            self._bump(change)
             self.flush()
 
     def apply(self, delete, insert):
@@ -528,11 +598,13 @@ class EmbeddedStore(Store):
         with self._write_lock:
             self._check_open()
             tx = self._tx
+            change = change_of(delete + insert)
             if tx is not None:
                 tx.ops += ops
                 tx.touched |= {q.graph_name.value for q in delete + insert}  # a later replace rewrites them whole
+                tx.note(change)
                 return
-            self._commit(ops)
+            self._commit(ops, change)
 
     def _update_now(self, ops: list[str]) -> None:
         try:
@@ -540,9 +612,9 @@ class EmbeddedStore(Store):
         except SyntaxError as e:  # a term Oxigraph refuses (e.g. in DELETE DATA): nothing written
             raise LoadError(f"cannot store these triples: {e}") from None
 
-    def _commit(self, ops):
+    def _commit(self, ops, change=None):
         self._update_now(ops)
-        self._generation += 1
+        self._bump(change)
         self.flush()
 
     def flush(self):

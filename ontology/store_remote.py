@@ -160,7 +160,8 @@ class RemoteStore(Store):
                 return
             self._commit(ops)
 
-    def _commit(self, ops):
+    def _commit(self, ops, change=None):
+        # no journal (changes_between: None): another process's write would leave no trace here
         gen = uuid.uuid4().hex
         ops = list(ops) + [
             f"DELETE WHERE {{ GRAPH <{_META}> {{ <{_GEN_S}> <{_GEN_P}> ?g }} }}",

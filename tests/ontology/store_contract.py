@@ -196,6 +196,20 @@ class StoreContract:
         store.apply([(S, P, Literal(1), G1)], [])
         assert store.generation not in (g0, g1, g2)
 
+    def test_journal_is_none_or_lists_every_written_triple(self, store):
+        """changes_between may know nothing (None), but what it answers covers every write in between."""
+        g0 = store.generation
+        assert store.changes_between(g0, g0) == []
+        store.apply([], [(S, P, Literal(1), G1)])
+        store.apply([(S, P, Literal(1), G1)], [(S, RDF_TYPE, P, G1)])
+        changes = store.changes_between(g0, store.generation)
+        if changes is not None:
+            assert len(changes) == 2
+            assert (str(S), str(P), None) in changes[0] and (str(S), str(P), None) in changes[1]
+            assert (str(S), str(RDF_TYPE), str(P)) in changes[1]
+        store.replace_graphs({G1: Graph()})  # a dropped graph: what went is never claimed known
+        assert store.changes_between(g0, store.generation) is None
+
     # transactions -------------------------------------------------------------------------------
     def test_transaction_commits_all_writes_at_once(self, store):
         g0 = store.generation
