@@ -78,19 +78,20 @@ def align_program(store: Store, ids, program: str, framework: str, linker, *, to
 def _write_suggestions(store, ids, program, framework, linker, objectives, ranked, *, top_k, min_precision,
                        now) -> tuple[int, int]:
     pid = ids.program(program)
-    current = {r["objective"] for r in store.select("program_objective_texts", program=pid)}
+    # Only the columns used (each cell read is a term decoded and converted): IRIs compared as text.
+    current = {r["objective"] for r in store.select("program_objective_iris", program=pid)}
     graph_name = ids.graph("alignments", program)
-    existing = store.select("program_alignment_states", program=pid)
+    ours_g, suggested = str(graph_name), str(SUGGESTED)
+    existing = store.select("program_alignment_pairs", program=pid)
     # Pairs already decided elsewhere (curator links in the curriculum) are not suggested again;
     # decided pairs in our own graph are carried over unchanged.
-    curated = {(r["objective"], r["comp"]) for r in existing if URIRef(r["g"]) != graph_name}
-    decided = {URIRef(r["alignment"]) for r in existing
-               if URIRef(r["g"]) == graph_name and URIRef(r["status"]) != SUGGESTED}
+    curated = {(r["objective"], r["comp"]) for r in existing if r["g"] != ours_g}
+    decided = {URIRef(r["alignment"]) for r in existing if r["g"] == ours_g and r["status"] != suggested}
     # Suggestions for objectives that appeared while this run was ranking (another upload's run made
     # them) are carried over too: this run has nothing newer to say about them.
     ranked_objectives = {r["objective"] for r in objectives}
     newer = {URIRef(r["alignment"]) for r in existing
-             if URIRef(r["g"]) == graph_name and URIRef(r["status"]) == SUGGESTED
+             if r["g"] == ours_g and r["status"] == suggested
              and r["objective"] in current and r["objective"] not in ranked_objectives}
     ours = store.graph(graph_name, subjects=decided | newer)  # only what is carried over, not the whole graph
 

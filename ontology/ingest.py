@@ -4,9 +4,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from rdflib import Graph
-
 from .errors import ValidationError
+from .fastgraph import fast_graph
 from .store import Store
 
 
@@ -38,7 +37,7 @@ def ingest(store: Store, delta, *, validate: bool = True, extra: dict | None = N
         if len(graphs) == 1:
             union = graphs[0]  # no copy (validation only reads it)
         else:
-            union = Graph()
+            union = fast_graph()
             for g in graphs:
                 union += g
         violations = shacl_validate(union, origin=delta.origin, columns=delta.columns)

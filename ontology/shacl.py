@@ -94,6 +94,11 @@ def validate(data: Graph | Iterable[Graph], *, origin: Mapping | None = None,
     from .shacl_fast import conforms as fast_conforms
     if fast_conforms(graph, shapes_graph()):
         return []
+    from .fastgraph import FastStore
+    if isinstance(graph.store, FastStore):  # pyshacl wraps the graph's store in a Dataset: needs rdflib's own
+        plain = Graph()
+        plain += graph
+        graph = plain
     conforms, report, _text = pyshacl.validate(
         graph, shacl_graph=shapes_graph(), ont_graph=None, inference="none", abort_on_first=False,
         allow_infos=False, allow_warnings=False, advanced=False, meta_shacl=False, do_owl_imports=False)

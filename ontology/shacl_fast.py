@@ -148,13 +148,49 @@ class _Checker:
         raise Unsupported(f"nodeKind {o}")
 
     def conforms(self, data: Graph) -> bool:
-        if (None, RDFS.subClassOf, None) in data:
+        index = _Index(data)
+        if index.has_subclass:
             return False  # SHACL class targets follow rdfs:subClassOf in the data: leave it to pyshacl
         for cls, check in self.targets:
-            for n in set(data.subjects(RDF.type, cls)):
-                if not check(data, n):
+            for n in index.typed.get(cls, ()):
+                if not check(index, n):
                     return False
         return True
+
+
+class _Index:
+    """The data graph's triples by subject, built in one pass (or taken as they are from a FastStore):
+    every check then is a dict lookup instead of an rdflib ``triples()`` call per node and shape."""
+
+    def __init__(self, data: Graph):
+        from .fastgraph import FastStore
+
+        store = data.store
+        if isinstance(store, FastStore) and type(data) is Graph:
+            spo = store.spo
+        else:
+            spo = {}
+            for s, p, o in data:
+                spo.setdefault(s, {}).setdefault(p, set()).add(o)
+        self.spo = spo
+        typed: dict = {}
+        self.has_subclass = False
+        for s, po in spo.items():
+            for t in po.get(RDF.type, ()):
+                typed.setdefault(t, []).append(s)
+            if RDFS.subClassOf in po:
+                self.has_subclass = True
+        self.typed = typed
+
+    def objects(self, n, p):
+        return self.spo.get(n, _EMPTY).get(p, ())
+
+    def __contains__(self, triple) -> bool:
+        s, p, o = triple
+        return o in self.spo.get(s, _EMPTY).get(p, ())
+
+
+_EMPTY: dict = {}
 
 
 def _has_datatype(v, dt) -> bool:

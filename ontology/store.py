@@ -35,7 +35,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.query import Result
 
 from .errors import GapmapError, LoadError, QueryAborted, QueryError, StoreLocked
-from .store_terms import as_quads, data_ops, from_ox, g_is_iri, load_query, to_ox, to_python, values_block
+from .store_terms import as_quads, canonical, data_ops, from_ox, g_is_iri, load_query, to_ox, to_python, values_block
 from .vocab import PREFIXES
 
 STAGING = "urn:gapmap:staging:"
@@ -395,6 +395,9 @@ class EmbeddedStore(Store):
         #: write lock together with the generation, read by changes_between under its own lock
         self._journal: OrderedDict[int, frozenset | None] = OrderedDict()
         self._journal_lock = threading.Lock()
+        #: graph IRI -> its triples as stored, valid while ``_generation == _known_gen`` (replace_graphs)
+        self._known: dict = {}
+        self._known_gen: int | None = None
         #: when set (the service does, for on-disk stores): ``f(query, substitutions) -> rows`` that
         #: evaluates a named query in a killable worker process under a deadline (SparqlEngine.select)
         self.read_executor = None
@@ -445,6 +448,7 @@ class EmbeddedStore(Store):
             self._ox.flush()
         self._ox = self._ds = None
         self.read_executor = None
+        self._known = {}
 
     def _drop_stale_staging(self):
         # A crash between staging and the atomic MOVE leaves staging graphs: they were never visible.
@@ -520,6 +524,9 @@ class EmbeddedStore(Store):
         return self.ox.dump(format=fmt or ox.RdfFormat.N_QUADS)
 
     # writes -----------------------------------------------------------------------------------
+    #: the remembered last write holds at most this many triples (~100 bytes each)
+    KNOWN_LIMIT = 1_000_000
+
     def replace_graphs(self, graphs):
         """Replace each named graph, all in one transaction, writing only what changed.
 
@@ -529,44 +536,63 @@ class EmbeddedStore(Store):
         ~100k, and an on-disk store pays per written quad).  A graph with blank nodes cannot be
         diffed (DELETE DATA takes no blank nodes): it is staged and MOVEd in the same update.  Inside
         a :meth:`transaction`, a graph the transaction already wrote is dropped and rewritten whole.
+
+        What the store holds is read from the store, unless this store object wrote the graph itself
+        and nothing was written since: :attr:`generation` is still the one its write left (every write
+        bumps it under the write lock, which is held here).  The triples of the last writes are kept
+        for that, in the form Oxigraph stores them (canonical literals), so a re-alignment does not
+        read the whole graph back.  Writes that bypass this object (``store.ox``) are not seen.
         """
         with self._write_lock:
             store, tx = self.ox, self._tx
             staged, deletes, inserts, drops = {}, [], [], []
-            iris: dict = {}  # rdflib IRIs repeat (predicates, classes, subjects): convert each once
+            known = self._known if self._known_gen == self._generation else {}
+            written: dict = {}  # graph -> its triples as stored after this write (None: not known)
+            memo: dict = {}  # rdflib terms repeat (predicates, classes, subjects): convert each once
+            oxt = (ox.NamedNode, ox.Literal)
 
             def conv(t):
-                try:
-                    if type(t) is URIRef:
-                        o = iris.get(t)
-                        if o is None:
-                            o = iris[t] = ox.NamedNode(t)
-                        return o
-                    return to_ox(t)
-                except (ValueError, TypeError) as e:  # a term Oxigraph refuses (an IRI with a space, ...)
-                    raise LoadError(f"cannot store {str(t)[:200]!r}: {e}") from None
+                o = memo.get(t)
+                if o is None:
+                    try:
+                        o = memo[t] = to_ox(t)
+                    except (ValueError, TypeError) as e:  # a term Oxigraph refuses (an IRI with a space, ...)
+                        raise LoadError(f"cannot store {str(t)[:200]!r}: {e}") from None
+                return o
             try:
                 for name, g in graphs.items():
                     if not g_is_iri(name):
                         continue
                     gname = ox.NamedNode(str(name))
-                    new = {(conv(s), conv(p), conv(o)) for s, p, o in g}
+                    new = {(s if type(s) is ox.NamedNode else conv(s), p if type(p) is ox.NamedNode else conv(p),
+                            o if type(o) in oxt else conv(o)) for s, p, o in g}
+                    canon = canonical({o for _s, _p, o in new if type(o) is ox.Literal})
+                    if canon:  # compare (and remember) literals as Oxigraph keeps them
+                        new = {(s, p, canon.get(o, o)) for s, p, o in new}
                     rewrite = tx is not None and gname.value in tx.touched
                     if not new:  # an empty graph is dropped (not kept as an empty named graph)
                         if rewrite or store.contains_named_graph(gname):
                             drops.append(gname)
+                        written[gname.value] = frozenset()
                         continue
-                    old = set() if rewrite else {(q.subject, q.predicate, q.object)
-                                                 for q in store.quads_for_pattern(None, None, None, gname)}
+                    if rewrite:
+                        old: set | frozenset = set()
+                    elif gname.value in known:
+                        old = known[gname.value]
+                    else:
+                        old = {(q.subject, q.predicate, q.object)
+                               for q in store.quads_for_pattern(None, None, None, gname)}
                     if any(isinstance(t, ox.BlankNode) for tr in (new, old) for x in tr for t in (x[0], x[2])):
                         tmp = ox.NamedNode(STAGING + uuid.uuid4().hex)
                         staged[name] = tmp
                         store.extend(ox.Quad(s, p, o, tmp) for s, p, o in new)
+                        written[gname.value] = None
                         continue
                     if rewrite:
                         drops.append(gname)
                     deletes += [ox.Quad(s, p, o, gname) for s, p, o in old - new]
                     inserts += [ox.Quad(s, p, o, gname) for s, p, o in new - old]
+                    written[gname.value] = frozenset(new)
                 # MOVE of staged graphs, drops, deletes and inserts in one update: all or nothing.
                 ops = [f"MOVE SILENT GRAPH <{tmp.value}> TO GRAPH <{name}>" for name, tmp in staged.items()]
                 ops += [f"DROP SILENT GRAPH {g}" for g in drops]
@@ -588,7 +614,22 @@ class EmbeddedStore(Store):
             finally:
                 self._drop_staged(staged.values())
             self._bump(change)
+            self._remember(known, written)
             self.flush()
+
+    def _remember(self, known: dict, written: dict) -> None:
+        """Keep the triples this write left (see :meth:`replace_graphs`), valid at the new generation."""
+        keep = dict(known)  # graphs written earlier and not since: still as remembered
+        for g, triples in written.items():
+            keep.pop(g, None)
+            if triples is not None:
+                keep[g] = triples  # newest last
+        total = sum(len(t) for t in keep.values())
+        for g in list(keep):  # oldest first
+            if total <= self.KNOWN_LIMIT:
+                break
+            total -= len(keep.pop(g))
+        self._known, self._known_gen = keep, self._generation
 
     def apply(self, delete, insert):
         delete, insert = as_quads(delete), as_quads(insert)
@@ -615,6 +656,7 @@ class EmbeddedStore(Store):
     def _commit(self, ops, change=None):
         self._update_now(ops)
         self._bump(change)
+        self._known = {}  # any other write: what replace_graphs remembered is stale (and its generation too)
         self.flush()
 
     def flush(self):

@@ -5,6 +5,7 @@ contract and the embedded store."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
@@ -163,3 +164,30 @@ def data_ops(deletes: list, inserts: list) -> list[str]:
     if inserts:
         ops.append("INSERT DATA { " + quad_block(inserts) + " }")
     return ops
+
+
+_VERBATIM = {_XSD + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+_canon_lock = threading.Lock()
+_canon: dict = {}  # literal -> the literal as Oxigraph stores it (bounded: cleared when large)
+
+
+def canonical(literals) -> dict:
+    """``{literal: stored}`` for the typed literals among ``literals`` that Oxigraph stores differently.
+
+    Oxigraph keeps numbers, dates and booleans in their canonical form ("1.50"^^xsd:decimal is read back
+    as "1.5", "01"^^xsd:integer as "1"); a store that remembers what it wrote must remember that form,
+    or its next diff would delete a triple that is not there.  Each distinct literal is sent once through
+    an in-memory Oxigraph store (the same encoding as on disk) and the answer is cached.
+    """
+    with _canon_lock:  # one lock around lookup and fill: a concurrent clear() never loses an answer
+        todo = [t for t in literals if t.datatype.value not in _VERBATIM and t not in _canon]
+        if todo:
+            if len(_canon) + len(todo) > 200_000:
+                _canon.clear()
+                todo = [t for t in literals if t.datatype.value not in _VERBATIM]
+            scratch = ox.Store()
+            p, g = ox.NamedNode("urn:gapmap:canon"), ox.DefaultGraph()
+            scratch.extend(ox.Quad(ox.NamedNode(f"urn:gapmap:canon:{i}"), p, t, g) for i, t in enumerate(todo))
+            for q in scratch:
+                _canon[todo[int(q.subject.value.rsplit(":", 1)[1])]] = q.object
+        return {t: c for t in literals if t.datatype.value not in _VERBATIM and (c := _canon[t]) != t}

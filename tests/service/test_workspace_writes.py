@@ -28,7 +28,7 @@ def ws(tmp_path):
 
 #: the reads a write decides on; slowed down so that, without the lock, racing writers interleave every time
 #: (measured: 10 of 10 runs of 8 racing course edits leave several titles when the lock is left out)
-DECIDING_READS = ("node_value_graphs", "program_alignment_states", "alignment_detail")
+DECIDING_READS = ("node_value_graphs", "program_alignment_states", "program_alignment_pairs", "alignment_detail")
 
 
 def slow_reads(ws, delay: float = 0.02) -> None:
