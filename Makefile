@@ -43,14 +43,17 @@ fuzz: install
 
 # The Debian tools the tests use: chromium + chromedriver (browser test), a Java runtime (HermiT, for
 # `gapmap check`), LibreOffice + poppler (office uploads), Virtuoso Open Source (the remote store's contract
-# suite on a second SPARQL server) and redis-server (shared state of replicas). Needs root, as on CI; a no-op
-# when they are present. (`browsers` is kept as an alias of `debian-tools`.)
+# suite on a second SPARQL server), redis-server (shared state of replicas) and PostgreSQL (the account
+# database shared by replicas on several hosts; the tests start a throwaway cluster from its initdb, which
+# Debian keeps in /usr/lib/postgresql/<version>/bin). Needs root, as on CI; a no-op when they are present.
+# (`browsers` is kept as an alias of `debian-tools`.)
 debian-tools browsers:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v java >/dev/null && \
 	  command -v soffice >/dev/null && command -v pdftoppm >/dev/null && command -v virtuoso-t >/dev/null && \
-	  command -v isql-vt >/dev/null && command -v redis-server >/dev/null || \
+	  command -v isql-vt >/dev/null && command -v redis-server >/dev/null && \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
-	   default-jre-headless libreoffice-calc-nogui poppler-utils virtuoso-opensource redis-server >/dev/null)
+	   default-jre-headless libreoffice-calc-nogui poppler-utils virtuoso-opensource redis-server postgresql >/dev/null)
 
 # The MiniLM fine-tuned on the bundled curriculum (the descriptions profile's second member: PCRS-like
 # frameworks with code-like labels); ~5-12 min on 2 cores, once. Without it the stock MiniLM is used.

@@ -465,6 +465,28 @@ def user_password(ctx, name):
     click.echo(f"one-time password for {name}: {pw}")
 
 
+@user.command("copy-db")
+@click.option("--to", "to", required=True, metavar="URL",
+              help="the new account database: postgresql://user:password@host/db (or a SQLite path)")
+@click.pass_context
+def user_copy_db(ctx, to):
+    """Copy the account database (GAPMAP_USERS_DB: users, institutions, tokens, sessions, audit) into an
+    empty one, e.g. var/users.sqlite into PostgreSQL; then set GAPMAP_USERS_DB=URL on every replica."""
+    from .users import UserDB, copy_db, safe_url
+    source = _users(ctx)
+    dest = UserDB(to)
+    try:
+        copied = copy_db(source, dest)
+        import getpass
+        dest.audit(user=f"cli:{getpass.getuser()}", institution=ctx.find_root().obj["institution"], method="CLI",
+                   path="gapmap", status=0, summary=f"user copy-db from {source.path}")
+    finally:
+        dest.close()
+    click.echo(f"copied {source.path} -> {safe_url(to)}: "
+               + ", ".join(f"{n} {table}" for table, n in copied.items()))
+    click.echo(f"next: GAPMAP_USERS_DB='{safe_url(to)}' (with its password) on every replica, then restart them")
+
+
 @main.group()
 def institution():
     """Institutions (tenants): each has its own store, IRIs and users."""

@@ -27,7 +27,8 @@ class Config:
     ALIGN_MIN_PRECISION: float = field(default_factory=lambda: _env("GAPMAP_ALIGN_MIN_PRECISION", 0.05, float))
     #: signs the web UI's session cookie; when unset, generated once into var/secret_key (0600)
     SECRET_KEY: str = field(default_factory=lambda: _env("GAPMAP_SECRET_KEY", ""))
-    #: the account database (SQLite); default var/users.sqlite beside the store (in memory for an in-memory store)
+    #: the account database: a SQLite path (default var/users.sqlite beside the store; in memory for an in-memory
+    #: store) or a postgresql:// URL shared by replicas on several hosts
     USERS_DB: str = field(default_factory=lambda: _env("GAPMAP_USERS_DB", ""))
     #: 1 = anonymous clients may read what the viewer role may (default: everything needs sign-in)
     PUBLIC_READ: bool = field(default_factory=lambda: _env("GAPMAP_PUBLIC_READ", False, _flag))

@@ -13,8 +13,8 @@ One process (the default) keeps everything in memory.  With ``GAPMAP_REDIS=redis
   generation is a per-process counter, so its bodies stay in process memory.
 
 Keys are prefixed ``gapmap:`` and scoped per institution (its IRI base) and per store; values are JSON
-(never pickles: what Redis holds is data, not code).  Sessions and accounts stay in SQLite
-(``GAPMAP_USERS_DB``): see docs/deploy.md.
+(never pickles: what Redis holds is data, not code).  Sessions and accounts live in the account
+database (``GAPMAP_USERS_DB``: SQLite on one host, PostgreSQL across hosts): see docs/deploy.md.
 """
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.remote import oxigraph_server, redis_server, virtuoso_server  # noqa: F401  (fixtures: SPARQL servers, Redis)
+from tests.remote import drop_postgres_schema, postgres_schema
+from tests.remote import oxigraph_server, postgres_server, redis_server, virtuoso_server  # noqa: F401  (fixtures: servers)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -35,6 +36,26 @@ def app(tmp_path):
     from service.app import create_app
     return create_app({"STORE_PATH": "", "TESTING": True, "CACHE_DIR": str(tmp_path / "cache"),
                        "SPARQL_TIMEOUT": 2.0})
+
+
+#: the account database backends (service/users.py) the account, auth and tenant tests run on
+USERS_BACKENDS = ["sqlite", "postgresql"]
+
+
+def users_db_url(request, backend: str, folder: Path) -> str:
+    """A fresh, empty account database for ``GAPMAP_USERS_DB``: a SQLite file in ``folder``, or a new
+    schema on the test PostgreSQL server (dropped, with its connections, when ``request``'s scope ends)."""
+    if backend == "sqlite":
+        return str(folder / "users.sqlite")
+    url = postgres_schema(request.getfixturevalue("postgres_server"))
+    request.addfinalizer(lambda: drop_postgres_schema(url))
+    return url
+
+
+@pytest.fixture(params=USERS_BACKENDS)
+def users_url(request, tmp_path):
+    """``GAPMAP_USERS_DB`` of a fresh account database, once on SQLite and once on PostgreSQL."""
+    return users_db_url(request, request.param, tmp_path)
 
 
 @pytest.fixture

@@ -200,3 +200,106 @@ def redis_server(tmp_path_factory):
     proc.terminate()
     proc.wait(timeout=10)
     _taken.discard(port)
+
+
+# ------------------------------------------------------------------------------------------------ PostgreSQL
+def postgres_bin() -> Path | None:
+    """The folder of initdb/pg_ctl/postgres: on PATH, or Debian's /usr/lib/postgresql/<version>/bin."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    for d in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (d / "initdb").exists() and (d / "postgres").exists():
+            return d
+    return None
+
+
+def start_postgres(port: int, timeout: float = 60) -> tuple[subprocess.Popen, str, str]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1:``port`` in a new temp folder (trust authentication,
+    no fsync): (process, folder, URL of its ``gapmap`` database as the ``gapmap`` superuser).  initdb
+    refuses to run as root, so as root the cluster belongs to the ``postgres`` (Debian) or ``nobody`` user."""
+    import pwd
+    import tempfile
+    binary = postgres_bin()
+    if binary is None:
+        raise RuntimeError("PostgreSQL is not installed")
+    folder = tempfile.mkdtemp(prefix="gapmap-pg-")
+    kw: dict = {}
+    if os.geteuid() == 0:
+        for name in ("postgres", "nobody"):
+            try:
+                pw = pwd.getpwnam(name)
+                break
+            except KeyError:
+                continue
+        os.chown(folder, pw.pw_uid, pw.pw_gid)
+        kw = {"user": pw.pw_uid, "group": pw.pw_gid}
+    data = os.path.join(folder, "data")
+    subprocess.run([str(binary / "initdb"), "-D", data, "-U", "gapmap", "--auth=trust", "-E", "UTF8", "--no-sync"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, cwd=folder, **kw)
+    proc = subprocess.Popen([str(binary / "postgres"), "-D", data, "-h", "127.0.0.1", "-p", str(port), "-k", folder,
+                             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                             "-c", "max_connections=300"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=folder, start_new_session=True, **kw)
+    import psycopg
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"postgres exited ({proc.returncode})")
+        try:
+            with psycopg.connect(f"postgresql://gapmap@127.0.0.1:{port}/postgres", autocommit=True) as c:
+                c.execute("CREATE DATABASE gapmap")
+            break
+        except psycopg.OperationalError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError("postgres did not start")
+    return proc, folder, f"postgresql://gapmap@127.0.0.1:{port}/gapmap"
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The URL of a fresh PostgreSQL database (a throwaway cluster for the whole run)."""
+    if postgres_bin() is None:
+        _unavailable("postgres", "PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _unavailable("postgres", "psycopg is not installed (pip install 'psycopg[binary]==3.3.9')")
+    port = _free_port()
+    try:
+        proc, folder, url = start_postgres(port)
+    except (RuntimeError, subprocess.SubprocessError) as e:
+        pytest.fail(f"postgres did not start: {e}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    shutil.rmtree(folder, ignore_errors=True)
+    _taken.discard(port)
+
+
+_schemas = iter(range(1, 10**9))
+
+
+def postgres_schema(url: str) -> str:
+    """``url`` with a new empty schema as its search path (and as its application name, so its
+    connections can be found): a fresh account database per test without a new database."""
+    import psycopg
+    name = f"t{os.getpid()}_{next(_schemas)}"
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute(f"CREATE SCHEMA {name}")
+    return f"{url}?application_name={name}&options=-csearch_path%3D{name}"
+
+
+def drop_postgres_schema(url: str) -> None:
+    """Ends the connections of ``postgres_schema``'s URL (pools of apps a test left open) and drops it."""
+    import psycopg
+    name = url.rsplit("application_name=", 1)[1].split("&")[0]
+    with psycopg.connect(url.split("?")[0], autocommit=True) as c:
+        c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (name,))
+        c.execute(f"DROP SCHEMA {name} CASCADE")

@@ -21,12 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, users_url, monkeypatch):
+    """The mini program over each account database backend (the CLI of a test uses the same one)."""
     from service.extensions import gapmap
-    app = make_app(tmp_path)
+    monkeypatch.setenv("GAPMAP_USERS_DB", users_url)
+    app = make_app(tmp_path, USERS_DB=users_url)
     with app.app_context():
         load_mini(gapmap())
-    return app
+    yield app
+    users_db(app).close()
 
 
 @pytest.fixture
@@ -69,7 +72,9 @@ def test_revoked_token_and_removed_user_are_401(app, client):
 
 def test_tokens_are_stored_hashed(app):
     made = users_db(app).add_user("dr.hash", "viewer", password="a long password")
-    dump = "\n".join(users_db(app)._con.iterdump())
+    from service.users import TABLES
+    with users_db(app).engine.connect() as c:
+        dump = "\n".join(repr(tuple(r)) for t in TABLES for r in c.execute(t.select()))
     assert made.token not in dump and "a long password" not in dump
     assert "scrypt:" in dump
 
@@ -275,9 +280,10 @@ def test_one_time_password_must_be_changed(app):
 
 # The CLI contract ----------------------------------------------------------------------------------
 
-def test_gapmap_user_add_prints_a_working_token_last(tmp_path):
+def test_gapmap_user_add_prints_a_working_token_last(tmp_path, users_url, monkeypatch):
     """`gapmap user add NAME --role ROLE`: the last word of its output is an API token the server accepts."""
     store = str(tmp_path / "store")
+    monkeypatch.setenv("GAPMAP_USERS_DB", users_url)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GAPMAP_STORE": store}
     out = subprocess.run([sys.executable, "-m", "service.cli", "user", "add", "dr.cli", "--role", "committee"],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
@@ -307,7 +313,8 @@ def test_gapmap_user_add_prints_a_working_token_last(tmp_path):
     assert "dr.cli" in r.output and "committee" in r.output
 
 
-def test_first_admin_is_created_once(tmp_path):
+def test_first_admin_is_created_once(tmp_path, users_url, monkeypatch):
+    monkeypatch.setenv("GAPMAP_USERS_DB", users_url)
     store = ["--store", str(tmp_path / "store")]
     r = CliRunner().invoke(main, [*store, "init", "--data", str(MINI), "--no-align"])
     assert r.exit_code == 0, r.output
@@ -325,12 +332,12 @@ def test_first_admin_is_created_once(tmp_path):
     assert [a.name for a in users_db(app).users() if a.role == "admin"] == ["admin"]
 
 
-def test_user_db_is_safe_for_concurrent_use(tmp_path):
+def test_user_db_is_safe_for_concurrent_use(users_url):
     """Threads of the server and a second connection (the CLI) writing at once: nothing lost, no errors."""
     import threading
 
     from service.users import UserDB
-    path = tmp_path / "users.sqlite"
+    path = users_url
     server, cli = UserDB(path), UserDB(path)
     tokens = [server.add_user(f"u{i}", "viewer").token for i in range(4)]
     errors = []
@@ -376,13 +383,12 @@ def test_signing_out_ends_the_session_server_side(app):
     assert c.get("/api/me").status_code == 401
 
 
-def test_trusted_header_provider_only_when_configured(tmp_path):
-    app = make_app(tmp_path)
+def test_trusted_header_provider_only_when_configured(tmp_path, users_url):
+    app = make_app(tmp_path, USERS_DB=users_url)
     users_db(app).add_user("dr.sso", "educator", courses=["MED-101"])
     c = app.test_client()
     assert c.get("/api/me", headers={"X-Remote-User": "dr.sso"}).status_code == 401  # off by default
-    app2 = make_app(tmp_path / "2", TRUSTED_USER_HEADER="X-Remote-User")
-    users_db(app2).add_user("dr.sso", "educator", courses=["MED-101"])
+    app2 = make_app(tmp_path / "2", USERS_DB=users_url, TRUSTED_USER_HEADER="X-Remote-User")  # same accounts
     c2 = app2.test_client()
     me = c2.get("/api/me", headers={"X-Remote-User": "dr.sso"}).get_json()
     assert (me["name"], me["role"], me["courses"]) == ("dr.sso", "educator", ["MED-101"])

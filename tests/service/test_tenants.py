@@ -11,7 +11,7 @@ import re
 import pytest
 
 from service.auth import ROLES
-from tests.conftest import bearer
+from tests.conftest import USERS_BACKENDS, bearer, users_db_url
 from tests.service.accounts import load_mini, make_app, suggestions
 
 INSTS = ("default", "north")
@@ -19,10 +19,12 @@ MARKER = {"default": "HOME-777", "north": "NORTH-555"}
 OTHER = {"default": "north", "north": "default"}
 
 
-@pytest.fixture(scope="module")
-def tenants(tmp_path_factory):
-    """One app; the mini program in both institutions, plus a course only each one has (by upload)."""
-    app = make_app(tmp_path_factory.mktemp("tenants"))
+@pytest.fixture(scope="module", params=USERS_BACKENDS)
+def tenants(request, tmp_path_factory):
+    """One app; the mini program in both institutions, plus a course only each one has (by upload); once
+    with the accounts on SQLite, once on PostgreSQL."""
+    folder = tmp_path_factory.mktemp("tenants")
+    app = make_app(folder, USERS_DB=users_db_url(request, request.param, folder))
     from service.auth import users_db
     users_db(app).add_institution("north", "North Medical School")
     t = app.extensions["gapmap_tenants"]
@@ -179,7 +181,8 @@ def test_users_and_audit_are_per_institution(tenants):
         assert c.delete(f"/api/users/{victim}", headers=admin).status_code == 404
 
 
-def test_cli_institution_works_on_its_own_store(tmp_path):
+def test_cli_institution_works_on_its_own_store(tmp_path, users_url, monkeypatch):
+    monkeypatch.setenv("GAPMAP_USERS_DB", users_url)
     from click.testing import CliRunner
 
     from service.cli import main
