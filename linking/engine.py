@@ -246,6 +246,9 @@ def phrase_bounded(text: str, start: int, end: int) -> bool:
 
 #: items (competency names) per block of the similarity matmul in ``Linker._dense_fast``
 ITEM_BLOCK = 8192
+#: ``Linker._dense_fast`` multiplies distinct unit rows only when they are fewer than this share of the units
+#: (gathering rows per query costs ~7% when nearly every unit is distinct, docs/scale.md)
+DISTINCT_SHARE = 0.9
 
 
 class Linker:
@@ -372,17 +375,29 @@ class Linker:
         pen = np.where(kind > 0, cfg.segment_penalty, 0.0)
         return (pen + np.where(kind == 2, cfg.keyword_penalty, 0.0)).astype(np.float32)
 
-    def _dense_fast(self, uvecs: np.ndarray, kind: np.ndarray, qs: np.ndarray):
+    def _dense_fast(self, uvecs: np.ndarray, kind: np.ndarray, qs: np.ndarray, inv: np.ndarray | None = None):
         """(best unit, whole sentence) name scores, queries x competencies, for name-only configs.
 
         Both penalties ride in the matmul (unit side [v, 1, -pen], item side [v, bias, 1]); the max
         over a query's units is taken per item first (row-wise, cheap), so the per-competency max
         over items runs on one row per query instead of one per unit.
         """
-        pen = self._unit_penalty(kind) if self.config.segment else np.zeros(len(kind), np.float32)
-        u_aug = np.hstack([uvecs, np.ones((len(uvecs), 1), np.float32), -pen[:, None]])
+        kinds = np.arange(3)
+        pen3 = self._unit_penalty(kinds) if self.config.segment else np.zeros(3, np.float32)
+        inv = np.arange(len(kind)) if inv is None else np.asarray(inv, np.int64)
+        key = inv * 3 + np.asarray(kind, np.int64)
+        # ``uvecs`` may hold each distinct text once (``inv``: unit -> row): the matmul then runs on distinct
+        # (text, kind) rows only (the speed set's 27.5k units are 13.8k texts) and each query gathers its rows
+        # afterwards; a row's dot products do not depend on which other rows are multiplied with it
+        pairs, rows = np.unique(key, return_inverse=True)
+        rows = rows.reshape(-1)
+        gather = len(pairs) < DISTINCT_SHARE * len(kind)
+        if not gather:  # few repeats (real input within a chunk): contiguous rows, no gathering (faster)
+            pairs = key
+            rows = np.arange(len(kind))
+        u_aug = np.hstack([uvecs[pairs // 3], np.ones((len(pairs), 1), np.float32), -pen3[pairs % 3][:, None]])
         n_items = self._items_b2.shape[0]
-        ends = np.append(qs[1:], len(u_aug))
+        ends = np.append(qs[1:], len(kind))
         best_items = np.empty((len(qs), n_items), np.float32)
         whole_items = np.empty((len(qs), n_items), np.float32)
         # Items in column blocks: each block's similarities (units x ITEM_BLOCK) stay in cache while the
@@ -393,15 +408,21 @@ class Linker:
         for c0 in range(0, n_items, ITEM_BLOCK):
             c1 = min(n_items, c0 + ITEM_BLOCK)
             sims = u_aug @ self._items_b2[c0:c1].T
-            for j, (a, b) in enumerate(zip(qs, ends)):  # contiguous row blocks: faster than reduceat(axis=0)
-                np.max(sims[a:b], axis=0, out=best_items[j, c0:c1])
-            whole_items[:, c0:c1] = sims[qs]
+            for j, (a, b) in enumerate(zip(qs, ends)):
+                np.max(sims[rows[a:b]] if gather else sims[a:b], axis=0, out=best_items[j, c0:c1])
+            whole_items[:, c0:c1] = sims[rows[qs]]
         best = np.maximum.reduceat(best_items, self._starts, axis=1)
         whole = np.maximum.reduceat(whole_items, self._starts, axis=1)
         return best, whole
 
     def score_matrix(self, texts: Sequence[str]):
-        """Fused (queries x competencies) scores and, per query, its units and their vectors."""
+        """Per query, its units (texts, spans, owner query, kind) and their vectors, one row per unit."""
+        units, unit_span, owner, uvecs, inv, kind = self.query_units(texts)
+        return units, unit_span, owner, uvecs[inv], kind
+
+    def query_units(self, texts: Sequence[str]):
+        """Like :meth:`score_matrix`, but the vectors are one row per distinct unit text, ``inv`` mapping
+        each unit to its row (what ``rank`` multiplies: repeated clauses and windows once)."""
         cfg = self.config
         units: list[str] = []
         unit_span: list[tuple[int, int]] = []
@@ -436,9 +457,8 @@ class Linker:
         where = {u: i for i, u in enumerate(uniq)}
         uvecs = (self.encoder.encode(uniq) if self.config.cache_queries else self.encoder.encode_raw(uniq))
         uvecs = self._adapt(uvecs)
-        if len(uniq) < len(units):
-            uvecs = uvecs[[where[u] for u in units]]
-        return units, unit_span, np.asarray(owner), uvecs, np.asarray(kind)
+        inv = np.fromiter((where[u] for u in units), dtype=np.int64, count=len(units))
+        return units, unit_span, np.asarray(owner), uvecs, inv, np.asarray(kind)
 
     def _exact_index(self):
         """One regex over every label and alt label, and which competencies (and field) each names."""
@@ -469,7 +489,7 @@ class Linker:
             return [[] for _ in texts]
         cfg = self.config
         top_k = max(1, min(top_k, len(self.competencies)))
-        units, unit_span, owner, uvecs, kind = self.score_matrix(texts)
+        units, unit_span, owner, uvecs, inv, kind = self.query_units(texts)
         bm = self._bm25.scores(texts) if self._bm25 is not None else None
         results: list[list[Match]] = []
         q_first = np.searchsorted(owner, np.arange(len(texts)))
@@ -481,13 +501,13 @@ class Linker:
             u1 = q_first[c1] if c1 < len(texts) else len(units)
             qs = q_first[c0:c1] - u0
             if cfg.description_weight > 0:  # general path
-                dense_u = self._dense(uvecs[u0:u1])
+                dense_u = self._dense(uvecs[inv[u0:u1]])
                 if cfg.segment:
                     dense_u -= self._unit_penalty(kind[u0:u1])[:, None]
                 dense = np.maximum.reduceat(dense_u, qs, axis=0)
                 whole = dense_u[qs]
             else:
-                dense, whole = self._dense_fast(uvecs[u0:u1], kind[u0:u1], qs)
+                dense, whole = self._dense_fast(uvecs, kind[u0:u1], qs, inv[u0:u1])
             if cfg.segment and cfg.segment_mix:
                 dense = (1 - cfg.segment_mix) * dense + cfg.segment_mix * whole
             score = dense
@@ -512,7 +532,7 @@ class Linker:
                 matches = []
                 for ci in order:
                     ev = exact[r].get(int(ci)) if exact else None
-                    ev = ev or self._evidence(uvecs[u0 + ub:u0 + ue], unit_span[u0 + ub:u0 + ue], int(ci),
+                    ev = ev or self._evidence(uvecs[inv[u0 + ub:u0 + ue]], unit_span[u0 + ub:u0 + ue], int(ci),
                                               upen[u0 + ub:u0 + ue])
                     s = float(score[r, ci])
                     matches.append(Match(self.competencies[ci].uri, s, ev, cfg.expected_precision(s)))

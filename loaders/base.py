@@ -14,14 +14,16 @@ import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import pandas as pd
 from rdflib import Graph, URIRef
 
 from ontology.errors import LoadError
 from ontology.fastgraph import fast_graph
 from ontology.ids import Ids
+
+if TYPE_CHECKING:  # pandas (~0.7 s to import) only where a table is read: `gapmap link` never reads one
+    import pandas as pd
 
 __all__ = ["Source", "Context", "Delta", "Loader", "LoadError", "split_list", "ID_RE"]
 
@@ -66,6 +68,8 @@ class Source:
 
         Checks the header: every required column present, no unknown columns.
         """
+        import pandas as pd
+
         from .safety import check_lengths, check_rows, check_zip, csv_error, max_rows
         limit = max_rows() * max(1, int(row_factor))  # e.g. learner results: 10x the table limit
         if sheet is not None or self.name.lower().endswith((".xlsx", ".xlsm")):
@@ -198,6 +202,8 @@ def table_header(data: bytes, filename: str) -> list[str]:
     if filename.lower().endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
         from .safety import check_zip
         check_zip(data, filename, kind="XLSX workbook", max_bytes=max(len(data), 20 * 2**20))
+        import pandas as pd
+
         try:
             head = pd.read_excel(io.BytesIO(data), nrows=0, dtype=str)
         except Exception:  # not a workbook: no header

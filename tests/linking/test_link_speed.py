@@ -62,3 +62,25 @@ def test_blocked_similarities_give_the_same_ranks_scores_and_evidence(monkeypatc
         [[(m.uri, m.evidence.to_dict()) for m in r] for r in ranked2]
     assert max(abs(a.score - b.score) for r1, r2 in zip(ranked1, ranked2) for a, b in zip(r1, r2)) < 1e-6
     assert all(len(r) == 10 for r in ranked2)
+
+
+def test_distinct_unit_rows_give_the_same_scores_as_one_row_per_unit(monkeypatch):
+    """rank multiplies each distinct (unit text, kind) once and gathers rows per query: the same best-unit and
+    whole-sentence scores as the one-row-per-unit product, on texts whose clauses and windows repeat."""
+    comps, texts = _bundled()
+    texts = texts[:60] + [f"We are looking for someone who can {t}" for t in texts[:60]] + texts[:20]
+    linker = Linker(comps, encoder=TextVectors())
+    units, _spans, owner, uvecs, inv, kind = linker.query_units(texts)
+    # enough repeats that the distinct path (gathering rows per query) is the one taken
+    assert len(set(zip(inv.tolist(), kind.tolist()))) < engine.DISTINCT_SHARE * len(units)
+    qs = np.searchsorted(owner, np.arange(len(texts)))
+    best_old, whole_old = linker._dense_fast(uvecs[inv], kind, qs)
+    best_new, whole_new = linker._dense_fast(uvecs, kind, qs, inv)
+    assert np.allclose(best_old, best_new, rtol=0, atol=1e-6) and np.allclose(whole_old, whole_new, rtol=0, atol=1e-6)
+    assert (np.argsort(-best_old, axis=1, kind="stable")[:, :10] == np.argsort(-best_new, axis=1, kind="stable")[:, :10]).all()
+    ranked = linker.rank(texts, top_k=5)
+    assert [[m.uri for m in r] for r in ranked[:20]] == [[m.uri for m in r] for r in ranked[-20:]]
+    # and the contiguous path taken when nearly every unit is distinct gives them too
+    monkeypatch.setattr(engine, "DISTINCT_SHARE", 0.0)
+    best_c, whole_c = linker._dense_fast(uvecs, kind, qs, inv)
+    assert np.allclose(best_c, best_new, rtol=0, atol=1e-6) and np.allclose(whole_c, whole_new, rtol=0, atol=1e-6)
