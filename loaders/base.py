@@ -193,8 +193,10 @@ def check_row_widths(text: str, filename: str) -> None:
         if width is None:
             width = len(fields)
         elif len(fields) > width and any(f.strip() for f in fields[width:]):
-            raise LoadError(f"the row has {len(fields)} fields but the header has {width} (a stray comma or "
-                            "an unquoted value with a comma?)", file=filename, row=row, column=None)
+            # worded as safety.csv_error words pandas' own "Expected N fields" (one message for one fault)
+            raise LoadError(f"malformed CSV: row {row} has {len(fields)} cells but the header has {width} (a "
+                            "stray comma, or a cell holding a comma that is not in double quotes)",
+                            file=filename, row=row, column=None)
 
 
 def table_header(data: bytes, filename: str) -> list[str]:

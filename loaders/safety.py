@@ -82,8 +82,8 @@ def csv_error(e: Exception, name: str) -> LoadError:
     m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
     if m:
         want, line, got = (int(g) for g in m.groups())
-        return LoadError(f"malformed CSV: line {line} has {got} cells but the header has {want} (a cell "
-                         "holding a comma must be in double quotes)", file=name, row=line)
+        return LoadError(f"malformed CSV: row {line} has {got} cells but the header has {want} (a stray "
+                         "comma, or a cell holding a comma that is not in double quotes)", file=name, row=line)
     m = re.search(r"line (\d+)", msg)
     line = int(m.group(1)) if m else None
     return LoadError("malformed CSV: the file is not a well-formed comma-separated table"

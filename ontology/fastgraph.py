@@ -49,18 +49,8 @@ class FastStore(Store):
 
     def remove(self, triple, context=None):
         for (s, p, o), _c in list(self.triples(triple)):
-            po = self.spo[s]
-            po[p].discard(o)
-            if not po[p]:
-                del po[p]
-                if not po:
-                    del self.spo[s]
-            os_ = self._pos[p]
-            os_[o].discard(s)
-            if not os_[o]:
-                del os_[o]
-                if not os_:
-                    del self._pos[p]
+            _discard(self.spo, s, p, o)
+            _discard(self._pos, p, o, s)
             self._n -= 1
 
     # reads ------------------------------------------------------------------------------------
@@ -148,3 +138,13 @@ class FastStore(Store):
 def fast_graph(identifier=None) -> Graph:
     """An rdflib ``Graph`` over a :class:`FastStore`."""
     return Graph(store=FastStore(), identifier=identifier)
+
+
+def _discard(index: dict, a, b, c) -> None:
+    """Remove ``c`` from ``index[a][b]``, dropping the inner dict and set when they become empty."""
+    inner = index[a]
+    inner[b].discard(c)
+    if not inner[b]:
+        del inner[b]
+        if not inner:
+            del index[a]

@@ -66,6 +66,20 @@ def use_fake_linker(ws, delay: float = 0.0) -> FakeLinker:
     return fake
 
 
+def aligned_mini(tmp_path: Path, objectives: int = 40):
+    """An in-memory Workspace with the mini framework, the mini curriculum plus ``objectives`` generated
+    ones (none: the bundled rows only), aligned by the fake linker (top 3, every suggestion kept)."""
+    from loaders import Source
+    ws = _open_workspace("", tmp_path / "cache")
+    ws.load_manifest(MINI / "manifest.json")
+    if objectives:
+        ws.load("curriculum-csv", Source.from_path(big_curriculum(tmp_path / "curriculum.csv", objectives)),
+                {"framework": "mini"}, keep_report=False)
+    use_fake_linker(ws)
+    ws.align("mini", top_k=3, min_precision=0)
+    return ws
+
+
 def run_threads(targets, *, timeout: float = 60.0):
     """Start every callable at once (behind a barrier) and wait for all of them."""
     barrier = threading.Barrier(len(targets))

@@ -56,6 +56,17 @@ def _free_port() -> int:
     pytest.skip(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
+def _stop(proc: subprocess.Popen, *ports: int, grace: float = 20) -> None:
+    """Stop a server this module started (SIGTERM, then SIGKILL after ``grace`` s) and free its ports."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    _taken.difference_update(ports)
+
+
 @pytest.fixture(scope="module")
 def oxigraph_server(tmp_path_factory):
     binary = oxigraph_binary()
@@ -77,9 +88,7 @@ def oxigraph_server(tmp_path_factory):
         proc.kill()
         pytest.fail("oxigraph server did not start")
     yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-    _taken.discard(port)
+    _stop(proc, port)
 
 
 
@@ -161,13 +170,7 @@ def virtuoso_server(tmp_path_factory):
     except (RuntimeError, subprocess.SubprocessError) as e:
         pytest.fail(f"virtuoso did not start: {e}")
     yield f"http://127.0.0.1:{http_port}/sparql"
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-    _taken.difference_update({http_port, sql_port})
+    _stop(proc, http_port, sql_port)
 
 
 # ------------------------------------------------------------------------------------------------ Redis
@@ -197,9 +200,7 @@ def redis_server(tmp_path_factory):
         proc.kill()
         pytest.fail("redis-server did not start")
     yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(timeout=10)
-    _taken.discard(port)
+    _stop(proc, port)
 
 
 # ------------------------------------------------------------------------------------------------ PostgreSQL
@@ -273,14 +274,8 @@ def postgres_server():
     except (RuntimeError, subprocess.SubprocessError) as e:
         pytest.fail(f"postgres did not start: {e}")
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+    _stop(proc, port)
     shutil.rmtree(folder, ignore_errors=True)
-    _taken.discard(port)
 
 
 _schemas = iter(range(1, 10**9))

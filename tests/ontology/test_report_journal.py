@@ -15,9 +15,7 @@ from ontology import review
 from ontology.gaps import gap_report, index_cache, program_index
 from ontology.journal import patch_rows, query_deps, unaffected
 from ontology.vocab import GM, RDF
-from service.config import Config
-from service.workspace import Workspace
-from tests.concurrency import MINI, big_curriculum, run_threads, use_fake_linker
+from tests.concurrency import aligned_mini, big_curriculum, run_threads
 
 VARIANTS = [{}, {"include_suggestions": 0.0}, {"include_suggestions": 0.5}, {"year": 1},
             {"role": "resident", "stage": None}]
@@ -25,15 +23,7 @@ VARIANTS = [{}, {"include_suggestions": 0.0}, {"include_suggestions": 0.5}, {"ye
 
 @pytest.fixture
 def ws(tmp_path):
-    cfg = Config()
-    cfg.STORE_PATH, cfg.CACHE_DIR = "", str(tmp_path / "cache")
-    w = Workspace.from_config(cfg)
-    w.load_manifest(MINI / "manifest.json")
-    w.load("curriculum-csv", Source.from_path(big_curriculum(tmp_path / "curriculum.csv", 40)),
-           {"framework": "mini"}, keep_report=False)
-    use_fake_linker(w)
-    w.align("mini", top_k=3, min_precision=0)
-    return w
+    return aligned_mini(tmp_path)
 
 
 def same_as_full(ws, variants=VARIANTS):

@@ -11,25 +11,14 @@ from collections import defaultdict
 import pytest
 from rdflib import URIRef
 
-from loaders import Source
 from ontology import review
 from ontology.vocab import GM
-from service.config import Config
-from service.workspace import Workspace
-from tests.concurrency import MINI, big_curriculum, run_threads, use_fake_linker
+from tests.concurrency import aligned_mini, run_threads, use_fake_linker
 
 
 @pytest.fixture
 def ws(tmp_path):
-    cfg = Config()
-    cfg.STORE_PATH, cfg.CACHE_DIR = "", str(tmp_path / "cache")
-    w = Workspace.from_config(cfg)
-    w.load_manifest(MINI / "manifest.json")
-    w.load("curriculum-csv", Source.from_path(big_curriculum(tmp_path / "curriculum.csv", 40)),
-           {"framework": "mini"}, keep_report=False)
-    use_fake_linker(w)
-    w.align("mini", top_k=3, min_precision=0)
-    return w
+    return aligned_mini(tmp_path)
 
 
 def statuses(ws) -> dict[str, set[str]]:

@@ -102,7 +102,7 @@ def test_a_malformed_csv_is_a_422_in_our_words(client, auth):
     r = client.post("/api/load/framework-csv", data={"file": (io.BytesIO(ragged), "rag.csv"), "id": "rag"},
                     headers=auth("admin"), content_type="multipart/form-data")
     p = r.get_json()
-    assert r.status_code == 422 and p["row"] == 3 and "line 3 has 4 cells but the header has 3" in p["detail"], p
+    assert r.status_code == 422 and p["row"] == 3 and "row 3 has 4 cells but the header has 3" in p["detail"], p
 
 
 SYLLABUS = ("# syllabus\n\n## Learning objectives\n\nBy the end of this course students will be able to:\n\n"

@@ -195,7 +195,7 @@ def test_f9_a_row_wider_than_the_header_is_refused(app):
                                 b"nurse,Nursing,1,NUR-100,Basics,N2,Dry, hands.,1\n", 3)]:
         r = _load_csv(c, h, body)
         assert r.status_code == 422 and r.get_json()["row"] == row, r.get_json()
-        assert "9 fields but the header has 8" in r.get_json()["detail"]
+        assert "has 9 cells but the header has 8" in r.get_json()["detail"]
     assert len(_ws(app).store) == before
     # a trailing comma (an empty extra field) is harmless and loads, unshifted
     r = _load_csv(c, h, HEADER + b"nurse,Nursing,1,NUR-100,Basics,N1,Wash hands.,1,\n")

@@ -9,19 +9,12 @@ from rdflib import URIRef
 from ontology.read import catalog
 from ontology.read import review as rq
 from ontology.vocab import DCTERMS, GM
-from service.config import Config
-from service.workspace import Workspace
-from tests.concurrency import MINI, run_threads, use_fake_linker
+from tests.concurrency import aligned_mini, run_threads
 
 
 @pytest.fixture
 def ws(tmp_path):
-    cfg = Config()
-    cfg.STORE_PATH, cfg.CACHE_DIR = "", str(tmp_path / "cache")
-    w = Workspace.from_config(cfg)
-    w.load_manifest(MINI / "manifest.json")
-    use_fake_linker(w)
-    w.align("mini", top_k=3, min_precision=0)
+    w = aligned_mini(tmp_path, objectives=0)
     slow_reads(w)
     return w
 
