@@ -142,7 +142,7 @@ def in_process_timings(texts: list[str]) -> dict:
             "model_version": linker.model_version, "config": linker.config.tag()}
 
 
-def main() -> int:
+def main(out: Path = RESULTS) -> int:
     if not (DATA / "esco_skills.jsonl").exists() or not SCORER.exists():
         print(f"SKIP: benchmark data not found at {SHARED} (../shared is beside the repo only on team "
               "machines and CI; the sentences may not be redistributed).")
@@ -203,11 +203,15 @@ def main() -> int:
         res["model_version"] = speed["model_version"]
         print(f"speed  {len(texts)} sentences x {speed['competencies']} competencies: {run['wall_seconds']} s "
               f"end to end (raw encoding {speed['raw_encode_seconds']} s; rank {speed['rank_seconds']} s)")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(res, indent=1) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1) + "\n")
+    print(f"wrote {out}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes (default %(default)s)")
+    sys.exit(main(ap.parse_args().out))
