@@ -76,6 +76,12 @@ def graph_digest(store: Store, name: str) -> str:
     return hashlib.sha1("\n".join(lines).encode()).hexdigest()
 
 
+def _draft_of(m: dict, store: EmbeddedStore) -> Draft:
+    """A draft from its ``meta.json`` and its store."""
+    return Draft(store=store, base=m["base"], frozen=bool(m.get("frozen")),
+                 **{k: m[k] for k in ("name", "program", "created_by", "created_at", "edits", "framework")})
+
+
 def _skip(name: str, ids) -> bool:
     """Graphs a draft does not copy: saved reports, drafts' PROV, and private (personal) data, so that a
     draft holds only public curriculum data and SPARQL over it needs no per-user filtering."""
@@ -130,41 +136,130 @@ class Draft:
         return out
 
 
-class Drafts:
-    """The drafts of one workspace; on disk under ``root`` (one store folder + ``meta.json`` each) or in memory."""
+def _load_nq(path: Path) -> EmbeddedStore | None:
+    """An in-memory store holding an N-Quads file (None when the file is gone)."""
+    import pyoxigraph as ox
+    store = EmbeddedStore(None)
+    try:
+        store.ox.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    except OSError:
+        return None
+    return store
 
-    def __init__(self, root: str | Path | None = None):
+
+class Drafts:
+    """The drafts of one workspace; on disk under ``root`` (one store folder + ``meta.json`` each) or in memory.
+
+    ``shared=True`` (a remote live store, served by several processes): each draft is a ``graphs.nq`` file and a
+    ``meta.json`` under ``root``, which every process of the host reads; a process keeps an in-memory copy and
+    loads it again when the draft's ``version`` moved.  Every write takes the draft's file lock (``flock``),
+    re-reads the draft first, and writes the graphs then the meta (each atomically), so two processes never
+    lose or mix each other's edits, and a process that dies half-way leaves the previous version.
+    """
+
+    def __init__(self, root: str | Path | None = None, *, shared: bool = False):
         self.root = Path(root) if root else None
+        self.shared = bool(shared and self.root)
         self._drafts: dict[str, Draft] = {}
+        self._versions: dict[str, int] = {}  # shared: the version each in-memory copy was loaded at
         self._lock = threading.Lock()
+        if self.shared:
+            self.root.mkdir(parents=True, exist_ok=True)
+            return
         if self.root and self.root.exists():
             for d in sorted(self.root.iterdir()):
                 meta = d / "meta.json"
                 if meta.exists():
                     try:
                         m = json.loads(meta.read_text("utf-8"))
-                        self._drafts[m["name"]] = Draft(store=EmbeddedStore(d / "store"), base=m["base"],
-                                                        frozen=bool(m.get("frozen")),
-                                                        **{k: m[k] for k in ("name", "program", "created_by",
-                                                                             "created_at", "edits", "framework")})
+                        self._drafts[m["name"]] = _draft_of(m, EmbeddedStore(d / "store"))
                     except (OSError, ValueError, KeyError):
                         continue
 
+    # shared mode: files under root, read by every process --------------------------------------------
+    def _sync(self, only: str | None = None) -> None:
+        """Bring the in-memory copies up to the files (shared mode): new and changed drafts loaded, gone ones
+        dropped.  ``only``: just that draft."""
+        if not self.shared:
+            return
+        names = [only] if only is not None else [p.name for p in self.root.iterdir() if p.is_dir()]
+        with self._lock:
+            for name in names:
+                meta = self.root / name / "meta.json"
+                try:
+                    m = json.loads(meta.read_text("utf-8"))
+                except (OSError, ValueError):
+                    m = None
+                if m is None or m.get("name") != name:
+                    gone = self._drafts.pop(name, None)
+                    self._versions.pop(name, None)
+                    if gone is not None and gone.engine is not None:
+                        gone.engine.close()
+                    continue
+                if self._versions.get(name) == m.get("version") and name in self._drafts:
+                    continue
+                store = _load_nq(self.root / name / f"graphs.{m.get('version', 0)}.nq")
+                if store is None:  # a newer version replaced this one meanwhile: the next read takes it
+                    continue
+                old = self._drafts.get(name)
+                self._drafts[name] = d = _draft_of(m, store)
+                if old is not None:
+                    d.lock = old.lock  # threads of this process keep waiting on the same lock
+                self._versions[name] = m.get("version", 0)
+            if only is None:
+                for name in set(self._drafts) - set(names):
+                    self._drafts.pop(name, None)
+                    self._versions.pop(name, None)
+
+    def _file_lock(self, name: str):
+        """The draft's cross-process lock (shared mode; a no-op context otherwise)."""
+        import contextlib
+        if not self.shared or not isinstance(name, str) or not _NAME.match(name):
+            return contextlib.nullcontext()  # an invalid name is refused (404/400) without touching a file
+
+        @contextlib.contextmanager
+        def held():
+            import fcntl
+            with open(self.root / f".{name}.lock", "a+") as f:
+                fcntl.flock(f, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(f, fcntl.LOCK_UN)
+        return held()
+
     def _save(self, d: Draft) -> None:
-        if self.root:
-            p = self.root / d.name / "meta.json"
-            tmp = p.with_suffix(".tmp")
-            tmp.write_text(json.dumps({**d.meta(), "base": d.base}), "utf-8")
-            tmp.replace(p)
+        if not self.root:
+            return
+        folder = self.root / d.name
+        version = None
+        if self.shared:  # the graphs first (a new file per version), then the meta that names it
+            import pyoxigraph as ox
+            version = self._versions.get(d.name, 0) + 1
+            tmp = folder / f"graphs.{version}.nq.tmp"
+            d.store.ox.dump(str(tmp), format=ox.RdfFormat.N_QUADS)
+            tmp.replace(folder / f"graphs.{version}.nq")
+        p = folder / "meta.json"
+        tmp = p.with_suffix(".tmp")
+        tmp.write_text(json.dumps({**d.meta(), "base": d.base, **({"version": version} if version else {})}), "utf-8")
+        tmp.replace(p)
+        if version:
+            old = self._versions.get(d.name)
+            self._versions[d.name] = version
+            if old:
+                (folder / f"graphs.{old}.nq").unlink(missing_ok=True)
 
     def list(self, program: str | None = None, *, frozen: bool = False) -> list[dict]:
+        self._sync()
         return [{k: v for k, v in d.meta().items() if k != "edits"} | {"edits": len(d.edits)}
                 for d in self._drafts.values() if (program is None or d.program == program) and d.frozen == frozen]
 
     def get(self, name: str) -> Draft:
+        if isinstance(name, str) and _NAME.match(name):  # a name is a folder name in shared mode
+            self._sync(name)
         d = self._drafts.get(name) if isinstance(name, str) else None
         if d is None:
-            raise NotFound(f"no draft {name!r}", field="draft")
+            raise NotFound(f"no draft or saved version {name!r}", field="draft")
         return d
 
     def create(self, live: Store, ids, name: str, program: str, user: str, *, frozen: bool = False) -> Draft:
@@ -172,13 +267,18 @@ class Drafts:
             raise DraftError("name must be 1-64 letters, digits, '-', '_' or '.'", field="name")
         if not any(r["id"] == program for r in live.select("programs")):
             raise NotFound(f"program {program!r} is not loaded", field="program")
+        with self._file_lock(name):
+            self._sync(name)
+            return self._create(live, ids, name, program, user, frozen)
+
+    def _create(self, live, ids, name, program, user, frozen) -> Draft:
         with self._lock:
             if name in self._drafts:
                 raise DraftConflict(f"a draft named {name!r} exists", field="name")
             path = (self.root / name) if self.root else None
-            if path:
-                path.mkdir(parents=True, exist_ok=False)
-            store = EmbeddedStore(path / "store" if path else None)
+            if path:  # shared: a folder without meta.json is what a process that died while creating left
+                path.mkdir(parents=True, exist_ok=self.shared)
+            store = EmbeddedStore(path / "store" if path and not self.shared else None)
             names = [g for g in live.graph_names() if not _skip(g, ids)]
             base = {g: graph_digest(live, g) for g in names}
             if getattr(live, "ox", None) is not None:  # quad by quad, Oxigraph to Oxigraph
@@ -195,6 +295,10 @@ class Drafts:
             return d
 
     def discard(self, name: str) -> None:
+        with self._file_lock(name):
+            self._discard(name)
+
+    def _discard(self, name: str) -> None:
         d = self.get(name)
         if d.frozen:  # a kept year is the record of what was taught then: never deleted through the API
             raise DraftConflict(f"{name!r} is a saved version (a curriculum year kept at roll-over): "
@@ -213,6 +317,7 @@ class Drafts:
             del self._drafts[d.name]
             if d.engine is not None:
                 d.engine.close()
+            self._versions.pop(d.name, None)
             if self.root:
                 d.store.close()  # release the on-disk store before removing its folder
                 shutil.rmtree(self.root / d.name, ignore_errors=True)
@@ -223,6 +328,10 @@ class Drafts:
     def edit_all(self, ids, name: str, ops: list, user: str) -> list[dict]:
         """Apply a batch of edits in order, all or nothing: when one fails (its error names it as ``edit``,
         counted from 1), the graphs the earlier ones wrote are put back and no edit is recorded."""
+        with self._file_lock(name):
+            return self._edit_all(ids, name, ops, user)
+
+    def _edit_all(self, ids, name: str, ops: list, user: str) -> list[dict]:
         d = self.get(name)
         if d.frozen:
             raise DraftConflict(f"{name!r} is a saved version: it cannot be edited", field="draft")
@@ -253,6 +362,10 @@ class Drafts:
 
     def apply(self, live: Store, ids, name: str, user: str, *, framework: str) -> dict:
         """Write every graph the draft changed into the live store in one transaction, with PROV; drop the draft."""
+        with self._file_lock(name):
+            return self._apply(live, ids, name, user, framework=framework)
+
+    def _apply(self, live: Store, ids, name: str, user: str, *, framework: str) -> dict:
         from .changes import capture
         d = self.get(name)
         if d.frozen:

@@ -72,6 +72,9 @@ class Config:
     #: with a remote GAPMAP_STORE: the SPARQL server of each other institution, a URL with {institution}
     #: (e.g. http://sparql-{institution}.internal:7878); unset, only the default institution is served
     INSTITUTION_STORES: str = field(default_factory=lambda: _env("GAPMAP_INSTITUTION_STORES", ""))
+    #: with a remote GAPMAP_STORE: the folder of drafts and saved versions, shared by this host's processes
+    #: (empty: var/drafts); one sub-folder per store URL
+    DRAFTS_DIR: str = field(default_factory=lambda: _env("GAPMAP_DRAFTS_DIR", ""))
     # --- the linking engine (linking/settings.py; handed over at start-up, one value per variable) ---
     #: torch/onnx threads for encoding (empty: the cores other processes are not busy on)
     THREADS: int | None = field(default_factory=lambda: _env("GAPMAP_THREADS", None, int))

@@ -73,7 +73,8 @@ class Workspace:
     @property
     def drafts(self):
         """This institution's drafts and saved versions (``ontology.drafts.Drafts``): on disk beside its live
-        store (``<store>-drafts``), or in memory when the store is.  One per workspace, so one institution never
+        store (``<store>-drafts``), in memory when the store is, and with a remote store as files under
+        ``var/drafts/<hash of the store URL>`` that every process of the host shares.  One per workspace, so one institution never
         sees, edits or deletes another's (they were one app-wide table once)."""
         if self._drafts is None:
             with self.setup_lock:
@@ -82,8 +83,15 @@ class Workspace:
 
                     from ontology.drafts import Drafts
                     path = self.config.STORE_PATH
-                    local = path and "://" not in path
-                    self._drafts = Drafts(Path(path).with_name(Path(path).name + "-drafts") if local else None)
+                    if path and "://" in path:  # a remote store: files every process of this host reads
+                        import hashlib
+
+                        from service.config import var_dir
+                        top = Path(self.config.DRAFTS_DIR) if self.config.DRAFTS_DIR else var_dir(self.config) / "drafts"
+                        folder = top / hashlib.sha1(path.encode()).hexdigest()[:16]
+                        self._drafts = Drafts(folder, shared=True)
+                    else:
+                        self._drafts = Drafts(Path(path).with_name(Path(path).name + "-drafts") if path else None)
         return self._drafts
 
     @property

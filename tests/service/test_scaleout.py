@@ -18,7 +18,7 @@ def replicas(oxigraph_server, redis_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("replicas")
     cfg = {"STORE_PATH": oxigraph_server, "TESTING": True, "REDIS_URL": redis_server,
            "USERS_DB": str(tmp / "users.sqlite"), "SECRET_KEY": "k" * 64, "CACHE_DIR": str(tmp / "cache"),
-           "RATELIMIT_LOAD": "3/minute"}
+           "RATELIMIT_LOAD": "3/minute", "DRAFTS_DIR": str(tmp / "drafts")}
     a, b = create_app(dict(cfg)), create_app(dict(cfg))
     with a.app_context():
         ws = gapmap()
@@ -69,6 +69,23 @@ def test_job_started_on_a_is_polled_on_b(replicas):
     assert job["status"] == "succeeded", job
     assert job["kind"] == "load" and job["params"]["file"] == "roles.csv" and job["result"]
     assert cb.get("/api/jobs/" + "0" * 32).status_code == 404
+
+
+def test_a_draft_and_a_saved_version_made_on_a_are_read_and_edited_on_b(replicas):
+    a, b = replicas
+    ca, cb = _clients(a, b, "committee", "replica-committee")
+    r = ca.post("/api/programs/mini/drafts", json={"name": "plan-r"})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    for _ in range(3):  # every read through B finds it (it was in A's memory only before)
+        assert cb.get("/api/drafts/plan-r").status_code == 200
+    r = cb.post("/api/drafts/plan-r/edits", json={"op": "add_course", "code": "MED-309", "title": "T", "year": 3})
+    assert r.status_code in (200, 201), r.get_data(as_text=True)
+    assert ca.get("/api/drafts/plan-r").get_json()["edits"][0]["code"] == "MED-309"
+    assert ca.delete("/api/drafts/plan-r").status_code in (200, 204)
+    assert cb.get("/api/drafts/plan-r").status_code == 404
+    r = ca.post("/api/programs/mini/versions", json={"name": "2025-26"})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert [v["name"] for v in cb.get("/api/programs/mini/versions").get_json()["versions"]] == ["2025-26"]
 
 
 def test_rate_limit_is_shared(replicas):
