@@ -375,7 +375,10 @@ def serve(ctx, host, port, threads, dev):
     class _App(BaseApplication):
         def load_config(self):
             for k, v in {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread", "threads": threads,
-                         "timeout": 120, "accesslog": "-", "loglevel": "info"}.items():
+                         "timeout": 120, "accesslog": "-", "loglevel": "info",
+                         # gunicorn's control socket is one path per user (~/.gunicorn): a second server
+                         # on the host would share it, and stopping one removes the other's
+                         "control_socket_disable": True}.items():
                 self.cfg.set(k, v)
 
         def load(self):

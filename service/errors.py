@@ -58,7 +58,9 @@ def client_detail(e: GapmapError) -> str:
     if e.status < 500:
         return e.message
     import re
-    return re.sub(r"(?<![\w:])/(?:[\w.\-]+/)*[\w.\-]+", "(server path)", e.message)
+    # neither files nor the addresses of internal servers (a remote store, Redis) reach clients; the log has them
+    text = re.sub(r"\b[a-z][a-z0-9+.\-]*://[^\s'\"<>,;()]+", "(server address)", e.message)
+    return re.sub(r"(?<![\w:/])/(?:[\w.\-]+/)*[\w.\-]+", "(server path)", text)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -67,6 +69,8 @@ def register_error_handlers(app: Flask) -> None:
         d = e.to_dict()
         d.pop("detail")
         detail = client_detail(e)
+        if e.status >= 500:  # the operator's copy, with the paths and addresses clients do not see
+            app.logger.warning("%s %s: %s", e.status, request.path, e.message)
         return problem(e.status, d.pop("title"), detail, **{k: v for k, v in d.items() if k != "status"})
 
     @app.errorhandler(HTTPException)

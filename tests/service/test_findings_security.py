@@ -186,6 +186,19 @@ def test_f22_server_errors_name_no_server_path(app):
     assert "/srv" not in resp.get_data(as_text=True) and "(server path)" in resp.get_data(as_text=True)
 
 
+def test_server_errors_name_an_internal_server_cleanly(app, caplog):
+    """A 503 for an unreachable remote store said "the store at http:/(server path):5310": the path scrubber
+    cut the URL in two.  Addresses of internal servers are replaced whole; the log keeps the original."""
+    from ontology.errors import GapmapError
+    e = GapmapError("the store at http://10.0.0.5:7878/query is unreachable (redis://cache:6379/0, /var/lib/x)")
+    e.status = 503
+    with app.test_request_context("/api/health"):
+        resp = app.make_response(app.handle_user_exception(e))
+    body = resp.get_json()["detail"]
+    assert body == "the store at (server address) is unreachable ((server address), (server path))", body
+    assert "http://10.0.0.5:7878/query" in caplog.text
+
+
 def test_f9_a_row_wider_than_the_header_is_refused(app):
     """A row with more fields than the header was silently shifted (the first one became an index)."""
     c, h = app.test_client(), bearer(app, "admin")
