@@ -59,7 +59,7 @@ class AssessmentsCSV(Loader):
                 raise LoadError(f"kind {r.kind!r} is not one of {', '.join(ASSESSMENT_KINDS)}", file=f, row=i,
                                 column="kind")
             if not r.title:
-                raise LoadError("is empty", file=f, row=i, column="title")
+                raise LoadError("title is empty", file=f, row=i, column="title")
             g = delta.graph(ids.graph("assessments", prog))
             a = ids.assessment(aid)
             g.add((a, RDF.type, GM.Assessment))

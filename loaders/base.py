@@ -225,7 +225,7 @@ def split_list(cell: str, sep: str = ";") -> list[str]:
 
 def check_id(value: str, *, file: str, row: int, column: str) -> str:
     if not value:
-        raise LoadError("is empty", file=file, row=row, column=column)
+        raise LoadError(f"{column} is empty", file=file, row=row, column=column)
     if not ID_RE.match(value):
         raise LoadError(f"{value!r} is not a valid id (letters, digits, '-', '_', '.')",
                         file=file, row=row, column=column)
@@ -236,7 +236,7 @@ def parse_int(value: str, *, file: str, row: int, column: str, lo: int | None = 
               hi: int | None = None, required: bool = False) -> int | None:
     if value == "" or value is None:
         if required:
-            raise LoadError("is empty", file=file, row=row, column=column)
+            raise LoadError(f"{column} is empty", file=file, row=row, column=column)
         return None
     try:
         n = int(float(value)) if re.fullmatch(r"\d+(\.0+)?", value) else int(value)

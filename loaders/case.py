@@ -428,13 +428,13 @@ class OpenSaltSpreadsheet(Loader):
         for i, r in enumerate(df.to_dict("records"), start=2):
             key = r["Identifier"]
             if not key:
-                raise LoadError("is empty", file=f, row=i, column="Identifier")
+                raise LoadError("Identifier is empty", file=f, row=i, column="Identifier")
             if key in rows:
                 raise LoadError(f"Identifier {key!r} appears twice (first on row {rows[key]})", file=f, row=i,
                                 column="Identifier")
             rows[key] = i
             if not r["fullStatement"]:
-                raise LoadError("is empty", file=f, row=i, column="fullStatement")
+                raise LoadError("fullStatement is empty", file=f, row=i, column="fullStatement")
             code_of[r["Human Coding Scheme"] or key] = key
         ident = {k: _uuid(base + k) for k in rows}
 

@@ -120,7 +120,7 @@ class CatalogueCSV(Loader):
                                 column="item_id")
             seen[oid] = i
             if not r.title:
-                raise LoadError("is empty", file=f, row=i, column="title")
+                raise LoadError("title is empty", file=f, row=i, column="title")
             kind = r.kind.lower()
             if kind not in OPPORTUNITY_KINDS:
                 raise LoadError(f"kind {r.kind!r} is not one of {', '.join(OPPORTUNITY_KINDS)}", file=f, row=i,
@@ -311,7 +311,7 @@ class DemandCSV(Loader):
         seen = {}
         for i, r in enumerate(df.itertuples(index=False), start=2):
             if not r.organization:
-                raise LoadError("is empty", file=f, row=i, column="organization")
+                raise LoadError("organization is empty", file=f, row=i, column="organization")
             rid = check_id(r.role_id, file=f, row=i, column="role_id")
             if rid not in roles:
                 raise LoadError(f"unknown role {rid!r}; load the roles first", file=f, row=i, column="role_id")

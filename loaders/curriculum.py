@@ -52,7 +52,7 @@ class CurriculumCSV(Loader):
             else:
                 courses[code] = (prog, year, r.course_title, i)
                 if not r.course_title:
-                    raise LoadError("is empty", file=f, row=i, column="course_title")
+                    raise LoadError("course_title is empty", file=f, row=i, column="course_title")
                 add_course(g, c, code=code, title=r.course_title, program=p, year=year)
                 delta.origin[c] = (f, i)
             parent = c
@@ -75,7 +75,7 @@ class CurriculumCSV(Loader):
             check_program_member(members, ids.objective(oid), prog, "objective", oid, file=f, row=i,
                                  column="objective_id")
             if not r.objective_text:
-                raise LoadError("is empty", file=f, row=i, column="objective_text")
+                raise LoadError("objective_text is empty", file=f, row=i, column="objective_text")
             level = parse_int(r.level, file=f, row=i, column="level", lo=1, hi=5)
             o = add_objective(g, ids.objective(oid), notation=oid, text=r.objective_text, course=c, parent=parent,
                               level=level)

@@ -130,7 +130,7 @@ class Esco(Loader):
                 raise LoadError(f"skill {uri} appears twice (first on row {skills[uri][1]})", file=f, row=i,
                                 column="uri")
             if not label:
-                raise LoadError("is empty", file=f, row=i, column="label")
+                raise LoadError("label is empty", file=f, row=i, column="label")
             skills[uri] = (notation, i)
             value = (stype if mode == "skill_type" else reuse).strip().lower()
             dom_id, dom_label, dom_def = table.get(value) or _other_domain(value)
@@ -164,7 +164,7 @@ class Esco(Loader):
                 occupations[uri] = None
                 continue
             if not label:
-                raise LoadError("is empty", file=f, row=i, column="label")
+                raise LoadError("label is empty", file=f, row=i, column="label")
             role_id = f"{set_id}-{tail}"
             track = TRACKS["leadership" if grp in LEADERSHIP_GROUPS else "clinical"]
             role = add_role(rg, ids, role_id, label, track, d)

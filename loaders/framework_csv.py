@@ -51,7 +51,7 @@ class FrameworkCSV(Loader):
             kind = r.type.lower()
             counts[kind] += 1
             if not r.label:
-                raise LoadError("is empty", file=f, row=i, column="label")
+                raise LoadError("label is empty", file=f, row=i, column="label")
             if kind == "level":
                 rank = parse_int(r.id, file=f, row=i, column="id", lo=1, hi=9, required=True)
                 node = ids.level(fw, rank)

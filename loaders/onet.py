@@ -240,7 +240,7 @@ class ONet(Loader):
                 continue
             row = occ_row[code]
             if not title:
-                raise LoadError("is empty", file=fname["occupations"], row=row, column="title")
+                raise LoadError("title is empty", file=fname["occupations"], row=row, column="title")
             role_id = f"{set_id}-{code}"
             role = add_role(rg, ids, role_id, title, TRACKS["clinical"], desc)
             roles[code] = (role, role_id)

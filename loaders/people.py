@@ -118,7 +118,7 @@ class PeopleCSV(Loader):
                                 column="person_id")
             seen[pid] = i
             if not r.name:
-                raise LoadError("is empty", file=f, row=i, column="name")
+                raise LoadError("name is empty", file=f, row=i, column="name")
             if r.kind.lower() not in PERSON_KINDS:
                 raise LoadError(f"kind {r.kind!r} is not one of {', '.join(PERSON_KINDS)}", file=f, row=i,
                                 column="kind")

@@ -72,7 +72,7 @@ class RolesCSV(Loader):
                 raise LoadError(f"track {r.track!r} is not one of {', '.join(TRACKS)}", file=f, row=i, column="track")
             if rid not in roles:
                 if not r.title:
-                    raise LoadError("is empty", file=f, row=i, column="title")
+                    raise LoadError("title is empty", file=f, row=i, column="title")
                 roles[rid] = i
                 delta.origin[add_role(g, ids, rid, r.title, track, r.description)] = (f, i)
             for nxt in split_list(r.next_roles):

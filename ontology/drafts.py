@@ -52,7 +52,7 @@ OP_FIELDS = {
 
 class DraftError(GapmapError):
     status = 400
-    title = "Invalid draft edit"
+    title = "Invalid draft request"
 
 
 class DraftConflict(GapmapError):

@@ -142,17 +142,25 @@ class Jobs:
         try:
             result = fn(progress)
         except GapmapError as e:
-            self.states.update(job_id, status="failed", finished=_now(), error=e.to_dict())
+            self.states.update(job_id, status="failed", finished=_now(), error=e.to_dict(),
+                               progress=self._ended(job_id, "failed"))
         except Exception:  # noqa: BLE001 - a job must end in a state, whatever happened
             log.exception("job %s failed", job_id)
             self.states.update(job_id, status="failed", finished=_now(),
                                error={"title": "Internal error", "status": 500,
-                                      "detail": "the job failed; see the service log"})
+                                      "detail": "the job failed; see the service log"},
+                               progress=self._ended(job_id, "failed"))
         else:
             job = self.states.get(job_id) or {}
             p = dict(job.get("progress") or {})
             p.update(done=p.get("total") or p.get("done") or 0, message="done")
             self.states.update(job_id, status="succeeded", finished=_now(), result=result, progress=p)
+
+    def _ended(self, job_id: str, message: str) -> dict:
+        """The job's progress as it stood, saying how it ended (not "started" on a job that failed)."""
+        p = dict((self.states.get(job_id) or {}).get("progress") or {})
+        p["message"] = message
+        return p
 
     def get(self, job_id: str) -> dict | None:
         return self.states.get(job_id)

@@ -45,7 +45,9 @@ def load(loader):
 def _file():
     f = request.files.get("file")
     if f is None or not f.filename:
-        raise BadParameter("send the file as multipart/form-data in the field 'file'", field="file")
+        said = "the field 'file' is missing" if request.mimetype == "multipart/form-data" else \
+            f"the body is {request.mimetype or 'empty'}, not multipart/form-data"
+        raise BadParameter(f"{said}: send the file as multipart/form-data in the field 'file'", field="file")
     return f
 
 

@@ -54,7 +54,7 @@ def test_prefer_respond_async_starts_a_load_job_and_a_bad_file_fails_with_a_prob
     assert r.status_code == 202
     j = _wait(loaded, r.headers["Location"], headers=auth("admin"))
     assert j["status"] == "failed" and j["error"]["status"] == 422 and j["error"]["row"] == 2
-    assert j["error"]["column"] == "year"
+    assert j["error"]["column"] == "year" and j["progress"]["message"] == "failed"
     # nothing was written: still the fixture's five objectives
     assert loaded.get("/api/programs").get_json()["programs"][0]["objectives"] == 5
 
@@ -86,6 +86,7 @@ def test_jobs_record_failures_without_internals_and_progress_linker_keeps_rankin
         raise RuntimeError("secret path /etc/x")
     j = jobs.wait(jobs.submit("x", boom)["id"], timeout=10)
     assert j["status"] == "failed" and j["error"]["status"] == 500 and "secret" not in str(j["error"])
+    assert j["progress"] == {"done": 1, "total": 2, "message": "failed"}  # how far it got, and that it failed
     ok = jobs.wait(jobs.submit("y", lambda progress: {"n": 3})["id"], timeout=10)
     assert ok["status"] == "succeeded" and ok["result"] == {"n": 3}
 
@@ -114,3 +115,21 @@ def test_async_syllabus_upload_is_a_job(loaded, auth):
     assert j["status"] == "succeeded", j
     assert j["kind"] == "syllabus" and j["result"]["version"] == 1
     assert len(j["result"]["extraction"]["objectives"]) == 2
+
+
+def test_a_load_without_its_file_says_which_field_is_missing(loaded, auth):
+    r = loaded.post("/api/load/curriculum-csv", data={"framework": "mini"}, headers=auth("admin"),
+                    content_type="multipart/form-data")
+    p = r.get_json()
+    assert r.status_code == 400 and p["field"] == "file" and p["detail"].startswith("the field 'file' is missing"), p
+    r = loaded.post("/api/load/curriculum-csv", json={"framework": "mini"}, headers=auth("admin"))
+    assert r.status_code == 400 and "the body is application/json, not multipart/form-data" in r.get_json()["detail"]
+
+
+def test_a_short_row_names_the_empty_column_in_its_detail(loaded, auth):
+    short = b"program_id,program_title,year,course_code,course_title,objective_id,objective_text\n" \
+            b"mini,Mini MD,1,MED-101,Clinical Skills I,O9\n"
+    r = loaded.post("/api/load/curriculum-csv", data={"file": (__import__("io").BytesIO(short), "s.csv")},
+                    headers=auth("admin"), content_type="multipart/form-data")
+    p = r.get_json()
+    assert r.status_code == 422 and p["row"] == 2 and p["detail"] == "objective_text is empty", p
