@@ -20,10 +20,11 @@ RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_C
                   "Turtle", "N-Triples", "RDF_XML", "JSON-LD")
 #: Accept -> rdflib serializer
 SD_TYPES = {"text/turtle": "turtle", "application/rdf+xml": "xml", "application/ld+json": "json-ld",
-            "application/n-triples": "nt"}
+            "application/n-triples": "nt", "application/json": "json-ld"}  # plain JSON: the JSON-LD form
 
 
-def service_description(store, ids, endpoint: str) -> Graph:
+def service_description(store, ids, endpoint: str, *, private: bool = False) -> Graph:
+    """The description; ``private``: the caller may read private graphs, so they are listed too (as queried)."""
     g = Graph()
     g.bind("sd", SD)
     g.bind("formats", FORMATS)
@@ -41,7 +42,7 @@ def service_description(store, ids, endpoint: str) -> Graph:
     default = BNode("default")
     g.add((ds, SD.defaultGraph, default))
     g.add((default, RDF.type, SD.Graph))
-    for name in visible_graphs(store, ids, private=False):
+    for name in visible_graphs(store, ids, private=private):
         ng = BNode()
         g.add((ds, SD.namedGraph, ng))
         g.add((ng, RDF.type, SD.NamedGraph))
@@ -56,5 +57,11 @@ def description_response() -> Response:
     from .extensions import gapmap
     ws = gapmap()
     best = best_match(request.headers.get("Accept"), list(SD_TYPES), default="text/turtle")
-    g = service_description(ws.store, ws.ids, request.base_url)
-    return Response(g.serialize(format=SD_TYPES[best]), mimetype=best, headers={"Vary": "Accept"})
+    from .auth import current_user
+    user = current_user()
+    private = bool(user is not None and user.can("read_private"))  # the graphs this caller's queries see
+    g = service_description(ws.store, ws.ids, request.base_url, private=private)
+    headers = {"Vary": "Accept, Authorization, Cookie"}
+    if user is not None:
+        headers["Cache-Control"] = "private"
+    return Response(g.serialize(format=SD_TYPES[best]), mimetype=best, headers=headers)

@@ -205,7 +205,8 @@ def test_updates_are_refused(sparql_client, kwargs):
 
 # ------------------------------------------------------------------ service description
 @pytest.mark.parametrize("accept, fmt", [(None, "turtle"), ("text/turtle", "turtle"),
-                                         ("application/rdf+xml", "xml"), ("application/ld+json", "json-ld")])
+                                         ("application/rdf+xml", "xml"), ("application/ld+json", "json-ld"),
+                                         ("application/json", "json-ld")])
 def test_service_description(sparql_client, accept, fmt):
     r = sparql_client.get("/sparql", headers={"Accept": accept} if accept else {})
     assert r.status_code == 200
@@ -234,6 +235,15 @@ def test_service_description_lists_public_graphs_only(app):
     names = {str(o) for o in g.objects(None, URIRef(SD + "name"))}
     assert str(ids.graph("framework", "mini")) in names and str(ids.graph("curriculum", "mini")) in names
     assert not any("/graph/results/" in n for n in names)
+    # a reader of private data is told of the graphs their queries see (the admin's count had 15, the list 9)
+    admin = signed_client(app, "admin")
+    g = Graph().parse(data=admin.get("/sparql", headers={"Accept": "text/turtle"}).get_data(as_text=True),
+                      format="turtle")
+    listed = {str(o) for o in g.objects(None, URIRef(SD + "name"))}
+    queried = {b["g"]["value"] for b in admin.get("/sparql", query_string={
+        "query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+        headers={"Accept": "application/sparql-results+json"}).get_json()["results"]["bindings"]}
+    assert any("/graph/results/" in n for n in listed) and queried <= listed, queried - listed
 
 
 # ------------------------------------------------------------------ the query page
