@@ -336,3 +336,15 @@ def test_fuzzed_reads_of_real_records_match_the_document(app, auth):
             failures.append(f"GET {op.path}: {str(e).strip()[:1500]}")
     assert not failures, "\n\n".join(failures)
     assert ok[0] > len(ops)  # most operations answered 200 at least once: their schemas were exercised
+
+
+def test_an_undeclared_query_parameter_is_a_400_naming_it(app, auth):
+    """``?yaer=2`` answered the unfiltered report as if it had been applied (tester finding)."""
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = auth("viewer")["Authorization"]
+    r = client.get(f"/api/programs/{PROGRAM}/gaps?yaer=2")
+    p = r.get_json()
+    assert r.status_code == 400 and p["field"] == "yaer" and "year" in p["detail"], p
+    assert client.get(f"/api/programs/{PROGRAM}/gaps?year=2").status_code == 200  # the declared ones work
+    r = client.get("/api/health?x=1")
+    assert r.status_code == 400 and "takes no query parameters" in r.get_json()["detail"]
