@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apispec import APISpec
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 
 from .blueprint import bp
 from . import bodies as B
@@ -403,22 +403,6 @@ def document(app=None) -> dict:
     if doc is None:
         doc = app.extensions["gapmap_openapi"] = build(app)
     return doc
-
-
-@bp.before_request
-def _known_query_parameters():
-    """A query parameter the operation does not declare is a 400 naming it: a typo (``?yaer=2``) would
-    otherwise answer the unfiltered report as if it had been applied."""
-    op = OPERATIONS.get(_key(request.endpoint or ""))
-    if op is None or not request.args:
-        return
-    allowed = {p["name"] for p in op.query if p.get("in") == "query"}
-    unknown = sorted(set(request.args) - allowed)
-    if unknown:
-        from .params import BadParameter
-        takes = ", ".join(sorted(allowed)) if allowed else "no query parameters"
-        raise BadParameter(f"unknown query parameter {unknown[0][:100]!r}: this operation takes {takes}",
-                           field=unknown[0][:100])
 
 
 @bp.get("/openapi.json")

@@ -118,6 +118,22 @@ def json_body() -> dict:
     return check_lengths(check_fields(body))
 
 
+def check_query() -> None:
+    """A query parameter the operation does not declare (``OPERATIONS[...].query``) is a 400 naming it: a typo
+    (``?yaer=2``) would otherwise answer the unfiltered report as if it had been applied.  Runs before every
+    API view (service/api/__init__.py)."""
+    from .openapi import OPERATIONS
+    op = OPERATIONS.get((request.endpoint or "").removeprefix("api."))
+    if op is None or not request.args:
+        return
+    allowed = {p["name"] for p in op.query if p.get("in") == "query"}
+    unknown = sorted(set(request.args) - allowed)
+    if unknown:
+        takes = ", ".join(sorted(allowed)) if allowed else "no query parameters"
+        raise BadParameter(f"unknown query parameter {unknown[0][:100]!r}: this operation takes {takes}",
+                           field=unknown[0][:100])
+
+
 def check_fields(body: dict) -> dict:
     """A field the endpoint's body shape (``OPERATIONS[...].body``, service/api/bodies.py) does not have is a
     400 naming it: an ignored option (``"preview": true`` sent to bulk-accept) must not let the write go ahead."""
