@@ -18,6 +18,8 @@ conflict: nothing is written and the draft must be rebased (made again) or disca
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import re
@@ -213,13 +215,11 @@ class Drafts:
 
     def _file_lock(self, name: str):
         """The draft's cross-process lock (shared mode; a no-op context otherwise)."""
-        import contextlib
         if not self.shared or not isinstance(name, str) or not _NAME.match(name):
             return contextlib.nullcontext()  # an invalid name is refused (404/400) without touching a file
 
         @contextlib.contextmanager
         def held():
-            import fcntl
             with open(self.root / f".{name}.lock", "a+") as f:
                 fcntl.flock(f, fcntl.LOCK_EX)
                 try:

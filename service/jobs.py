@@ -151,9 +151,8 @@ class Jobs:
                                       "detail": "the job failed; see the service log"},
                                progress=self._ended(job_id, "failed"))
         else:
-            job = self.states.get(job_id) or {}
-            p = dict(job.get("progress") or {})
-            p.update(done=p.get("total") or p.get("done") or 0, message="done")
+            p = self._ended(job_id, "done")
+            p["done"] = p.get("total") or p.get("done") or 0
             self.states.update(job_id, status="succeeded", finished=_now(), result=result, progress=p)
 
     def _ended(self, job_id: str, message: str) -> dict:

@@ -118,12 +118,17 @@ def json_body() -> dict:
     return check_lengths(check_fields(body))
 
 
+def _operation():
+    """The ``OPERATIONS`` entry (service/api/openapi.py) of the request's endpoint, or None."""
+    from .openapi import OPERATIONS
+    return OPERATIONS.get((request.endpoint or "").removeprefix("api."))
+
+
 def check_query() -> None:
     """A query parameter the operation does not declare (``OPERATIONS[...].query``) is a 400 naming it: a typo
     (``?yaer=2``) would otherwise answer the unfiltered report as if it had been applied.  Runs before every
     API view (service/api/__init__.py)."""
-    from .openapi import OPERATIONS
-    op = OPERATIONS.get((request.endpoint or "").removeprefix("api."))
+    op = _operation()
     if op is None or not request.args:
         return
     allowed = {p["name"] for p in op.query if p.get("in") == "query"}
@@ -138,8 +143,7 @@ def check_fields(body: dict) -> dict:
     """A field the endpoint's body shape (``OPERATIONS[...].body``, service/api/bodies.py) does not have is a
     400 naming it: an ignored option (``"preview": true`` sent to bulk-accept) must not let the write go ahead."""
     from .bodies import closed
-    from .openapi import OPERATIONS
-    op = OPERATIONS.get((request.endpoint or "").removeprefix("api."))
+    op = _operation()
     shape = op.body if op is not None else None
     if shape is None or not closed(shape):
         return body
