@@ -80,6 +80,8 @@ class LinkerConfig:
     keyword_max_fw: float = 0.1  # only in queries whose share of function words is at most this
     window_words: int = 3  # also windows of this many words in queries longer than 2x that
     window_stride: int = 2  # words between window starts (0: half the window)
+    #: skip windows with more than this many function words (None: keep every window)
+    window_max_fw: int | None = None
     hub_weight: float = 0.0  # CSLS-style hubness correction: subtract w * r_c
     hub_k: int = 10
     #: cache query-side embeddings too (curriculum objectives are re-aligned again and again)
@@ -99,6 +101,13 @@ class LinkerConfig:
     #: map query (objective) vectors through a linear adapter trained on the bundled curriculum's curator links
     #: (objective -> competency description; see :func:`query_adapter`) before scoring
     query_adapter: bool = False
+    #: 0: every query unit is scored against every name (exact).  N > 0: two stages -- every unit against
+    #: the competencies' preferred labels only (one row per competency instead of ~7 names on ESCO) and the
+    #: whole sentence against every name; the max(N, top_k) best competencies per query by that lower bound
+    #: are then scored exactly over all their names, the rest keep the lower bound (``Linker._dense_shortlist``;
+    #: taken for catalogues of at least 4x that many competencies; HOUSE/TECH RP@5 unchanged, bench/EXPERIMENTS.md;
+    #: ``gapmap link`` uses 300, settings.link_shortlist)
+    shortlist: int = 0
     extra: dict = field(default_factory=dict, hash=False, compare=False)
 
     def tag(self) -> str:
@@ -246,6 +255,8 @@ def phrase_bounded(text: str, start: int, end: int) -> bool:
 
 #: items (competency names) per block of the similarity matmul in ``Linker._dense_fast``
 ITEM_BLOCK = 8192
+#: query-unit vectors one ``gapmap link`` run keeps (``Linker.query_units``' memo): 50k x 384 float32 = 75 MB
+UNIT_MEMO_MAX = 50_000
 #: ``Linker._dense_fast`` multiplies distinct unit rows only when they are fewer than this share of the units
 #: (gathering rows per query costs ~7% when nearly every unit is distinct, docs/scale.md)
 DISTINCT_SHARE = 0.9
@@ -311,6 +322,9 @@ class Linker:
         self._center = np.zeros(n, np.float32)
         if cfg.center_weight > 0 and n:
             self._center = cfg.center_weight * self._reference_mean()
+        if self._shortlist_pays(cfg.shortlist) and cfg.description_weight <= 0:
+            self.model_version += f"+shortlist{cfg.shortlist}"
+        self._labels_b2: np.ndarray | None = None  # the preferred labels' rows of _items_b2 (shortlist stage 1)
         self._bm25 = None
         self._exact = self._exact_index() if cfg.exact_bonus > 0 and n else None
         if cfg.bm25_weight > 0 and n:
@@ -415,14 +429,64 @@ class Linker:
         whole = np.maximum.reduceat(whole_items, self._starts, axis=1)
         return best, whole
 
+    def _shortlist_pays(self, keep: int) -> bool:
+        """The two-stage product pays only when the catalogue is many times the shortlist (ESCO: 13.5k vs 300)
+        and competencies have several names (with one name each the first stage is already exact)."""
+        n = len(self.competencies)
+        return bool(self.config.shortlist) and n >= 4 * keep and self._items_b2.shape[0] >= 2 * n
+
+    def _dense_shortlist(self, uvecs: np.ndarray, kind: np.ndarray, qs: np.ndarray, inv: np.ndarray, keep: int):
+        """Like :meth:`_dense_fast`, approximately: exact for each query's ``keep`` best competencies by a
+        lower bound, the lower bound for the others.
+
+        The bound: a competency's best unit score is at least its best unit score against its preferred label
+        alone (the label is one of its names, with no alt-label penalty) and at least its whole-sentence score
+        (the whole sentence is a unit with no penalty), so neither stage can rank a competency above its exact
+        score; a competency is misplaced only when an alt label alone would have lifted it into the top.
+        """
+        kinds = np.arange(3)
+        pen3 = self._unit_penalty(kinds) if self.config.segment else np.zeros(3, np.float32)
+        inv = np.asarray(inv, np.int64)
+        kind = np.asarray(kind, np.int64)
+        u_aug = np.hstack([uvecs[inv], np.ones((len(inv), 1), np.float32), -pen3[kind][:, None]])
+        ends = np.append(qs[1:], len(kind))
+        n = len(self._starts)
+        # stage 1: every unit x labels (the label is each competency's first name), maxima per query
+        if self._labels_b2 is None:
+            self._labels_b2 = np.ascontiguousarray(self._items_b2[self._starts])
+        lab = u_aug @ self._labels_b2.T
+        lower = np.empty((len(qs), n), np.float32)
+        for j, (a, b) in enumerate(zip(qs, ends)):  # (np.maximum.reduceat over rows is ~5x slower here)
+            np.max(lab[a:b], axis=0, out=lower[j])
+        # whole sentences x every name, exact (one row per query: ~1/14 of the units)
+        whole_items = u_aug[qs] @ self._items_b2.T
+        whole = np.maximum.reduceat(whole_items, self._starts, axis=1)
+        np.maximum(lower, whole, out=lower)
+        best = lower
+        mix = self.config.segment_mix if self.config.segment else 0.0
+        bound = (1 - mix) * lower + mix * whole
+        keep = min(keep, n)
+        cand = np.argpartition(-bound, keep - 1, axis=1)[:, :keep] if keep < n else np.tile(np.arange(n), (len(qs), 1))
+        sizes = self._ends - self._starts
+        for j, (a, b) in enumerate(zip(qs, ends)):
+            c = np.sort(cand[j])
+            cnt = sizes[c]
+            # item indices of the candidates' names, contiguous per candidate
+            offs = np.repeat(self._starts[c] - np.cumsum(np.append(0, cnt[:-1])), cnt) + np.arange(cnt.sum())
+            sims = u_aug[a:b] @ self._items_b2[offs].T
+            per_item = sims.max(axis=0)
+            best[j, c] = np.maximum.reduceat(per_item, np.append(0, np.cumsum(cnt)[:-1]))
+        return best, whole
+
     def score_matrix(self, texts: Sequence[str]):
         """Per query, its units (texts, spans, owner query, kind) and their vectors, one row per unit."""
         units, unit_span, owner, uvecs, inv, kind = self.query_units(texts)
         return units, unit_span, owner, uvecs[inv], kind
 
-    def query_units(self, texts: Sequence[str]):
+    def query_units(self, texts: Sequence[str], memo: dict | None = None):
         """Like :meth:`score_matrix`, but the vectors are one row per distinct unit text, ``inv`` mapping
-        each unit to its row (what ``rank`` multiplies: repeated clauses and windows once)."""
+        each unit to its row (what ``rank`` multiplies: repeated clauses and windows once).  ``memo``: unit
+        text -> vector kept by the caller across calls (one ``gapmap link`` run), filled up to UNIT_MEMO_MAX."""
         cfg = self.config
         units: list[str] = []
         unit_span: list[tuple[int, int]] = []
@@ -445,6 +509,10 @@ class Linker:
                     w = cfg.window_words
                     if len(toks) > 2 * w:
                         for i in range(0, len(toks) - w + 1, cfg.window_stride or max(1, w // 2)):
+                            if cfg.window_max_fw is not None and sum(
+                                    t[a:b].lower().strip(".,;:()") in _FUNCTION_WORDS
+                                    for a, b in toks[i:i + w]) > cfg.window_max_fw:
+                                continue
                             spans.setdefault((toks[i][0], toks[i + w - 1][1]), 2)
                 for (a, b), k in spans.items():
                     units.append(t[a:b])
@@ -455,7 +523,17 @@ class Linker:
         # occurs several times in one call (a repeated objective or clause) is encoded once
         uniq = list(dict.fromkeys(units))
         where = {u: i for i, u in enumerate(uniq)}
-        uvecs = (self.encoder.encode(uniq) if self.config.cache_queries else self.encoder.encode_raw(uniq))
+        encode = self.encoder.encode if self.config.cache_queries else self.encoder.encode_raw
+        if memo is None:
+            uvecs = encode(uniq)
+        else:  # units seen earlier in the run (boilerplate clauses of job ads, re-framed sentences) once
+            todo = [u for u in uniq if u not in memo]
+            new = dict(zip(todo, encode(todo))) if todo else {}
+            uvecs = np.stack([memo[u] if u in memo else new[u] for u in uniq]) if uniq else encode(uniq)
+            for u, v in new.items():
+                if len(memo) >= UNIT_MEMO_MAX:
+                    break
+                memo[u] = v
         uvecs = self._adapt(uvecs)
         inv = np.fromiter((where[u] for u in units), dtype=np.int64, count=len(units))
         return units, unit_span, np.asarray(owner), uvecs, inv, np.asarray(kind)
@@ -483,18 +561,20 @@ class Linker:
                 hits.setdefault(i, Evidence(fld, name, (m.start(), m.end())))
         return hits
 
-    def rank(self, texts: Sequence[str], top_k: int = 10) -> list[list[Match]]:
+    def rank(self, texts: Sequence[str], top_k: int = 10, *, memo: dict | None = None) -> list[list[Match]]:
+        """The ``top_k`` competencies per text; ``memo`` as in :meth:`query_units`."""
         texts = list(texts)
         if not texts or not self.competencies:
             return [[] for _ in texts]
         cfg = self.config
         top_k = max(1, min(top_k, len(self.competencies)))
-        units, unit_span, owner, uvecs, inv, kind = self.query_units(texts)
+        units, unit_span, owner, uvecs, inv, kind = self.query_units(texts, memo)
         bm = self._bm25.scores(texts) if self._bm25 is not None else None
         results: list[list[Match]] = []
         q_first = np.searchsorted(owner, np.arange(len(texts)))
         chunk = 64  # queries per block: ~900 units x 97k ESCO names = ~350 MB of similarities
         upen = self._unit_penalty(kind) if cfg.segment else np.zeros(len(kind), np.float32)
+        shortlist = max(cfg.shortlist, top_k) if self._shortlist_pays(max(cfg.shortlist, top_k)) else 0
         for c0 in range(0, len(texts), chunk):
             c1 = min(len(texts), c0 + chunk)
             u0 = q_first[c0]
@@ -506,6 +586,8 @@ class Linker:
                     dense_u -= self._unit_penalty(kind[u0:u1])[:, None]
                 dense = np.maximum.reduceat(dense_u, qs, axis=0)
                 whole = dense_u[qs]
+            elif shortlist:
+                dense, whole = self._dense_shortlist(uvecs, kind[u0:u1], qs, inv[u0:u1], shortlist)
             else:
                 dense, whole = self._dense_fast(uvecs, kind[u0:u1], qs, inv[u0:u1])
             if cfg.segment and cfg.segment_mix:
@@ -787,7 +869,12 @@ def profile_for(competencies: Sequence[CompetencyText], purpose: str = "link", p
         lead = (stats or catalogue_stats(competencies)).lead
         if lead == "descriptions":
             return lead, DESCRIPTIONS
-        return lead, (CURRICULUM if purpose == "curriculum" else LinkerConfig())
+        return lead, (CURRICULUM if purpose == "curriculum" else _link_config())
     if profile == "descriptions":
         return "descriptions", DESCRIPTIONS
-    return "labels", (CURRICULUM if profile == "curriculum" else LinkerConfig())
+    return "labels", (CURRICULUM if profile == "curriculum" else _link_config())
+
+
+def _link_config() -> LinkerConfig:
+    """The job-ad method with the configured shortlist (GAPMAP_LINK_SHORTLIST, default 300)."""
+    return LinkerConfig(shortlist=settings.current().link_shortlist)

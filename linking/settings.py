@@ -34,6 +34,9 @@ class Settings:
     desc_minilm: str = "curriculum"
     #: expected precision fitted per rank (False: from the score alone)
     rank_calibration: bool = True
+    #: ``gapmap link``: competencies per sentence scored exactly after the label-only first stage (0: score
+    #: every unit against every name; see engine.LinkerConfig.shortlist)
+    link_shortlist: int = 300
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -44,6 +47,10 @@ class Settings:
             return default if v in (None, "") else v
 
         threads = get("GAPMAP_THREADS", None)
+        shortlist = get("GAPMAP_LINK_SHORTLIST", None)
+        if shortlist is not None and not (shortlist.isdigit() and len(shortlist) <= 6):
+            raise ValueError(f"GAPMAP_LINK_SHORTLIST must be a whole number (0: exact), not {shortlist!r}")
+        # (range checked in __post_init__, which also sees values handed over from the service's Config)
         base = cls()
         return cls(
             threads=max(1, int(threads)) if threads is not None else None,
@@ -55,6 +62,7 @@ class Settings:
             desc_fusion=get("GAPMAP_DESC_FUSION", "1") != "0",
             desc_minilm=get("GAPMAP_DESC_MINILM", base.desc_minilm),
             rank_calibration=get("GAPMAP_RANK_CALIBRATION", "1") != "0",
+            link_shortlist=int(shortlist) if shortlist is not None else base.link_shortlist,
         )
 
     def __post_init__(self):
@@ -62,6 +70,10 @@ class Settings:
             raise ValueError(f'GAPMAP_ENCODER_BACKEND must be "auto" or "torch", not {self.encoder_backend!r}')
         if self.desc_minilm not in ("curriculum", "base"):
             raise ValueError(f'GAPMAP_DESC_MINILM must be "curriculum" or "base", not {self.desc_minilm!r}')
+        if isinstance(self.link_shortlist, bool) or not isinstance(self.link_shortlist, int) \
+                or not 0 <= self.link_shortlist <= 10 ** 6:
+            raise ValueError(f"GAPMAP_LINK_SHORTLIST must be a whole number from 0 (exact) to 1000000, "
+                             f"not {self.link_shortlist!r}")
         if self.desc_model not in ("mpnet", "minilm"):
             raise ValueError(f'GAPMAP_DESC_MODEL must be "mpnet" or "minilm", not {self.desc_model!r}')
 

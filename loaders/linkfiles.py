@@ -114,6 +114,8 @@ def link_files(competencies_path, input_path, output_path, top: int = 10, progre
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    # query units repeat across batches (boilerplate clauses): a single-encoder linker encodes each once a run
+    memo: dict | None = {} if isinstance(linker, Linker) else None
     bar = None
     if progress and len(queries) > BATCH:
         from tqdm import tqdm
@@ -123,7 +125,8 @@ def link_files(competencies_path, input_path, output_path, top: int = 10, progre
         with open(tmp, "w", encoding="utf-8") as f:
             for b0 in range(0, len(queries), BATCH):
                 batch = queries[b0:b0 + BATCH]
-                ranked = linker.rank([t for _, t in batch], top_k=top)
+                texts = [t for _, t in batch]
+                ranked = linker.rank(texts, top_k=top, memo=memo) if memo is not None else linker.rank(texts, top_k=top)
                 for (qid, _), matches in zip(batch, ranked):
                     f.write(json.dumps({
                         "id": qid,

@@ -92,6 +92,8 @@ class Config:
     DESC_MINILM: str = field(default_factory=lambda: _env("GAPMAP_DESC_MINILM", "curriculum"))
     #: expected precision fitted per rank (0: from the score alone)
     RANK_CALIBRATION: bool = field(default_factory=lambda: _env("GAPMAP_RANK_CALIBRATION", True, _flag))
+    #: label-led linking: competencies per sentence scored exactly after the label-only first stage (0: exact)
+    LINK_SHORTLIST: int = field(default_factory=lambda: _env("GAPMAP_LINK_SHORTLIST", 300, int))
     TESTING: bool = False
 
     @classmethod
@@ -114,7 +116,8 @@ class Config:
         return Settings(threads=self.THREADS or None, encoder_backend=self.ENCODER_BACKEND,
                         model_dir=self.MODEL_DIR, link_model=self.LINK_MODEL, desc_model=self.DESC_MODEL,
                         cache_dir=self.CACHE_DIR, desc_fusion=bool(self.DESC_FUSION),
-                        desc_minilm=self.DESC_MINILM, rank_calibration=bool(self.RANK_CALIBRATION))
+                        desc_minilm=self.DESC_MINILM, rank_calibration=bool(self.RANK_CALIBRATION),
+                        link_shortlist=self.LINK_SHORTLIST)
 
     def as_flask(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -58,7 +58,8 @@ def test_same_choice_for_link_and_service():
     assert profile_for(SYNTH, "link") == ("descriptions", DESCRIPTIONS)
     assert profile_for(SYNTH, "curriculum") == ("descriptions", DESCRIPTIONS)
     assert profile_for(_hpc(), "curriculum") == ("labels", CURRICULUM)
-    assert profile_for(_hpc(), "link") == ("labels", LinkerConfig())
+    # the job-ad method, with the first-stage shortlist of GAPMAP_LINK_SHORTLIST (300 unless set)
+    assert profile_for(_hpc(), "link") == ("labels", LinkerConfig(shortlist=300))
     assert profile_for(SYNTH, "link", "labels")[0] == "labels"  # an option may force one
     with pytest.raises(ValueError):
         profile_for(SYNTH, "link", "bogus")
@@ -168,7 +169,7 @@ def test_labels_led_catalogues_keep_the_job_ad_method(encoder):
     items = _hpc()
     old = Linker(items, config=LinkerConfig(), encoder=encoder)
     new = linker_for(items, purpose="link", encoder=encoder)
-    assert new.config == LinkerConfig() and new.profile == "labels" and new._adapter is None and not new._center.any()
+    assert new.config == LinkerConfig(shortlist=300) and new.profile == "labels" and new._adapter is None and not new._center.any()
     assert new.stats.label_description_agreement > 0.6
     q = ["Take a focused history from a patient with chest pain.", "Explain options and risks in plain language."]
     assert [[(m.uri, m.score) for m in r] for r in old.rank(q, top_k=5)] == \

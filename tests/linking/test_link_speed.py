@@ -41,7 +41,7 @@ class TextVectors:
 
 def test_blocked_similarities_give_the_same_ranks_scores_and_evidence(monkeypatch):
     comps, texts = _bundled()
-    linker = Linker(comps, encoder=TextVectors())
+    linker = Linker(comps, encoder=TextVectors(), config=engine.LinkerConfig(shortlist=0))
     n_items = linker._items_b2.shape[0]
     assert n_items > 100 and len(texts) > 2 * 64  # several chunks of queries, several blocks of items
 
@@ -84,3 +84,91 @@ def test_distinct_unit_rows_give_the_same_scores_as_one_row_per_unit(monkeypatch
     monkeypatch.setattr(engine, "DISTINCT_SHARE", 0.0)
     best_c, whole_c = linker._dense_fast(uvecs, kind, qs, inv)
     assert np.allclose(best_c, best_new, rtol=0, atol=1e-6) and np.allclose(whole_c, whole_new, rtol=0, atol=1e-6)
+
+
+def test_shortlist_scores_candidates_exactly_and_the_rest_by_a_lower_bound():
+    """The shortlist path: with every competency shortlisted it is the exact product; with a short list each
+    query's shortlisted competencies get their exact best-unit score and the others a score never above it."""
+    comps, texts = _bundled()
+    texts = texts[:90]
+    exact = Linker(comps, encoder=TextVectors())
+    units, _spans, owner, uvecs, inv, kind = exact.query_units(texts)
+    qs = np.searchsorted(owner, np.arange(len(texts)))
+    best, whole = exact._dense_fast(uvecs, kind, qs, inv)
+    best_f, whole_f = exact._dense_shortlist(uvecs, kind, qs, inv, len(comps))
+    assert np.allclose(best, best_f, rtol=0, atol=1e-6) and np.allclose(whole, whole_f, rtol=0, atol=1e-6)
+    best_s, whole_s = exact._dense_shortlist(uvecs, kind, qs, inv, 5)
+    assert np.allclose(whole, whole_s, rtol=0, atol=1e-6)
+    assert (best_s <= best + 1e-6).all()
+    exact_rows = np.isclose(best_s, best, rtol=0, atol=1e-6).sum(axis=1)
+    assert (exact_rows >= 5).all()  # at least the shortlisted five per query are exact
+    assert (exact_rows < len(comps)).any()  # and the bound is below the exact score somewhere (names beyond labels)
+    # through rank: a shortlist of 5 over the bundled framework's competencies, top 5 asked
+    short = Linker(comps, encoder=TextVectors(), config=engine.LinkerConfig(shortlist=5))
+    assert len(comps) >= 4 * 5
+    ranked = short.rank(texts, top_k=5)
+    assert all(len(r) == 5 for r in ranked)
+    # each returned competency's score is its exact score (it was shortlisted), ranks within the exact top 20
+    exact_ranked = exact.rank(texts, top_k=20)
+    for r, e in zip(ranked, exact_ranked):
+        full_scores = {m.uri: m.score for m in e}
+        assert all(m.uri in full_scores and abs(m.score - full_scores[m.uri]) < 1e-6 for m in r[:3])
+
+
+def test_link_shortlist_setting_is_read_checked_and_used(monkeypatch):
+    import pytest
+
+    from linking import settings
+    from linking.engine import profile_for
+    assert settings.Settings.from_env({}).link_shortlist == 300
+    assert settings.Settings.from_env({"GAPMAP_LINK_SHORTLIST": "0"}).link_shortlist == 0
+    for bad in ("-5", "abc", "1e3", "99999999"):
+        with pytest.raises(ValueError, match="GAPMAP_LINK_SHORTLIST"):
+            settings.Settings.from_env({"GAPMAP_LINK_SHORTLIST": bad})
+    comps, _texts = _bundled()
+    try:
+        settings.configure(link_shortlist=0)
+        assert profile_for(comps, "link") == ("labels", engine.LinkerConfig())
+        settings.configure(link_shortlist=40)
+        lead, cfg = profile_for(comps, "link")
+        assert cfg.shortlist == 40
+        # the bundled framework has 127 competencies: below 4 x 40, so the exact product is taken
+        assert not Linker(comps, encoder=TextVectors(), config=cfg)._shortlist_pays(40)
+        settings.configure(link_shortlist=10)
+        linker = Linker(comps, encoder=TextVectors(), config=profile_for(comps, "link")[1])
+        assert linker._shortlist_pays(10) and linker.model_version.endswith("+shortlist10")
+    finally:
+        settings.reset()
+
+
+def test_unit_memo_encodes_repeated_units_once_a_run_with_the_same_ranks(monkeypatch):
+    """``gapmap link`` keeps query-unit vectors across its batches: a clause met in an earlier batch is not
+    encoded again, and the rankings are those of encoding every batch afresh; the memo stops growing at its cap."""
+    comps, texts = _bundled()
+    first, second = texts[:40], [f"We are looking for someone who can {t}" for t in texts[:40]]
+
+    class Counting(TextVectors):
+        def __init__(self):
+            self.seen: list[str] = []
+
+        def encode_raw(self, texts, **kw):
+            self.seen += list(texts)
+            return super().encode_raw(texts)
+
+        encode = encode_raw
+
+    plain_enc, memo_enc = Counting(), Counting()
+    plain, memoised = Linker(comps, encoder=plain_enc), Linker(comps, encoder=memo_enc)
+    plain_enc.seen.clear()
+    memo_enc.seen.clear()
+    memo: dict = {}
+    want = plain.rank(first, top_k=5) + plain.rank(second, top_k=5)
+    got = memoised.rank(first, top_k=5, memo=memo) + memoised.rank(second, top_k=5, memo=memo)
+    assert [[(m.uri, m.evidence.to_dict()) for m in r] for r in got] == \
+        [[(m.uri, m.evidence.to_dict()) for m in r] for r in want]
+    assert len(memo_enc.seen) == len(set(memo_enc.seen))  # nothing encoded twice
+    assert len(memo_enc.seen) < len(plain_enc.seen) - 40  # the second batch's repeated clauses were not re-encoded
+    monkeypatch.setattr(engine, "UNIT_MEMO_MAX", 10)
+    small: dict = {}
+    again = memoised.rank(first, top_k=5, memo=small)
+    assert len(small) == 10 and [[m.uri for m in r] for r in again] == [[m.uri for m in r] for r in want[:40]]
