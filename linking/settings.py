@@ -47,6 +47,8 @@ class Settings:
             return default if v in (None, "") else v
 
         threads = get("GAPMAP_THREADS", None)
+        if threads is not None and not threads.strip().isdigit():
+            raise ValueError(f"GAPMAP_THREADS must be a whole number, not {threads!r}")
         shortlist = get("GAPMAP_LINK_SHORTLIST", None)
         if shortlist is not None and not (shortlist.isdigit() and len(shortlist) <= 6):
             raise ValueError(f"GAPMAP_LINK_SHORTLIST must be a whole number (0: exact), not {shortlist!r}")

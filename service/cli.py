@@ -67,7 +67,11 @@ class GapmapGroup(click.Group):
 def main(ctx, store, institution):
     """Gapmap: competency mapping and curriculum gap analysis."""
     from .users import check_institution
-    cfg = Config()
+    try:
+        cfg = Config()
+        cfg.linking_settings()  # checks the linking variables' values too
+    except ValueError as e:  # a bad GAPMAP_* variable: one line naming it, exit 1, no traceback
+        raise click.ClickException(str(e)) from None
     if store is not None:
         cfg.STORE_PATH = store
     ctx.ensure_object(dict)

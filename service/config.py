@@ -10,7 +10,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _env(name, default, cast=str):
     v = os.environ.get(name)
-    return default if v in (None, "") else cast(v)
+    if v in (None, ""):
+        return default
+    try:
+        return cast(v)
+    except ValueError:  # name the variable (int("abc") alone says neither which nor what was expected)
+        kind = {int: "a whole number", float: "a number"}.get(cast, "valid")
+        raise ValueError(f"{name} must be {kind}, not {v!r}") from None
 
 
 @dataclass

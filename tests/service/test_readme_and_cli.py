@@ -77,6 +77,20 @@ def test_cli_load_report_and_errors(tmp_path):
     assert json.loads(r.output)["summary"]["essential"]["required"] == 2
 
 
+@pytest.mark.parametrize("name,value,says", [
+    ("GAPMAP_LINK_SHORTLIST", "abc", "GAPMAP_LINK_SHORTLIST must be a whole number, not 'abc'"),
+    ("GAPMAP_LINK_SHORTLIST", "-3", "GAPMAP_LINK_SHORTLIST must be a whole number from 0"),
+    ("GAPMAP_ALIGN_TOP_K", "three", "GAPMAP_ALIGN_TOP_K must be a whole number, not 'three'"),
+    ("GAPMAP_SPARQL_TIMEOUT", "soon", "GAPMAP_SPARQL_TIMEOUT must be a number, not 'soon'"),
+])
+def test_cli_names_a_bad_environment_variable(tmp_path, monkeypatch, name, value, says):
+    """A malformed GAPMAP_* value is one line naming the variable and exit 1, not a traceback."""
+    monkeypatch.setenv(name, value)
+    r = CliRunner().invoke(main, ["--store", str(tmp_path / "s"), "report", "x"])
+    assert r.exit_code == 1 and says in r.output and "Traceback" not in r.output, r.output
+    assert not isinstance(r.exception, ValueError)
+
+
 def test_cli_syllabus(tmp_path):
     runner = CliRunner()
     store = ["--store", str(tmp_path / "store")]
