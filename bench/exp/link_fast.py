@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/exp/link_fast.py [variant ...]
 
-Variants: exact, sl<N> (shortlist N), late (unit vectors pooled from the whole sentence's token outputs),
-late-sl<N>.  Prints RP@5 / RP@10 / MRR on HOUSE and TECH and the in-process rank time on the 2,000-sentence
+Variants (prefixes combine with a shortlist, e.g. ``mix-sl300``): exact, sl<N> (shortlist N), late-… (unit vectors
+pooled from the whole sentence's token outputs), latew-… (windows pooled, clauses encoded), mix-… (window and keyword
+units through the int8 model, ``bench/link_int8.py``), i8-… (int8 for everything), fw<K>-… (windows with more than K
+function words dropped).  Results: bench/EXPERIMENTS.md §7b.  Prints RP@5 / RP@10 / MRR on HOUSE and TECH and the in-process rank time on the 2,000-sentence
 speed set.  Needs ../shared.
 """
 from __future__ import annotations
@@ -73,22 +75,25 @@ def token_outputs(enc: E.Encoder, texts):
     return out
 
 
-def super_query_units_spans(linker, texts):
-    # the same units as Linker.query_units, vectors pooled from the sentence's token outputs
-    cfg = linker.config
+def units_only(linker, texts):
+    """Linker.query_units' units without encoding them (the variants below give them other vectors)."""
     saved = linker.encoder.encode_raw
     linker.encoder.encode_raw = lambda u, **k: np.zeros((len(u), linker.encoder.dim), np.float32)
     try:
-        units, unit_span, owner, _, inv, kind = engine.Linker.query_units(linker, texts)
+        return engine.Linker.query_units(linker, texts)
     finally:
         linker.encoder.encode_raw = saved
+
+
+def super_query_units_spans(linker, texts):
+    # the same units as Linker.query_units, vectors pooled from the sentence's token outputs
+    cfg = linker.config
+    units, unit_span, owner, _, inv, kind = units_only(linker, texts)
     toks = token_outputs(linker.encoder, texts)
     vecs = np.empty((len(units), linker.encoder.dim), np.float32)
     mode = cfg.extra.get("late", "all")
     for k, (o, (a, b), kd) in enumerate(zip(owner, unit_span, kind)):
         h, offs = toks[o]
-        if kd == 0 or (mode == "windows" and kd == 1):
-            sel = np.ones(len(offs), bool) if kd == 0 else None
         if kd == 0:
             v = h.mean(axis=0)
         else:
@@ -171,12 +176,7 @@ class MixLinker(engine.Linker):
     fast = None
 
     def query_units(self, texts):
-        saved = self.encoder.encode_raw
-        self.encoder.encode_raw = lambda u, **k: np.zeros((len(u), self.encoder.dim), np.float32)
-        try:
-            units, unit_span, owner, _, inv, kind = engine.Linker.query_units(self, texts)
-        finally:
-            self.encoder.encode_raw = saved
+        units, unit_span, owner, _, inv, kind = units_only(self, texts)
         uniq = list(dict.fromkeys(units))
         where = {u: i for i, u in enumerate(uniq)}
         exact = np.zeros(len(uniq), bool)
