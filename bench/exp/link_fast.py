@@ -47,7 +47,7 @@ def score(gold, ranked):
 class LateLinker(engine.Linker):
     """Unit vectors = mean of the whole sentence's contextual token vectors inside the unit's span."""
 
-    def query_units(self, texts):
+    def query_units(self, texts, memo=None):
         units, unit_span, owner, uvecs, inv, kind = super_query_units_spans(self, texts)
         return units, unit_span, owner, uvecs, inv, kind
 
@@ -130,7 +130,10 @@ def main(variants):
         cfg = engine.LinkerConfig()
         cls = engine.Linker
         name = v
-        if v.startswith("late"):
+        if v.startswith("latec"):
+            cls = ClauseLateLinker
+            v = v.split("-", 1)[1] if "-" in v else "exact"
+        elif v.startswith("late"):
             cls = LateLinker
             extra["late"] = "windows" if v.startswith("latew") else "all"
             v = v.split("-", 1)[1] if "-" in v else "exact"
@@ -175,7 +178,7 @@ class MixLinker(engine.Linker):
 
     fast = None
 
-    def query_units(self, texts):
+    def query_units(self, texts, memo=None):
         units, unit_span, owner, _, inv, kind = units_only(self, texts)
         uniq = list(dict.fromkeys(units))
         where = {u: i for i, u in enumerate(uniq)}
@@ -191,6 +194,43 @@ class MixLinker(engine.Linker):
         if len(iff):
             vecs[iff] = self.fast.encode_raw([uniq[i] for i in iff])
         return units, unit_span, owner, vecs, inv, kind
+
+
+
+
+class ClauseLateLinker(engine.Linker):
+    """Whole sentences and clauses encoded (one pass, token outputs kept); each window/keyword unit pooled from the
+    token outputs of the shortest clause (or, failing one, the sentence) that contains it."""
+
+    def query_units(self, texts, memo=None):
+        units, unit_span, owner, _, inv, kind = units_only(self, texts)
+        owner = np.asarray(owner)
+        hosts = [k for k in range(len(units)) if kind[k] < 2]
+        toks = token_outputs(self.encoder, [units[k] for k in hosts])
+        host_of = {k: i for i, k in enumerate(hosts)}
+        vecs = np.empty((len(units), self.encoder.dim), np.float32)
+        by_owner: dict[int, list[int]] = {}
+        for k in hosts:
+            by_owner.setdefault(int(owner[k]), []).append(k)
+        for k in range(len(units)):
+            if kind[k] < 2:
+                h, _ = toks[host_of[k]]
+                v = h.mean(axis=0)
+            else:
+                a, b = unit_span[k]
+                best = None
+                for hk in by_owner[int(owner[k])]:
+                    ha, hb = unit_span[hk]
+                    if ha <= a and b <= hb and (best is None or hb - ha < unit_span[best][1] - unit_span[best][0]):
+                        best = hk
+                h, offs = toks[host_of[best]]
+                ha = unit_span[best][0]
+                sel = np.array([s < b - ha and e > a - ha and e > s for s, e in offs])
+                if not sel.any():
+                    sel[:] = True
+                v = h[sel].mean(axis=0)
+            vecs[k] = v / max(np.linalg.norm(v), 1e-12)
+        return units, unit_span, owner, vecs, np.arange(len(units)), np.asarray(kind)
 
 
 SPEED = "--speed" in sys.argv
