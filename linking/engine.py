@@ -101,12 +101,12 @@ class LinkerConfig:
     #: map query (objective) vectors through a linear adapter trained on the bundled curriculum's curator links
     #: (objective -> competency description; see :func:`query_adapter`) before scoring
     query_adapter: bool = False
-    #: 0: every query unit is scored against every name (exact).  N > 0: two stages -- every unit against
-    #: the competencies' preferred labels only (one row per competency instead of ~7 names on ESCO) and the
-    #: whole sentence against every name; the max(N, top_k) best competencies per query by that lower bound
-    #: are then scored exactly over all their names, the rest keep the lower bound (``Linker._dense_shortlist``;
-    #: taken for catalogues of at least 4x that many competencies; HOUSE/TECH RP@5 unchanged, bench/EXPERIMENTS.md;
-    #: ``gapmap link`` uses 300, settings.link_shortlist)
+    #: 0: every query unit is scored against every name (exact).  N > 0: two stages -- every unit against the
+    #: competencies' preferred labels only (one row per competency instead of ~7 names on ESCO); the max(N, top_k)
+    #: best competencies per query by that score are then scored exactly over all their names, the rest keep
+    #: the label-only score (``Linker._dense_shortlist``).  Taken for catalogues of at least 4x that many
+    #: competencies with several names each; ``gapmap link`` uses 300 (settings.link_shortlist): ~1.5x faster on
+    #: ESCO and better on both dev sets (bench/EXPERIMENTS.md 7b)
     shortlist: int = 0
     extra: dict = field(default_factory=dict, hash=False, compare=False)
 
@@ -124,10 +124,11 @@ class LinkerConfig:
 # (score, expected precision) knots measured on the dev sets by bench/calibrate.py (isotonic regression of
 # "this top-10 suggestion is a gold link" on its score, HOUSE + TECH, 5,950 suggestions; see
 # bench/EXPERIMENTS.md, "Calibration").  Linear interpolation between knots, clamped at the ends; monotone.
-# Measured for the fine-tuned model and the default LinkerConfig: re-run bench/calibrate.py when either changes.
+# Measured for the fine-tuned model and the `gapmap link` config (shortlist 300; re-measured 2026-12-02, top-1
+# precision 44.2% -> 45.5%): re-run bench/calibrate.py when either changes.
 CALIBRATION: tuple[tuple[float, float], ...] = (
-    (0.35, 0.000), (0.40, 0.026), (0.45, 0.045), (0.50, 0.051), (0.55, 0.087), (0.60, 0.163), (0.65, 0.226),
-    (0.70, 0.429), (0.75, 0.481), (0.80, 0.633), (0.85, 0.692), (0.90, 0.765), (0.95, 0.765),
+    (0.35, 0.000), (0.40, 0.023), (0.45, 0.043), (0.50, 0.055), (0.55, 0.085), (0.60, 0.169), (0.65, 0.231),
+    (0.70, 0.429), (0.75, 0.489), (0.80, 0.633), (0.85, 0.754), (0.90, 0.765), (0.95, 0.765),
 )
 
 
@@ -436,13 +437,15 @@ class Linker:
         return bool(self.config.shortlist) and n >= 4 * keep and self._items_b2.shape[0] >= 2 * n
 
     def _dense_shortlist(self, uvecs: np.ndarray, kind: np.ndarray, qs: np.ndarray, inv: np.ndarray, keep: int):
-        """Like :meth:`_dense_fast`, approximately: exact for each query's ``keep`` best competencies by a
-        lower bound, the lower bound for the others.
+        """Like :meth:`_dense_fast`, in two stages: every unit against the competencies' preferred labels only, then
+        each query's ``keep`` best competencies by that first score against all their names, exactly.
 
-        The bound: a competency's best unit score is at least its best unit score against its preferred label
-        alone (the label is one of its names, with no alt-label penalty) and at least its whole-sentence score
-        (the whole sentence is a unit with no penalty), so neither stage can rank a competency above its exact
-        score; a competency is misplaced only when an alt label alone would have lifted it into the top.
+        The first-stage score is a lower bound of the exact one (the label is one of a competency's names, with no
+        alt-label penalty), so shortlisted competencies -- which always hold the top ``keep`` -- get their exact
+        score, and the others their label-only score.  The candidates are thus chosen on their preferred labels: a
+        competency that only an alt label matches does not enter unless its label is near too.  That is a
+        change of method, not only of speed: on the dev sets it ranks better than the exact product
+        (bench/EXPERIMENTS.md 7b: ESCO's alt labels are noisier than its preferred labels).
         """
         kinds = np.arange(3)
         pen3 = self._unit_penalty(kinds) if self.config.segment else np.zeros(3, np.float32)
@@ -455,27 +458,24 @@ class Linker:
         if self._labels_b2 is None:
             self._labels_b2 = np.ascontiguousarray(self._items_b2[self._starts])
         lab = u_aug @ self._labels_b2.T
-        lower = np.empty((len(qs), n), np.float32)
+        best = np.empty((len(qs), n), np.float32)
         for j, (a, b) in enumerate(zip(qs, ends)):  # (np.maximum.reduceat over rows is ~5x slower here)
-            np.max(lab[a:b], axis=0, out=lower[j])
-        # whole sentences x every name, exact (one row per query: ~1/14 of the units)
-        whole_items = u_aug[qs] @ self._items_b2.T
-        whole = np.maximum.reduceat(whole_items, self._starts, axis=1)
-        np.maximum(lower, whole, out=lower)
-        best = lower
+            np.max(lab[a:b], axis=0, out=best[j])
+        whole = lab[qs]  # each query's first unit is the whole sentence (query_units)
         mix = self.config.segment_mix if self.config.segment else 0.0
-        bound = (1 - mix) * lower + mix * whole
+        bound = (1 - mix) * best + mix * whole
         keep = min(keep, n)
         cand = np.argpartition(-bound, keep - 1, axis=1)[:, :keep] if keep < n else np.tile(np.arange(n), (len(qs), 1))
         sizes = self._ends - self._starts
+        # stage 2: the candidates' names, contiguous per candidate; row 0 of each query's units is the whole sentence
         for j, (a, b) in enumerate(zip(qs, ends)):
             c = np.sort(cand[j])
             cnt = sizes[c]
-            # item indices of the candidates' names, contiguous per candidate
             offs = np.repeat(self._starts[c] - np.cumsum(np.append(0, cnt[:-1])), cnt) + np.arange(cnt.sum())
             sims = u_aug[a:b] @ self._items_b2[offs].T
-            per_item = sims.max(axis=0)
-            best[j, c] = np.maximum.reduceat(per_item, np.append(0, np.cumsum(cnt)[:-1]))
+            first = np.append(0, np.cumsum(cnt)[:-1])
+            best[j, c] = np.maximum.reduceat(sims.max(axis=0), first)
+            whole[j, c] = np.maximum.reduceat(sims[0], first)
         return best, whole
 
     def score_matrix(self, texts: Sequence[str]):
