@@ -331,6 +331,10 @@ def load_minilm(*, cache_dir=None, **kw) -> Encoder:
 def load_local(model_dir: str | os.PathLike, *, cache_dir=None, **kw) -> Encoder:
     """A sentence-transformers model saved on disk (e.g. built by ``linking.finetune``)."""
     d = Path(model_dir)
+    if not ((d / "config.json").is_file() and ((d / "model.onnx").is_file() or (d / "model.safetensors").is_file())):
+        # never let a bad path reach transformers, which would take it for a hub id to download
+        raise ValueError(f"no sentence-transformers model folder at {str(d)!r} (a folder holding config.json and "
+                         "model.safetensors or model.onnx)")
     recipe = d / "gapmap_recipe.json"
     tag = hashlib.sha1(recipe.read_bytes()).hexdigest()[:10] if recipe.exists() else "norecipe"
     st = d / "model.safetensors"
@@ -458,7 +462,10 @@ def default_encoder(*, cache_dir=None, **kw) -> Encoder:
     if choice == "base":
         return load_minilm(cache_dir=cache_dir, **kw)
     if choice != "auto":
-        return load_local(choice, cache_dir=cache_dir, **kw)
+        try:
+            return load_local(choice, cache_dir=cache_dir, **kw)
+        except ValueError as e:
+            raise ValueError(f"GAPMAP_LINK_MODEL must be auto, base or a model folder: {e}") from None
     d = finetuned_dir()
     if (d / "model.safetensors").exists() and (d / "gapmap_recipe.json").exists():
         return load_local(d, cache_dir=cache_dir, **kw)

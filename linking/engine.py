@@ -102,9 +102,10 @@ class LinkerConfig:
     #: (objective -> competency description; see :func:`query_adapter`) before scoring
     query_adapter: bool = False
     #: 0: every query unit is scored against every name (exact).  N > 0: two stages -- every unit against the
-    #: competencies' preferred labels only (one row per competency instead of ~7 names on ESCO); the max(N, top_k)
-    #: best competencies per query by that score are then scored exactly over all their names, the rest keep
-    #: the label-only score (``Linker._dense_shortlist``).  Taken for catalogues of at least 4x that many
+    #: competencies' preferred labels only (one row per competency instead of ~7 names on ESCO); the N best
+    #: competencies per query by that score are then scored exactly over all their names, the rest keep the
+    #: label-only score, always below the shortlisted ones (``Linker._dense_shortlist``; results past rank N, when
+    #: more are asked for, are ranked by it).  Taken for catalogues of at least 4x that many
     #: competencies with several names each; ``gapmap link`` uses 300 (settings.link_shortlist): ~1.5x faster on
     #: ESCO and better on both dev sets (bench/EXPERIMENTS.md 7b)
     shortlist: int = 0
@@ -574,7 +575,9 @@ class Linker:
         q_first = np.searchsorted(owner, np.arange(len(texts)))
         chunk = 64  # queries per block: ~900 units x 97k ESCO names = ~350 MB of similarities
         upen = self._unit_penalty(kind) if cfg.segment else np.zeros(len(kind), np.float32)
-        shortlist = max(cfg.shortlist, top_k) if self._shortlist_pays(max(cfg.shortlist, top_k)) else 0
+        # the shortlist does not grow with top_k: the first results must not depend on how many are asked for
+        # (ranks past the shortlist carry their label-only scores, all below the shortlisted ones)
+        shortlist = cfg.shortlist if self._shortlist_pays(cfg.shortlist) else 0
         for c0 in range(0, len(texts), chunk):
             c1 = min(len(texts), c0 + chunk)
             u0 = q_first[c0]

@@ -46,16 +46,18 @@ class Settings:
             v = env.get(name)
             return default if v in (None, "") else v
 
-        threads = get("GAPMAP_THREADS", None)
-        if threads is not None and not threads.strip().isdigit():
-            raise ValueError(f"GAPMAP_THREADS must be a whole number, not {threads!r}")
-        shortlist = get("GAPMAP_LINK_SHORTLIST", None)
-        if shortlist is not None and not (shortlist.isdigit() and len(shortlist) <= 6):
-            raise ValueError(f"GAPMAP_LINK_SHORTLIST must be a whole number (0: exact), not {shortlist!r}")
-        # (range checked in __post_init__, which also sees values handed over from the service's Config)
+        def whole(name):  # read as the service's Config reads it (int(): " 300 " and "+5" are numbers too)
+            v = get(name, None)
+            try:
+                return None if v is None else int(v)
+            except ValueError:
+                raise ValueError(f"{name} must be a whole number, not {v!r}") from None
+
+        threads = whole("GAPMAP_THREADS")
+        shortlist = whole("GAPMAP_LINK_SHORTLIST")  # range checked in __post_init__ (also for Config's values)
         base = cls()
         return cls(
-            threads=max(1, int(threads)) if threads is not None else None,
+            threads=threads or None,  # 0: the free cores, as unset
             encoder_backend=get("GAPMAP_ENCODER_BACKEND", base.encoder_backend),
             model_dir=get("GAPMAP_MODEL_DIR", base.model_dir),
             link_model=get("GAPMAP_LINK_MODEL", base.link_model),
@@ -64,7 +66,7 @@ class Settings:
             desc_fusion=get("GAPMAP_DESC_FUSION", "1") != "0",
             desc_minilm=get("GAPMAP_DESC_MINILM", base.desc_minilm),
             rank_calibration=get("GAPMAP_RANK_CALIBRATION", "1") != "0",
-            link_shortlist=int(shortlist) if shortlist is not None else base.link_shortlist,
+            link_shortlist=shortlist if shortlist is not None else base.link_shortlist,
         )
 
     def __post_init__(self):
@@ -72,6 +74,8 @@ class Settings:
             raise ValueError(f'GAPMAP_ENCODER_BACKEND must be "auto" or "torch", not {self.encoder_backend!r}')
         if self.desc_minilm not in ("curriculum", "base"):
             raise ValueError(f'GAPMAP_DESC_MINILM must be "curriculum" or "base", not {self.desc_minilm!r}')
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"GAPMAP_THREADS must be 1 or more (0 or unset: the free cores), not {self.threads!r}")
         if isinstance(self.link_shortlist, bool) or not isinstance(self.link_shortlist, int) \
                 or not 0 <= self.link_shortlist <= 10 ** 6:
             raise ValueError(f"GAPMAP_LINK_SHORTLIST must be a whole number from 0 (exact) to 1000000, "

@@ -229,8 +229,10 @@ def syllabus(ctx, program, course, path, user, year, title, align):
 
 @main.command()
 @click.option("--competencies", required=True, type=click.Path(exists=True, dir_okay=False), help="COMP.jsonl")
-@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False), help="QUERIES.jsonl")
-@click.option("--output", required=True, type=click.Path(dir_okay=False), help="PRED.jsonl")
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              help="QUERIES.jsonl ('-': standard input)")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="PRED.jsonl ('-': standard output); never an input file")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--profile", default="auto", show_default=True,
               type=click.Choice(["auto", "labels", "curriculum", "descriptions"]),
@@ -238,7 +240,8 @@ def syllabus(ctx, program, course, path, user, year, title, align):
 def link(competencies, input_path, output, top, profile):
     """Rank competencies for each query line (the linking command contract)."""
     from loaders.linkfiles import link_files
-    link_files(competencies, input_path, output, top=top, progress=True, profile=profile)
+    link_files(competencies, "/dev/stdin" if input_path == "-" else input_path, output, top=top, progress=True,
+               profile=profile)
 
 
 @main.command("review-queue")

@@ -123,9 +123,16 @@ def test_link_shortlist_setting_is_read_checked_and_used(monkeypatch):
     from linking.engine import profile_for
     assert settings.Settings.from_env({}).link_shortlist == 300
     assert settings.Settings.from_env({"GAPMAP_LINK_SHORTLIST": "0"}).link_shortlist == 0
-    for bad in ("-5", "abc", "1e3", "99999999"):
+    # read as the service's Config reads integers (int()), range checked for both
+    assert settings.Settings.from_env({"GAPMAP_LINK_SHORTLIST": " 300 "}).link_shortlist == 300
+    assert settings.Settings.from_env({"GAPMAP_LINK_SHORTLIST": "1000000"}).link_shortlist == 10 ** 6
+    for bad in ("-5", "abc", "1e3", "99999999", "1.5"):
         with pytest.raises(ValueError, match="GAPMAP_LINK_SHORTLIST"):
             settings.Settings.from_env({"GAPMAP_LINK_SHORTLIST": bad})
+    assert settings.Settings.from_env({"GAPMAP_THREADS": "0"}).threads is None  # 0: the free cores
+    for bad in ("-1", "two"):
+        with pytest.raises(ValueError, match="GAPMAP_THREADS"):
+            settings.Settings.from_env({"GAPMAP_THREADS": bad})
     comps, _texts = _bundled()
     try:
         settings.configure(link_shortlist=0)
@@ -173,3 +180,18 @@ def test_unit_memo_encodes_repeated_units_once_a_run_with_the_same_ranks(monkeyp
     small: dict = {}
     again = memoised.rank(first, top_k=5, memo=small)
     assert len(small) == 10 and [[m.uri for m in r] for r in again] == [[m.uri for m in r] for r in want[:40]]
+
+
+def test_a_link_model_that_is_no_model_folder_is_named(tmp_path):
+    """GAPMAP_LINK_MODEL=bogus must not reach transformers (which would take it for a hub id to fetch)."""
+    import pytest
+
+    from linking import encoder, settings
+    (tmp_path / "empty").mkdir()
+    try:
+        for bad in ("bogus", str(tmp_path / "empty"), str(tmp_path / "missing")):
+            settings.configure(link_model=bad)
+            with pytest.raises(ValueError, match="GAPMAP_LINK_MODEL must be auto, base or a model folder"):
+                encoder.default_encoder()
+    finally:
+        settings.reset()
