@@ -32,6 +32,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 
+#: texts below which no encoding progress bar is drawn (a small catalogue encodes in a second or two)
+PROGRESS_MIN = 2000
+
+
 def cache_dir_from_env(cache_dir: str | os.PathLike | None = None) -> Path:
     """The embedding cache directory: the argument, else ``embeddings/`` under ``$GAPMAP_CACHE_DIR``
     (``var/cache``), the same folder the service uses."""
@@ -191,7 +195,9 @@ class Encoder:
         if self._model is None:
             import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # the "Loading weights" bar of a 90 MB local model is noise on stderr
             torch.set_num_threads(self.threads or free_cores())
             self._model = SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
             self._model.max_seq_length = self.max_seq_length  # explicit: saved models may carry another
@@ -271,9 +277,11 @@ class Encoder:
         return out
 
     def encode_raw(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        """Encode without the cache (used by the benchmark to measure raw model speed)."""
+        """Encode without the cache (used by the benchmark to measure raw model speed).  ``progress``: a bar on
+        stderr, for runs long enough to want one (a few seconds' worth of texts)."""
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
+        progress = progress and len(texts) >= PROGRESS_MIN
         if self.backend == "onnx":
             self.encoded_count += len(texts)
             return self._encode_onnx(texts, progress)
