@@ -70,6 +70,7 @@ bench: bench-linking models
 # Builds the ESCO-tuned MiniLM first if missing (python -m linking.finetune, ~7-13 min on 2 cores).
 bench-linking: install
 	$(BIN)/python bench/linking.py
+	$(BIN)/python bench/link_occupations.py
 
 # Issue 12's table at institution scale (~35k objectives, ESCO, 5k learners; ~15-30 min on 2 cores):
 # bench/results/scale.json and a markdown table; then req/s as gunicorn workers grow over an Oxigraph server.
