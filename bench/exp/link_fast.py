@@ -5,7 +5,8 @@
 Variants (prefixes combine with a shortlist, e.g. ``mix-sl300``): exact, sl<N> (shortlist N), late-… (unit vectors
 pooled from the whole sentence's token outputs), latew-… (windows pooled, clauses encoded), mix-… (window and keyword
 units through the int8 model, ``bench/link_int8.py``), i8-… (int8 for everything), fw<K>-… (windows with more than K
-function words dropped).  Results: bench/EXPERIMENTS.md §7b.  Prints RP@5 / RP@10 / MRR on HOUSE and TECH and the in-process rank time on the 2,000-sentence
+function words dropped).  Results: bench/EXPERIMENTS.md §7b.  ``sl<N>`` is the engine's shortlist as shipped; the
+first version (whole sentence x every name in stage 1, the table's first shortlist rows) is commit e735a30's engine.  Prints RP@5 / RP@10 / MRR on HOUSE and TECH and the in-process rank time on the 2,000-sentence
 speed set.  Needs ../shared.
 """
 from __future__ import annotations
@@ -130,9 +131,6 @@ def main(variants):
         cfg = engine.LinkerConfig()
         cls = engine.Linker
         name = v
-        if v.startswith("lw"):
-            cls = LabelWholeLinker
-            v = v[2:]
         if v.startswith("latec"):
             cls = ClauseLateLinker
             v = v.split("-", 1)[1] if "-" in v else "exact"
@@ -234,42 +232,6 @@ class ClauseLateLinker(engine.Linker):
                 v = h[sel].mean(axis=0)
             vecs[k] = v / max(np.linalg.norm(v), 1e-12)
         return units, unit_span, owner, vecs, np.arange(len(units)), np.asarray(kind)
-
-
-class LabelWholeLinker(engine.Linker):
-    """Shortlist whose first stage uses the whole sentence against labels only too (no whole x every-name product);
-    shortlisted competencies get their exact whole-sentence score in the second stage."""
-
-    def _dense_shortlist(self, uvecs, kind, qs, inv, keep):
-        kinds = np.arange(3)
-        pen3 = self._unit_penalty(kinds)
-        inv = np.asarray(inv, np.int64)
-        kind = np.asarray(kind, np.int64)
-        u_aug = np.hstack([uvecs[inv], np.ones((len(inv), 1), np.float32), -pen3[kind][:, None]])
-        ends = np.append(qs[1:], len(kind))
-        n = len(self._starts)
-        if self._labels_b2 is None:
-            self._labels_b2 = np.ascontiguousarray(self._items_b2[self._starts])
-        lab = u_aug @ self._labels_b2.T
-        lower = np.empty((len(qs), n), np.float32)
-        for j, (a, b) in enumerate(zip(qs, ends)):
-            np.max(lab[a:b], axis=0, out=lower[j])
-        whole = lab[qs].copy()
-        mix = self.config.segment_mix
-        bound = (1 - mix) * lower + mix * whole
-        keep = min(keep, n)
-        cand = np.argpartition(-bound, keep - 1, axis=1)[:, :keep]
-        sizes = self._ends - self._starts
-        best = lower
-        for j, (a, b) in enumerate(zip(qs, ends)):
-            c = np.sort(cand[j])
-            cnt = sizes[c]
-            offs = np.repeat(self._starts[c] - np.cumsum(np.append(0, cnt[:-1])), cnt) + np.arange(cnt.sum())
-            sims = u_aug[a:b] @ self._items_b2[offs].T
-            starts = np.append(0, np.cumsum(cnt)[:-1])
-            best[j, c] = np.maximum.reduceat(sims.max(axis=0), starts)
-            whole[j, c] = np.maximum.reduceat(sims[0], starts)
-        return best, whole
 
 
 SPEED = "--speed" in sys.argv
