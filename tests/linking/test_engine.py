@@ -8,8 +8,8 @@ import pytest
 
 from loaders import linkfiles
 from linking.encoder import load_minilm
-from linking.engine import (FIELDS, CompetencyText, Linker, expected_precision, keyword_units,
-                                       segments)
+from linking.engine import FIELDS, CompetencyText, Linker, expected_precision
+from linking.units import keyword_units, segments
 from loaders.linkfiles import link_files
 from ontology.errors import LoadError
 
