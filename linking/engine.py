@@ -29,7 +29,7 @@ import numpy as np
 
 from . import settings
 from .encoder import Encoder, default_encoder
-from .units import FUNCTION_WORDS, TOKEN, function_word_ratio, is_acronym, keyword_units, phrase_bounded, segments
+from .units import TOKEN, function_word_ratio, is_acronym, keyword_units, phrase_bounded, segments
 
 METHOD_NAME = "gapmap-link"
 METHOD_REVISION = "1"
@@ -81,8 +81,6 @@ class LinkerConfig:
     keyword_max_fw: float = 0.1  # only in queries whose share of function words is at most this
     window_words: int = 3  # also windows of this many words in queries longer than 2x that
     window_stride: int = 2  # words between window starts (0: half the window)
-    #: skip windows with more than this many function words (None: keep every window)
-    window_max_fw: int | None = None
     hub_weight: float = 0.0  # CSLS-style hubness correction: subtract w * r_c
     hub_k: int = 10
     #: cache query-side embeddings too (curriculum objectives are re-aligned again and again)
@@ -405,10 +403,6 @@ class Linker:
                     w = cfg.window_words
                     if len(toks) > 2 * w:
                         for i in range(0, len(toks) - w + 1, cfg.window_stride or max(1, w // 2)):
-                            if cfg.window_max_fw is not None and sum(
-                                    t[a:b].lower().strip(".,;:()") in FUNCTION_WORDS
-                                    for a, b in toks[i:i + w]) > cfg.window_max_fw:
-                                continue
                             spans.setdefault((toks[i][0], toks[i + w - 1][1]), 2)
                 for (a, b), k in spans.items():
                     units.append(t[a:b])

@@ -101,7 +101,8 @@ def read_queries(path: str | os.PathLike) -> list[tuple[object, str]]:
     p = str(path)
     out = []
     seen: dict[object, int] = {}
-    repeated: list[str] = []
+    repeated: list[str] = []  # the first five, for the warning
+    n_repeated = 0
     for n, obj in _json_lines(p):
         if "id" not in obj:
             raise LoadError('missing "id"', file=p, row=n, column="id")
@@ -115,12 +116,15 @@ def read_queries(path: str | os.PathLike) -> list[tuple[object, str]]:
             raise LoadError('missing "text"' if text is None else '"text" must be a string',
                             file=p, row=n, column="text")
         _text(text, "text", p, n)
-        if qid in seen and len(repeated) < 5:
-            repeated.append(f"{qid!r} on lines {seen[qid]} and {n}")
+        if qid in seen:
+            n_repeated += 1
+            if len(repeated) < 5:
+                repeated.append(f"{qid!r} on lines {seen[qid]} and {n}")
         seen.setdefault(qid, n)
         out.append((qid, text))
     if repeated:
-        print(f"warning: {p}: repeated id(s): {'; '.join(repeated)}{' …' if len(repeated) == 5 else ''} "
+        more = f" and {n_repeated - 5} more" if n_repeated > 5 else ""
+        print(f"warning: {p}: repeated id(s): {'; '.join(repeated)}{more} "
               "(each line still gets its own output line)", file=sys.stderr)
     return out
 

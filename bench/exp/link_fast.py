@@ -4,8 +4,9 @@
 
 Variants (prefixes combine with a shortlist, e.g. ``mix-sl300``): exact, sl<N> (shortlist N), late-… (unit vectors
 pooled from the whole sentence's token outputs), latew-… (windows pooled, clauses encoded), mix-… (window and keyword
-units through the int8 model, ``bench/link_int8.py``), i8-… (int8 for everything), fw<K>-… (windows with more than K
-function words dropped).  Results: bench/EXPERIMENTS.md §7b.  ``sl<N>`` is the engine's shortlist as shipped; the
+units through the int8 model, ``bench/link_int8.py``), i8-… (int8 for everything).  The function-word window filter
+(``fw<K>-…``: windows with more than K function words dropped) ran on commit 623b62d's engine, whose
+``LinkerConfig.window_max_fw`` was removed as it was not adopted.  Results: bench/EXPERIMENTS.md §7b.  ``sl<N>`` is the engine's shortlist as shipped; the
 first version (whole sentence x every name in stage 1, the table's first shortlist rows) is commit e735a30's engine.  Prints RP@5 / RP@10 / MRR on HOUSE and TECH and the in-process rank time on the 2,000-sentence
 speed set.  Needs ../shared.
 """
@@ -147,9 +148,6 @@ def main(variants):
             v = v.split("-", 1)[1] if "-" in v else "exact"
         else:
             enc_v = enc
-        if v.startswith("fw"):
-            cfg = dataclasses.replace(cfg, window_max_fw=int(v[2]))
-            v = v.split("-", 1)[1] if "-" in v else "exact"
         if v.startswith("sl"):
             cfg = dataclasses.replace(cfg, shortlist=int(v[2:]))
         cfg = dataclasses.replace(cfg, extra=extra)
