@@ -18,6 +18,13 @@ def _by():
     return By
 
 
+def arrive(driver, cond, timeout=30, what="page"):
+    """Wait for a navigation: ``cond`` on the URL, and the new document loaded (the URL changes when navigation
+    commits, before the page is parsed: a find_element right after a URL wait raced it once in CI)."""
+    return wait(driver, lambda d: cond(d) and d.execute_script("return document.readyState") == "complete",
+                timeout, what)
+
+
 def wait(driver, cond, timeout=30, what="condition"):
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
@@ -71,12 +78,12 @@ def test_upload_review_and_the_heatmap_changes(live_server, browser, tmp_path):
 
     # Sign in: a signed-out visitor is sent to the sign-in page, and back after.
     d.get(f"{base}/programs/md")
-    wait(d, lambda d: "/signin" in d.current_url, what="the sign-in page")
+    arrive(d, lambda d: "/signin" in d.current_url, what="the sign-in page")
     shot(d, "01-signin")
     d.find_element(By.ID, "name").send_keys(USER)
     d.find_element(By.ID, "password").send_keys(PASSWORD)
     d.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
-    wait(d, lambda d: d.current_url.endswith("/programs/md"), what="the dashboard after sign-in")
+    arrive(d, lambda d: d.current_url.endswith("/programs/md"), what="the dashboard after sign-in")
     assert d.find_element(By.ID, "current-user").text == USER
 
     # The dashboard before: PC10 is not taught anywhere.
@@ -85,7 +92,7 @@ def test_upload_review_and_the_heatmap_changes(live_server, browser, tmp_path):
     not_taught_before = card(d, "not_taught")
     shot(d, "02-dashboard-before")
     d.find_element(By.LINK_TEXT, "Upload").click()
-    wait(d, lambda d: d.current_url.endswith("/programs/md/upload"), what="the upload page")
+    arrive(d, lambda d: d.current_url.endswith("/programs/md/upload"), what="the upload page")
 
     # Upload a DOCX syllabus for an existing course, with progress, and see its objectives.
     docx = make_docx(tmp_path / "ccm403-virtual-care.docx")
@@ -107,7 +114,7 @@ def test_upload_review_and_the_heatmap_changes(live_server, browser, tmp_path):
 
     # The review queue for that course: the evidence is highlighted; accept with the keyboard.
     d.find_element(By.ID, "review-link").click()
-    wait(d, lambda d: f"course={COURSE}" in d.current_url, what="the review queue")
+    arrive(d, lambda d: f"course={COURSE}" in d.current_url, what="the review queue")
     wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "tr.sugg.current"), what="a selected suggestion")
     assert d.find_elements(By.CSS_SELECTOR, "article.objective .otext mark")
     assert {a.get_attribute("data-course") for a in d.find_elements(By.CSS_SELECTOR, "article.objective")} == {COURSE}
@@ -280,19 +287,19 @@ def test_careers_profile_plan_mentoring_pipeline(live_server, browser):
     assert "Dr. Rosa Reyes" in d.find_element(By.TAG_NAME, "h1").text
     assert d.find_elements(By.CSS_SELECTOR, "#competencies tbody tr[data-competency]")
     Select(d.find_element(By.CSS_SELECTOR, "#role-picker select[name=role]")).select_by_value("program-director")
-    wait(d, lambda d: "role=program-director" in d.current_url, what="the target role")
+    arrive(d, lambda d: "role=program-director" in d.current_url, what="the target role")
     kinds = [li.get_attribute("data-kind") for li in d.find_elements(By.CSS_SELECTOR, "#pathway ol.steps li")]
     assert kinds == ["track_change", "advancement"]
     assert d.find_elements(By.CSS_SELECTOR, '#gap tr[data-status="missing"]')
     shot(d, "30-profile")
     d.find_element(By.ID, "plan-link").click()
-    wait(d, lambda d: "/plan" in d.current_url, what="the plan page")
+    arrive(d, lambda d: "/plan" in d.current_url, what="the plan page")
     hours = d.find_element(By.CSS_SELECTOR, "#plan-summary .card:nth-child(2) .n").text
     assert d.find_elements(By.CSS_SELECTOR, "#plan-items tr[data-item]")
     assert "covers" in d.find_element(By.ID, "mentor").text
     shot(d, "31-plan-hours")
     Select(d.find_element(By.CSS_SELECTOR, "#role-picker select[name=objective]")).select_by_value("cost")
-    wait(d, lambda d: "objective=cost" in d.current_url, what="the cost plan")
+    arrive(d, lambda d: "objective=cost" in d.current_url, what="the cost plan")
     assert d.find_element(By.CSS_SELECTOR, "#plan-summary .card:nth-child(2) .n").text.endswith("h")
     shot(d, "32-plan-cost")
     assert hours
@@ -300,7 +307,7 @@ def test_careers_profile_plan_mentoring_pipeline(live_server, browser):
     d.get(f"{base}/mentoring?mode=full")
     assert len(d.find_elements(By.CSS_SELECTOR, "#matches tr[data-mentee]")) >= 10
     Select(d.find_element(By.CSS_SELECTOR, "select[name=department]")).select_by_value("same")
-    wait(d, lambda d: "department=same" in d.current_url, what="the same-department matching")
+    arrive(d, lambda d: "department=same" in d.current_url, what="the same-department matching")
     shot(d, "33-mentoring")
     d.get(f"{base}/pipeline")
     assert d.find_elements(By.CSS_SELECTOR, 'section.pipeline-role[data-role="intern"] tr.uncovered')
