@@ -29,11 +29,12 @@ def main() -> int:
         return 0
     from sklearn.isotonic import IsotonicRegression
 
-    from linking.engine import Linker, expected_precision, profile_for
+    from linking.engine import Linker, encoder_for, expected_precision, profile_for
     from loaders.linkfiles import read_competencies
 
     comps = read_competencies(DATA / "esco_skills.jsonl")
-    linker = Linker(comps, config=profile_for(comps, "link", "labels")[1])  # what `gapmap link` ranks with
+    linker = Linker(comps, config=profile_for(comps, "link", "labels")[1],  # what `gapmap link` ranks with
+                    encoder=encoder_for("labels", "link"))
     xs, ys, rank1 = [], [], []
     for s in ("house", "tech"):
         rows = [json.loads(line) for line in open(DATA / f"{s}.jsonl", encoding="utf-8") if line.strip()]

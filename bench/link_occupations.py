@@ -29,7 +29,7 @@ def main() -> int:
     if not CATALOGUE.exists() or not (HEALTH / "occupations.csv").exists():
         print(f"SKIP: {CATALOGUE} or {HEALTH} not found (../shared is beside the repo on team machines and CI)")
         return 0
-    from linking.encoder import default_encoder
+    from linking.encoder import default_encoder, resolve_precision
     from linking.engine import Linker, LinkerConfig
     from loaders.linkfiles import read_competencies
 
@@ -46,8 +46,11 @@ def main() -> int:
     enc = default_encoder()
     res: dict = {"generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "occupations": len(rows),
                  "gold_per_occupation": round(sum(len(g) for _, g in rows) / len(rows), 1), "methods": {}}
-    for name, cfg in (("exact product", LinkerConfig()), ("shortlist 300 (gapmap link)", LinkerConfig(shortlist=300))):
-        linker = Linker(comps, config=cfg, encoder=enc)
+    runs = [("exact product", LinkerConfig(), enc), ("shortlist 300", LinkerConfig(shortlist=300), enc)]
+    if resolve_precision("auto") == "bf16":  # what `gapmap link` runs on this CPU (GAPMAP_LINK_PRECISION=auto)
+        runs.append(("shortlist 300, bf16 (gapmap link)", LinkerConfig(shortlist=300), default_encoder(precision="bf16")))
+    for name, cfg, e in runs:
+        linker = Linker(comps, config=cfg, encoder=e)
         t0 = time.perf_counter()
         ranked = linker.rank([t for t, _ in rows], top_k=20)
         m = {f"P@{k}": round(100 * sum(sum(x.uri in g for x in r[:k]) / k for r, (_, g) in zip(ranked, rows))

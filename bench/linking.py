@@ -109,17 +109,24 @@ def in_process_timings(texts: list[str]) -> dict:
     """Warm linker build + rank time vs raw model encoding of the same sentences, in one process."""
     sys.path.insert(0, str(ROOT))
     from loaders.linkfiles import read_competencies
-    from linking.engine import Linker, profile_for
+    from linking.encoder import default_encoder
+    from linking.engine import Linker, encoder_for, profile_for
 
     comps = read_competencies(DATA / "esco_skills.jsonl")
     t0 = time.perf_counter()
-    linker = Linker(comps, config=profile_for(comps, "link", "labels")[1])  # what `gapmap link` builds
+    # what `gapmap link` builds: its encoder (bf16 where the CPU has AMX / AVX512-BF16, GAPMAP_LINK_PRECISION)
+    linker = Linker(comps, config=profile_for(comps, "link", "labels")[1], encoder=encoder_for("labels", "link"))
     t_build = time.perf_counter() - t0
     enc = linker.encoder
     enc.encode_raw(texts[:64])  # load + warm up the model
     t0 = time.perf_counter()
     enc.encode_raw(texts)
     t_raw = time.perf_counter() - t0
+    fp32 = default_encoder(precision="fp32")  # the plain fp32 model (onnxruntime), for the ratio either way
+    fp32.encode_raw(texts[:64])
+    t0 = time.perf_counter()
+    fp32.encode_raw(texts)
+    t_raw32 = time.perf_counter() - t0
     t0 = time.perf_counter()
     linker.rank(texts, top_k=TOP)
     t_rank = time.perf_counter() - t0
@@ -136,6 +143,7 @@ def in_process_timings(texts: list[str]) -> dict:
             "rank_seconds_if_no_repeats_estimate": round(t_distinct, 2),
             "linker_build_warm_seconds": round(t_build, 2), "raw_encode_seconds": round(t_raw, 2),
             "rank_seconds": round(t_rank, 2), "raw_encode_sentences_per_s": round(len(texts) / t_raw, 1),
+            "encoder_precision": enc.precision, "raw_encode_fp32_seconds": round(t_raw32, 2),
             # where rank's time goes: encoding the query units vs similarities + top-k + evidence
             "rank_units_encode_seconds": round(t_units, 2),
             "rank_similarity_topk_evidence_seconds": round(max(0.0, t_rank - t_units), 2),

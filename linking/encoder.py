@@ -13,6 +13,7 @@ one cache directory.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
@@ -33,6 +34,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 #: texts below which no encoding progress bar is drawn (a small catalogue encodes in a second or two)
+BF16_BATCH_TOKENS = 2048  # tokens per bf16 batch (EXPERIMENTS §7c)
 PROGRESS_MIN = 2000
 
 
@@ -43,21 +45,47 @@ def cache_dir_from_env(cache_dir: str | os.PathLike | None = None) -> Path:
 
 
 def _busy_cores(interval: float = 0.25) -> float | None:
-    """Cores busy right now (other processes; we are idle while sampling), from /proc/stat."""
+    """Cores other processes keep busy right now, from /proc/stat (our own CPU time in the interval taken off, so
+    a sample may run beside our own work: :func:`start_core_sample`)."""
     def snap():
         with open("/proc/stat") as f:
             v = [int(x) for x in f.readline().split()[1:]]
         return v[3] + (v[4] if len(v) > 4 else 0), sum(v[:8])
     try:
         i0, t0 = snap()
+        c0 = os.times()
         time.sleep(interval)
         i1, t1 = snap()
+        c1 = os.times()
     except (OSError, ValueError, IndexError):
         return None
     if t1 <= t0:
         return None
     ncpu = os.cpu_count() or 1
-    return ncpu * (1.0 - (i1 - i0) / (t1 - t0))
+    ours = (c1.user + c1.system - c0.user - c0.system) / interval
+    return max(0.0, ncpu * (1.0 - (i1 - i0) / (t1 - t0)) - ours)
+
+
+_sample: dict = {}
+
+
+def start_core_sample() -> None:
+    """Take :func:`free_cores`' 0.25 s sample in the background now (a command calls this before reading its
+    input, so the sample costs no wall time); the next :func:`free_cores` within a few seconds uses it."""
+    if settings.current().threads or _sample.get("thread") is not None:
+        return
+    out: list = []
+    th = threading.Thread(target=lambda: out.append(_busy_cores()), daemon=True)
+    _sample.update(thread=th, out=out, started=time.monotonic())
+    th.start()
+
+
+def _sampled_busy() -> float | None:
+    th = _sample.pop("thread", None)
+    if th is None or time.monotonic() - _sample["started"] > 5.0:
+        return _busy_cores()
+    th.join()
+    return _sample["out"][0] if _sample["out"] else _busy_cores()
 
 
 def free_cores() -> int:
@@ -73,13 +101,41 @@ def free_cores() -> int:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux
         n = os.cpu_count() or 1
-    busy = _busy_cores()
+    busy = _sampled_busy()
     if busy is None:
         try:
             busy = os.getloadavg()[0]
         except OSError:  # pragma: no cover
             busy = 0.0
     return max(1, min(n, int(n - busy + 0.6)))
+
+
+def cpu_has_bf16_matmul() -> bool:
+    """Whether the CPU multiplies bf16 natively (AMX or AVX512-BF16); elsewhere torch emulates bf16, slower than fp32."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"amx_bf16", "avx512_bf16"})
+    except OSError:  # pragma: no cover - non-Linux
+        pass
+    return False
+
+
+def resolve_precision(precision: str | None = None) -> str:
+    """``fp32`` (also for None) or ``bf16``; ``auto`` takes bf16 where the CPU multiplies it natively and torch is
+    installed, else fp32."""
+    p = precision or "fp32"
+    if p not in ("auto", "fp32", "bf16"):
+        raise ValueError(f'encoder precision must be "auto", "fp32" or "bf16", not {p!r}')
+    if p == "auto":
+        if not cpu_has_bf16_matmul():
+            return "fp32"
+        import importlib.util
+
+        return "bf16" if importlib.util.find_spec("torch") is not None else "fp32"
+    return p
 
 
 def text_key(text: str) -> str:
@@ -173,19 +229,25 @@ class Encoder:
 
     def __init__(self, model_path: str | os.PathLike, model_id: str, *, cache_dir=None,
                  batch_size: int = 64, threads: int | None = None, use_cache: bool = True,
-                 max_seq_length: int = 256, quantize: bool = False, dim: int = 384):
+                 max_seq_length: int = 256, quantize: bool = False, dim: int = 384, precision: str | None = None):
         self.max_seq_length = max_seq_length
         self.quantize = quantize
         if quantize:
             model_id += "-q8"
+        # bf16 vectors differ from fp32 ones in the 3rd-4th decimal: their own cache and model id
+        self.precision = resolve_precision(precision) if not quantize else "fp32"
+        if self.precision == "bf16":
+            model_id += "-bf16"
         self.model_path = str(model_path)
         self.model_id = model_id
         self.batch_size = batch_size
         self.threads = threads
         self._model = None
         self._ort = None
+        self._direct = None
         self._backend = None
         self.dim = dim
+        self._cache_root = cache_dir_from_env(cache_dir)
         self.cache = EmbeddingCache(cache_dir_from_env(cache_dir), model_id, self.dim) if use_cache else None
         self.encoded_count = 0
 
@@ -201,6 +263,8 @@ class Encoder:
             torch.set_num_threads(self.threads or free_cores())
             self._model = SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
             self._model.max_seq_length = self.max_seq_length  # explicit: saved models may carry another
+            if self.precision == "bf16":  # oneDNN runs bf16 matmuls on AMX / AVX512-BF16 (EXPERIMENTS §7c)
+                self._model = self._model.to(torch.bfloat16)
             if self.quantize:
                 import warnings
 
@@ -220,7 +284,8 @@ class Encoder:
         if self._backend is None:
             self._backend = "torch"
             if (Path(self.model_path) / "model.onnx").exists() and (Path(self.model_path) / "tokenizer.json").exists() \
-                    and settings.current().encoder_backend != "torch" and not self.quantize:
+                    and settings.current().encoder_backend != "torch" and not self.quantize \
+                    and self.precision == "fp32":
                 try:
                     import onnxruntime  # noqa: F401
 
@@ -249,30 +314,140 @@ class Encoder:
 
     def _encode_onnx(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         sess, tok = self._onnx()
+
+        def forward(ids, mask):
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if self._onnx_token_types:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            return sess.run(None, feed)[0]
+
+        return self._encode_batches(tok, forward, texts, progress, rows=32)
+
+    def _mean_pooled(self) -> bool:
+        """Whether the model folder is a plain mean-pooled transformer with a fast tokenizer (what the ONNX and bf16
+        paths compute without sentence-transformers); otherwise sentence-transformers runs the model."""
+        d = Path(self.model_path)
+        try:
+            pool = json.loads((d / "1_Pooling" / "config.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return (d / "tokenizer.json").exists() and (d / "config.json").exists() and pool.get("pooling_mode", "mean") \
+            == "mean" and pool.get("pooling_mode_mean_tokens", True) and not pool.get("pooling_mode_cls_token")
+
+    def _bf16(self):
+        """The transformer alone in bf16, as TorchScript (mean pooling and normalising are done here, in fp32, as for
+        ONNX).  Traced and frozen once per model and torch version into the cache folder: loading the trace needs
+        torch only, ~2.5 s less than importing transformers and building the model at every start."""
+        if self._direct is None:
+            import warnings
+
+            import torch
+            from tokenizers import Tokenizer
+
+            torch.set_num_threads(self.threads or free_cores())
+            name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{self.model_id}-torch{torch.__version__}-frozen")
+            path = self._cache_root / "torchscript" / f"{name}.pt"
+            model = None
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # TorchScript's deprecation notices are not the user's business
+                if path.is_file():
+                    try:
+                        model = torch.jit.load(str(path))
+                    except (RuntimeError, OSError, ValueError):  # a damaged file: traced again below
+                        model = None
+                if model is None:
+                    model = self._trace_bf16(path)
+            tok = Tokenizer.from_file(str(Path(self.model_path) / "tokenizer.json"))
+            tok.no_padding()
+            tok.enable_truncation(self.max_seq_length)
+            self._direct = (model, tok)
+        return self._direct
+
+    def _trace_bf16(self, path: Path):
+        import torch
+        from transformers import AutoModel
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()  # config notices ("loss_type=None ...") are not the user's business
+        model = AutoModel.from_pretrained(self.model_path, local_files_only=True, dtype=torch.bfloat16).eval()
+        model.config.return_dict = False  # tuples, which tracing needs
+        ids = torch.full((2, 12), 1000, dtype=torch.long)
+        mask = torch.ones_like(ids)
+        mask[1, 8:] = 0  # a padded row, so the mask path is traced (shapes stay free: tests/linking/test_encoder)
+        with torch.inference_mode():
+            traced = torch.jit.trace(model, (ids, mask, torch.zeros_like(ids)), strict=False)
+        # frozen: weights become constants that oneDNN packs once for its bf16 kernels, instead of at every call
+        # (EXPERIMENTS §7c: the speed set's units 6.0 -> 4.5 s)
+        traced = torch.jit.freeze(traced.eval())
+        try:  # written whole then renamed: two first runs at once both leave a complete file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+            traced.save(str(tmp))
+            os.replace(tmp, path)
+        except OSError:  # a read-only cache: use the trace in memory this run
+            pass
+        return traced
+
+    def _encode_bf16(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        import torch
+
+        model, tok = self._bf16()
+
+        def forward(ids, mask):
+            with torch.inference_mode():
+                t = torch.from_numpy(ids)
+                return model(t, torch.from_numpy(mask), torch.zeros_like(t))[0].float().numpy()
+
+        # batches of ~2,048 tokens, not of N texts: short units (3-word windows) in batches of 32 leave oneDNN's bf16
+        # kernels mostly idle (EXPERIMENTS §7c: 2,048 tokens 4.9 s, 32 texts 9.9 s for the speed set's units)
+        return self._encode_batches(tok, forward, texts, progress, tokens=BF16_BATCH_TOKENS)
+
+    def _encode_batches(self, tok, forward, texts: Sequence[str], progress: bool, *, rows: int = 0,
+                        tokens: int = 0) -> np.ndarray:
+        """Tokenise once, batch by length, mean-pool the token outputs of ``forward(ids, mask)`` and normalise:
+        sentence-transformers' mean pooling without it.  ``rows``: that many texts per batch.  ``tokens``: about that
+        many tokens per batch, in a small set of shapes (widths over 16 rounded up to a multiple of 8, a partial batch's rows to
+        a power of two): oneDNN builds kernels for every new input shape, which cost more than the padding (EXPERIMENTS
+        §7c: 8 calls of fresh shapes 6.7-8.3 s, the same shapes again 4.3 s)."""
         encs = tok.encode_batch(list(texts))
         lens = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=len(encs))
         order = np.argsort(lens, kind="stable")
         out = np.empty((len(texts), self.dim), np.float32)
-        bs = 32
-        steps = range(0, len(texts), bs)
+        batches = []  # (first, last) in ``order``, padded (rows, width)
+        b = 0
+        while b < len(order):
+            if rows:
+                e = min(len(order), b + rows)
+                batches.append((b, e, e - b, int(lens[order[e - 1]])))
+                b = e
+                continue
+            width = int(lens[order[b]])
+            width = width if width <= 16 else -(-width // 8) * 8  # short units (the most) exact, longer ones bucketed
+            full = max(1, tokens // width)
+            e = b
+            while e < len(order) and e - b < full and lens[order[e]] <= width:
+                e += 1
+            n = e - b
+            batches.append((b, e, n if n == full else min(full, 1 << (n - 1).bit_length()), width))
+            b = e
+        steps = batches
         if progress:
             from tqdm import tqdm
 
-            steps = tqdm(steps, desc="encoding", unit="batch", file=sys.stderr)
-        for b in steps:
-            idx = order[b:b + bs]
-            width = int(lens[idx].max())
-            ids = np.zeros((len(idx), width), np.int64)
-            mask = np.zeros((len(idx), width), np.int64)
+            steps = tqdm(batches, desc="encoding", unit="batch", file=sys.stderr)
+        for b0, b1, n_rows, width in steps:
+            idx = order[b0:b1]
+            ids = np.zeros((n_rows, width), np.int64)
+            mask = np.zeros((n_rows, width), np.int64)
+            mask[len(idx):, 0] = 1  # padding rows attend to one token (never a row of masked scores)
             for r, i in enumerate(idx):
                 n = lens[i]
                 ids[r, :n] = encs[i].ids
                 mask[r, :n] = 1
-            feed = {"input_ids": ids, "attention_mask": mask}
-            if self._onnx_token_types:
-                feed["token_type_ids"] = np.zeros_like(ids)
-            h = sess.run(None, feed)[0]
-            v = (h * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+            h = forward(ids, mask)[:len(idx)]
+            m = mask[:len(idx), :, None]
+            v = (h * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1)
             out[idx] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
         return out
 
@@ -285,6 +460,9 @@ class Encoder:
         if self.backend == "onnx":
             self.encoded_count += len(texts)
             return self._encode_onnx(texts, progress)
+        if self.precision == "bf16" and self._mean_pooled():
+            self.encoded_count += len(texts)
+            return self._encode_bf16(texts, progress)
         vecs = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
                                  normalize_embeddings=True, show_progress_bar=progress)
         self.encoded_count += len(texts)

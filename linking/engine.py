@@ -152,6 +152,10 @@ FIELDS = ("label", "alt_label", "description")
 ITEM_BLOCK = 8192
 #: query-unit vectors one ``gapmap link`` run keeps (``Linker.query_units``' memo): 50k x 384 float32 = 75 MB
 UNIT_MEMO_MAX = 50_000
+#: how far a bf16 product of unit vectors (with the two penalty columns) may lie from the fp32 one: inputs rounded to
+#: 8 significant bits (<= 2^-8 over a dot product of unit vectors, Cauchy-Schwarz), penalties (<= 2^-9 x 0.2) and the
+#: result (<= 2^-9 x 1.2): 0.0066, rounded up
+BF16_SLACK = 0.008
 #: ``Linker._dense_fast`` multiplies distinct unit rows only when they are fewer than this share of the units
 #: (gathering rows per query costs ~7% when nearly every unit is distinct, docs/scale.md)
 DISTINCT_SHARE = 0.9
@@ -220,6 +224,8 @@ class Linker:
         if self._shortlist_pays(cfg.shortlist) and cfg.description_weight <= 0:
             self.model_version += f"+shortlist{cfg.shortlist}"
         self._labels_b2: np.ndarray | None = None  # the preferred labels' rows of _items_b2 (shortlist stage 1)
+        self._labels_bf16 = None  # the same in bf16 (torch), for a bf16 encoder
+        self._items_t = None  # _items_b2 as a torch tensor (same memory), for a bf16 encoder
         self._bm25 = None
         self._exact = self._exact_index() if cfg.exact_bonus > 0 and n else None
         if cfg.bm25_weight > 0 and n:
@@ -351,26 +357,62 @@ class Linker:
         # stage 1: every unit x labels (the label is each competency's first name), maxima per query
         if self._labels_b2 is None:
             self._labels_b2 = np.ascontiguousarray(self._items_b2[self._starts])
-        lab = u_aug @ self._labels_b2.T
-        best = np.empty((len(qs), n), np.float32)
-        for j, (a, b) in enumerate(zip(qs, ends)):  # (np.maximum.reduceat over rows is ~5x slower here)
-            np.max(lab[a:b], axis=0, out=best[j])
-        whole = lab[qs]  # each query's first unit is the whole sentence (query_units)
+        torch_path = getattr(self.encoder, "precision", "fp32") == "bf16"
+        if torch_path:
+            best, whole = self._label_scores_bf16(u_aug, qs, ends)
+        else:
+            lab = u_aug @ self._labels_b2.T
+            best = np.empty((len(qs), n), np.float32)
+            for j, (a, b) in enumerate(zip(qs, ends)):  # (np.maximum.reduceat over rows is ~5x slower here)
+                np.max(lab[a:b], axis=0, out=best[j])
+            whole = lab[qs]  # each query's first unit is the whole sentence (query_units)
         mix = self.config.segment_mix if self.config.segment else 0.0
         bound = (1 - mix) * best + mix * whole
         keep = min(keep, n)
         cand = np.argpartition(-bound, keep - 1, axis=1)[:, :keep] if keep < n else np.tile(np.arange(n), (len(qs), 1))
         sizes = self._ends - self._starts
+        product = self._names_product_torch(u_aug) if torch_path else (lambda a, b, offs: u_aug[a:b] @ self._items_b2[offs].T)
         # stage 2: the candidates' names, contiguous per candidate; row 0 of each query's units is the whole sentence
         for j, (a, b) in enumerate(zip(qs, ends)):
             c = np.sort(cand[j])
             cnt = sizes[c]
             offs = np.repeat(self._starts[c] - np.cumsum(np.append(0, cnt[:-1])), cnt) + np.arange(cnt.sum())
-            sims = u_aug[a:b] @ self._items_b2[offs].T
+            sims = product(a, b, offs)
             first = np.append(0, np.cumsum(cnt)[:-1])
             best[j, c] = np.maximum.reduceat(sims.max(axis=0), first)
             whole[j, c] = np.maximum.reduceat(sims[0], first)
         return best, whole
+
+    def _names_product_torch(self, u_aug: np.ndarray):
+        """Stage 2's fp32 product through torch's thread pool: after a bf16 stage 1 in torch, numpy's BLAS threads
+        and torch's OpenMP threads would spin against each other on the two cores (measured: stage 2 1.4 -> 1.9 s)."""
+        import torch
+
+        if self._items_t is None:
+            self._items_t = torch.from_numpy(self._items_b2)  # shares the array's memory
+        u = torch.from_numpy(u_aug)
+
+        def product(a: int, b: int, offs: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                return (u[a:b] @ self._items_t.index_select(0, torch.from_numpy(offs)).T).numpy()
+        return product
+
+    def _label_scores_bf16(self, u_aug: np.ndarray, qs: np.ndarray, ends: np.ndarray):
+        """Stage 1 of :meth:`_dense_shortlist` in bf16 (torch, as the encoder that made the vectors): ~3x faster than
+        the fp32 product where the CPU multiplies bf16 natively.  The scores are rounded to bf16 (~0.004 near 0.7):
+        they only choose the shortlist, whose members are then scored exactly in fp32 (EXPERIMENTS §7c); the others keep
+        this score less BF16_SLACK, a lower bound as in fp32."""
+        import torch
+
+        if self._labels_bf16 is None:
+            self._labels_bf16 = torch.from_numpy(self._labels_b2).to(torch.bfloat16)
+        with torch.inference_mode():
+            lab = torch.from_numpy(u_aug).to(torch.bfloat16) @ self._labels_bf16.T
+            best = torch.stack([lab[a:b].amax(dim=0) for a, b in zip(qs.tolist(), ends.tolist())])
+            # minus the rounding bound, so these stay lower bounds of the exact scores (as the fp32 stage's are): a
+            # competency left off the shortlist never outranks a shortlisted one by rounding up
+            return (best.float().numpy() - BF16_SLACK,
+                    lab[torch.from_numpy(np.asarray(qs, np.int64))].float().numpy() - BF16_SLACK)
 
     def score_matrix(self, texts: Sequence[str]):
         """Per query, its units (texts, spans, owner query, kind) and their vectors, one row per unit."""
@@ -381,6 +423,40 @@ class Linker:
         """Like :meth:`score_matrix`, but the vectors are one row per distinct unit text, ``inv`` mapping
         each unit to its row (what ``rank`` multiplies: repeated clauses and windows once).  ``memo``: unit
         text -> vector kept by the caller across calls (one ``gapmap link`` run), filled up to UNIT_MEMO_MAX."""
+        units, unit_span, owner, kind = self._units(texts)
+        # query text is not cached (one-off sentences would only grow the cache), but a text that
+        # occurs several times in one call (a repeated objective or clause) is encoded once
+        uniq = list(dict.fromkeys(units))
+        where = {u: i for i, u in enumerate(uniq)}
+        if memo is None:
+            uvecs = self._encode_units(uniq)
+        else:  # units seen earlier in the run (boilerplate clauses of job ads, re-framed sentences) once
+            todo = [u for u in uniq if u not in memo]
+            new = dict(zip(todo, self._encode_units(todo))) if todo else {}
+            uvecs = np.stack([memo[u] if u in memo else new[u] for u in uniq]) if uniq else self._encode_units(uniq)
+            for u, v in new.items():
+                if len(memo) >= UNIT_MEMO_MAX:
+                    break
+                memo[u] = v
+        uvecs = self._adapt(uvecs)
+        inv = np.fromiter((where[u] for u in units), dtype=np.int64, count=len(units))
+        return units, unit_span, np.asarray(owner), uvecs, inv, np.asarray(kind)
+
+    def _encode_units(self, texts: list[str]) -> np.ndarray:
+        encode = self.encoder.encode if self.config.cache_queries else self.encoder.encode_raw
+        return encode(texts)
+
+    def encode_units(self, texts: Sequence[str], memo: dict | None = None) -> dict:
+        """The vectors of ``texts``' query units that ``memo`` lacks, in one encoder call: a caller that ranks a long
+        input in small batches encodes a large block's units at once (fewer, fuller encoder batches) and passes
+        them to :meth:`rank` as its memo."""
+        memo = {} if memo is None else memo
+        todo = [u for u in dict.fromkeys(self._units(texts)[0]) if u not in memo]
+        return dict(zip(todo, self._encode_units(todo))) if todo else {}
+
+    def _units(self, texts: Sequence[str]):
+        """(unit texts, spans, owner query, kind) of ``texts``: each query's whole text first, then its clauses,
+        keyword units and windows (see the module docstring)."""
         cfg = self.config
         units: list[str] = []
         unit_span: list[tuple[int, int]] = []
@@ -409,24 +485,7 @@ class Linker:
                     unit_span.append((a, b))
                     owner.append(qi)
                     kind.append(k)
-        # query text is not cached (one-off sentences would only grow the cache), but a text that
-        # occurs several times in one call (a repeated objective or clause) is encoded once
-        uniq = list(dict.fromkeys(units))
-        where = {u: i for i, u in enumerate(uniq)}
-        encode = self.encoder.encode if self.config.cache_queries else self.encoder.encode_raw
-        if memo is None:
-            uvecs = encode(uniq)
-        else:  # units seen earlier in the run (boilerplate clauses of job ads, re-framed sentences) once
-            todo = [u for u in uniq if u not in memo]
-            new = dict(zip(todo, encode(todo))) if todo else {}
-            uvecs = np.stack([memo[u] if u in memo else new[u] for u in uniq]) if uniq else encode(uniq)
-            for u, v in new.items():
-                if len(memo) >= UNIT_MEMO_MAX:
-                    break
-                memo[u] = v
-        uvecs = self._adapt(uvecs)
-        inv = np.fromiter((where[u] for u in units), dtype=np.int64, count=len(units))
-        return units, unit_span, np.asarray(owner), uvecs, inv, np.asarray(kind)
+        return units, unit_span, owner, kind
 
     def _exact_index(self):
         """One regex over every label and alt label, and which competencies (and field) each names."""
@@ -504,10 +563,10 @@ class Linker:
                 ub = q_first[qi] - u0
                 ue = (q_first[qi + 1] - u0) if qi + 1 < len(texts) else (u1 - u0)
                 matches = []
+                qv, qspans, qpen = uvecs[inv[u0 + ub:u0 + ue]], unit_span[u0 + ub:u0 + ue], upen[u0 + ub:u0 + ue]
                 for ci in order:
                     ev = exact[r].get(int(ci)) if exact else None
-                    ev = ev or self._evidence(uvecs[inv[u0 + ub:u0 + ue]], unit_span[u0 + ub:u0 + ue], int(ci),
-                                              upen[u0 + ub:u0 + ue])
+                    ev = ev or self._evidence(qv, qspans, int(ci), qpen)
                     s = float(score[r, ci])
                     matches.append(Match(self.competencies[ci].uri, s, ev, cfg.expected_precision(s)))
                 results.append(matches)
@@ -745,8 +804,8 @@ def encoder_for(lead: str, purpose: str, *, cache_dir=None):
 
     if lead == "descriptions" and E.mpnet_available() and settings.current().desc_model == "mpnet":
         return E.load_mpnet(cache_dir=cache_dir)
-    if purpose == "link" and lead == "labels":
-        return E.default_encoder(cache_dir=cache_dir)
+    if purpose == "link" and lead == "labels":  # bf16 where the CPU has it natively (GAPMAP_LINK_PRECISION)
+        return E.default_encoder(cache_dir=cache_dir, precision=settings.current().link_precision)
     return E.load_minilm(cache_dir=cache_dir)
 
 

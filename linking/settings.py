@@ -37,6 +37,9 @@ class Settings:
     #: ``gapmap link``: competencies per sentence scored exactly after the label-only first stage (0: score
     #: every unit against every name; see engine.LinkerConfig.shortlist)
     link_shortlist: int = 300
+    #: ``gapmap link``'s encoder arithmetic: "fp32" (onnxruntime), "bf16" (torch; ~2.7x faster where the CPU has
+    #: AMX or AVX512-BF16, emulated and slower elsewhere) or "auto" (bf16 on such CPUs, else fp32)
+    link_precision: str = "auto"
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -67,11 +70,14 @@ class Settings:
             desc_minilm=get("GAPMAP_DESC_MINILM", base.desc_minilm),
             rank_calibration=get("GAPMAP_RANK_CALIBRATION", "1") != "0",
             link_shortlist=shortlist if shortlist is not None else base.link_shortlist,
+            link_precision=get("GAPMAP_LINK_PRECISION", base.link_precision),
         )
 
     def __post_init__(self):
         if self.encoder_backend not in ("auto", "torch"):
             raise ValueError(f'GAPMAP_ENCODER_BACKEND must be "auto" or "torch", not {self.encoder_backend!r}')
+        if self.link_precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f'GAPMAP_LINK_PRECISION must be "auto", "fp32" or "bf16", not {self.link_precision!r}')
         if self.desc_minilm not in ("curriculum", "base"):
             raise ValueError(f'GAPMAP_DESC_MINILM must be "curriculum" or "base", not {self.desc_minilm!r}')
         if self.threads is not None and self.threads < 1:

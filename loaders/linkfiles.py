@@ -11,6 +11,7 @@ Malformed input raises :class:`ontology.errors.LoadError` naming the file and li
 from __future__ import annotations
 
 import json
+from collections import ChainMap
 import os
 import sys
 from pathlib import Path
@@ -21,9 +22,12 @@ from ontology.errors import LoadError
 from .safety import parse_json
 
 from linking.choice import linker_for
-from linking.engine import CompetencyText, Linker
+from linking.encoder import start_core_sample
+from linking.engine import UNIT_MEMO_MAX, CompetencyText, Linker
 
 BATCH = 256
+#: sentences whose query units are encoded in one encoder call (fewer, fuller encoder batches than per BATCH)
+ENCODE_BLOCK = 2048
 
 
 def _json_lines(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
@@ -164,6 +168,14 @@ def _line(qid, matches) -> str:
     }, ensure_ascii=False) + "\n"
 
 
+def _keep(memo: dict, block: dict) -> None:
+    """Carry a finished block's unit vectors into the run memo, up to its cap (later blocks repeat clauses)."""
+    for u, v in block.items():
+        if len(memo) >= UNIT_MEMO_MAX:
+            break
+        memo.setdefault(u, v)
+
+
 def link_files(competencies_path, input_path, output_path, top: int = 10, progress: bool = True,
                *, cache_dir=None, linker: Linker | None = None, profile: str = "auto") -> dict:
     """Run the link command.  Returns a small summary (counts, model version).  ``output_path`` "-" writes to
@@ -171,6 +183,7 @@ def link_files(competencies_path, input_path, output_path, top: int = 10, progre
     if top < 1:
         raise LoadError("--top must be at least 1")
     to_stdout = str(output_path) == "-"
+    start_core_sample()  # the encoder's thread count, sampled while the files are read
     target, atomic = (None, False) if to_stdout else _output_target(output_path, [input_path, competencies_path])
     comps = read_competencies(competencies_path)
     if not comps:
@@ -197,11 +210,16 @@ def link_files(competencies_path, input_path, output_path, top: int = 10, progre
         except OSError as e:
             raise LoadError(f"cannot write --output: {e.strerror or e}", file=str(output_path)) from None
         try:
+            block: dict = {}
             for b0 in range(0, len(queries), BATCH):
                 batch = queries[b0:b0 + BATCH]
                 live = [i for i, (_, t) in enumerate(batch) if t.strip()]
                 texts = [batch[i][1] for i in live]
-                ranked = linker.rank(texts, top_k=top, memo=memo) if memo is not None else linker.rank(texts, top_k=top)
+                if memo is not None and b0 % ENCODE_BLOCK == 0:  # the next block's units, one encoder call
+                    _keep(memo, block)
+                    block = linker.encode_units([t for _, t in queries[b0:b0 + ENCODE_BLOCK] if t.strip()], memo)
+                ranked = linker.rank(texts, top_k=top, memo=ChainMap(block, memo)) if memo is not None \
+                    else linker.rank(texts, top_k=top)
                 by_row = dict(zip(live, ranked))
                 f.write("".join(_line(qid, by_row.get(i, [])) for i, (qid, _) in enumerate(batch)))
                 if bar is not None:

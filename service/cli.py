@@ -66,7 +66,7 @@ class GapmapGroup(click.Group):
 @click.pass_context
 def main(ctx, store, institution):
     """Gapmap: competency mapping and curriculum gap analysis."""
-    from .users import check_institution
+    from .institutions import check_institution
     try:
         cfg = Config()
         cfg.linking_settings()  # checks the linking variables' values too

@@ -100,6 +100,8 @@ class Config:
     RANK_CALIBRATION: bool = field(default_factory=lambda: _env("GAPMAP_RANK_CALIBRATION", True, _flag))
     #: label-led linking: competencies per sentence scored exactly after the label-only first stage (0: exact)
     LINK_SHORTLIST: int = field(default_factory=lambda: _env("GAPMAP_LINK_SHORTLIST", 300, int))
+    #: label-led linking's encoder arithmetic: auto (bf16 where the CPU has AMX / AVX512-BF16) | fp32 | bf16
+    LINK_PRECISION: str = field(default_factory=lambda: _env("GAPMAP_LINK_PRECISION", "auto"))
     TESTING: bool = False
 
     @classmethod
@@ -123,7 +125,7 @@ class Config:
                         model_dir=self.MODEL_DIR, link_model=self.LINK_MODEL, desc_model=self.DESC_MODEL,
                         cache_dir=self.CACHE_DIR, desc_fusion=bool(self.DESC_FUSION),
                         desc_minilm=self.DESC_MINILM, rank_calibration=bool(self.RANK_CALIBRATION),
-                        link_shortlist=self.LINK_SHORTLIST)
+                        link_shortlist=self.LINK_SHORTLIST, link_precision=self.LINK_PRECISION)
 
     def as_flask(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -33,8 +33,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ontology.errors import GapmapError
 
+# the institution rule lives in a module without sqlalchemy, so every CLI command can check --institution cheaply
+from .institutions import DEFAULT_INSTITUTION, AccountError, check_institution  # noqa: F401 (re-exported)
+
 ROLES = ("viewer", "educator", "committee", "admin")
-DEFAULT_INSTITUTION = "default"
 MIN_PASSWORD = 12
 
 
@@ -55,7 +57,6 @@ def check_password(password, name: str) -> str:
         raise AccountError("a password is more than the user name", field="password")
     return password
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
-_INSTITUTION = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _COURSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
 
 # One schema for both backends (SQLAlchemy Core renders it per dialect; "user" is quoted on PostgreSQL, where
@@ -101,11 +102,6 @@ _ANY_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 _SCHEMA_LOCK = 0x6761706D6170
 
 
-class AccountError(GapmapError):
-    status = 400
-    title = "Bad account request"
-
-
 class AccountNotFound(AccountError):
     status = 404
     title = "Not found"
@@ -134,12 +130,6 @@ def check_name(name) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise AccountError("a user name is 1-100 letters, digits, '.', '_', '@' or '-'", field="name")
     return name
-
-
-def check_institution(inst) -> str:
-    if not isinstance(inst, str) or not _INSTITUTION.match(inst):
-        raise AccountError("an institution id is 1-40 lower-case letters, digits or '-'", field="institution")
-    return inst
 
 
 def check_role(role) -> str:

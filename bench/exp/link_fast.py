@@ -4,7 +4,8 @@
 
 Variants (prefixes combine with a shortlist, e.g. ``mix-sl300``): exact, sl<N> (shortlist N), late-… (unit vectors
 pooled from the whole sentence's token outputs), latew-… (windows pooled, clauses encoded), mix-… (window and keyword
-units through the int8 model, ``bench/link_int8.py``), i8-… (int8 for everything).  The function-word window filter
+units through the int8 model, ``bench/link_int8.py``), i8-… (int8 for everything), b16-… (bf16 throughout, as
+`gapmap link` on a CPU with AMX; §7c), qb16-… (query units in bf16, catalogue fp32).  The function-word window filter
 (``fw<K>-…``: windows with more than K function words dropped) ran on commit 623b62d's engine, whose
 ``LinkerConfig.window_max_fw`` was removed as it was not adopted.  Results: bench/EXPERIMENTS.md §7b.  ``sl<N>`` is the engine's shortlist as shipped; the
 first version (whole sentence x every name in stage 1, the table's first shortlist rows) is commit e735a30's engine.  Prints RP@5 / RP@10 / MRR on HOUSE and TECH and the in-process rank time on the 2,000-sentence
@@ -143,11 +144,20 @@ def main(variants):
             cls = MixLinker
             MixLinker.fast = E.load_local(ROOT / "var" / "models" / "minilm-esco-int8")
             v = v.split("-", 1)[1] if "-" in v else "exact"
+        if v.startswith("b16"):  # bf16 throughout, as `gapmap link` on a CPU with AMX / AVX512-BF16
+            enc_b16 = E.default_encoder(precision="bf16")
+            v = v.split("-", 1)[1] if "-" in v else "exact"
+        else:
+            enc_b16 = None
+        if v.startswith("qb16"):  # query units in bf16 (torch), catalogue as the default encoder encodes it
+            cls = QueryEncLinker
+            QueryEncLinker.fast = E.default_encoder(precision="bf16")
+            v = v.split("-", 1)[1] if "-" in v else "exact"
         if v.startswith("i8"):
             enc_v = E.load_local(ROOT / "var" / "models" / "minilm-esco-int8")
             v = v.split("-", 1)[1] if "-" in v else "exact"
         else:
-            enc_v = enc
+            enc_v = enc_b16 or enc
         if v.startswith("sl"):
             cfg = dataclasses.replace(cfg, shortlist=int(v[2:]))
         cfg = dataclasses.replace(cfg, extra=extra)
@@ -195,6 +205,20 @@ class MixLinker(engine.Linker):
         return units, unit_span, owner, vecs, inv, kind
 
 
+
+
+class QueryEncLinker(engine.Linker):
+    """Every query unit through ``fast`` (another precision of the same model); the catalogue through the linker's."""
+
+    fast = None
+
+    def query_units(self, texts, memo=None):
+        saved = self.encoder.encode_raw
+        self.encoder.encode_raw = self.fast.encode_raw
+        try:
+            return engine.Linker.query_units(self, texts, memo)
+        finally:
+            self.encoder.encode_raw = saved
 
 
 class ClauseLateLinker(engine.Linker):

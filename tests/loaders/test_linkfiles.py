@@ -143,3 +143,36 @@ def test_the_first_results_do_not_depend_on_how_many_are_asked_for(files):
         assert [m.uri for m in b] == [m.uri for m in c][:20]
         scores = [m.score for m in c]
         assert scores == sorted(scores, reverse=True)
+
+
+def test_units_encoded_a_block_at_a_time_give_the_same_file_and_each_unit_once(tmp_path, files, monkeypatch):
+    """``gapmap link`` encodes a block of sentences' units in one encoder call and ranks the block in smaller
+    batches from those vectors: the output is that of encoding each batch itself, and no unit is encoded twice
+    (also across blocks, through the run memo)."""
+    import loaders.linkfiles as lf
+    comp, _q, _ = files
+    _comps, texts = _bundled()
+    q = tmp_path / "many.jsonl"
+    q.write_text("".join(json.dumps({"id": f"q{i}", "text": t}) + "\n" for i, t in enumerate(texts[:30] + texts[:9])))
+
+    class Counting(TextVectors):
+        def __init__(self):
+            self.calls: list[list[str]] = []
+
+        def encode_raw(self, texts, **kw):
+            self.calls.append(list(texts))
+            return super().encode_raw(texts)
+
+    plain = tmp_path / "plain.jsonl"
+    link_files(comp, q, plain, top=5, progress=False, linker=Linker(read_competencies(comp), encoder=TextVectors()))
+    monkeypatch.setattr(lf, "BATCH", 4)
+    monkeypatch.setattr(lf, "ENCODE_BLOCK", 12)
+    enc = Counting()
+    linker = Linker(read_competencies(comp), encoder=enc)
+    enc.calls.clear()
+    blocked = tmp_path / "blocked.jsonl"
+    link_files(comp, q, blocked, top=5, progress=False, linker=linker)
+    assert blocked.read_text() == plain.read_text()
+    seen = [u for call in enc.calls for u in call]
+    assert len(seen) == len(set(seen))  # each unit once, the repeated sentences of the last block not at all
+    assert len(enc.calls) == 3  # one call per block of 12 (the fourth block is all repeats: no call)
