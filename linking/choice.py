@@ -23,7 +23,7 @@ def linker_for(competencies: Sequence[CompetencyText], *, purpose: str = "link",
     labels_enc = None
     if profile == "auto" and stats.lead == "labels" and stats.with_description >= 0.6:
         labels_enc = encoder or encoder_for("labels", purpose, cache_dir=cache_dir)
-        stats = catalogue_stats(competencies, encoder=labels_enc)
+        stats = catalogue_stats(competencies, encoder=labels_enc, measured=stats)
     lead, cfg = profile_for(competencies, purpose, profile, stats=stats)
     enc = encoder or (labels_enc if lead == "labels" and labels_enc is not None
                       else encoder_for(lead, purpose, cache_dir=cache_dir))

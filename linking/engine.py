@@ -201,12 +201,20 @@ class Linker:
         self._has_desc = np.array([bool(d.strip()) for d in descs])
         if cfg.description_weight > 0:
             texts += [d for d in descs if d.strip()]
-        vecs = self.encoder.encode(texts, progress=progress) if texts else np.zeros((0, self.encoder.dim), np.float32)
-        dim = vecs.shape[1]
         # names + one column holding the alt-label penalty (see _dense); _items is a view of it
         # and one column of ones that carries the query-unit penalty (see _dense_fast)
-        self._items_b2 = np.ascontiguousarray(np.hstack([vecs[: len(item_text)], self._item_bias[:, None],
-                                                         np.ones((len(item_text), 1), np.float32)]))
+        if len(texts) == len(item_text) and texts and isinstance(self.encoder, Encoder) and self.encoder.cache is not None:
+            # the name vectors written straight into their columns (ESCO: one 150 MB copy less at every start)
+            dim = self.encoder.dim
+            self._items_b2 = np.empty((len(item_text), dim + 2), np.float32)
+            self._items_b2[:, dim] = self._item_bias
+            self._items_b2[:, dim + 1] = 1.0
+            vecs = self.encoder.encode(texts, progress=progress, out=self._items_b2[:, :dim])
+        else:
+            vecs = self.encoder.encode(texts, progress=progress) if texts else np.zeros((0, self.encoder.dim), np.float32)
+            dim = vecs.shape[1]
+            self._items_b2 = np.ascontiguousarray(np.hstack([vecs[: len(item_text)], self._item_bias[:, None],
+                                                             np.ones((len(item_text), 1), np.float32)]))
         self._items_b = self._items_b2[:, :dim + 1]
         self._items = self._items_b2[:, :dim]
         self._desc = np.zeros((n, dim), np.float32)
@@ -346,6 +354,9 @@ class Linker:
         competency that only an alt label matches does not enter unless its label is near too.  That is a
         change of method, not only of speed: on the dev sets it ranks better than the exact product
         (bench/EXPERIMENTS.md 7b: ESCO's alt labels are noisier than its preferred labels).
+
+        With a bf16 encoder both stages run in torch: stage 1 in bf16 (its scores less BF16_SLACK, so lower bounds
+        still), stage 2 in fp32 in torch's thread pool.
         """
         kinds = np.arange(3)
         pen3 = self._unit_penalty(kinds) if self.config.segment else np.zeros(3, np.float32)
@@ -372,13 +383,17 @@ class Linker:
         cand = np.argpartition(-bound, keep - 1, axis=1)[:, :keep] if keep < n else np.tile(np.arange(n), (len(qs), 1))
         sizes = self._ends - self._starts
         product = self._names_product_torch(u_aug) if torch_path else (lambda a, b, offs: u_aug[a:b] @ self._items_b2[offs].T)
-        # stage 2: the candidates' names, contiguous per candidate; row 0 of each query's units is the whole sentence
+
+        def names_of(c: np.ndarray):  # the candidates' name rows (contiguous per candidate) and each one's first
+            cnt = sizes[c]
+            first = np.append(0, np.cumsum(cnt)[:-1])
+            return np.repeat(self._starts[c] - first, cnt) + np.arange(cnt.sum()), first
+
+        # stage 2: the candidates' names; row 0 of each query's units is the whole sentence
         for j, (a, b) in enumerate(zip(qs, ends)):
             c = np.sort(cand[j])
-            cnt = sizes[c]
-            offs = np.repeat(self._starts[c] - np.cumsum(np.append(0, cnt[:-1])), cnt) + np.arange(cnt.sum())
+            offs, first = names_of(c)
             sims = product(a, b, offs)
-            first = np.append(0, np.cumsum(cnt)[:-1])
             best[j, c] = np.maximum.reduceat(sims.max(axis=0), first)
             whole[j, c] = np.maximum.reduceat(sims[0], first)
         return best, whole
@@ -390,11 +405,11 @@ class Linker:
 
         if self._items_t is None:
             self._items_t = torch.from_numpy(self._items_b2)  # shares the array's memory
-        u = torch.from_numpy(u_aug)
+        items, u = self._items_t, torch.from_numpy(u_aug)
 
         def product(a: int, b: int, offs: np.ndarray) -> np.ndarray:
             with torch.inference_mode():
-                return (u[a:b] @ self._items_t.index_select(0, torch.from_numpy(offs)).T).numpy()
+                return (u[a:b] @ items.index_select(0, torch.from_numpy(offs)).T).numpy()
         return product
 
     def _label_scores_bf16(self, u_aug: np.ndarray, qs: np.ndarray, ends: np.ndarray):
@@ -666,7 +681,8 @@ def label_description_agreement(competencies: Sequence[CompetencyText], encoder,
     return float(((lv @ dv.T).argmax(axis=1) == np.arange(len(cs))).mean())
 
 
-def catalogue_stats(competencies: Sequence[CompetencyText], encoder=None) -> CatalogueStats:
+def catalogue_stats(competencies: Sequence[CompetencyText], encoder=None, *,
+                    measured: CatalogueStats | None = None) -> CatalogueStats:
     """Measure how informative the labels are and choose what represents a competency.
 
     Descriptions lead when most competencies have one and the labels do not tell competencies apart: once
@@ -681,6 +697,12 @@ def catalogue_stats(competencies: Sequence[CompetencyText], encoder=None) -> Cat
     n = len(comps)
     if not n:
         return CatalogueStats(0, 0.0, 0.0, 1.0, 0.0, 0.0, "labels", "empty catalogue")
+    if measured is not None and measured.competencies == n:  # the cheap part done already: only the agreement
+        m = measured
+        with_desc, code_like, distinct, lw, dw = (m.with_description, m.code_like_labels, m.distinct_label_stems,
+                                                  m.label_words, m.description_words)
+        lead, why = m.lead, m.reason
+        return _with_agreement(comps, encoder, n, with_desc, code_like, distinct, lw, dw, lead, why)
     with_desc = sum(bool((c.description or "").strip()) for c in comps) / n
     code_like = sum(bool(_CODE.search(c.label or "")) for c in comps) / n
     stems = [label_stem(c.label or "") for c in comps]
@@ -696,6 +718,10 @@ def catalogue_stats(competencies: Sequence[CompetencyText], encoder=None) -> Cat
         lead, why = "descriptions", "labels are mostly bare codes"
     else:
         lead, why = "labels", f"labels without their codes are {distinct:.0%} distinct"
+    return _with_agreement(comps, encoder, n, with_desc, code_like, distinct, lw, dw, lead, why)
+
+
+def _with_agreement(comps, encoder, n, with_desc, code_like, distinct, lw, dw, lead, why) -> CatalogueStats:
     agree = None
     if lead == "labels" and with_desc >= 0.6 and encoder is not None:
         agree = label_description_agreement(comps, encoder)

@@ -41,7 +41,7 @@ def test_bf16_vectors_match_fp32_and_do_not_depend_on_the_batch(pair):
 def test_the_trace_is_cached_reused_and_replaced_when_damaged(pair, monkeypatch):
     _fp32, bf16, cache = pair
     bf16.encode_raw(["x"])
-    traces = list((cache / "torchscript").glob("*-bf16-torch*-frozen.pt"))
+    traces = list((cache / "torchscript").glob("*-bf16-torch*-eager-frozen.pt"))
     assert len(traces) == 1 and not list((cache / "torchscript").glob(".*tmp"))
     again = E.load_minilm(cache_dir=cache, precision="bf16", use_cache=False)
     monkeypatch.setattr(E.Encoder, "_trace_bf16", lambda self, path: pytest.fail("traced again"))
