@@ -143,3 +143,14 @@ def test_bf16_label_scores_are_lower_bounds():
     for got, want in ((best16, best), (whole16, exact[qs])):
         assert (got <= want + 1e-6).all()
         assert (want - got <= 2 * engine.BF16_SLACK).all()
+
+
+def test_an_unwritable_cache_still_encodes(pair, tmp_path):
+    """A cache folder that cannot be written (a read-only mount, a file in the way): the trace is used in memory."""
+    fp32, _bf16, _cache = pair
+    blocker = tmp_path / "file"
+    blocker.write_text("in the way")
+    enc = E.load_minilm(cache_dir=blocker / "cache", precision="bf16", use_cache=False)
+    v = enc.encode_raw(TEXTS[:3])
+    assert ((v * fp32.encode_raw(TEXTS[:3])).sum(axis=1) > 0.998).all()
+    assert blocker.read_text() == "in the way"
