@@ -34,8 +34,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 #: texts below which no encoding progress bar is drawn (a small catalogue encodes in a second or two)
-BF16_BATCH_TOKENS = 2048  # tokens per bf16 batch (EXPERIMENTS §7c)
 PROGRESS_MIN = 2000
+#: tokens per bf16 batch (EXPERIMENTS §7c)
+BF16_BATCH_TOKENS = 2048
 
 
 def cache_dir_from_env(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -333,8 +334,12 @@ class Encoder:
             pool = json.loads((d / "1_Pooling" / "config.json").read_text())
         except (OSError, ValueError):
             return False
-        return (d / "tokenizer.json").exists() and (d / "config.json").exists() and pool.get("pooling_mode", "mean") \
-            == "mean" and pool.get("pooling_mode_mean_tokens", True) and not pool.get("pooling_mode_cls_token")
+        try:  # the trace feeds (ids, mask, token types): BERT's inputs (MiniLM; mpnet takes no token types)
+            bert = json.loads((d / "config.json").read_text()).get("model_type") == "bert"
+        except (OSError, ValueError):
+            return False
+        return bert and (d / "tokenizer.json").exists() and pool.get("pooling_mode", "mean") == "mean" \
+            and pool.get("pooling_mode_mean_tokens", True) and not pool.get("pooling_mode_cls_token")
 
     def _bf16(self):
         """The transformer alone in bf16, as TorchScript (mean pooling and normalising are done here, in fp32, as for
@@ -379,19 +384,22 @@ class Encoder:
         model.config.return_dict = False  # tuples, which tracing needs
         ids = torch.full((2, 12), 1000, dtype=torch.long)
         mask = torch.ones_like(ids)
-        mask[1, 8:] = 0  # a padded row, so the mask path is traced (shapes stay free: tests/linking/test_encoder)
+        mask[1, 8:] = 0  # a padded row, so the mask path is traced (other shapes: tests/linking/test_encoder_precision)
         with torch.inference_mode():
             traced = torch.jit.trace(model, (ids, mask, torch.zeros_like(ids)), strict=False)
         # frozen: weights become constants that oneDNN packs once for its bf16 kernels, instead of at every call
         # (EXPERIMENTS §7c: the speed set's units 6.0 -> 4.5 s)
         traced = torch.jit.freeze(traced.eval())
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
         try:  # written whole then renamed: two first runs at once both leave a complete file
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
             traced.save(str(tmp))
             os.replace(tmp, path)
-        except OSError:  # a read-only cache: use the trace in memory this run
-            pass
+        except (OSError, RuntimeError):  # a read-only or full cache: use the trace in memory this run
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
         return traced
 
     def _encode_bf16(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:

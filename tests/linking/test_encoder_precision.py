@@ -154,3 +154,17 @@ def test_an_unwritable_cache_still_encodes(pair, tmp_path):
     v = enc.encode_raw(TEXTS[:3])
     assert ((v * fp32.encode_raw(TEXTS[:3])).sum(axis=1) > 0.998).all()
     assert blocker.read_text() == "in the way"
+
+
+def test_only_mean_pooled_bert_folders_take_the_direct_path(tmp_path):
+    """The trace feeds BERT's three inputs and pools by mean: other folders keep sentence-transformers (in bf16)."""
+    import json
+    for model_type, pooling, want in (("bert", {"pooling_mode_mean_tokens": True}, True),
+                                      ("mpnet", {"pooling_mode_mean_tokens": True}, False),
+                                      ("bert", {"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}, False)):
+        d = tmp_path / f"{model_type}-{len(pooling)}-{want}"
+        (d / "1_Pooling").mkdir(parents=True)
+        (d / "config.json").write_text(json.dumps({"model_type": model_type}))
+        (d / "tokenizer.json").write_text("{}")
+        (d / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+        assert E.Encoder(d, "x", use_cache=False, precision="bf16")._mean_pooled() is want
