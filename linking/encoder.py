@@ -248,6 +248,7 @@ class Encoder:
         self._model = None
         self._ort = None
         self._direct = None
+        self._direct_checked: bool | None = None
         self._backend = None
         self.dim = dim
         self._cache_root = cache_dir_from_env(cache_dir)
@@ -325,6 +326,12 @@ class Encoder:
             return sess.run(None, feed)[0]
 
         return self._encode_batches(tok, forward, texts, progress, rows=32)
+
+    def _direct_ok(self) -> bool:
+        """:meth:`_mean_pooled`, read from the model folder once."""
+        if self._direct_checked is None:
+            self._direct_checked = self._mean_pooled()
+        return self._direct_checked
 
     def _mean_pooled(self) -> bool:
         """Whether the model folder is a plain mean-pooled transformer with a fast tokenizer (what the ONNX and bf16
@@ -473,7 +480,7 @@ class Encoder:
         if self.backend == "onnx":
             self.encoded_count += len(texts)
             return self._encode_onnx(texts, progress)
-        if self.precision == "bf16" and self._mean_pooled():
+        if self.precision == "bf16" and self._direct_ok():
             self.encoded_count += len(texts)
             return self._encode_bf16(texts, progress)
         vecs = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,

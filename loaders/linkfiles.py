@@ -11,9 +11,9 @@ Malformed input raises :class:`ontology.errors.LoadError` naming the file and li
 from __future__ import annotations
 
 import json
-from collections import ChainMap
 import os
 import sys
+from collections import ChainMap
 from pathlib import Path
 from typing import Iterator
 
@@ -211,13 +211,15 @@ def link_files(competencies_path, input_path, output_path, top: int = 10, progre
             raise LoadError(f"cannot write --output: {e.strerror or e}", file=str(output_path)) from None
         try:
             block: dict = {}
+            block_end = 0
             for b0 in range(0, len(queries), BATCH):
                 batch = queries[b0:b0 + BATCH]
                 live = [i for i, (_, t) in enumerate(batch) if t.strip()]
                 texts = [batch[i][1] for i in live]
-                if memo is not None and b0 % ENCODE_BLOCK == 0:  # the next block's units, one encoder call
+                if memo is not None and b0 >= block_end:  # the next block's units, one encoder call
                     _keep(memo, block)
-                    block = linker.encode_units([t for _, t in queries[b0:b0 + ENCODE_BLOCK] if t.strip()], memo)
+                    block_end = b0 + max(ENCODE_BLOCK, BATCH)
+                    block = linker.encode_units([t for _, t in queries[b0:block_end] if t.strip()], memo)
                 ranked = linker.rank(texts, top_k=top, memo=ChainMap(block, memo)) if memo is not None \
                     else linker.rank(texts, top_k=top)
                 by_row = dict(zip(live, ranked))
