@@ -145,6 +145,17 @@ def test_the_first_results_do_not_depend_on_how_many_are_asked_for(files):
         assert scores == sorted(scores, reverse=True)
 
 
+def _assert_same_links(a, b):
+    """Same records, rankings and evidence; scores equal to float rounding: the similarity products run in other
+    matrix shapes, and BLAS kernels sum in shape-dependent order (on an AMD CPU a score moved 0.088211 -> 0.088212)."""
+    ra = [json.loads(x) for x in a.read_text().splitlines()]
+    rb = [json.loads(x) for x in b.read_text().splitlines()]
+    assert len(ra) == len(rb)
+    for x, y in zip(ra, rb):
+        assert {k: v for k, v in x.items() if k != "scores"} == {k: v for k, v in y.items() if k != "scores"}
+        assert x["scores"] == pytest.approx(y["scores"], abs=1e-5)
+
+
 def test_units_encoded_a_block_at_a_time_give_the_same_file_and_each_unit_once(tmp_path, files, monkeypatch):
     """``gapmap link`` encodes a block of sentences' units in one encoder call and ranks the block in smaller
     batches from those vectors: the output is that of encoding each batch itself, and no unit is encoded twice
@@ -172,7 +183,7 @@ def test_units_encoded_a_block_at_a_time_give_the_same_file_and_each_unit_once(t
     enc.calls.clear()
     blocked = tmp_path / "blocked.jsonl"
     link_files(comp, q, blocked, top=5, progress=False, linker=linker)
-    assert blocked.read_text() == plain.read_text()
+    _assert_same_links(blocked, plain)
     seen = [u for call in enc.calls for u in call]
     assert len(seen) == len(set(seen))  # each unit once, the repeated sentences of the last block not at all
     assert len(enc.calls) == 3  # one call per block of 12 (the fourth block is all repeats: no call)
