@@ -9,7 +9,7 @@ import pytest
 from linking import encoder as E
 from linking import engine, settings
 from linking.engine import Linker
-from tests.linking.test_link_speed import TextVectors, _bundled
+from tests.linking.test_link_speed import TextVectors, _bundled, _exact_scores
 
 TEXTS = ["Take a focused history", "and", "Communicate effectively with patients and families across a broad range "
          "of socioeconomic and cultural backgrounds", "SBAR", "apply evidence based medicine",
@@ -83,12 +83,7 @@ class HalfVectors(TextVectors):
 def test_the_bf16_first_stage_returns_exact_scores():
     """With a bf16 encoder the shortlist's first stage runs in bf16 (torch): candidates are chosen on rounded label
     scores, but every returned score is still the exact fp32 score over all the competency's names."""
-    comps, texts = _bundled()
-    texts = texts[:60]
-    exact = Linker(comps, encoder=TextVectors())
-    units, _spans, owner, uvecs, inv, kind = exact.query_units(texts)
-    qs = np.searchsorted(owner, np.arange(len(texts)))
-    best, whole = exact._dense_fast(uvecs, kind, qs, inv)
+    comps, texts, exact, (uvecs, kind, qs, inv), (best, whole) = _exact_scores(60)
     half = Linker(comps, encoder=HalfVectors())
     best_t, whole_t = half._dense_shortlist(uvecs, kind, qs, inv, len(comps))  # everything shortlisted: exact
     assert np.allclose(best, best_t, rtol=0, atol=1e-5) and np.allclose(whole, whole_t, rtol=0, atol=1e-5)

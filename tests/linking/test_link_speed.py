@@ -23,6 +23,17 @@ def _bundled():
     return comps, texts
 
 
+def _exact_scores(n: int):
+    """The bundled framework, its first ``n`` objectives, a linker on :class:`TextVectors`, the query units
+    (uvecs, kind, qs, inv) and the exact product's (best, whole) scores: the reference the shortlist tests compare to."""
+    comps, texts = _bundled()
+    texts = texts[:n]
+    exact = Linker(comps, encoder=TextVectors())
+    _units, _spans, owner, uvecs, inv, kind = exact.query_units(texts)
+    qs = np.searchsorted(owner, np.arange(len(texts)))
+    return comps, texts, exact, (uvecs, kind, qs, inv), exact._dense_fast(uvecs, kind, qs, inv)
+
+
 class TextVectors:
     """A deterministic encoder (a unit vector per text, seeded by the text): the property tested here is the
     arithmetic of blocking, whatever the vectors; the real model is exercised in test_engine.py."""
@@ -90,12 +101,7 @@ def test_shortlist_scores_candidates_exactly_and_the_rest_by_a_lower_bound():
     """The shortlist path: with every competency shortlisted it is the exact product; with a short list each
     query's shortlisted competencies get their exact best-unit and whole-sentence scores and the others their
     label-only scores, never above the exact ones; what rank returns is shortlisted, so its scores are exact."""
-    comps, texts = _bundled()
-    texts = texts[:90]
-    exact = Linker(comps, encoder=TextVectors())
-    units, _spans, owner, uvecs, inv, kind = exact.query_units(texts)
-    qs = np.searchsorted(owner, np.arange(len(texts)))
-    best, whole = exact._dense_fast(uvecs, kind, qs, inv)
+    comps, texts, exact, (uvecs, kind, qs, inv), (best, whole) = _exact_scores(90)
     best_f, whole_f = exact._dense_shortlist(uvecs, kind, qs, inv, len(comps))
     assert np.allclose(best, best_f, rtol=0, atol=1e-6) and np.allclose(whole, whole_f, rtol=0, atol=1e-6)
     best_s, whole_s = exact._dense_shortlist(uvecs, kind, qs, inv, 5)
