@@ -205,7 +205,7 @@ class Linker:
             texts += [d for d in descs if d.strip()]
         # names + one column holding the alt-label penalty (see _dense); _items is a view of it
         # and one column of ones that carries the query-unit penalty (see _dense_fast)
-        if len(texts) == len(item_text) and texts and isinstance(self.encoder, Encoder) and self.encoder.cache is not None:
+        if len(texts) == len(item_text) and texts and isinstance(self.encoder, Encoder):  # (test encoders take no out=)
             # the name vectors written straight into their columns (ESCO: one 150 MB copy less at every start)
             dim = self.encoder.dim
             self._items_b2 = np.empty((len(item_text), dim + 2), np.float32)
